@@ -1,0 +1,4 @@
+//! The discrete-event engine: a monotone priority queue of events ordered by (time, insertion sequence).
+//! Time is integer microseconds of simulated time; nothing here reads a clock.
+
+pub mod queue;

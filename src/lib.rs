@@ -1,0 +1,9 @@
+//! settlesim: a deterministic discrete-event simulator of cross-border payment rails.
+#![forbid(unsafe_code)]
+
+pub mod engine;
+pub mod metrics;
+pub mod model;
+pub mod rng;
+pub mod scenario;
+pub mod units;

@@ -1,0 +1,252 @@
+//! Metrics: pure aggregation of payment records into per (rail, corridor) statistics — status counts, HDR
+//! histograms of latency and cost, cost totals by component — and an hourly time series per rail. No I/O: the
+//! output layer renders these to CSV and histogram files.
+
+use hdrhistogram::Histogram;
+
+use crate::model::fx::CurId;
+use crate::model::record::{CostSplit, PaymentRecord, Status};
+use crate::model::world::{RailId, World};
+use crate::units::{US_PER_HOUR, US_PER_S};
+
+/// Latency histograms hold milliseconds, from 1 ms to one year, with 3 significant digits.
+pub const LATENCY_MS_MAX: u64 = 365 * 24 * 3_600_000;
+/// Cost histograms hold hundredths of a basis point, up to 1,000,000 bps (they saturate there).
+pub const COST_CBPS_MAX: u64 = 100_000_000;
+
+fn latency_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, LATENCY_MS_MAX, 3).expect("valid histogram bounds")
+}
+fn cost_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, COST_CBPS_MAX, 3).expect("valid histogram bounds")
+}
+
+/// Statistics of one (rail, corridor) cell, or of a rail's `all` row.
+#[derive(Clone, Debug)]
+pub struct Cell {
+    pub counts: [u64; 4],
+    /// End-to-end latency of settled payments, in ms.
+    pub latency_ms: Histogram<u64>,
+    pub latency_us_sum: u128,
+    pub latency_us_max: u64,
+    /// All-in cost of settled payments, in hundredths of a bp.
+    pub cost_cbps: Histogram<u64>,
+    pub cost_bps_sum: f64,
+    /// Cost components over all ended payments (fees are kept on returns), USD cents.
+    pub cost_cents: [i64; 5],
+    pub amount_usd_cents: i64,
+}
+
+impl Cell {
+    fn new() -> Cell {
+        Cell {
+            counts: [0; 4],
+            latency_ms: latency_histogram(),
+            latency_us_sum: 0,
+            latency_us_max: 0,
+            cost_cbps: cost_histogram(),
+            cost_bps_sum: 0.0,
+            cost_cents: [0; 5],
+            amount_usd_cents: 0,
+        }
+    }
+
+    fn add(&mut self, rec: &PaymentRecord) {
+        self.counts[status_index(rec.status)] += 1;
+        self.amount_usd_cents += rec.amount_usd_cents;
+        for (t, c) in self.cost_cents.iter_mut().zip(rec.cost.parts()) {
+            *t += c;
+        }
+        if rec.status == Status::Settled {
+            let lat = rec.latency_us().unwrap_or(0);
+            self.latency_ms.saturating_record(lat / 1000);
+            self.latency_us_sum += lat as u128;
+            self.latency_us_max = self.latency_us_max.max(lat);
+            let bps = rec.cost_bps();
+            self.cost_cbps
+                .saturating_record((bps * 100.0).round().max(0.0) as u64);
+            self.cost_bps_sum += bps;
+        }
+    }
+
+    fn merge(&mut self, other: &Cell) {
+        for (a, b) in self.counts.iter_mut().zip(other.counts) {
+            *a += b;
+        }
+        self.latency_ms.add(&other.latency_ms).expect("same bounds");
+        self.latency_us_sum += other.latency_us_sum;
+        self.latency_us_max = self.latency_us_max.max(other.latency_us_max);
+        self.cost_cbps.add(&other.cost_cbps).expect("same bounds");
+        self.cost_bps_sum += other.cost_bps_sum;
+        for (a, b) in self.cost_cents.iter_mut().zip(other.cost_cents) {
+            *a += b;
+        }
+        self.amount_usd_cents += other.amount_usd_cents;
+    }
+
+    pub fn count(&self, s: Status) -> u64 {
+        self.counts[status_index(s)]
+    }
+    pub fn payments(&self) -> u64 {
+        self.counts.iter().sum()
+    }
+    /// Latency quantile of settled payments, in seconds (NaN when none settled).
+    pub fn latency_s(&self, q: f64) -> f64 {
+        if self.latency_ms.is_empty() {
+            return f64::NAN;
+        }
+        self.latency_ms.value_at_quantile(q) as f64 / 1000.0
+    }
+    pub fn latency_s_mean(&self) -> f64 {
+        let n = self.count(Status::Settled);
+        if n == 0 {
+            return f64::NAN;
+        }
+        self.latency_us_sum as f64 / n as f64 / US_PER_S as f64
+    }
+    pub fn latency_s_max(&self) -> f64 {
+        if self.count(Status::Settled) == 0 {
+            return f64::NAN;
+        }
+        self.latency_us_max as f64 / US_PER_S as f64
+    }
+    pub fn cost_bps_mean(&self) -> f64 {
+        let n = self.count(Status::Settled);
+        if n == 0 {
+            return f64::NAN;
+        }
+        self.cost_bps_sum / n as f64
+    }
+    pub fn cost_bps(&self, q: f64) -> f64 {
+        if self.cost_cbps.is_empty() {
+            return f64::NAN;
+        }
+        self.cost_cbps.value_at_quantile(q) as f64 / 100.0
+    }
+    /// Share of settled payments within `secs` of creation (of all payments, so returns count as misses).
+    pub fn share_within_s(&self, secs: f64) -> f64 {
+        let n = self.payments();
+        if n == 0 {
+            return f64::NAN;
+        }
+        let ms = (secs * 1000.0) as u64;
+        self.latency_ms.count_between(0, ms) as f64 / n as f64
+    }
+    pub fn fees_cents(&self) -> i64 {
+        let split = split_of(&self.cost_cents);
+        split.fees()
+    }
+    pub fn fx_cents(&self) -> i64 {
+        self.cost_cents[3]
+    }
+}
+
+fn split_of(parts: &[i64; 5]) -> CostSplit {
+    CostSplit {
+        sender_fee: parts[0],
+        intermediary_fees: parts[1],
+        receiver_fee: parts[2],
+        fx_spread: parts[3],
+        domestic_fees: parts[4],
+    }
+}
+
+fn status_index(s: Status) -> usize {
+    match s {
+        Status::Settled => 0,
+        Status::Returned => 1,
+        Status::Failed => 2,
+        Status::InFlight => 3,
+    }
+}
+
+/// Hourly counts for one rail: arrivals and payments that ended (settled, returned or failed) in each hour.
+#[derive(Clone, Debug)]
+pub struct Series {
+    pub arrivals: Vec<u64>,
+    pub ended: Vec<u64>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Metrics {
+    rails: usize,
+    corridors: usize,
+    /// `cells[rail * corridors + corridor]`
+    cells: Vec<Cell>,
+    pub series: Vec<Series>,
+    /// Reconciliation sums by currency: [settled delivered, returned+failed delivered, in-flight transit].
+    money: Vec<[i64; 3]>,
+}
+
+impl Metrics {
+    pub fn new(w: &World) -> Metrics {
+        let hours = (w.max_time_us / US_PER_HOUR + 1) as usize;
+        Metrics {
+            rails: w.rails.len(),
+            corridors: w.corridors.len(),
+            cells: (0..w.rails.len() * w.corridors.len())
+                .map(|_| Cell::new())
+                .collect(),
+            series: (0..w.rails.len())
+                .map(|_| Series {
+                    arrivals: vec![0; hours],
+                    ended: vec![0; hours],
+                })
+                .collect(),
+            money: vec![[0; 3]; w.fx.currencies.len()],
+        }
+    }
+
+    pub fn arrival(&mut self, rail: RailId, t_us: u64) {
+        let s = &mut self.series[rail.idx()];
+        let h = ((t_us / US_PER_HOUR) as usize).min(s.arrivals.len() - 1);
+        s.arrivals[h] += 1;
+    }
+
+    pub fn record(&mut self, rec: &PaymentRecord) {
+        self.cells[rec.rail.idx() * self.corridors + rec.corridor.idx()].add(rec);
+        let m = &mut self.money[rec.delivered_currency.0 as usize];
+        match rec.status {
+            Status::Settled => m[0] += rec.delivered_minor,
+            Status::Returned | Status::Failed => m[1] += rec.delivered_minor,
+            Status::InFlight => m[2] += rec.delivered_minor,
+        }
+        if let Some(end) = rec.ended_us {
+            let s = &mut self.series[rec.rail.idx()];
+            let h = ((end / US_PER_HOUR) as usize).min(s.ended.len() - 1);
+            s.ended[h] += 1;
+        }
+    }
+
+    pub fn record_in_flight(&mut self, rec: &PaymentRecord, _end_us: u64) {
+        debug_assert_eq!(rec.status, Status::InFlight);
+        self.record(rec);
+    }
+
+    pub fn cell(&self, rail: RailId, corridor: usize) -> &Cell {
+        &self.cells[rail.idx() * self.corridors + corridor]
+    }
+
+    /// The `all` row of a rail: every corridor merged (exact HDR addition).
+    pub fn rail_total(&self, rail: RailId) -> Cell {
+        let mut all = Cell::new();
+        for c in 0..self.corridors {
+            all.merge(self.cell(rail, c));
+        }
+        all
+    }
+
+    pub fn rails(&self) -> usize {
+        self.rails
+    }
+
+    pub fn settled_minor(&self, c: CurId) -> i64 {
+        self.money[c.0 as usize][0]
+    }
+    pub fn returned_minor(&self, c: CurId) -> i64 {
+        self.money[c.0 as usize][1]
+    }
+    pub fn in_flight_minor(&self, c: CurId) -> i64 {
+        self.money[c.0 as usize][2]
+    }
+}

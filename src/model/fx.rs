@@ -1,0 +1,203 @@
+//! Foreign exchange: a mid rate per currency against USD that drifts by a deterministic daily random walk, and
+//! exact conversion of minor units in fixed point. Rates are computed once when the model is built (floats are
+//! fine there: they only set the path); every conversion during the run is integer arithmetic on `i128` with
+//! explicit rounding, so money stays exact and reproducible.
+
+use rand_distr::{Distribution, Normal};
+
+use crate::rng;
+use crate::units::{Currency, US_PER_DAY};
+
+/// Fixed-point scale of a rate: 10^12.
+pub const RATE_ONE: i128 = 1_000_000_000_000;
+
+/// Index into `FxTable::currencies`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CurId(pub u16);
+
+#[derive(Clone, Debug)]
+pub struct FxTable {
+    pub currencies: Vec<Currency>,
+    /// `per_usd[c][day]`: major units of currency c per one USD on simulated day `day`, times `RATE_ONE`.
+    per_usd: Vec<Vec<i128>>,
+}
+
+/// How to build one currency's path: its opening mid against USD and daily volatility.
+pub struct RateSpec {
+    pub currency: Currency,
+    pub per_usd: f64,
+    pub daily_vol_bps: f64,
+}
+
+impl FxTable {
+    /// `specs` must include USD (per_usd = 1, vol 0). `days` is the number of simulated days to cover.
+    pub fn build(specs: &[RateSpec], days: usize, seed: u64) -> FxTable {
+        let mut currencies = Vec::with_capacity(specs.len());
+        let mut per_usd = Vec::with_capacity(specs.len());
+        for spec in specs {
+            currencies.push(spec.currency);
+            per_usd.push(random_walk(spec, days.max(1), seed));
+        }
+        FxTable {
+            currencies,
+            per_usd,
+        }
+    }
+
+    pub fn find(&self, c: Currency) -> Option<CurId> {
+        self.currencies
+            .iter()
+            .position(|&x| x == c)
+            .map(|i| CurId(i as u16))
+    }
+
+    pub fn currency(&self, id: CurId) -> Currency {
+        self.currencies[id.0 as usize]
+    }
+
+    fn rate(&self, c: CurId, t_us: u64) -> i128 {
+        let path = &self.per_usd[c.0 as usize];
+        let day = ((t_us / US_PER_DAY) as usize).min(path.len() - 1);
+        path[day]
+    }
+
+    /// Mid rate as a float, for reports only.
+    pub fn mid_f64(&self, from: CurId, to: CurId, t_us: u64) -> f64 {
+        self.rate(to, t_us) as f64 / self.rate(from, t_us) as f64
+    }
+
+    /// Converts `minor` units of `from` into `to` at the mid rate less `spread_bps` (in hundredths of a bp, so
+    /// 150 bps = 15_000), rounding down: the converting bank keeps the fraction, as banks do.
+    pub fn convert(
+        &self,
+        minor: i64,
+        from: CurId,
+        to: CurId,
+        t_us: u64,
+        spread_centi_bps: i64,
+    ) -> i64 {
+        if from == to && spread_centi_bps == 0 {
+            return minor;
+        }
+        let cf = self.currency(from);
+        let ct = self.currency(to);
+        let num = minor as i128
+            * self.rate(to, t_us)
+            * 10_i128.pow(ct.exponent as u32)
+            * (1_000_000 - spread_centi_bps as i128);
+        let den = self.rate(from, t_us) * 10_i128.pow(cf.exponent as u32) * 1_000_000;
+        num.div_euclid(den) as i64
+    }
+
+    /// Value of `minor` units of `c` in USD cents at mid, rounded half away from zero (for cost reporting).
+    pub fn usd_cents(&self, minor: i64, c: CurId, t_us: u64) -> i64 {
+        let usd = CurId(0);
+        debug_assert_eq!(self.currency(usd), Currency::usd());
+        let cf = self.currency(c);
+        let num = minor as i128 * RATE_ONE * 100;
+        let den = self.rate(c, t_us) * 10_i128.pow(cf.exponent as u32);
+        round_div(num, den) as i64
+    }
+
+    /// A USD amount written by a person (e.g. a $25 fee), in minor units of `c` at the mid rate of time t.
+    pub fn from_usd(&self, usd: f64, c: CurId, t_us: u64) -> i64 {
+        let cents = (usd * 100.0).round() as i64;
+        let ct = self.currency(c);
+        let num = cents as i128 * self.rate(c, t_us) * 10_i128.pow(ct.exponent as u32);
+        round_div(num, RATE_ONE * 100) as i64
+    }
+}
+
+/// Integer division rounding half away from zero.
+fn round_div(num: i128, den: i128) -> i128 {
+    debug_assert!(den > 0);
+    if num >= 0 {
+        (num + den / 2) / den
+    } else {
+        -((-num + den / 2) / den)
+    }
+}
+
+fn random_walk(spec: &RateSpec, days: usize, seed: u64) -> Vec<i128> {
+    let mut out = Vec::with_capacity(days);
+    let sigma = spec.daily_vol_bps / 10_000.0;
+    let mut log_rate = spec.per_usd.ln();
+    let mut stream = rng::stream(seed, &format!("fx/{}", spec.currency));
+    let normal = Normal::new(0.0, sigma.max(0.0)).expect("finite sigma");
+    for day in 0..days {
+        if day > 0 && sigma > 0.0 {
+            log_rate += normal.sample(&mut stream);
+        }
+        out.push((log_rate.exp() * RATE_ONE as f64).round() as i128);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table() -> FxTable {
+        let c = |s| Currency::from_code(s).unwrap();
+        FxTable::build(
+            &[
+                RateSpec {
+                    currency: c("USD"),
+                    per_usd: 1.0,
+                    daily_vol_bps: 0.0,
+                },
+                RateSpec {
+                    currency: c("MXN"),
+                    per_usd: 17.0,
+                    daily_vol_bps: 0.0,
+                },
+                RateSpec {
+                    currency: c("JPY"),
+                    per_usd: 150.0,
+                    daily_vol_bps: 0.0,
+                },
+                RateSpec {
+                    currency: c("EUR"),
+                    per_usd: 0.9,
+                    daily_vol_bps: 50.0,
+                },
+            ],
+            30,
+            1,
+        )
+    }
+
+    #[test]
+    fn converts_across_exponents_exactly() {
+        let t = table();
+        // 100.00 USD -> 1700.00 MXN at mid.
+        assert_eq!(t.convert(10_000, CurId(0), CurId(1), 0, 0), 170_000);
+        // 100.00 USD -> 15000 JPY (exponent 0).
+        assert_eq!(t.convert(10_000, CurId(0), CurId(2), 0, 0), 15_000);
+        // 150 bps spread: 1700 * 0.985 = 1674.50 MXN.
+        assert_eq!(t.convert(10_000, CurId(0), CurId(1), 0, 15_000), 167_450);
+        // Rounds down (the bank keeps the fraction): 0.01 USD = 0.17 MXN, 1 JPY = 0.0066 USD -> 0.
+        assert_eq!(t.convert(1, CurId(2), CurId(0), 0, 0), 0);
+    }
+
+    #[test]
+    fn usd_valuation_and_fees() {
+        let t = table();
+        assert_eq!(t.usd_cents(170_000, CurId(1), 0), 10_000);
+        assert_eq!(t.from_usd(25.0, CurId(1), 0), 42_500);
+        assert_eq!(t.from_usd(25.0, CurId(2), 0), 3_750);
+    }
+
+    #[test]
+    fn random_walk_is_deterministic_and_moves() {
+        let a = table();
+        let b = table();
+        let eur = CurId(3);
+        assert_eq!(
+            a.convert(1_000_000, CurId(0), eur, 20 * US_PER_DAY, 0),
+            b.convert(1_000_000, CurId(0), eur, 20 * US_PER_DAY, 0)
+        );
+        assert_ne!(a.rate(eur, 0), a.rate(eur, 20 * US_PER_DAY));
+        assert_eq!(a.rate(CurId(1), 0), a.rate(CurId(1), 20 * US_PER_DAY));
+    }
+}

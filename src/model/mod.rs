@@ -1,0 +1,9 @@
+//! The model of the rails: calendars, FX, the ledger, the validated world, and the simulation that moves
+//! payments through it. Pure: no files, no stdout, no clock, no environment, no threads.
+
+pub mod calendar;
+pub mod fx;
+pub mod ledger;
+pub mod record;
+pub mod sim;
+pub mod world;

@@ -1,0 +1,181 @@
+//! What the simulation says about each payment when it ends (or at the end of the run, if still in flight), and
+//! the trace steps of one payment. These are plain data: the edges stream them to CSV, metrics aggregate them.
+
+use crate::model::calendar::WaitReason;
+use crate::model::fx::CurId;
+use crate::model::world::{BankId, CorridorId, DomRailId, RailId};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Status {
+    Settled,
+    Returned,
+    Failed,
+    InFlight,
+}
+
+impl Status {
+    pub const ALL: [Status; 4] = [
+        Status::Settled,
+        Status::Returned,
+        Status::Failed,
+        Status::InFlight,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Settled => "settled",
+            Status::Returned => "returned",
+            Status::Failed => "failed",
+            Status::InFlight => "in_flight",
+        }
+    }
+}
+
+/// Cost components, each valued in USD cents at the mid rate of the moment it was taken.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CostSplit {
+    pub sender_fee: i64,
+    pub intermediary_fees: i64,
+    pub receiver_fee: i64,
+    pub fx_spread: i64,
+    pub domestic_fees: i64,
+}
+
+impl CostSplit {
+    pub const NAMES: [&'static str; 5] = [
+        "sender_fee",
+        "intermediary_fees",
+        "receiver_fee",
+        "fx_spread",
+        "domestic_fees",
+    ];
+    pub fn parts(&self) -> [i64; 5] {
+        [
+            self.sender_fee,
+            self.intermediary_fees,
+            self.receiver_fee,
+            self.fx_spread,
+            self.domestic_fees,
+        ]
+    }
+    pub fn total(&self) -> i64 {
+        self.parts().iter().sum()
+    }
+    pub fn fees(&self) -> i64 {
+        self.total() - self.fx_spread
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct PaymentRecord {
+    pub id: u64,
+    /// The demand draw this payment replays (mirror mode: the same across rails).
+    pub demand_id: u64,
+    pub corridor: CorridorId,
+    pub rail: RailId,
+    pub amount_minor: i64,
+    pub currency: CurId,
+    pub amount_usd_cents: i64,
+    pub created_us: u64,
+    /// Settled, returned or failed time; `None` while in flight.
+    pub ended_us: Option<u64>,
+    pub status: Status,
+    /// What reached the beneficiary (settled), came back to the originator (returned/failed), or is still in
+    /// transit (in flight).
+    pub delivered_minor: i64,
+    pub delivered_currency: CurId,
+    pub cost: CostSplit,
+}
+
+impl PaymentRecord {
+    pub fn latency_us(&self) -> Option<u64> {
+        self.ended_us.map(|e| e - self.created_us)
+    }
+    /// All-in cost in bps of the amount (fees and FX spread).
+    pub fn cost_bps(&self) -> f64 {
+        if self.amount_usd_cents == 0 {
+            return 0.0;
+        }
+        self.cost.total() as f64 * 10_000.0 / self.amount_usd_cents as f64
+    }
+}
+
+/// Where a step happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Place {
+    Bank(BankId),
+    Domestic(DomRailId),
+    Rail(RailId),
+}
+
+/// One step of a payment's story, for `settlesim trace`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Step {
+    Created {
+        amount_minor: i64,
+        currency: CurId,
+    },
+    Waiting {
+        until_us: u64,
+        reason: WaitReason,
+    },
+    Accepted,
+    Fee {
+        role: &'static str,
+        minor: i64,
+        currency: CurId,
+        usd_cents: i64,
+        paid_by: &'static str,
+    },
+    Processed,
+    ManualRepair {
+        until_us: u64,
+    },
+    ScreeningHit {
+        until_us: u64,
+    },
+    ScreeningCleared,
+    Rejected,
+    Converted {
+        from_minor: i64,
+        from: CurId,
+        to_minor: i64,
+        to: CurId,
+        spread_usd_cents: i64,
+    },
+    NostroShortfall {
+        owner: BankId,
+        at: BankId,
+        balance_minor: i64,
+        needed_minor: i64,
+    },
+    NostroFunded {
+        waited_us: u64,
+    },
+    Sent {
+        to: BankId,
+        arrives_us: u64,
+    },
+    DomesticSubmitted {
+        queue_wait_us: u64,
+        done_us: u64,
+    },
+    Settled {
+        minor: i64,
+        currency: CurId,
+    },
+    ReturnStarted {
+        arrives_us: u64,
+    },
+    Returned {
+        minor: i64,
+        currency: CurId,
+    },
+    Failed,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TraceStep {
+    pub t_us: u64,
+    pub place: Place,
+    pub step: Step,
+}

@@ -1,0 +1,1163 @@
+//! The simulation of the traditional rails: demand arrives per corridor, each payment walks its route bank by bank
+//! (business hours, processing, repair, screening, fees, FX, nostro settlement, message transit), then the last
+//! mile over a domestic rail. A payment is a small state machine in an arena slot; the only event that drives it
+//! is `Ev::Pay(slot)`, whose meaning is the payment's `phase`. Finished payments are handed to a `RecordSink`
+//! and their slot is reused, so memory is bounded by the payments in flight, not by the payments simulated.
+
+use std::collections::VecDeque;
+
+use rand_distr::{Distribution, Exp, LogNormal};
+
+use crate::engine::queue::EventQueue;
+use crate::metrics::Metrics;
+use crate::model::calendar::WaitReason;
+use crate::model::fx::CurId;
+use crate::model::ledger::{AccountId, AccountKind, Ledger, LedgerError};
+use crate::model::record::{CostSplit, PaymentRecord, Place, Status, Step, TraceStep};
+use crate::model::world::{
+    BankId, ChargeBearer, CorridorId, DomKind, DomRailId, HopFunding, Mode, NostroId, RailId,
+    RouteId, World,
+};
+use crate::rng::{self, Stream};
+use crate::units::US_PER_DAY;
+
+/// The closed set of events. Eight bytes: the queue moves them by value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ev {
+    /// Next candidate arrival of a corridor's demand (thinned Poisson process).
+    Arrival(CorridorId),
+    /// Advance payment in arena slot `u32` according to its phase.
+    Pay(u32),
+    /// A nostro's daily top-up (index into the per-world nostro state).
+    TopUp(u32),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// At `hop`'s bank, waiting for business hours; on the event it is accepted.
+    Accept,
+    /// Straight-through processing done.
+    Processed,
+    /// Manual repair done.
+    Repaired,
+    /// Screening review done.
+    Reviewed,
+    /// Message and funds in transit to the next bank; on the event it arrives there.
+    InTransit,
+    /// Queued on a nostro shortfall: no event pending, woken by a credit.
+    NostroQueued,
+    /// First-mile domestic transfer done; arrives at the first bank.
+    FirstMileDone,
+    /// Last-mile domestic transfer done: settled.
+    LastMileDone,
+    /// Funds travelling back to the originator.
+    Returning,
+}
+
+#[derive(Clone, Debug)]
+struct Payment {
+    id: u64,
+    demand_id: u64,
+    route: RouteId,
+    rail: RailId,
+    corridor: CorridorId,
+    phase: Phase,
+    hop: u8,
+    /// Mirror mode gives each rail its own copy of liquidity and queues: the paired comparison stays paired.
+    world: u16,
+    created_us: u64,
+    amount_minor: i64,
+    amount_usd_cents: i64,
+    /// The funds currently in transit, in `cur`.
+    transit_minor: i64,
+    cur: CurId,
+    queued_since_us: u64,
+    cost: CostSplit,
+}
+
+/// Receives each finished payment (and, at the end, each one still in flight).
+pub trait RecordSink {
+    fn record(&mut self, rec: &PaymentRecord);
+}
+
+/// A sink that keeps nothing (benchmarks, sweeps).
+pub struct NullSink;
+impl RecordSink for NullSink {
+    fn record(&mut self, _rec: &PaymentRecord) {}
+}
+
+impl<F: FnMut(&PaymentRecord)> RecordSink for F {
+    fn record(&mut self, rec: &PaymentRecord) {
+        self(rec)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EndedBy {
+    /// Every event was processed: nothing left in flight that could move.
+    Drained,
+    MaxTime,
+    MaxEvents,
+}
+
+impl EndedBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndedBy::Drained => "drained",
+            EndedBy::MaxTime => "max_time",
+            EndedBy::MaxEvents => "max_events",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub events: u64,
+    pub end_us: u64,
+    pub ended_by: EndedBy,
+    pub payments: u64,
+    pub postings: u64,
+    pub metrics: Metrics,
+    pub trace: Vec<TraceStep>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error("money conservation failed (seed {seed}): {source}")]
+    Ledger { seed: u64, source: LedgerError },
+}
+
+struct DomState {
+    free_us: u64,
+    stream: Stream,
+}
+
+struct NostroState {
+    account: AccountId,
+    queue: VecDeque<u32>,
+}
+
+/// Account layout: fixed arithmetic instead of a map lookup per posting.
+struct Accounts {
+    ncur: usize,
+    customers: usize,
+    banks: usize,
+    doms: usize,
+}
+
+const BANK_KINDS: [AccountKind; 4] = [
+    AccountKind::Transit,
+    AccountKind::Reserve,
+    AccountKind::FeeIncome,
+    AccountKind::FxPosition,
+];
+
+impl Accounts {
+    fn open(ledger: &mut Ledger, world: &World) -> Accounts {
+        let ncur = world.fx.currencies.len();
+        let customers = 0;
+        for c in 0..ncur {
+            for kind in [
+                AccountKind::Originators,
+                AccountKind::Beneficiaries,
+                AccountKind::Returns,
+            ] {
+                ledger.open(kind, CurId(c as u16), 0);
+            }
+        }
+        let banks = 3 * ncur;
+        for _ in 0..world.banks.len() {
+            for c in 0..ncur {
+                for kind in BANK_KINDS {
+                    ledger.open(kind, CurId(c as u16), 0);
+                }
+            }
+        }
+        let doms = banks + world.banks.len() * ncur * 4;
+        for _ in 0..world.dom_rails.len() {
+            for c in 0..ncur {
+                ledger.open(AccountKind::FeeIncome, CurId(c as u16), 0);
+            }
+        }
+        Accounts {
+            ncur,
+            customers,
+            banks,
+            doms,
+        }
+    }
+    fn customer(&self, kind: usize, c: CurId) -> AccountId {
+        AccountId((self.customers + c.0 as usize * 3 + kind) as u32)
+    }
+    fn originators(&self, c: CurId) -> AccountId {
+        self.customer(0, c)
+    }
+    fn beneficiaries(&self, c: CurId) -> AccountId {
+        self.customer(1, c)
+    }
+    fn returns(&self, c: CurId) -> AccountId {
+        self.customer(2, c)
+    }
+    fn bank(&self, b: BankId, kind: usize, c: CurId) -> AccountId {
+        AccountId((self.banks + (b.idx() * self.ncur + c.0 as usize) * 4 + kind) as u32)
+    }
+    fn transit(&self, b: BankId, c: CurId) -> AccountId {
+        self.bank(b, 0, c)
+    }
+    fn reserve(&self, b: BankId, c: CurId) -> AccountId {
+        self.bank(b, 1, c)
+    }
+    fn fees(&self, b: BankId, c: CurId) -> AccountId {
+        self.bank(b, 2, c)
+    }
+    fn fx(&self, b: BankId, c: CurId) -> AccountId {
+        self.bank(b, 3, c)
+    }
+    fn dom_fees(&self, d: DomRailId, c: CurId) -> AccountId {
+        AccountId((self.doms + d.idx() * self.ncur + c.0 as usize) as u32)
+    }
+}
+
+struct Demand {
+    stream: Stream,
+    gap: Exp<f64>,
+    lambda_max_per_us: f64,
+    amount: LogNormal<f64>,
+    share_total: f64,
+}
+
+/// Options that do not change the model: which payment to trace.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    pub trace_payment: Option<u64>,
+}
+
+pub struct Sim<'w, S: RecordSink> {
+    w: &'w World,
+    q: EventQueue<Ev>,
+    now: u64,
+    ledger: Ledger,
+    acc: Accounts,
+    arena: Vec<Payment>,
+    free: Vec<u32>,
+    next_id: u64,
+    next_demand: u64,
+    demand: Vec<Demand>,
+    /// `bank_streams[rail * banks + bank]`
+    bank_streams: Vec<Stream>,
+    rail_streams: Vec<Stream>,
+    /// `doms[world * dom_rails + d]`
+    doms: Vec<DomState>,
+    /// `nostros[world * nostros + n]`
+    nostros: Vec<NostroState>,
+    metrics: Metrics,
+    sink: S,
+    trace_id: u64,
+    trace: Vec<TraceStep>,
+}
+
+impl<'w, S: RecordSink> Sim<'w, S> {
+    pub fn new(w: &'w World, sink: S, opts: &RunOptions) -> Sim<'w, S> {
+        let mut ledger = Ledger::default();
+        let acc = Accounts::open(&mut ledger, w);
+        let seed = w.seed;
+        let demand = w
+            .corridors
+            .iter()
+            .map(|c| {
+                let peak = c.diurnal.iter().cloned().fold(0.0, f64::max)
+                    * c.weekday.iter().cloned().fold(0.0, f64::max);
+                let lambda_max_per_us = c.payments_per_day * peak / US_PER_DAY as f64;
+                Demand {
+                    stream: rng::stream(seed, &format!("demand/{}", c.name)),
+                    gap: Exp::new(lambda_max_per_us.max(1e-30)).expect("positive rate"),
+                    lambda_max_per_us,
+                    amount: LogNormal::new(c.amount_mu, c.amount_sigma).expect("valid lognormal"),
+                    share_total: c.routes.iter().map(|&r| w.route(r).share).sum(),
+                }
+            })
+            .collect();
+        let mut bank_streams = Vec::with_capacity(w.rails.len() * w.banks.len());
+        for r in &w.rails {
+            for b in &w.banks {
+                bank_streams.push(rng::stream(
+                    seed,
+                    &format!("rail/{}/bank/{}", r.name, b.name),
+                ));
+            }
+        }
+        let rail_streams = w
+            .rails
+            .iter()
+            .map(|r| rng::stream(seed, &format!("rail/{}", r.name)))
+            .collect();
+        let worlds = match w.mode {
+            Mode::Mirror => w.rails.len().max(1),
+            Mode::Split => 1,
+        };
+        let mut doms = Vec::new();
+        let mut nostros = Vec::new();
+        for world in 0..worlds {
+            for d in &w.dom_rails {
+                doms.push(DomState {
+                    free_us: 0,
+                    stream: rng::stream(seed, &format!("world/{world}/domestic/{}", d.name)),
+                });
+            }
+            for n in &w.nostros {
+                let account = ledger.open(AccountKind::Nostro, n.currency, 0);
+                ledger.transfer(acc.reserve(n.owner, n.currency), account, n.opening_minor);
+                nostros.push(NostroState {
+                    account,
+                    queue: VecDeque::new(),
+                });
+            }
+        }
+        let metrics = Metrics::new(w);
+        let mut sim = Sim {
+            w,
+            q: EventQueue::with_capacity(1024),
+            now: 0,
+            ledger,
+            acc,
+            arena: Vec::new(),
+            free: Vec::new(),
+            next_id: 0,
+            next_demand: 0,
+            demand,
+            bank_streams,
+            rail_streams,
+            doms,
+            nostros,
+            metrics,
+            sink,
+            trace_id: opts.trace_payment.unwrap_or(u64::MAX),
+            trace: Vec::new(),
+        };
+        sim.schedule_initial();
+        sim
+    }
+
+    fn schedule_initial(&mut self) {
+        for c in 0..self.w.corridors.len() {
+            self.schedule_next_arrival(CorridorId(c as u16), 0);
+        }
+        let per_world = self.w.nostros.len();
+        for (i, _) in self.nostros.iter().enumerate() {
+            let n = &self.w.nostros[i % per_world];
+            if n.daily_topup {
+                let cal = self.w.bank_calendar(n.owner);
+                let first = cal.add_business_days(0, 1);
+                if first < self.w.max_time_us {
+                    self.q.push(first, Ev::TopUp(i as u32));
+                }
+            }
+        }
+    }
+
+    /// Runs to the end and checks conservation. The sink has seen every payment when this returns.
+    pub fn run(mut self) -> Result<(Outcome, S), SimError> {
+        let mut events = 0_u64;
+        let ended_by = loop {
+            if events >= self.w.max_events {
+                break EndedBy::MaxEvents;
+            }
+            let Some((t, ev)) = self.q.pop() else {
+                break EndedBy::Drained;
+            };
+            if t > self.w.max_time_us {
+                break EndedBy::MaxTime;
+            }
+            self.now = t;
+            events += 1;
+            match ev {
+                Ev::Arrival(c) => self.on_arrival(c),
+                Ev::Pay(slot) => self.on_pay(slot),
+                Ev::TopUp(n) => self.on_topup(n),
+            }
+        };
+        let end_us = match ended_by {
+            EndedBy::MaxTime => self.w.max_time_us,
+            _ => self.now,
+        };
+        self.finish_in_flight(end_us);
+        self.check_conservation()?;
+        let outcome = Outcome {
+            events,
+            end_us,
+            ended_by,
+            payments: self.next_id,
+            postings: self.ledger.postings(),
+            metrics: self.metrics,
+            trace: self.trace,
+        };
+        Ok((outcome, self.sink))
+    }
+
+    // ----- demand -----------------------------------------------------------------------------------------
+
+    fn schedule_next_arrival(&mut self, c: CorridorId, from_us: u64) {
+        let d = &mut self.demand[c.idx()];
+        if d.lambda_max_per_us <= 0.0 {
+            return;
+        }
+        let gap = d.gap.sample(&mut d.stream).ceil() as u64;
+        let t = from_us.saturating_add(gap.max(1));
+        if t < self.w.demand_end_us {
+            self.q.push(t, Ev::Arrival(c));
+        }
+    }
+
+    /// Thinning: a candidate at the peak rate is kept with probability λ(t)/λmax.
+    fn on_arrival(&mut self, c: CorridorId) {
+        let now = self.now;
+        let corridor = &self.w.corridors[c.idx()];
+        let factor = profile_factor(self.w, c, now);
+        let peak =
+            self.demand[c.idx()].lambda_max_per_us * US_PER_DAY as f64 / corridor.payments_per_day;
+        let keep = rng::unit(&mut self.demand[c.idx()].stream) < factor / peak;
+        if keep {
+            self.create_demand(c);
+        }
+        self.schedule_next_arrival(c, now);
+    }
+
+    fn create_demand(&mut self, c: CorridorId) {
+        let w = self.w;
+        let corridor = &w.corridors[c.idx()];
+        let d = &mut self.demand[c.idx()];
+        let major = d.amount.sample(&mut d.stream);
+        let scale = w.fx.currency(corridor.source).scale() as f64;
+        let amount_minor = ((major * scale).round() as i64)
+            .clamp(corridor.amount_min_minor, corridor.amount_max_minor);
+        let demand_id = self.next_demand;
+        self.next_demand += 1;
+        match w.mode {
+            Mode::Mirror => {
+                for &r in &corridor.routes {
+                    self.create_payment(r, demand_id, amount_minor);
+                }
+            }
+            Mode::Split => {
+                let mut pick = rng::unit(&mut d.stream) * d.share_total;
+                let mut chosen = *corridor
+                    .routes
+                    .last()
+                    .expect("validated: a corridor has routes");
+                for &r in &corridor.routes {
+                    pick -= w.route(r).share;
+                    if pick < 0.0 {
+                        chosen = r;
+                        break;
+                    }
+                }
+                self.create_payment(chosen, demand_id, amount_minor);
+            }
+        }
+    }
+
+    fn alloc(&mut self, p: Payment) -> u32 {
+        match self.free.pop() {
+            Some(slot) => {
+                self.arena[slot as usize] = p;
+                slot
+            }
+            None => {
+                self.arena.push(p);
+                self.arena.len() as u32 - 1
+            }
+        }
+    }
+
+    fn create_payment(&mut self, r: RouteId, demand_id: u64, amount_minor: i64) {
+        let now = self.now;
+        let route = self.w.route(r);
+        let corridor = &self.w.corridors[route.corridor.idx()];
+        let cur = corridor.source;
+        let world = match self.w.mode {
+            Mode::Mirror => route.rail.0,
+            Mode::Split => 0,
+        };
+        let p = Payment {
+            id: self.next_id,
+            demand_id,
+            route: r,
+            rail: route.rail,
+            corridor: route.corridor,
+            phase: Phase::Accept,
+            hop: 0,
+            world,
+            created_us: now,
+            amount_minor,
+            amount_usd_cents: self.w.fx.usd_cents(amount_minor, cur, now),
+            transit_minor: amount_minor,
+            cur,
+            queued_since_us: 0,
+            cost: CostSplit::default(),
+        };
+        self.next_id += 1;
+        let first_bank = route.path[0];
+        self.ledger.transfer(
+            self.acc.originators(cur),
+            self.acc.transit(first_bank, cur),
+            amount_minor,
+        );
+        self.metrics.arrival(route.rail, now);
+        let slot = self.alloc(p);
+        self.trace_step(
+            slot,
+            Place::Rail(route.rail),
+            Step::Created {
+                amount_minor,
+                currency: cur,
+            },
+        );
+        match route.first_mile {
+            Some(d) => {
+                self.domestic_fee(slot, d);
+                self.submit_domestic(slot, d, Phase::FirstMileDone);
+            }
+            None => self.arrive(slot),
+        }
+    }
+
+    // ----- the payment state machine ----------------------------------------------------------------------
+
+    fn on_pay(&mut self, slot: u32) {
+        let phase = self.arena[slot as usize].phase;
+        match phase {
+            Phase::Accept => self.accept(slot),
+            Phase::Processed => self.after_processing(slot),
+            Phase::Repaired => self.screen(slot),
+            Phase::Reviewed => self.after_review(slot),
+            Phase::InTransit => {
+                self.arena[slot as usize].hop += 1;
+                self.arrive(slot);
+            }
+            Phase::FirstMileDone => self.arrive(slot),
+            Phase::LastMileDone => self.settle(slot),
+            Phase::Returning => self.returned(slot),
+            Phase::NostroQueued => unreachable!("a queued payment has no pending event"),
+        }
+    }
+
+    fn bank_at(&self, slot: u32) -> BankId {
+        let p = &self.arena[slot as usize];
+        self.w.route(p.route).path[p.hop as usize]
+    }
+
+    fn bank_stream(&mut self, slot: u32) -> &mut Stream {
+        let p = &self.arena[slot as usize];
+        let b = self.w.route(p.route).path[p.hop as usize];
+        &mut self.bank_streams[p.rail.idx() * self.w.banks.len() + b.idx()]
+    }
+
+    fn schedule(&mut self, slot: u32, at_us: u64, phase: Phase) {
+        self.arena[slot as usize].phase = phase;
+        self.q.push(at_us, Ev::Pay(slot));
+    }
+
+    /// Arrival at the current hop's bank: work waits for business hours.
+    fn arrive(&mut self, slot: u32) {
+        let b = self.bank_at(slot);
+        let cal = self.w.bank_calendar(b);
+        let open = cal.next_open(self.now);
+        if open > self.now {
+            if self.is_traced(slot) {
+                let reason = cal.wait_reason(self.now);
+                self.trace_step(
+                    slot,
+                    Place::Bank(b),
+                    Step::Waiting {
+                        until_us: open,
+                        reason,
+                    },
+                );
+            }
+            if open != u64::MAX {
+                self.schedule(slot, open, Phase::Accept);
+            } else {
+                self.arena[slot as usize].phase = Phase::Accept;
+            }
+        } else {
+            self.accept(slot);
+        }
+    }
+
+    fn accept(&mut self, slot: u32) {
+        let b = self.bank_at(slot);
+        self.trace_step(slot, Place::Bank(b), Step::Accepted);
+        self.bank_fee(slot, b);
+        let bank = self.w.bank(b);
+        let d = bank.processing.sample(self.bank_stream(slot));
+        self.schedule(slot, self.now + d, Phase::Processed);
+    }
+
+    fn after_processing(&mut self, slot: u32) {
+        let b = self.bank_at(slot);
+        let bank = self.w.bank(b);
+        self.trace_step(slot, Place::Bank(b), Step::Processed);
+        let stp = bank.stp_rate >= 1.0 || rng::unit(self.bank_stream(slot)) < bank.stp_rate;
+        if stp {
+            self.screen(slot);
+        } else {
+            let start = self.w.bank_calendar(b).next_open(self.now);
+            let d = bank.repair.sample(self.bank_stream(slot));
+            let until = start.saturating_add(d);
+            self.trace_step(slot, Place::Bank(b), Step::ManualRepair { until_us: until });
+            self.schedule_or_stall(slot, until, Phase::Repaired);
+        }
+    }
+
+    fn schedule_or_stall(&mut self, slot: u32, at_us: u64, phase: Phase) {
+        if at_us == u64::MAX {
+            self.arena[slot as usize].phase = phase;
+        } else {
+            self.schedule(slot, at_us, phase);
+        }
+    }
+
+    fn screen(&mut self, slot: u32) {
+        let b = self.bank_at(slot);
+        let Some(scr) = &self.w.bank(b).screening else {
+            return self.bank_done(slot);
+        };
+        let hit = rng::unit(self.bank_stream(slot)) < scr.hit_rate;
+        if !hit {
+            return self.bank_done(slot);
+        }
+        let start = self.w.bank_calendar(b).next_open(self.now);
+        let d = scr.review.sample(self.bank_stream(slot));
+        let until = start.saturating_add(d);
+        self.trace_step(slot, Place::Bank(b), Step::ScreeningHit { until_us: until });
+        self.schedule_or_stall(slot, until, Phase::Reviewed);
+    }
+
+    fn after_review(&mut self, slot: u32) {
+        let b = self.bank_at(slot);
+        let scr = self
+            .w
+            .bank(b)
+            .screening
+            .as_ref()
+            .expect("reviewed at a screening bank");
+        let reject = rng::unit(self.bank_stream(slot)) < scr.reject_rate;
+        if reject {
+            self.trace_step(slot, Place::Bank(b), Step::Rejected);
+            self.reject(slot);
+        } else {
+            self.trace_step(slot, Place::Bank(b), Step::ScreeningCleared);
+            self.bank_done(slot);
+        }
+    }
+
+    /// The bank has finished with the payment: convert if this is the conversion point, then pass it on.
+    fn bank_done(&mut self, slot: u32) {
+        let b = self.bank_at(slot);
+        let p = &self.arena[slot as usize];
+        let route = self.w.route(p.route);
+        let hop = p.hop as usize;
+        if route.convert_at == Some(hop) {
+            self.convert(slot, b);
+        }
+        if hop + 1 == route.path.len() {
+            match route.last_mile {
+                Some(d) => {
+                    self.domestic_fee(slot, d);
+                    self.submit_domestic(slot, d, Phase::LastMileDone);
+                }
+                None => self.settle(slot),
+            }
+        } else {
+            self.send_hop(slot);
+        }
+    }
+
+    fn convert(&mut self, slot: u32, b: BankId) {
+        let now = self.now;
+        let p = &self.arena[slot as usize];
+        let to = self.w.corridors[p.corridor.idx()].dest;
+        let from = p.cur;
+        let x = p.transit_minor;
+        let y = self
+            .w
+            .fx
+            .convert(x, from, to, now, self.w.bank(b).fx_spread_centi_bps);
+        self.ledger
+            .transfer(self.acc.transit(b, from), self.acc.fx(b, from), x);
+        self.ledger
+            .transfer(self.acc.fx(b, to), self.acc.transit(b, to), y);
+        let spread = self.w.fx.usd_cents(x, from, now) - self.w.fx.usd_cents(y, to, now);
+        let p = &mut self.arena[slot as usize];
+        p.transit_minor = y;
+        p.cur = to;
+        p.cost.fx_spread += spread;
+        self.trace_step(
+            slot,
+            Place::Bank(b),
+            Step::Converted {
+                from_minor: x,
+                from,
+                to_minor: y,
+                to,
+                spread_usd_cents: spread,
+            },
+        );
+    }
+
+    /// The fee of the bank at the current hop, taken when it accepts the payment (so a rejection keeps it).
+    fn bank_fee(&mut self, slot: u32, b: BankId) {
+        let p = &self.arena[slot as usize];
+        let route = self.w.route(p.route);
+        let bank = self.w.bank(b);
+        let hop = p.hop as usize;
+        let (role, usd) = if hop == 0 {
+            ("sender", bank.send_fee_usd)
+        } else if hop + 1 == route.path.len() {
+            ("receiver", bank.receive_fee_usd)
+        } else {
+            ("intermediary", bank.lifting_fee_usd)
+        };
+        if usd <= 0.0 {
+            return;
+        }
+        let bearer = self.w.rails[p.rail.idx()].bearer;
+        let originator_pays = match bearer {
+            ChargeBearer::Our => true,
+            ChargeBearer::Sha => hop == 0,
+            ChargeBearer::Ben => false,
+        };
+        let cents = self.charge(slot, usd, originator_pays, |acc, c| acc.fees(b, c), b);
+        let p = &mut self.arena[slot as usize];
+        match role {
+            "sender" => p.cost.sender_fee += cents,
+            "receiver" => p.cost.receiver_fee += cents,
+            _ => p.cost.intermediary_fees += cents,
+        }
+    }
+
+    fn domestic_fee(&mut self, slot: u32, d: DomRailId) {
+        let usd = self.w.dom_rails[d.idx()].fee_usd;
+        if usd <= 0.0 {
+            return;
+        }
+        let p = &self.arena[slot as usize];
+        let originator_pays = self.w.rails[p.rail.idx()].bearer == ChargeBearer::Our || p.hop == 0;
+        let holder = self.bank_at(slot);
+        let cents = self.charge(
+            slot,
+            usd,
+            originator_pays,
+            |acc, c| acc.dom_fees(d, c),
+            holder,
+        );
+        self.arena[slot as usize].cost.domestic_fees += cents;
+    }
+
+    /// Takes a fee of `usd` either from the originator (in the source currency) or from the funds in transit at
+    /// `holder` (in their current currency, never more than what is left). Returns its value in USD cents.
+    fn charge(
+        &mut self,
+        slot: u32,
+        usd: f64,
+        originator_pays: bool,
+        to: impl Fn(&Accounts, CurId) -> AccountId,
+        holder: BankId,
+    ) -> i64 {
+        let now = self.now;
+        let p = &self.arena[slot as usize];
+        let (c, from, minor) = if originator_pays {
+            let c = self.w.corridors[p.corridor.idx()].source;
+            (c, self.acc.originators(c), self.w.fx.from_usd(usd, c, now))
+        } else {
+            let minor = self.w.fx.from_usd(usd, p.cur, now).min(p.transit_minor);
+            (p.cur, self.acc.transit(holder, p.cur), minor)
+        };
+        self.ledger.transfer(from, to(&self.acc, c), minor);
+        if !originator_pays {
+            self.arena[slot as usize].transit_minor -= minor;
+        }
+        let cents = self.w.fx.usd_cents(minor, c, now);
+        if self.is_traced(slot) {
+            let role = if originator_pays {
+                "originator"
+            } else {
+                "deducted from amount"
+            };
+            let place = Place::Bank(holder);
+            self.trace_step(
+                slot,
+                place,
+                Step::Fee {
+                    role: "fee",
+                    minor,
+                    currency: c,
+                    usd_cents: cents,
+                    paid_by: role,
+                },
+            );
+        }
+        cents
+    }
+
+    fn nostro_index(&self, slot: u32, n: NostroId) -> usize {
+        self.arena[slot as usize].world as usize * self.w.nostros.len() + n.idx()
+    }
+
+    /// Settle the hop to the next bank over the nostro relationship, or queue on a shortfall (FIFO: a payment
+    /// never overtakes one already waiting on the same account).
+    fn send_hop(&mut self, slot: u32) {
+        let p = &self.arena[slot as usize];
+        let route = self.w.route(p.route);
+        let hop = p.hop as usize;
+        match route.hops[hop] {
+            HopFunding::SenderNostro(n) => {
+                let ni = self.nostro_index(slot, n);
+                let st = &self.nostros[ni];
+                let balance = self.ledger.balance(st.account);
+                if !st.queue.is_empty() || balance < p.transit_minor {
+                    let (needed, owner, at) = (
+                        p.transit_minor,
+                        self.w.nostros[n.idx()].owner,
+                        self.w.nostros[n.idx()].at,
+                    );
+                    self.nostros[ni].queue.push_back(slot);
+                    let p = &mut self.arena[slot as usize];
+                    p.phase = Phase::NostroQueued;
+                    p.queued_since_us = self.now;
+                    self.trace_step(
+                        slot,
+                        Place::Bank(route.path[hop]),
+                        Step::NostroShortfall {
+                            owner,
+                            at,
+                            balance_minor: balance,
+                            needed_minor: needed,
+                        },
+                    );
+                } else {
+                    self.post_hop(slot);
+                }
+            }
+            HopFunding::ReceiverNostro(_) => self.post_hop(slot),
+        }
+    }
+
+    fn post_hop(&mut self, slot: u32) {
+        let p = &self.arena[slot as usize];
+        let route = self.w.route(p.route);
+        let hop = p.hop as usize;
+        let (a, b, c, x) = (route.path[hop], route.path[hop + 1], p.cur, p.transit_minor);
+        let credited = match route.hops[hop] {
+            HopFunding::SenderNostro(n) => {
+                let acct = self.nostros[self.nostro_index(slot, n)].account;
+                self.ledger
+                    .transfer(self.acc.transit(a, c), self.acc.reserve(a, c), x);
+                self.ledger.transfer(acct, self.acc.transit(b, c), x);
+                None
+            }
+            HopFunding::ReceiverNostro(n) => {
+                let ni = self.nostro_index(slot, n);
+                let acct = self.nostros[ni].account;
+                self.ledger.transfer(self.acc.transit(a, c), acct, x);
+                self.ledger
+                    .transfer(self.acc.reserve(b, c), self.acc.transit(b, c), x);
+                Some(ni)
+            }
+        };
+        let rail = self.arena[slot as usize].rail;
+        let d = self.w.rails[rail.idx()]
+            .message_delay
+            .sample(&mut self.rail_streams[rail.idx()]);
+        let arrives = self.now + d;
+        self.trace_step(
+            slot,
+            Place::Bank(a),
+            Step::Sent {
+                to: b,
+                arrives_us: arrives,
+            },
+        );
+        self.schedule(slot, arrives, Phase::InTransit);
+        if let Some(ni) = credited {
+            self.drain_nostro_queue(ni);
+        }
+    }
+
+    fn drain_nostro_queue(&mut self, ni: usize) {
+        while let Some(&head) = self.nostros[ni].queue.front() {
+            let need = self.arena[head as usize].transit_minor;
+            if self.ledger.balance(self.nostros[ni].account) < need {
+                break;
+            }
+            self.nostros[ni].queue.pop_front();
+            let waited = self.now - self.arena[head as usize].queued_since_us;
+            let b = self.bank_at(head);
+            self.trace_step(
+                head,
+                Place::Bank(b),
+                Step::NostroFunded { waited_us: waited },
+            );
+            self.post_hop(head);
+        }
+    }
+
+    fn on_topup(&mut self, ni: u32) {
+        let ni = ni as usize;
+        let n = &self.w.nostros[ni % self.w.nostros.len()];
+        let acct = self.nostros[ni].account;
+        let gap = n.opening_minor - self.ledger.balance(acct);
+        if gap > 0 {
+            self.ledger
+                .transfer(self.acc.reserve(n.owner, n.currency), acct, gap);
+            self.drain_nostro_queue(ni);
+        }
+        let next = self.w.bank_calendar(n.owner).add_business_days(self.now, 1);
+        if next < self.w.max_time_us && next > self.now {
+            self.q.push(next, Ev::TopUp(ni as u32));
+        }
+    }
+
+    /// Submit to a domestic rail: business hours (or batch windows), a FIFO server at the rail's capacity, then
+    /// the rail's latency.
+    fn submit_domestic(&mut self, slot: u32, d: DomRailId, then: Phase) {
+        let now = self.now;
+        let rail = &self.w.dom_rails[d.idx()];
+        let cal = self.w.calendar(rail.calendar);
+        let si = self.arena[slot as usize].world as usize * self.w.dom_rails.len() + d.idx();
+        let st = &mut self.doms[si];
+        let service = if rail.exp_service {
+            (-(1.0 - rng::unit(&mut st.stream)).ln() * rail.service_us).round() as u64
+        } else {
+            rail.service_us.round() as u64
+        };
+        let ready = match rail.kind {
+            DomKind::Ach => {
+                let i = rail.batch_closes.partition_point(|&c| c < now);
+                rail.batch_closes.get(i).copied().unwrap_or(u64::MAX)
+            }
+            DomKind::Rtgs | DomKind::Instant => cal.next_open(now),
+        };
+        let mut start = ready.max(st.free_us);
+        if rail.kind != DomKind::Ach && start != u64::MAX && !cal.is_open(start) {
+            start = cal.next_open(start);
+        }
+        if start == u64::MAX {
+            self.arena[slot as usize].phase = then;
+            return;
+        }
+        st.free_us = start + service;
+        let latency = rail.latency.sample(&mut st.stream);
+        let settle_delay = if rail.kind == DomKind::Ach {
+            rail.settlement_delay_us
+        } else {
+            0
+        };
+        let done = start + service + settle_delay + latency;
+        if self.is_traced(slot) {
+            if ready > now {
+                let reason = if rail.kind == DomKind::Ach {
+                    WaitReason::AchWindow
+                } else {
+                    cal.wait_reason(now)
+                };
+                self.trace_step(
+                    slot,
+                    Place::Domestic(d),
+                    Step::Waiting {
+                        until_us: ready,
+                        reason,
+                    },
+                );
+            }
+            self.trace_step(
+                slot,
+                Place::Domestic(d),
+                Step::DomesticSubmitted {
+                    queue_wait_us: start - ready.min(start),
+                    done_us: done,
+                },
+            );
+        }
+        self.schedule(slot, done, then);
+    }
+
+    fn settle(&mut self, slot: u32) {
+        let b = self.bank_at(slot);
+        let p = &self.arena[slot as usize];
+        let (c, x) = (p.cur, p.transit_minor);
+        self.ledger
+            .transfer(self.acc.transit(b, c), self.acc.beneficiaries(c), x);
+        self.trace_step(
+            slot,
+            Place::Bank(b),
+            Step::Settled {
+                minor: x,
+                currency: c,
+            },
+        );
+        self.finish(slot, Status::Settled, Some(self.now));
+    }
+
+    /// A rejection at the first bank fails the payment on the spot (the funds never left); later, the funds
+    /// travel back and the payment is returned.
+    fn reject(&mut self, slot: u32) {
+        let p = &self.arena[slot as usize];
+        if p.hop == 0 {
+            let b = self.bank_at(slot);
+            let p = &self.arena[slot as usize];
+            let (c, x) = (p.cur, p.transit_minor);
+            self.ledger
+                .transfer(self.acc.transit(b, c), self.acc.returns(c), x);
+            self.trace_step(slot, Place::Bank(b), Step::Failed);
+            self.finish(slot, Status::Failed, Some(self.now));
+        } else {
+            let rail = p.rail;
+            let d = self.w.rails[rail.idx()]
+                .return_delay
+                .sample(&mut self.rail_streams[rail.idx()]);
+            let at = self.now + d;
+            let b = self.bank_at(slot);
+            self.trace_step(slot, Place::Bank(b), Step::ReturnStarted { arrives_us: at });
+            self.schedule(slot, at, Phase::Returning);
+        }
+    }
+
+    fn returned(&mut self, slot: u32) {
+        let b = self.bank_at(slot);
+        let p = &self.arena[slot as usize];
+        let (c, x) = (p.cur, p.transit_minor);
+        self.ledger
+            .transfer(self.acc.transit(b, c), self.acc.returns(c), x);
+        self.trace_step(
+            slot,
+            Place::Rail(p.rail),
+            Step::Returned {
+                minor: x,
+                currency: c,
+            },
+        );
+        self.finish(slot, Status::Returned, Some(self.now));
+    }
+
+    fn record_of(&self, slot: u32, status: Status, ended_us: Option<u64>) -> PaymentRecord {
+        let p = &self.arena[slot as usize];
+        let corridor = &self.w.corridors[p.corridor.idx()];
+        PaymentRecord {
+            id: p.id,
+            demand_id: p.demand_id,
+            corridor: p.corridor,
+            rail: p.rail,
+            amount_minor: p.amount_minor,
+            currency: corridor.source,
+            amount_usd_cents: p.amount_usd_cents,
+            created_us: p.created_us,
+            ended_us,
+            status,
+            delivered_minor: p.transit_minor,
+            delivered_currency: p.cur,
+            cost: p.cost,
+        }
+    }
+
+    fn finish(&mut self, slot: u32, status: Status, ended_us: Option<u64>) {
+        let rec = self.record_of(slot, status, ended_us);
+        self.metrics.record(&rec);
+        self.sink.record(&rec);
+        self.free.push(slot);
+    }
+
+    /// Payments still moving when the run stops are reported as in flight, in id order.
+    fn finish_in_flight(&mut self, end_us: u64) {
+        let mut free = vec![false; self.arena.len()];
+        for &s in &self.free {
+            free[s as usize] = true;
+        }
+        let mut live: Vec<u32> = (0..self.arena.len() as u32)
+            .filter(|&s| !free[s as usize])
+            .collect();
+        live.sort_by_key(|&s| self.arena[s as usize].id);
+        for slot in live {
+            let rec = self.record_of(slot, Status::InFlight, None);
+            self.metrics.record_in_flight(&rec, end_us);
+            self.sink.record(&rec);
+            self.free.push(slot);
+        }
+    }
+
+    /// Conservation per currency, then reconciliation: the money the ledger shows with beneficiaries, returned
+    /// to originators and still in transit equals what the payment records say, currency by currency.
+    fn check_conservation(&self) -> Result<(), SimError> {
+        let currencies = self.w.currency_ids();
+        let name = |c: CurId| self.w.fx.currency(c).to_string();
+        let seed = self.w.seed;
+        self.ledger
+            .check_balanced(&currencies, name)
+            .map_err(|source| SimError::Ledger { seed, source })?;
+        for &c in &currencies {
+            let checks = [
+                (
+                    "beneficiaries",
+                    AccountKind::Beneficiaries,
+                    self.metrics.settled_minor(c),
+                ),
+                (
+                    "returns",
+                    AccountKind::Returns,
+                    self.metrics.returned_minor(c),
+                ),
+                (
+                    "funds in transit",
+                    AccountKind::Transit,
+                    self.metrics.in_flight_minor(c),
+                ),
+            ];
+            for (what, kind, payments) in checks {
+                let ledger = self.ledger.total(kind, c);
+                if ledger != payments {
+                    return Err(SimError::Ledger {
+                        seed,
+                        source: LedgerError::Mismatch {
+                            currency: name(c),
+                            what,
+                            ledger,
+                            payments,
+                        },
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    // ----- tracing ----------------------------------------------------------------------------------------
+
+    fn is_traced(&self, slot: u32) -> bool {
+        self.arena[slot as usize].id == self.trace_id
+    }
+
+    fn trace_step(&mut self, slot: u32, place: Place, step: Step) {
+        if self.is_traced(slot) {
+            self.trace.push(TraceStep {
+                t_us: self.now,
+                place,
+                step,
+            });
+        }
+    }
+}
+
+/// The demand profile's factor at time t: diurnal by local hour times weekday, in the corridor's zone.
+fn profile_factor(w: &World, c: CorridorId, t_us: u64) -> f64 {
+    use chrono::{Datelike, Timelike};
+    let corridor = &w.corridors[c.idx()];
+    let utc = w.start + chrono::Duration::microseconds(t_us as i64);
+    let local = utc.with_timezone(&corridor.zone);
+    corridor.diurnal[local.hour() as usize]
+        * corridor.weekday[local.weekday().num_days_from_monday() as usize]
+}
+
+/// Runs a world to the end. The core entry point: no I/O, no clock, no threads.
+pub fn run<S: RecordSink>(w: &World, sink: S, opts: &RunOptions) -> Result<(Outcome, S), SimError> {
+    Sim::new(w, sink, opts).run()
+}

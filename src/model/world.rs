@@ -1,0 +1,186 @@
+//! The validated model: every entity of a scenario in an arena, referred to by a typed id. Built once by
+//! `scenario::validate`; read-only while the simulation runs (mutable state lives in `sim::State`).
+
+use chrono::{DateTime, Utc};
+
+use crate::model::calendar::Calendar;
+use crate::model::fx::{CurId, FxTable};
+use crate::rng::Delay;
+
+macro_rules! typed_id {
+    ($name:ident, $int:ty) => {
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(pub $int);
+        impl $name {
+            pub fn idx(self) -> usize {
+                self.0 as usize
+            }
+        }
+    };
+}
+
+typed_id!(CalId, u16);
+typed_id!(BankId, u16);
+typed_id!(NostroId, u32);
+typed_id!(DomRailId, u16);
+typed_id!(RailId, u16);
+typed_id!(CorridorId, u16);
+typed_id!(RouteId, u16);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Mirror,
+    Split,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChargeBearer {
+    /// The sender pays every fee; the beneficiary receives the full amount.
+    Our,
+    /// The sender pays its own bank; later fees are deducted on the way.
+    Sha,
+    /// Every fee, the sender bank's included, is deducted from the amount.
+    Ben,
+}
+
+#[derive(Clone, Debug)]
+pub struct Screening {
+    pub hit_rate: f64,
+    pub review: Delay,
+    pub reject_rate: f64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Bank {
+    pub name: String,
+    pub country: String,
+    pub calendar: CalId,
+    pub processing: Delay,
+    pub stp_rate: f64,
+    pub repair: Delay,
+    pub screening: Option<Screening>,
+    pub send_fee_usd: f64,
+    pub lifting_fee_usd: f64,
+    pub receive_fee_usd: f64,
+    /// In hundredths of a basis point.
+    pub fx_spread_centi_bps: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Nostro {
+    pub owner: BankId,
+    pub at: BankId,
+    pub currency: CurId,
+    pub opening_minor: i64,
+    pub daily_topup: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DomKind {
+    Rtgs,
+    Ach,
+    Instant,
+}
+
+#[derive(Clone, Debug)]
+pub struct DomRail {
+    pub name: String,
+    pub kind: DomKind,
+    pub calendar: CalId,
+    pub fee_usd: f64,
+    /// Service time per payment at capacity, in µs (1/capacity).
+    pub service_us: f64,
+    pub exp_service: bool,
+    pub latency: Delay,
+    /// ACH: batch closes as simulated times, sorted.
+    pub batch_closes: Vec<u64>,
+    pub settlement_delay_us: u64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Rail {
+    pub name: String,
+    pub bearer: ChargeBearer,
+    pub message_delay: Delay,
+    pub return_delay: Delay,
+}
+
+/// How a hop from path[i] to path[i+1] settles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HopFunding {
+    /// The sender holds an account at the receiver; the receiver debits it (a shortfall queues the payment).
+    SenderNostro(NostroId),
+    /// The receiver holds an account at the sender; the sender credits it (no limit).
+    ReceiverNostro(NostroId),
+}
+
+#[derive(Clone, Debug)]
+pub struct Route {
+    pub rail: RailId,
+    pub corridor: CorridorId,
+    pub share: f64,
+    pub path: Vec<BankId>,
+    /// Index in `path` of the bank that converts currency (None when source and destination currency agree).
+    pub convert_at: Option<usize>,
+    /// `hops[i]` settles the move from path[i] to path[i+1].
+    pub hops: Vec<HopFunding>,
+    pub first_mile: Option<DomRailId>,
+    pub last_mile: Option<DomRailId>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Corridor {
+    pub name: String,
+    pub source: CurId,
+    pub dest: CurId,
+    pub payments_per_day: f64,
+    pub zone: chrono_tz::Tz,
+    pub diurnal: [f64; 24],
+    pub weekday: [f64; 7],
+    /// ln of the median amount in major units, and σ.
+    pub amount_mu: f64,
+    pub amount_sigma: f64,
+    pub amount_min_minor: i64,
+    pub amount_max_minor: i64,
+    pub routes: Vec<RouteId>,
+}
+
+#[derive(Clone, Debug)]
+pub struct World {
+    pub name: String,
+    pub start: DateTime<Utc>,
+    pub seed: u64,
+    pub mode: Mode,
+    /// Demand arrives in [0, demand_end_us).
+    pub demand_end_us: u64,
+    /// The run stops at this simulated time at the latest.
+    pub max_time_us: u64,
+    pub max_events: u64,
+    pub fx: FxTable,
+    pub calendars: Vec<Calendar>,
+    pub calendar_names: Vec<String>,
+    pub banks: Vec<Bank>,
+    pub nostros: Vec<Nostro>,
+    pub dom_rails: Vec<DomRail>,
+    pub rails: Vec<Rail>,
+    pub corridors: Vec<Corridor>,
+    pub routes: Vec<Route>,
+}
+
+impl World {
+    pub fn bank(&self, b: BankId) -> &Bank {
+        &self.banks[b.idx()]
+    }
+    pub fn calendar(&self, c: CalId) -> &Calendar {
+        &self.calendars[c.idx()]
+    }
+    pub fn bank_calendar(&self, b: BankId) -> &Calendar {
+        self.calendar(self.bank(b).calendar)
+    }
+    pub fn route(&self, r: RouteId) -> &Route {
+        &self.routes[r.idx()]
+    }
+    pub fn currency_ids(&self) -> Vec<CurId> {
+        (0..self.fx.currencies.len() as u16).map(CurId).collect()
+    }
+}

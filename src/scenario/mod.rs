@@ -1,0 +1,4 @@
+//! Scenario files: TOML text → raw serde structs → validated `World`.
+
+pub mod raw;
+pub mod validate;

@@ -1,0 +1,346 @@
+//! The scenario file as written: serde structs that mirror the TOML one to one. Every struct denies unknown fields,
+//! so a typo is an error with a position rather than a silently ignored setting. Defaults live here, next to the
+//! field they belong to, and `scenarios/example.toml` documents each of them. Nothing here is validated beyond its
+//! type: `validate` turns these into the typed model.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// A whole scenario file.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// Start instant, UTC (`2026-03-02T00:00:00Z`, quoted or as a TOML datetime).
+    pub start: StartInstant,
+    /// How long demand arrives, e.g. `"30d"`.
+    pub duration: String,
+    #[serde(default)]
+    pub seed: u64,
+    /// `"mirror"`: every payment is replayed on every rail of its corridor (a paired comparison).
+    /// `"split"`: each payment goes to one rail, drawn by the routes' shares.
+    #[serde(default = "default_mode")]
+    pub mode: String,
+    #[serde(default)]
+    pub limits: Limits,
+    #[serde(default)]
+    pub calendars: BTreeMap<String, CalendarDef>,
+    #[serde(default)]
+    pub fx: Vec<FxDef>,
+    #[serde(default)]
+    pub banks: Vec<BankDef>,
+    #[serde(default)]
+    pub nostros: Vec<NostroDef>,
+    #[serde(default)]
+    pub domestic_rails: Vec<DomesticRailDef>,
+    #[serde(default)]
+    pub rails: Vec<RailDef>,
+    #[serde(default)]
+    pub corridors: Vec<CorridorDef>,
+}
+
+fn default_mode() -> String {
+    "mirror".into()
+}
+
+/// TOML lets a datetime be written bare or quoted; accept both.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum StartInstant {
+    Datetime(toml::value::Datetime),
+    Text(String),
+}
+
+impl StartInstant {
+    pub fn text(&self) -> String {
+        match self {
+            StartInstant::Datetime(d) => d.to_string(),
+            StartInstant::Text(s) => s.clone(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// Extra simulated time after demand stops, for payments in flight to finish.
+    #[serde(default = "default_drain")]
+    pub drain: String,
+    /// Hard cap on processed events; reaching it ends the run cleanly.
+    #[serde(default = "default_max_events")]
+    pub max_events: u64,
+}
+
+fn default_drain() -> String {
+    "21d".into()
+}
+fn default_max_events() -> u64 {
+    500_000_000
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            drain: default_drain(),
+            max_events: default_max_events(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarDef {
+    /// IANA time zone, e.g. `"America/New_York"`.
+    pub zone: String,
+    #[serde(default = "default_weekend")]
+    pub weekend: Vec<String>,
+    /// Local dates `"YYYY-MM-DD"`.
+    #[serde(default)]
+    pub holidays: Vec<String>,
+    #[serde(default = "default_open")]
+    pub open: String,
+    #[serde(default = "default_cutoff")]
+    pub cutoff: String,
+    /// 24/7 operation (instant payment systems): ignores weekend, holidays and hours.
+    #[serde(default)]
+    pub always_open: bool,
+}
+
+fn default_weekend() -> Vec<String> {
+    vec!["Sat".into(), "Sun".into()]
+}
+fn default_open() -> String {
+    "08:00".into()
+}
+fn default_cutoff() -> String {
+    "17:00".into()
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FxDef {
+    /// `"USD/MXN"`: units of the quote currency (MXN) per one unit of the base currency (USD).
+    /// One side must be USD: every cross rate goes through USD.
+    pub pair: String,
+    pub mid: f64,
+    /// Standard deviation of the daily log-change of the mid rate, in bps (a deterministic daily random walk).
+    #[serde(default)]
+    pub daily_vol_bps: f64,
+}
+
+/// A delay distribution. Give exactly one shape: `fixed`; `mean` (exponential); `median` with `p90` or `sigma`
+/// (log-normal); or `min` with `max` (uniform). Durations are strings with units.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DelayDef {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixed: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub median: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p90: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sigma: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScreeningDef {
+    /// Share of payments that hit the sanctions/AML filter and go to manual review.
+    #[serde(default)]
+    pub hit_rate: f64,
+    /// Review time of a hit (worked in business hours).
+    #[serde(default)]
+    pub review: DelayDef,
+    /// Share of reviewed hits that are rejected (returned; fees kept).
+    #[serde(default)]
+    pub reject_rate: f64,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BankDef {
+    pub id: String,
+    /// ISO 3166 alpha-2 country code.
+    pub country: String,
+    /// Name of a table under `[calendars]`.
+    pub calendar: String,
+    /// Straight-through processing time.
+    #[serde(default)]
+    pub processing: DelayDef,
+    /// Share of payments processed straight through; the rest go to manual repair.
+    #[serde(default = "one")]
+    pub stp_rate: f64,
+    #[serde(default)]
+    pub repair: DelayDef,
+    #[serde(default)]
+    pub screening: Option<ScreeningDef>,
+    /// Fee charged by this bank when it originates a payment.
+    #[serde(default)]
+    pub send_fee_usd: f64,
+    /// "Lifting" fee when it acts as an intermediary.
+    #[serde(default)]
+    pub lifting_fee_usd: f64,
+    /// Fee when it receives a payment for its customer.
+    #[serde(default)]
+    pub receive_fee_usd: f64,
+    /// Spread against the mid rate when this bank converts currency.
+    #[serde(default)]
+    pub fx_spread_bps: f64,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NostroDef {
+    /// The bank that owns the account...
+    pub owner: String,
+    /// ...held at this correspondent.
+    pub at: String,
+    pub currency: String,
+    /// Opening balance in major units of `currency`.
+    pub balance: f64,
+    /// Top-up: `"daily"` restores the opening balance at the owner's opening time each business day; `"none"`.
+    #[serde(default = "default_topup")]
+    pub topup: String,
+}
+
+fn default_topup() -> String {
+    "daily".into()
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DomesticRailDef {
+    pub id: String,
+    /// `"rtgs"`, `"ach"` or `"instant"`.
+    pub kind: String,
+    pub calendar: String,
+    #[serde(default)]
+    pub fee_usd: f64,
+    /// Throughput limit; above it payments queue (FIFO).
+    #[serde(default = "default_capacity")]
+    pub capacity_per_s: f64,
+    /// Service time at capacity: `"fixed"` (1/capacity, M/D/1-like) or `"exp"` (mean 1/capacity, M/M/1-like).
+    #[serde(default = "default_service")]
+    pub service: String,
+    /// Time from acceptance to credit, on top of queueing.
+    #[serde(default)]
+    pub latency: DelayDef,
+    /// ACH only: local window close times; payments submitted before a close settle in that batch.
+    #[serde(default)]
+    pub windows: Vec<String>,
+    /// ACH only: from window close to settlement.
+    #[serde(default = "default_zero")]
+    pub settlement_delay: String,
+}
+
+fn default_capacity() -> f64 {
+    1000.0
+}
+fn default_service() -> String {
+    "fixed".into()
+}
+fn default_zero() -> String {
+    "0s".into()
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RailDef {
+    pub id: String,
+    /// `"correspondent"` (later issues add chain-based kinds).
+    pub kind: String,
+    /// `"OUR"`, `"SHA"` or `"BEN"`.
+    #[serde(default = "default_bearer")]
+    pub charge_bearer: String,
+    /// Message transit between two banks of a route (SWIFT delivery).
+    #[serde(default)]
+    pub message_delay: DelayDef,
+    /// Time for a rejected payment's funds to travel back to the originator.
+    #[serde(default)]
+    pub return_delay: DelayDef,
+}
+
+fn default_bearer() -> String {
+    "SHA".into()
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AmountDef {
+    /// Median payment in major units of the source currency.
+    pub median: f64,
+    /// Log-normal shape (σ of ln amount).
+    #[serde(default = "default_sigma")]
+    pub sigma: f64,
+    #[serde(default)]
+    pub min: Option<f64>,
+    #[serde(default)]
+    pub max: Option<f64>,
+}
+
+fn default_sigma() -> f64 {
+    1.0
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteDef {
+    pub rail: String,
+    /// Split mode: relative share of this corridor's payments.
+    #[serde(default = "one")]
+    pub share: f64,
+    /// Banks in order, originator's bank first. Omit to take the cheapest path from `origin` to `beneficiary`.
+    #[serde(default)]
+    pub path: Vec<String>,
+    #[serde(default)]
+    pub origin: Option<String>,
+    #[serde(default)]
+    pub beneficiary: Option<String>,
+    /// The bank that converts source to destination currency (must be on the path).
+    #[serde(default)]
+    pub convert_at: Option<String>,
+    /// Domestic rail from the originator's account to the first bank (optional).
+    #[serde(default)]
+    pub first_mile: Option<String>,
+    /// Domestic rail from the last bank to the beneficiary's account (optional).
+    #[serde(default)]
+    pub last_mile: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorridorDef {
+    pub id: String,
+    pub from_country: String,
+    pub to_country: String,
+    pub source_currency: String,
+    pub dest_currency: String,
+    /// Base arrival rate (Poisson), before diurnal and weekday factors.
+    pub payments_per_day: f64,
+    /// Zone whose local hour and weekday drive the profile (default: the first route's origin bank zone).
+    #[serde(default)]
+    pub zone: Option<String>,
+    /// 24 multipliers by local hour (default: all 1).
+    #[serde(default)]
+    pub diurnal: Vec<f64>,
+    /// 7 multipliers Monday..Sunday (default: all 1).
+    #[serde(default)]
+    pub weekday: Vec<f64>,
+    pub amount: AmountDef,
+    #[serde(default)]
+    pub routes: Vec<RouteDef>,
+}

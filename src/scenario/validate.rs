@@ -1,0 +1,929 @@
+//! Validation: the raw scenario (as written) becomes the typed `World` (what runs). Every check that can fail
+//! names the field path, e.g. `corridors[1].routes[0].path[2]`, so the loader can point at file, line and column.
+//! Semantic errors caught here: unknown references (banks, calendars, rails), impossible numbers (negative rates,
+//! shares outside [0, 1]), unknown zones and currencies, currencies without an FX rate, corridors without a rail,
+//! routes whose hops have no nostro relationship in the currency they carry.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
+use std::str::FromStr;
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+
+use crate::model::calendar::{Calendar, CalendarSpec, parse_local_time, parse_weekday};
+use crate::model::fx::{CurId, FxTable, RateSpec};
+use crate::model::world::*;
+use crate::rng::Delay;
+use crate::scenario::raw::{self, DelayDef};
+use crate::units::{Currency, US_PER_DAY, US_PER_HOUR, parse_duration_us};
+
+/// A semantic error: the field path and what is wrong with it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invalid {
+    pub path: String,
+    pub message: String,
+}
+
+type R<T> = Result<T, Invalid>;
+
+fn bad<T>(path: impl Into<String>, message: impl Into<String>) -> R<T> {
+    Err(Invalid {
+        path: path.into(),
+        message: message.into(),
+    })
+}
+
+fn duration(path: &str, text: &str) -> R<u64> {
+    parse_duration_us(text).or_else(|m| bad(path, m))
+}
+
+fn unit_interval(path: &str, x: f64) -> R<f64> {
+    if (0.0..=1.0).contains(&x) {
+        Ok(x)
+    } else {
+        bad(path, format!("must be between 0 and 1, got {x}"))
+    }
+}
+
+fn non_negative(path: &str, x: f64) -> R<f64> {
+    if x.is_finite() && x >= 0.0 {
+        Ok(x)
+    } else {
+        bad(path, format!("must be a non-negative number, got {x}"))
+    }
+}
+
+/// A delay distribution from its one shape; an empty table means no delay.
+pub fn delay(path: &str, d: &DelayDef) -> R<Delay> {
+    let dur = |field: &str, v: &Option<String>| -> R<Option<u64>> {
+        v.as_deref()
+            .map(|t| duration(&format!("{path}.{field}"), t))
+            .transpose()
+    };
+    let fixed = dur("fixed", &d.fixed)?;
+    let mean = dur("mean", &d.mean)?;
+    let median = dur("median", &d.median)?;
+    let p90 = dur("p90", &d.p90)?;
+    let min = dur("min", &d.min)?;
+    let max = dur("max", &d.max)?;
+    let shapes = [
+        fixed.is_some(),
+        mean.is_some(),
+        median.is_some(),
+        min.is_some() || max.is_some(),
+    ];
+    if shapes.iter().filter(|&&s| s).count() > 1 {
+        return bad(
+            path,
+            "give one shape: fixed, mean (exponential), median with p90 or sigma (log-normal), or min with max (uniform)",
+        );
+    }
+    if let Some(f) = fixed {
+        return Ok(Delay::Fixed(f));
+    }
+    if let Some(m) = mean {
+        return Ok(Delay::exp_mean_us(m));
+    }
+    if let Some(m) = median {
+        if m == 0 {
+            return bad(
+                format!("{path}.median"),
+                "a log-normal median must be positive",
+            );
+        }
+        return match (p90, d.sigma) {
+            (Some(p), None) if p > m => Ok(Delay::lognormal_median_p90(m, p)),
+            (Some(_), None) => bad(format!("{path}.p90"), "p90 must be greater than the median"),
+            (None, Some(s)) => Ok(Delay::lognormal_median_sigma(
+                m,
+                non_negative(&format!("{path}.sigma"), s)?,
+            )),
+            (None, None) => bad(path, "a log-normal needs p90 or sigma beside the median"),
+            (Some(_), Some(_)) => bad(path, "give p90 or sigma, not both"),
+        };
+    }
+    match (min, max) {
+        (Some(lo), Some(hi)) if hi >= lo => Ok(Delay::Uniform {
+            min_us: lo,
+            max_us: hi,
+        }),
+        (Some(_), Some(_)) => bad(format!("{path}.max"), "max must not be below min"),
+        (Some(_), None) => bad(path, "a uniform delay needs max beside min"),
+        (None, Some(_)) => bad(path, "a uniform delay needs min beside max"),
+        (None, None) if d.sigma.is_some() => bad(format!("{path}.sigma"), "sigma needs a median"),
+        (None, None) => Ok(Delay::Zero),
+    }
+}
+
+fn index_of(names: &[String], name: &str) -> Option<usize> {
+    names.iter().position(|n| n == name)
+}
+
+fn unique_ids<'a>(section: &str, ids: impl Iterator<Item = &'a String>) -> R<Vec<String>> {
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for (i, id) in ids.enumerate() {
+        if id.is_empty() {
+            return bad(format!("{section}[{i}].id"), "must not be empty");
+        }
+        if !seen.insert(id.clone()) {
+            return bad(format!("{section}[{i}].id"), format!("duplicate id {id:?}"));
+        }
+        out.push(id.clone());
+    }
+    Ok(out)
+}
+
+fn zone(path: &str, name: &str) -> R<chrono_tz::Tz> {
+    chrono_tz::Tz::from_str(name).or_else(|_| {
+        bad(
+            path,
+            format!("unknown time zone {name:?} (use an IANA name such as \"Europe/Paris\")"),
+        )
+    })
+}
+
+fn parse_start(text: &str) -> R<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|d| d.with_timezone(&Utc))
+        .or_else(|e| {
+            bad(
+                "start",
+                format!("{text:?} is not a UTC instant like \"2026-03-02T00:00:00Z\" ({e})"),
+            )
+        })
+}
+
+struct Ctx<'a> {
+    s: &'a raw::Scenario,
+    start: DateTime<Utc>,
+    horizon_us: u64,
+    cal_names: Vec<String>,
+    bank_names: Vec<String>,
+    dom_names: Vec<String>,
+    rail_names: Vec<String>,
+    fx: FxTable,
+}
+
+impl Ctx<'_> {
+    fn calendar_ref(&self, path: &str, name: &str) -> R<CalId> {
+        index_of(&self.cal_names, name)
+            .map(|i| CalId(i as u16))
+            .ok_or_else(|| Invalid {
+                path: path.into(),
+                message: format!("no calendar named {name:?} under [calendars]"),
+            })
+    }
+    fn bank_ref(&self, path: &str, name: &str) -> R<BankId> {
+        index_of(&self.bank_names, name)
+            .map(|i| BankId(i as u16))
+            .ok_or_else(|| Invalid {
+                path: path.into(),
+                message: format!("no bank with id {name:?}"),
+            })
+    }
+    fn dom_ref(&self, path: &str, name: &str) -> R<DomRailId> {
+        index_of(&self.dom_names, name)
+            .map(|i| DomRailId(i as u16))
+            .ok_or_else(|| Invalid {
+                path: path.into(),
+                message: format!("no domestic rail with id {name:?}"),
+            })
+    }
+    fn currency(&self, path: &str, code: &str) -> R<CurId> {
+        let c = Currency::from_code(code).ok_or_else(|| Invalid {
+            path: path.into(),
+            message: format!("unknown currency {code:?} (ISO 4217 code)"),
+        })?;
+        self.fx.find(c).ok_or_else(|| Invalid {
+            path: path.into(),
+            message: format!("currency {code} has no FX rate: add [[fx]] pair = \"USD/{code}\""),
+        })
+    }
+}
+
+/// Turns a parsed scenario into a runnable world.
+pub fn validate(s: &raw::Scenario) -> R<World> {
+    if s.name.trim().is_empty() {
+        return bad("name", "must not be empty");
+    }
+    let start = parse_start(&s.start.text())?;
+    let demand_end_us = duration("duration", &s.duration)?;
+    if demand_end_us == 0 {
+        return bad("duration", "must be positive");
+    }
+    let drain_us = duration("limits.drain", &s.limits.drain)?;
+    let max_time_us = demand_end_us + drain_us;
+    let mode = match s.mode.as_str() {
+        "mirror" => Mode::Mirror,
+        "split" => Mode::Split,
+        other => {
+            return bad(
+                "mode",
+                format!("unknown mode {other:?} (\"mirror\" or \"split\")"),
+            );
+        }
+    };
+    let horizon_us = max_time_us + 14 * US_PER_DAY;
+    let fx = fx_table(s, (horizon_us / US_PER_DAY + 2) as usize)?;
+    let cal_names: Vec<String> = s.calendars.keys().cloned().collect();
+    let calendars = s
+        .calendars
+        .iter()
+        .map(|(name, c)| calendar(&format!("calendars.{name}"), c, start, horizon_us))
+        .collect::<R<Vec<_>>>()?;
+    let bank_names = unique_ids("banks", s.banks.iter().map(|b| &b.id))?;
+    let dom_names = unique_ids("domestic_rails", s.domestic_rails.iter().map(|d| &d.id))?;
+    let rail_names = unique_ids("rails", s.rails.iter().map(|r| &r.id))?;
+    let mut ctx = Ctx {
+        s,
+        start,
+        horizon_us,
+        cal_names,
+        bank_names,
+        dom_names,
+        rail_names,
+        fx,
+    };
+    let banks = s
+        .banks
+        .iter()
+        .enumerate()
+        .map(|(i, b)| bank(&ctx, i, b))
+        .collect::<R<Vec<_>>>()?;
+    let nostros = s
+        .nostros
+        .iter()
+        .enumerate()
+        .map(|(i, n)| nostro(&ctx, i, n))
+        .collect::<R<Vec<_>>>()?;
+    let dom_rails = s
+        .domestic_rails
+        .iter()
+        .enumerate()
+        .map(|(i, d)| dom_rail(&ctx, &calendars, i, d))
+        .collect::<R<Vec<_>>>()?;
+    let rails = s
+        .rails
+        .iter()
+        .enumerate()
+        .map(|(i, r)| rail(i, r))
+        .collect::<R<Vec<_>>>()?;
+    let mut corridors = Vec::new();
+    let mut routes = Vec::new();
+    let mut corridor_names = BTreeSet::new();
+    for (i, c) in s.corridors.iter().enumerate() {
+        if !corridor_names.insert(c.id.clone()) {
+            return bad(
+                format!("corridors[{i}].id"),
+                format!("duplicate id {:?}", c.id),
+            );
+        }
+        corridors.push(corridor(
+            &mut ctx,
+            &banks,
+            &nostros,
+            &calendars,
+            i,
+            c,
+            &mut routes,
+        )?);
+    }
+    if corridors.is_empty() {
+        return bad(
+            "corridors",
+            "a scenario needs at least one [[corridors]] entry",
+        );
+    }
+    let Ctx { fx, cal_names, .. } = ctx;
+    Ok(World {
+        name: s.name.clone(),
+        start,
+        seed: s.seed,
+        mode,
+        demand_end_us,
+        max_time_us,
+        max_events: s.limits.max_events,
+        fx,
+        calendars,
+        calendar_names: cal_names,
+        banks,
+        nostros,
+        dom_rails,
+        rails,
+        corridors,
+        routes,
+    })
+}
+
+/// USD is always currency 0; every other currency is quoted against USD.
+fn fx_table(s: &raw::Scenario, days: usize) -> R<FxTable> {
+    let usd = Currency::usd();
+    let mut specs = vec![RateSpec {
+        currency: usd,
+        per_usd: 1.0,
+        daily_vol_bps: 0.0,
+    }];
+    for (i, f) in s.fx.iter().enumerate() {
+        let path = format!("fx[{i}]");
+        let Some((base, quote)) = f.pair.split_once('/') else {
+            return bad(
+                format!("{path}.pair"),
+                format!("{:?} is not a pair like \"USD/MXN\"", f.pair),
+            );
+        };
+        let parse = |code: &str| {
+            Currency::from_code(code.trim()).ok_or_else(|| Invalid {
+                path: format!("{path}.pair"),
+                message: format!("unknown currency {code:?} (ISO 4217 code)"),
+            })
+        };
+        let (base, quote) = (parse(base)?, parse(quote)?);
+        if !(f.mid.is_finite() && f.mid > 0.0) {
+            return bad(
+                format!("{path}.mid"),
+                format!("must be a positive rate, got {}", f.mid),
+            );
+        }
+        non_negative(&format!("{path}.daily_vol_bps"), f.daily_vol_bps)?;
+        let (currency, per_usd) = if base == usd && quote != usd {
+            (quote, f.mid)
+        } else if quote == usd && base != usd {
+            (base, 1.0 / f.mid)
+        } else {
+            return bad(
+                format!("{path}.pair"),
+                "one side of the pair must be USD (cross rates go through USD)",
+            );
+        };
+        if specs.iter().any(|x| x.currency == currency) {
+            return bad(
+                format!("{path}.pair"),
+                format!("a second rate for {currency}"),
+            );
+        }
+        specs.push(RateSpec {
+            currency,
+            per_usd,
+            daily_vol_bps: f.daily_vol_bps,
+        });
+    }
+    Ok(FxTable::build(&specs, days, s.seed))
+}
+
+fn calendar(
+    path: &str,
+    c: &raw::CalendarDef,
+    start: DateTime<Utc>,
+    horizon_us: u64,
+) -> R<Calendar> {
+    let zone = zone(&format!("{path}.zone"), &c.zone)?;
+    let mut weekend = [false; 7];
+    for (i, d) in c.weekend.iter().enumerate() {
+        let day = parse_weekday(d).ok_or_else(|| Invalid {
+            path: format!("{path}.weekend[{i}]"),
+            message: format!("{d:?} is not a weekday (Mon, Tue, ... Sun)"),
+        })?;
+        weekend[day.num_days_from_monday() as usize] = true;
+    }
+    let holidays = c
+        .holidays
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            NaiveDate::parse_from_str(h, "%Y-%m-%d").or_else(|_| {
+                bad(
+                    format!("{path}.holidays[{i}]"),
+                    format!("{h:?} is not a date YYYY-MM-DD"),
+                )
+            })
+        })
+        .collect::<R<Vec<_>>>()?;
+    let time = |field: &str, v: &str| {
+        parse_local_time(v).ok_or_else(|| Invalid {
+            path: format!("{path}.{field}"),
+            message: format!("{v:?} is not a local time HH:MM"),
+        })
+    };
+    let spec = CalendarSpec {
+        zone,
+        weekend,
+        holidays,
+        open: time("open", &c.open)?,
+        cutoff: time("cutoff", &c.cutoff)?,
+        always_open: c.always_open,
+    };
+    Calendar::build(&spec, start, horizon_us).or_else(|m| bad(path, m))
+}
+
+fn bank(ctx: &Ctx, i: usize, b: &raw::BankDef) -> R<Bank> {
+    let p = format!("banks[{i}]");
+    let screening = match &b.screening {
+        None => None,
+        Some(s) => Some(Screening {
+            hit_rate: unit_interval(&format!("{p}.screening.hit_rate"), s.hit_rate)?,
+            review: delay(&format!("{p}.screening.review"), &s.review)?,
+            reject_rate: unit_interval(&format!("{p}.screening.reject_rate"), s.reject_rate)?,
+        }),
+    };
+    if b.country.len() != 2 || !b.country.chars().all(|c| c.is_ascii_uppercase()) {
+        return bad(
+            format!("{p}.country"),
+            format!(
+                "{:?} is not an ISO 3166 alpha-2 code like \"US\"",
+                b.country
+            ),
+        );
+    }
+    Ok(Bank {
+        name: b.id.clone(),
+        country: b.country.clone(),
+        calendar: ctx.calendar_ref(&format!("{p}.calendar"), &b.calendar)?,
+        processing: delay(&format!("{p}.processing"), &b.processing)?,
+        stp_rate: unit_interval(&format!("{p}.stp_rate"), b.stp_rate)?,
+        repair: delay(&format!("{p}.repair"), &b.repair)?,
+        screening,
+        send_fee_usd: non_negative(&format!("{p}.send_fee_usd"), b.send_fee_usd)?,
+        lifting_fee_usd: non_negative(&format!("{p}.lifting_fee_usd"), b.lifting_fee_usd)?,
+        receive_fee_usd: non_negative(&format!("{p}.receive_fee_usd"), b.receive_fee_usd)?,
+        fx_spread_centi_bps: {
+            let bps = non_negative(&format!("{p}.fx_spread_bps"), b.fx_spread_bps)?;
+            if bps >= 10_000.0 {
+                return bad(format!("{p}.fx_spread_bps"), "must be below 10000 (100%)");
+            }
+            (bps * 100.0).round() as i64
+        },
+    })
+}
+
+fn nostro(ctx: &Ctx, i: usize, n: &raw::NostroDef) -> R<Nostro> {
+    let p = format!("nostros[{i}]");
+    let owner = ctx.bank_ref(&format!("{p}.owner"), &n.owner)?;
+    let at = ctx.bank_ref(&format!("{p}.at"), &n.at)?;
+    if owner == at {
+        return bad(format!("{p}.at"), "a bank cannot hold a nostro at itself");
+    }
+    let currency = ctx.currency(&format!("{p}.currency"), &n.currency)?;
+    let balance = non_negative(&format!("{p}.balance"), n.balance)?;
+    let daily_topup = match n.topup.as_str() {
+        "daily" => true,
+        "none" => false,
+        other => {
+            return bad(
+                format!("{p}.topup"),
+                format!("unknown top-up {other:?} (\"daily\" or \"none\")"),
+            );
+        }
+    };
+    Ok(Nostro {
+        owner,
+        at,
+        currency,
+        opening_minor: ctx.fx.currency(currency).minor_from_major_f64(balance),
+        daily_topup,
+    })
+}
+
+fn dom_rail(ctx: &Ctx, calendars: &[Calendar], i: usize, d: &raw::DomesticRailDef) -> R<DomRail> {
+    let p = format!("domestic_rails[{i}]");
+    let kind = match d.kind.as_str() {
+        "rtgs" => DomKind::Rtgs,
+        "ach" => DomKind::Ach,
+        "instant" => DomKind::Instant,
+        other => {
+            return bad(
+                format!("{p}.kind"),
+                format!("unknown kind {other:?} (\"rtgs\", \"ach\" or \"instant\")"),
+            );
+        }
+    };
+    let calendar = ctx.calendar_ref(&format!("{p}.calendar"), &d.calendar)?;
+    if !(d.capacity_per_s.is_finite() && d.capacity_per_s > 0.0) {
+        return bad(
+            format!("{p}.capacity_per_s"),
+            format!("must be positive, got {}", d.capacity_per_s),
+        );
+    }
+    let exp_service = match d.service.as_str() {
+        "fixed" => false,
+        "exp" => true,
+        other => {
+            return bad(
+                format!("{p}.service"),
+                format!("unknown service {other:?} (\"fixed\" or \"exp\")"),
+            );
+        }
+    };
+    let mut batch_closes = Vec::new();
+    if kind == DomKind::Ach {
+        if d.windows.is_empty() {
+            return bad(
+                format!("{p}.windows"),
+                "an ACH rail needs at least one window close time",
+            );
+        }
+        let times = d
+            .windows
+            .iter()
+            .enumerate()
+            .map(|(j, w)| {
+                parse_local_time(w).ok_or_else(|| Invalid {
+                    path: format!("{p}.windows[{j}]"),
+                    message: format!("{w:?} is not a local time HH:MM"),
+                })
+            })
+            .collect::<R<Vec<_>>>()?;
+        batch_closes = ach_closes(
+            &calendars[calendar.idx()],
+            &ctx.s.calendars[&ctx.cal_names[calendar.idx()]].zone,
+            &times,
+            ctx.start,
+            ctx.horizon_us,
+        );
+    } else if !d.windows.is_empty() {
+        return bad(format!("{p}.windows"), "only ACH rails have batch windows");
+    }
+    Ok(DomRail {
+        name: d.id.clone(),
+        kind,
+        calendar,
+        fee_usd: non_negative(&format!("{p}.fee_usd"), d.fee_usd)?,
+        service_us: 1e6 / d.capacity_per_s,
+        exp_service,
+        latency: delay(&format!("{p}.latency"), &d.latency)?,
+        batch_closes,
+        settlement_delay_us: duration(&format!("{p}.settlement_delay"), &d.settlement_delay)?,
+    })
+}
+
+/// The batch closes of an ACH rail: each window time on each business day of its calendar, as simulated time.
+fn ach_closes(
+    cal: &Calendar,
+    zone_name: &str,
+    times: &[chrono::NaiveTime],
+    start: DateTime<Utc>,
+    horizon_us: u64,
+) -> Vec<u64> {
+    let tz = chrono_tz::Tz::from_str(zone_name).expect("validated zone");
+    let mut out = Vec::new();
+    let mut t = 0;
+    while t < horizon_us {
+        let open = cal.next_open(t);
+        if open == u64::MAX {
+            break;
+        }
+        let utc = start + chrono::Duration::microseconds(open as i64);
+        let date = utc.with_timezone(&tz).date_naive();
+        for &time in times {
+            if let Some(local) = tz.from_local_datetime(&date.and_time(time)).earliest() {
+                let us = (local.with_timezone(&Utc) - start)
+                    .num_microseconds()
+                    .unwrap_or(-1);
+                if us >= 0 {
+                    out.push(us as u64);
+                }
+            }
+        }
+        t = cal
+            .window_end(open)
+            .unwrap_or(open + US_PER_HOUR)
+            .max(open + 1);
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+fn rail(i: usize, r: &raw::RailDef) -> R<Rail> {
+    let p = format!("rails[{i}]");
+    if r.kind != "correspondent" {
+        return bad(
+            format!("{p}.kind"),
+            format!("unknown rail kind {:?} (\"correspondent\")", r.kind),
+        );
+    }
+    let bearer = match r.charge_bearer.as_str() {
+        "OUR" => ChargeBearer::Our,
+        "SHA" => ChargeBearer::Sha,
+        "BEN" => ChargeBearer::Ben,
+        other => {
+            return bad(
+                format!("{p}.charge_bearer"),
+                format!("unknown charge bearer {other:?} (\"OUR\", \"SHA\" or \"BEN\")"),
+            );
+        }
+    };
+    Ok(Rail {
+        name: r.id.clone(),
+        bearer,
+        message_delay: delay(&format!("{p}.message_delay"), &r.message_delay)?,
+        return_delay: delay(&format!("{p}.return_delay"), &r.return_delay)?,
+    })
+}
+
+fn profile<const N: usize>(path: &str, v: &[f64]) -> R<[f64; N]> {
+    if v.is_empty() {
+        return Ok([1.0; N]);
+    }
+    if v.len() != N {
+        return bad(path, format!("needs {N} factors, got {}", v.len()));
+    }
+    let mut out = [0.0; N];
+    for (i, &x) in v.iter().enumerate() {
+        out[i] = non_negative(&format!("{path}[{i}]"), x)?;
+    }
+    if out.iter().all(|&x| x == 0.0) {
+        return bad(path, "at least one factor must be positive");
+    }
+    Ok(out)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn corridor(
+    ctx: &mut Ctx,
+    banks: &[Bank],
+    nostros: &[Nostro],
+    calendars: &[Calendar],
+    i: usize,
+    c: &raw::CorridorDef,
+    routes: &mut Vec<Route>,
+) -> R<Corridor> {
+    let p = format!("corridors[{i}]");
+    let source = ctx.currency(&format!("{p}.source_currency"), &c.source_currency)?;
+    let dest = ctx.currency(&format!("{p}.dest_currency"), &c.dest_currency)?;
+    let rate = non_negative(&format!("{p}.payments_per_day"), c.payments_per_day)?;
+    if c.routes.is_empty() {
+        return bad(
+            format!("{p}.routes"),
+            format!(
+                "corridor {:?} has no rail: add a [[corridors.routes]] entry",
+                c.id
+            ),
+        );
+    }
+    let a = &c.amount;
+    if !(a.median.is_finite() && a.median > 0.0) {
+        return bad(
+            format!("{p}.amount.median"),
+            format!("must be positive, got {}", a.median),
+        );
+    }
+    non_negative(&format!("{p}.amount.sigma"), a.sigma)?;
+    let scale = ctx.fx.currency(source);
+    let amount_min_minor = scale
+        .minor_from_major_f64(non_negative(
+            &format!("{p}.amount.min"),
+            a.min.unwrap_or(0.01),
+        )?)
+        .max(1);
+    let amount_max_minor = match a.max {
+        Some(m) => scale.minor_from_major_f64(non_negative(&format!("{p}.amount.max"), m)?),
+        None => i64::MAX / 1_000_000,
+    };
+    if amount_max_minor < amount_min_minor {
+        return bad(format!("{p}.amount.max"), "must not be below amount.min");
+    }
+    let cid = CorridorId(i as u16);
+    let median_usd = ctx
+        .fx
+        .usd_cents(scale.minor_from_major_f64(a.median), source, 0) as f64
+        / 100.0;
+    let mut route_ids = Vec::new();
+    let mut rails_seen = BTreeSet::new();
+    for (j, r) in c.routes.iter().enumerate() {
+        let rp = format!("{p}.routes[{j}]");
+        let rail = index_of(&ctx.rail_names, &r.rail)
+            .map(|x| RailId(x as u16))
+            .ok_or_else(|| Invalid {
+                path: format!("{rp}.rail"),
+                message: format!("no rail with id {:?}", r.rail),
+            })?;
+        if !rails_seen.insert(rail) {
+            return bad(
+                format!("{rp}.rail"),
+                format!("rail {:?} has two routes in this corridor", r.rail),
+            );
+        }
+        let share = non_negative(&format!("{rp}.share"), r.share)?;
+        let route = route(
+            ctx, banks, nostros, &rp, r, rail, cid, share, source, dest, median_usd,
+        )?;
+        routes.push(route);
+        route_ids.push(RouteId(routes.len() as u16 - 1));
+    }
+    let zone = match &c.zone {
+        Some(z) => zone(&format!("{p}.zone"), z)?,
+        None => {
+            let first = routes[route_ids[0].idx()].path[0];
+            let cal = banks[first.idx()].calendar;
+            let _ = calendars;
+            chrono_tz::Tz::from_str(&ctx.s.calendars[&ctx.cal_names[cal.idx()]].zone)
+                .expect("validated zone")
+        }
+    };
+    Ok(Corridor {
+        name: c.id.clone(),
+        source,
+        dest,
+        payments_per_day: rate,
+        zone,
+        diurnal: profile::<24>(&format!("{p}.diurnal"), &c.diurnal)?,
+        weekday: profile::<7>(&format!("{p}.weekday"), &c.weekday)?,
+        amount_mu: a.median.ln(),
+        amount_sigma: a.sigma,
+        amount_min_minor,
+        amount_max_minor,
+        routes: route_ids,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn route(
+    ctx: &Ctx,
+    banks: &[Bank],
+    nostros: &[Nostro],
+    rp: &str,
+    r: &raw::RouteDef,
+    rail: RailId,
+    corridor: CorridorId,
+    share: f64,
+    source: CurId,
+    dest: CurId,
+    median_usd: f64,
+) -> R<Route> {
+    let (path, convert_at) = if r.path.is_empty() {
+        let origin = r.origin.as_deref().ok_or_else(|| Invalid {
+            path: rp.into(),
+            message: "give a path, or origin and beneficiary for the cheapest path".into(),
+        })?;
+        let benef = r.beneficiary.as_deref().ok_or_else(|| Invalid {
+            path: format!("{rp}.beneficiary"),
+            message: "needed beside origin for the cheapest path".into(),
+        })?;
+        let o = ctx.bank_ref(&format!("{rp}.origin"), origin)?;
+        let b = ctx.bank_ref(&format!("{rp}.beneficiary"), benef)?;
+        cheapest_path(banks, nostros, o, b, source, dest, median_usd).ok_or_else(|| Invalid {
+            path: rp.into(),
+            message: format!(
+                "no chain of nostro relationships carries {} from {origin:?} to {benef:?}",
+                ctx.fx.currency(source)
+            ),
+        })?
+    } else {
+        if r.origin.is_some() || r.beneficiary.is_some() {
+            return bad(rp, "give either path or origin/beneficiary, not both");
+        }
+        let path = r
+            .path
+            .iter()
+            .enumerate()
+            .map(|(k, b)| ctx.bank_ref(&format!("{rp}.path[{k}]"), b))
+            .collect::<R<Vec<_>>>()?;
+        for k in 1..path.len() {
+            if path[..k].contains(&path[k]) {
+                return bad(format!("{rp}.path[{k}]"), "a route visits this bank twice");
+            }
+        }
+        let convert_at = match &r.convert_at {
+            Some(name) => {
+                let b = ctx.bank_ref(&format!("{rp}.convert_at"), name)?;
+                Some(path.iter().position(|&x| x == b).ok_or_else(|| Invalid {
+                    path: format!("{rp}.convert_at"),
+                    message: format!("bank {name:?} is not on the route's path"),
+                })?)
+            }
+            None if source != dest => {
+                return bad(
+                    format!("{rp}.convert_at"),
+                    "source and destination currencies differ: say which bank on the path converts",
+                );
+            }
+            None => None,
+        };
+        (path, convert_at)
+    };
+    let convert_at = if source == dest { None } else { convert_at };
+    let mut hops = Vec::new();
+    for k in 0..path.len() - 1 {
+        let cur = if convert_at.is_some_and(|c| k >= c) {
+            dest
+        } else {
+            source
+        };
+        let funding = hop_funding(nostros, path[k], path[k + 1], cur).ok_or_else(|| Invalid {
+            path: format!("{rp}.path[{}]", k + 1),
+            message: format!(
+                "no nostro in {} between {:?} and {:?} to settle this hop",
+                ctx.fx.currency(cur),
+                banks[path[k].idx()].name,
+                banks[path[k + 1].idx()].name
+            ),
+        })?;
+        hops.push(funding);
+    }
+    let dom = |field: &str, v: &Option<String>| {
+        v.as_deref()
+            .map(|d| ctx.dom_ref(&format!("{rp}.{field}"), d))
+            .transpose()
+    };
+    Ok(Route {
+        rail,
+        corridor,
+        share,
+        path,
+        convert_at,
+        hops,
+        first_mile: dom("first_mile", &r.first_mile)?,
+        last_mile: dom("last_mile", &r.last_mile)?,
+    })
+}
+
+/// The sender's account at the receiver if it has one, else the receiver's account at the sender.
+fn hop_funding(nostros: &[Nostro], a: BankId, b: BankId, c: CurId) -> Option<HopFunding> {
+    let find = |owner, at| {
+        nostros
+            .iter()
+            .position(|n| n.owner == owner && n.at == at && n.currency == c)
+    };
+    find(a, b)
+        .map(|i| HopFunding::SenderNostro(NostroId(i as u32)))
+        .or_else(|| find(b, a).map(|i| HopFunding::ReceiverNostro(NostroId(i as u32))))
+}
+
+/// Dijkstra over (bank, converted?) states: a hop costs the next bank's lifting fee, converting costs the bank's
+/// spread on the corridor's median amount. Costs are integer cents, ties break by bank order: deterministic.
+fn cheapest_path(
+    banks: &[Bank],
+    nostros: &[Nostro],
+    origin: BankId,
+    benef: BankId,
+    source: CurId,
+    dest: CurId,
+    median_usd: f64,
+) -> Option<(Vec<BankId>, Option<usize>)> {
+    let n = banks.len();
+    let needs_fx = source != dest;
+    let state = |b: BankId, conv: bool| b.idx() * 2 + conv as usize;
+    let mut dist = vec![u64::MAX; n * 2];
+    let mut prev: Vec<Option<usize>> = vec![None; n * 2];
+    let mut heap = BinaryHeap::new();
+    let s0 = state(origin, false);
+    dist[s0] = 0;
+    heap.push(Reverse((0_u64, s0)));
+    let cents = |usd: f64| (usd * 100.0).round() as u64;
+    while let Some(Reverse((d, s))) = heap.pop() {
+        if d > dist[s] {
+            continue;
+        }
+        let (b, conv) = (BankId((s / 2) as u16), s % 2 == 1);
+        let mut relax = |t: usize, cost: u64, heap: &mut BinaryHeap<Reverse<(u64, usize)>>| {
+            if d + cost < dist[t] {
+                dist[t] = d + cost;
+                prev[t] = Some(s);
+                heap.push(Reverse((d + cost, t)));
+            }
+        };
+        if needs_fx && !conv {
+            let spread = banks[b.idx()].fx_spread_centi_bps as f64 / 1e6 * median_usd;
+            relax(state(b, true), cents(spread), &mut heap);
+        }
+        let cur = if conv || !needs_fx { dest } else { source };
+        let mut next: BTreeMap<usize, ()> = BTreeMap::new();
+        for nst in nostros.iter().filter(|x| x.currency == cur) {
+            if nst.owner == b {
+                next.insert(nst.at.idx(), ());
+            } else if nst.at == b {
+                next.insert(nst.owner.idx(), ());
+            }
+        }
+        for &t in next.keys() {
+            let fee = if t == benef.idx() {
+                0.0
+            } else {
+                banks[t].lifting_fee_usd
+            };
+            relax(state(BankId(t as u16), conv), cents(fee), &mut heap);
+        }
+    }
+    let goal = state(benef, needs_fx);
+    if dist[goal] == u64::MAX {
+        return None;
+    }
+    let mut states = vec![goal];
+    while let Some(p) = prev[*states.last().expect("non-empty")] {
+        states.push(p);
+    }
+    states.reverse();
+    let mut path: Vec<BankId> = Vec::new();
+    let mut convert_at = None;
+    for s in states {
+        let b = BankId((s / 2) as u16);
+        if path.last() != Some(&b) {
+            path.push(b);
+        }
+        if s % 2 == 1 && convert_at.is_none() {
+            convert_at = Some(path.len() - 1);
+        }
+    }
+    Some((path, convert_at))
+}
