@@ -78,7 +78,12 @@ struct Payment {
 /// Receives each finished payment (and, at the end, each one still in flight).
 pub trait RecordSink {
     fn record(&mut self, rec: &PaymentRecord);
+    /// Called every `PROGRESS_EVERY` events with the simulated time, for progress bars at the edge.
+    fn progress(&mut self, _now_us: u64) {}
 }
+
+/// How often (in events) the sink hears about progress.
+pub const PROGRESS_EVERY: u64 = 1 << 16;
 
 /// A sink that keeps nothing (benchmarks, sweeps).
 pub struct NullSink;
@@ -370,6 +375,9 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             }
             self.now = t;
             events += 1;
+            if events.is_multiple_of(PROGRESS_EVERY) {
+                self.sink.progress(t);
+            }
             match ev {
                 Ev::Arrival(c) => self.on_arrival(c),
                 Ev::Pay(slot) => self.on_pay(slot),

@@ -1,0 +1,70 @@
+//! The application edge: commands that read files, run the core and write results. Everything that touches the
+//! outside world (files, terminal, clock) lives here or in `output`, never in the core.
+
+pub mod progress;
+pub mod run;
+pub mod trace;
+
+use std::path::Path;
+
+use crate::scenario::{self, Loaded, ScenarioError};
+
+/// The embedded default scenario, run when `settlesim run` gets no file.
+pub const DEFAULT_SCENARIO: &str = include_str!("../../scenarios/default.toml");
+pub const DEFAULT_SCENARIO_NAME: &str = "<embedded default: scenarios/default.toml>";
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Bad scenario or override: exit code 2.
+    #[error("{0}")]
+    Scenario(ScenarioError),
+    /// Bad command-line use: exit code 2.
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0}")]
+    Io(String),
+    #[error("{0}")]
+    Sim(String),
+}
+
+impl AppError {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            AppError::Scenario(_) | AppError::Usage(_) => 2,
+            AppError::Io(_) | AppError::Sim(_) => 1,
+        }
+    }
+}
+
+/// Reads a scenario file (or the embedded default) and applies `--set` overrides.
+pub fn load_scenario(file: Option<&Path>, overrides: &[String]) -> Result<Loaded, AppError> {
+    match file {
+        None => scenario::load(DEFAULT_SCENARIO_NAME, DEFAULT_SCENARIO, overrides)
+            .map_err(AppError::Scenario),
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                AppError::Usage(format!("{}: cannot read scenario: {e}", path.display()))
+            })?;
+            scenario::load(&path.display().to_string(), &text, overrides)
+                .map_err(AppError::Scenario)
+        }
+    }
+}
+
+/// `settlesim check FILE`: validate without running.
+pub fn check(file: &Path, overrides: &[String]) -> Result<String, AppError> {
+    let loaded = load_scenario(Some(file), overrides)?;
+    let w = &loaded.world;
+    Ok(format!(
+        "{}: ok — scenario {:?}: {} banks, {} nostros, {} domestic rails, {} rails, {} corridors, {} routes; sha256 {}",
+        file.display(),
+        w.name,
+        w.banks.len(),
+        w.nostros.len(),
+        w.dom_rails.len(),
+        w.rails.len(),
+        w.corridors.len(),
+        w.routes.len(),
+        &loaded.sha256[..16]
+    ))
+}

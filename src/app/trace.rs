@@ -1,0 +1,242 @@
+//! `settlesim trace DIR ID`: the story of one payment. The run directory holds the effective scenario; the trace
+//! replays it (the simulation is deterministic) with the payment marked, and explains each step: when, where,
+//! in UTC and local time, why it waited, what it cost.
+
+use std::fs;
+use std::path::Path;
+
+use crate::app::AppError;
+use crate::model::calendar::WaitReason;
+use crate::model::record::{PaymentRecord, Place, Step, TraceStep};
+use crate::model::sim::{self, RunOptions};
+use crate::model::world::World;
+use crate::units::{format_minor, human_duration_s};
+
+pub fn trace(dir: &Path, id: u64) -> Result<String, AppError> {
+    let scenario_path = dir.join("scenario.toml");
+    let text = fs::read_to_string(&scenario_path).map_err(|e| {
+        AppError::Io(format!(
+            "{}: cannot read ({e}); is {} a settlesim run directory?",
+            scenario_path.display(),
+            dir.display()
+        ))
+    })?;
+    let loaded = crate::scenario::load(&scenario_path.display().to_string(), &text, &[])
+        .map_err(AppError::Scenario)?;
+    if let Ok(manifest) = fs::read_to_string(dir.join("manifest.json"))
+        && let Ok(json) = serde_json::from_str::<serde_json::Value>(&manifest)
+        && let Some(sha) = json.get("scenario_sha256").and_then(|v| v.as_str())
+        && sha != loaded.sha256
+    {
+        return Err(AppError::Usage(format!(
+            "{}: scenario.toml does not match manifest.json (sha256 {} vs {sha}); the directory was edited",
+            dir.display(),
+            &loaded.sha256[..12]
+        )));
+    }
+    let w = &loaded.world;
+    let mut found: Option<PaymentRecord> = None;
+    let sink = |r: &PaymentRecord| {
+        if r.id == id {
+            found = Some(r.clone());
+        }
+    };
+    let (outcome, _) = sim::run(
+        w,
+        sink,
+        &RunOptions {
+            trace_payment: Some(id),
+        },
+    )
+    .map_err(|e| AppError::Sim(e.to_string()))?;
+    let Some(rec) = found else {
+        return Err(AppError::Usage(format!(
+            "payment {id} does not exist in this run (ids are 0..{})",
+            outcome.payments
+        )));
+    };
+    Ok(render(w, &rec, &outcome.trace))
+}
+
+fn money(w: &World, minor: i64, c: crate::model::fx::CurId) -> String {
+    let cur = w.fx.currency(c);
+    format!("{} {cur}", format_minor(minor, cur.exponent))
+}
+
+fn place_name(w: &World, p: Place) -> String {
+    match p {
+        Place::Bank(b) => w.bank(b).name.clone(),
+        Place::Domestic(d) => w.dom_rails[d.idx()].name.clone(),
+        Place::Rail(r) => w.rails[r.idx()].name.clone(),
+    }
+}
+
+fn local(w: &World, p: Place, t: u64) -> String {
+    match p {
+        Place::Bank(b) => w.bank_calendar(b).local_string(t),
+        Place::Domestic(d) => w.calendar(w.dom_rails[d.idx()].calendar).local_string(t),
+        Place::Rail(_) => String::new(),
+    }
+}
+
+fn reason_text(r: WaitReason) -> &'static str {
+    match r {
+        WaitReason::None => "waits",
+        WaitReason::BeforeOpening => "arrived before opening",
+        WaitReason::AfterCutoff => "arrived after the cut-off",
+        WaitReason::Weekend => "arrived on a weekend",
+        WaitReason::Holiday => "arrived on a holiday",
+        WaitReason::AchWindow => "waits for the next ACH batch window",
+    }
+}
+
+fn describe(w: &World, s: &TraceStep) -> String {
+    let t = s.t_us;
+    let when = |u: u64| {
+        format!(
+            "{} ({} later)",
+            crate::output::csv_out::iso(w.start, u),
+            human_duration_s((u - t) as f64 / 1e6)
+        )
+    };
+    match &s.step {
+        Step::Created {
+            amount_minor,
+            currency,
+        } => format!("payment created: {}", money(w, *amount_minor, *currency)),
+        Step::Waiting { until_us, reason } => {
+            format!("{}: waits until {}", reason_text(*reason), when(*until_us))
+        }
+        Step::Accepted => "accepted for processing".into(),
+        Step::Fee {
+            minor,
+            currency,
+            usd_cents,
+            paid_by,
+            ..
+        } => {
+            format!(
+                "fee {} (USD {}), {paid_by}",
+                money(w, *minor, *currency),
+                format_minor(*usd_cents, 2)
+            )
+        }
+        Step::Processed => "processed".into(),
+        Step::ManualRepair { until_us } => format!(
+            "not straight-through: manual repair until {}",
+            when(*until_us)
+        ),
+        Step::ScreeningHit { until_us } => format!(
+            "sanctions/AML screening hit: compliance review until {}",
+            when(*until_us)
+        ),
+        Step::ScreeningCleared => "compliance review cleared".into(),
+        Step::Rejected => "rejected by compliance".into(),
+        Step::Converted {
+            from_minor,
+            from,
+            to_minor,
+            to,
+            spread_usd_cents,
+        } => format!(
+            "converted {} → {} (FX spread USD {})",
+            money(w, *from_minor, *from),
+            money(w, *to_minor, *to),
+            format_minor(*spread_usd_cents, 2)
+        ),
+        Step::NostroShortfall {
+            owner,
+            at,
+            balance_minor,
+            needed_minor,
+        } => format!(
+            "nostro shortfall: {}'s account at {} holds {}, needs {}; queued until funded",
+            w.bank(*owner).name,
+            w.bank(*at).name,
+            format_minor(*balance_minor, 2),
+            format_minor(*needed_minor, 2)
+        ),
+        Step::NostroFunded { waited_us } => format!(
+            "nostro funded after {}",
+            human_duration_s(*waited_us as f64 / 1e6)
+        ),
+        Step::Sent { to, arrives_us } => format!(
+            "sent to {}, arrives {}",
+            w.bank(*to).name,
+            when(*arrives_us)
+        ),
+        Step::DomesticSubmitted {
+            queue_wait_us,
+            done_us,
+        } => format!(
+            "submitted to the domestic rail (queue {}), credited {}",
+            human_duration_s(*queue_wait_us as f64 / 1e6),
+            when(*done_us)
+        ),
+        Step::Settled { minor, currency } => format!(
+            "settled: beneficiary credited {}",
+            money(w, *minor, *currency)
+        ),
+        Step::ReturnStarted { arrives_us } => format!(
+            "funds sent back to the originator, arrive {}",
+            when(*arrives_us)
+        ),
+        Step::Returned { minor, currency } => format!(
+            "returned: originator credited {}",
+            money(w, *minor, *currency)
+        ),
+        Step::Failed => "failed at the originating bank: funds stay with the originator".into(),
+    }
+}
+
+pub fn render(w: &World, rec: &PaymentRecord, steps: &[TraceStep]) -> String {
+    let corridor = &w.corridors[rec.corridor.idx()].name;
+    let rail = &w.rails[rec.rail.idx()].name;
+    let outcome = match rec.latency_us() {
+        Some(l) => format!(
+            "{} after {}",
+            rec.status.as_str(),
+            human_duration_s(l as f64 / 1e6)
+        ),
+        None => "still in flight at the end of the run".into(),
+    };
+    let mut out = vec![
+        format!(
+            "payment {} (demand {}) · {corridor} on {rail} · {} · {outcome}",
+            rec.id,
+            rec.demand_id,
+            money(w, rec.amount_minor, rec.currency)
+        ),
+        format!(
+            "cost USD {} = {:.0} bps: sender fee {}, intermediary fees {}, receiver fee {}, FX spread {}, domestic fees {}",
+            format_minor(rec.cost.total(), 2),
+            rec.cost_bps(),
+            format_minor(rec.cost.sender_fee, 2),
+            format_minor(rec.cost.intermediary_fees, 2),
+            format_minor(rec.cost.receiver_fee, 2),
+            format_minor(rec.cost.fx_spread, 2),
+            format_minor(rec.cost.domestic_fees, 2),
+        ),
+        String::new(),
+        format!(
+            "{:<24} {:<24} {:<10} {:<8} what",
+            "time (UTC)", "local time", "elapsed", "where"
+        ),
+    ];
+    for s in steps {
+        let elapsed = human_duration_s((s.t_us - rec.created_us) as f64 / 1e6);
+        out.push(format!(
+            "{:<24} {:<24} {:<10} {:<8} {}",
+            crate::output::csv_out::iso(w.start, s.t_us),
+            local(w, s.place, s.t_us),
+            if s.t_us == rec.created_us {
+                "0".to_string()
+            } else {
+                elapsed
+            },
+            place_name(w, s.place),
+            describe(w, s)
+        ));
+    }
+    out.join("\n")
+}

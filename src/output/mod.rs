@@ -1,0 +1,54 @@
+//! Output files: everything a run writes, each file written under a temporary name and renamed into place when
+//! complete, so a crash or an error never leaves a half-written result. The digest is a SHA-256 over the result
+//! files (names and contents, in name order), excluding the manifest, whose wall time differs between runs.
+
+pub mod csv_out;
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+/// Writes `bytes` to `dir/name` atomically (temporary file, then rename).
+pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
+    let tmp = temp_path(dir, name);
+    {
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    fs::rename(&tmp, dir.join(name))
+}
+
+/// The temporary name under which `name` is written before it is renamed.
+pub fn temp_path(dir: &Path, name: &str) -> PathBuf {
+    let (parent, file) = match name.rsplit_once('/') {
+        Some((p, f)) => (dir.join(p), f.to_string()),
+        None => (dir.to_path_buf(), name.to_string()),
+    };
+    parent.join(format!(".{file}.partial"))
+}
+
+/// SHA-256 over `files` (relative names), sorted by name: each contributes its name, its length and its bytes.
+pub fn digest(dir: &Path, files: &[String]) -> io::Result<String> {
+    let mut names: Vec<&String> = files.iter().collect();
+    names.sort();
+    let mut h = Sha256::new();
+    for name in names {
+        let bytes = fs::read(dir.join(name))?;
+        h.update(name.as_bytes());
+        h.update([0]);
+        h.update((bytes.len() as u64).to_le_bytes());
+        h.update(&bytes);
+    }
+    Ok(hex(&h.finalize()))
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}

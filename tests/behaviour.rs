@@ -1,0 +1,200 @@
+//! Behaviour of the traditional rails, each checked on every payment of a small fixture run: cut-offs and
+//! weekends, charge bearers, screening, nostro shortfalls, ACH windows.
+
+mod common;
+
+use chrono::{Datelike, Timelike, Weekday};
+use settlesim::model::record::{Status, Step};
+
+#[test]
+fn friday_after_cutoff_settles_monday() {
+    let run = common::run(&[]);
+    let mut seen = 0;
+    for r in &run.records {
+        let created = run.ny(r.created_us);
+        let after_cutoff_friday = created.weekday() == Weekday::Fri && created.hour() >= 17;
+        let weekend = matches!(created.weekday(), Weekday::Sat | Weekday::Sun);
+        if !(after_cutoff_friday || weekend) {
+            continue;
+        }
+        seen += 1;
+        let settled = run.ny(r.ended_us.expect("settles"));
+        assert_eq!(r.status, Status::Settled);
+        assert_eq!(
+            settled.weekday(),
+            Weekday::Mon,
+            "payment {} created {created} settled {settled}",
+            r.id
+        );
+        // Three banks each take one minute of processing once open, plus two 30 s messages: 08:04 at the earliest.
+        assert!(
+            settled.hour() == 8 && settled.minute() == 4,
+            "payment {} settled {settled}",
+            r.id
+        );
+    }
+    assert!(
+        seen > 50,
+        "the fixture should create weekend payments, saw {seen}"
+    );
+}
+
+#[test]
+fn our_arrives_in_full() {
+    let run = common::run(&["rails[0].charge_bearer=OUR"]);
+    for r in run.records.iter().filter(|r| r.status == Status::Settled) {
+        assert_eq!(r.delivered_minor, r.amount_minor, "payment {}", r.id);
+        assert_eq!(r.cost.total(), 10_00 + 20_00 + 5_00);
+    }
+}
+
+#[test]
+fn sha_deducts_intermediary_and_receiver_fees() {
+    let run = common::run(&[]);
+    for r in run.records.iter().filter(|r| r.status == Status::Settled) {
+        assert_eq!(
+            r.delivered_minor,
+            r.amount_minor - 20_00 - 5_00,
+            "payment {}",
+            r.id
+        );
+        assert_eq!(r.cost.sender_fee, 10_00);
+    }
+}
+
+#[test]
+fn ben_deducts_every_fee() {
+    let run = common::run(&["rails[0].charge_bearer=BEN"]);
+    for r in run.records.iter().filter(|r| r.status == Status::Settled) {
+        assert_eq!(
+            r.delivered_minor,
+            r.amount_minor - 10_00 - 20_00 - 5_00,
+            "payment {}",
+            r.id
+        );
+    }
+}
+
+#[test]
+fn screening_hit_delays_by_the_review() {
+    let base = common::run(&["calendars.ny.always_open=true"]);
+    let hit = common::run(&[
+        "calendars.ny.always_open=true",
+        "banks[1].screening={ hit_rate = 1.0, review = { fixed = \"3h\" }, reject_rate = 0.0 }",
+    ]);
+    assert_eq!(base.records.len(), hit.records.len());
+    for (a, b) in base.records.iter().zip(&hit.records) {
+        assert_eq!(b.status, Status::Settled);
+        assert_eq!(
+            b.latency_us().unwrap() - a.latency_us().unwrap(),
+            3 * 3_600_000_000,
+            "payment {}",
+            a.id
+        );
+    }
+}
+
+#[test]
+fn screening_reject_returns_and_keeps_fees() {
+    let run = common::run(&[
+        "banks[1].screening={ hit_rate = 1.0, review = { fixed = \"1h\" }, reject_rate = 1.0 }",
+    ]);
+    assert!(!run.records.is_empty());
+    for r in &run.records {
+        assert_eq!(r.status, Status::Returned, "payment {}", r.id);
+        // The intermediary took its lifting fee (SHA: deducted) before rejecting; the sender fee is kept too.
+        assert_eq!(r.delivered_minor, r.amount_minor - 20_00);
+        assert_eq!(r.cost.sender_fee + r.cost.intermediary_fees, 30_00);
+        assert!(
+            r.latency_us().unwrap() >= 2 * 86_400_000_000,
+            "the return takes two days"
+        );
+    }
+}
+
+#[test]
+fn reject_at_the_first_bank_fails() {
+    let run = common::run(&[
+        "banks[0].screening={ hit_rate = 1.0, review = { fixed = \"1h\" }, reject_rate = 1.0 }",
+    ]);
+    for r in &run.records {
+        assert_eq!(r.status, Status::Failed, "payment {}", r.id);
+        assert_eq!(
+            r.delivered_minor, r.amount_minor,
+            "funds never left: all back to the originator"
+        );
+    }
+}
+
+#[test]
+fn nostro_shortfall_queues_until_the_morning_top_up() {
+    // A 1,500 USD nostro topped up each morning and 1,000 USD payments: one payment a day fits, the others wait
+    // on the shortfall queue until a later morning's top-up releases them, in order.
+    let run = common::run(&[
+        "nostros[0].balance=1500",
+        "corridors[0].payments_per_day=2",
+        "corridors[0].amount={ median = 1000, sigma = 0.0 }",
+    ]);
+    let mut waited = 0;
+    for r in &run.records {
+        assert_eq!(r.status, Status::Settled, "payment {}", r.id);
+        let steps = run.trace_of(r.id);
+        let Some(short) = steps
+            .iter()
+            .find(|s| matches!(s.step, Step::NostroShortfall { .. }))
+        else {
+            continue;
+        };
+        waited += 1;
+        let funded = steps
+            .iter()
+            .find(|s| matches!(s.step, Step::NostroFunded { .. }))
+            .expect("funded later");
+        let local = run.ny(funded.t_us);
+        assert_eq!(
+            (local.hour(), local.minute()),
+            (8, 0),
+            "payment {}: released by the 08:00 top-up",
+            r.id
+        );
+        assert!(run.ny(funded.t_us).date_naive() > run.ny(short.t_us).date_naive());
+        assert!(r.ended_us.unwrap() > funded.t_us);
+    }
+    assert!(
+        waited >= 3,
+        "some payments must hit the shortfall, saw {waited}"
+    );
+}
+
+#[test]
+fn ach_payment_waits_for_its_window() {
+    let run = common::run(&[
+        "corridors[0].routes[0].last_mile=\"ach\"",
+        "domestic_rails[0].capacity_per_s=1000000",
+    ]);
+    let mut checked = 0;
+    for r in run.records.iter().filter(|r| r.status == Status::Settled) {
+        let s = run.ny(r.ended_us.unwrap());
+        // Window closes at 10:00 and 15:00 local, settlement one hour later.
+        assert!(
+            (s.hour() == 11 || s.hour() == 16) && s.minute() == 0 && s.second() == 0,
+            "payment {} settled at {s}",
+            r.id
+        );
+        checked += 1;
+    }
+    assert!(checked > 1000);
+}
+
+#[test]
+fn no_payment_is_lost() {
+    let run = common::run(&["duration=3d", "limits.drain=1h"]);
+    assert_eq!(run.records.len() as u64, run.outcome.payments);
+    for (i, r) in run.records.iter().enumerate() {
+        assert_eq!(r.id, i as u64);
+    }
+    assert!(
+        run.records.iter().any(|r| r.status == Status::InFlight),
+        "a short drain leaves payments in flight"
+    );
+}
