@@ -1,0 +1,206 @@
+//! The binary end to end: determinism of the digest, the files written, error lines and exit codes.
+
+use std::fs;
+use std::path::Path;
+
+use assert_cmd::Command;
+
+fn settlesim() -> Command {
+    Command::cargo_bin("settlesim").expect("binary builds")
+}
+
+const SHORT: [&str; 4] = ["--set", "duration=3d", "--set", "limits.drain=4d"];
+
+fn run_default(out: &Path, extra: &[&str]) -> serde_json::Value {
+    settlesim()
+        .args(["run", "--quiet", "--out"])
+        .arg(out)
+        .args(SHORT)
+        .args(extra)
+        .assert()
+        .success();
+    serde_json::from_slice(&fs::read(out.join("manifest.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn same_seed_same_digest_and_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = run_default(&dir.path().join("a"), &[]);
+    let b = run_default(&dir.path().join("b"), &[]);
+    assert_eq!(a["digest"], b["digest"]);
+    assert_eq!(a["scenario_sha256"], b["scenario_sha256"]);
+    for f in [
+        "payments.csv",
+        "summary.csv",
+        "timeseries.csv",
+        "histograms/swift__all.hdr",
+    ] {
+        assert_eq!(
+            fs::read(dir.path().join("a").join(f)).unwrap(),
+            fs::read(dir.path().join("b").join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    let c = run_default(&dir.path().join("c"), &["--seed", "7"]);
+    assert_ne!(a["digest"], c["digest"], "another seed gives other results");
+    assert_ne!(a["scenario_sha256"], c["scenario_sha256"]);
+}
+
+#[test]
+fn run_writes_every_output_and_no_partial_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r");
+    let m = run_default(&out, &[]);
+    for f in [
+        "manifest.json",
+        "summary.csv",
+        "payments.csv",
+        "timeseries.csv",
+        "scenario.toml",
+        "histograms/swift__USD-MXN.hdr",
+    ] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+    let leftovers: Vec<_> = fs::read_dir(&out)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".partial"))
+        .collect();
+    assert!(leftovers.is_empty());
+    let summary = fs::read_to_string(out.join("summary.csv")).unwrap();
+    let header = summary.lines().next().unwrap();
+    for col in [
+        "rail",
+        "corridor",
+        "payments",
+        "settled",
+        "returned",
+        "failed",
+        "in_flight",
+        "latency_s_p50",
+        "latency_s_p90",
+        "latency_s_p99",
+        "latency_s_max",
+        "cost_bps_mean",
+        "cost_bps_p90",
+        "fees_usd_total",
+        "fx_cost_usd_total",
+    ] {
+        assert!(
+            header.split(',').any(|h| h == col),
+            "summary.csv lacks {col}"
+        );
+    }
+    assert!(summary.lines().any(|l| l.starts_with("swift,all,")));
+    // The payment count in the manifest matches the rows of payments.csv.
+    let rows = fs::read_to_string(out.join("payments.csv"))
+        .unwrap()
+        .lines()
+        .count()
+        - 1;
+    assert_eq!(m["payments"].as_u64().unwrap() as usize, rows);
+    assert!(m["events"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn trace_tells_the_story_of_a_payment() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r");
+    run_default(&out, &[]);
+    let assert = settlesim()
+        .arg("trace")
+        .arg(&out)
+        .arg("5")
+        .assert()
+        .success();
+    let text = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    assert!(text.starts_with("payment 5 "), "{text}");
+    assert!(text.contains("payment created"));
+    assert!(text.contains("accepted for processing"));
+    settlesim()
+        .arg("trace")
+        .arg(&out)
+        .arg("99999999")
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn bad_scenario_is_one_line_exit_2_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.toml");
+    fs::write(
+        &file,
+        "name = \"x\"\nstart = \"2026-01-01T00:00:00Z\"\nduration = \"1d\"\nbogus = 1\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let assert = settlesim()
+        .args(["run", "--quiet"])
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("bad.toml:4:1: unknown field `bogus`"),
+        "{stderr}"
+    );
+    assert!(!out.exists(), "no output for bad input");
+    settlesim().arg("check").arg(&file).assert().code(2);
+}
+
+#[test]
+fn missing_file_bad_override_and_unwritable_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = settlesim()
+        .args(["run", "/no/such/scenario.toml"])
+        .assert()
+        .code(2);
+    let e = String::from_utf8(a.get_output().stderr.clone()).unwrap();
+    assert!(
+        e.contains("/no/such/scenario.toml: cannot read scenario") && e.lines().count() == 1,
+        "{e}"
+    );
+    let a = settlesim()
+        .args(["run", "--quiet", "--set", "nosuch=1"])
+        .arg("--out")
+        .arg(dir.path().join("x"))
+        .assert()
+        .code(2);
+    let e = String::from_utf8(a.get_output().stderr.clone()).unwrap();
+    assert!(e.contains("nosuch") && e.lines().count() == 1, "{e}");
+    let blocker = dir.path().join("file");
+    fs::write(&blocker, "not a directory").unwrap();
+    let a = settlesim()
+        .args(["run", "--quiet"])
+        .args(SHORT)
+        .arg("--out")
+        .arg(blocker.join("sub"))
+        .assert()
+        .code(1);
+    let e = String::from_utf8(a.get_output().stderr.clone()).unwrap();
+    assert!(
+        e.starts_with("error: ") && e.lines().count() == 1 && !e.contains("panicked"),
+        "{e}"
+    );
+}
+
+#[test]
+fn check_accepts_the_shipped_scenarios() {
+    for f in ["scenarios/default.toml", "scenarios/example.toml"] {
+        settlesim().args(["check", f]).assert().success();
+    }
+}
+
+#[test]
+fn help_teaches() {
+    let a = settlesim().arg("--help").assert().success();
+    let text = String::from_utf8(a.get_output().stdout.clone()).unwrap();
+    assert!(text.contains("Examples:") && text.contains("settlesim trace"));
+    let a = settlesim().args(["run", "--help"]).assert().success();
+    let text = String::from_utf8(a.get_output().stdout.clone()).unwrap();
+    assert!(text.contains("manifest.json") && text.contains("--set"));
+}

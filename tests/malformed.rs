@@ -1,0 +1,185 @@
+//! A table of malformed scenarios and the one error line each must produce: `FILE:LINE:COL: message (field)`.
+//! Each case edits the base fixture (replace the first occurrence of a fragment) and optionally adds overrides.
+
+mod common;
+
+struct Case {
+    name: &'static str,
+    replace: (&'static str, &'static str),
+    overrides: &'static [&'static str],
+    expected: &'static str,
+}
+
+const CASES: &[Case] = &[
+    Case {
+        name: "unknown top-level field",
+        replace: ("seed = 1\n", "seed = 1\ncolour = \"blue\"\n"),
+        overrides: &[],
+        expected: "base.toml:6:1: unknown field `colour`, expected one of `name`",
+    },
+    Case {
+        name: "unknown field in the second bank",
+        replace: ("lifting_fee_usd = 20", "lifting_fees_usd = 20"),
+        overrides: &[],
+        expected: "base.toml:31:1: unknown field `lifting_fees_usd`, expected one of `id`",
+    },
+    Case {
+        name: "wrong type",
+        replace: ("payments_per_day = 500", "payments_per_day = \"many\""),
+        overrides: &[],
+        expected: "base.toml:80:20: invalid type: string \"many\", expected f64 (corridors[0].payments_per_day)",
+    },
+    Case {
+        name: "syntax error",
+        replace: ("name = \"base\"", "name = \"base"),
+        overrides: &[],
+        expected: "base.toml:2:13: ",
+    },
+    Case {
+        name: "missing required field",
+        replace: ("id = \"a\"\ncountry = \"US\"\n", "id = \"a\"\n"),
+        overrides: &[],
+        expected: "base.toml:19:1: missing field `country` (banks[0])",
+    },
+    Case {
+        name: "route through a bank that does not exist",
+        replace: (
+            "path = [\"a\", \"b\", \"c\"]",
+            "path = [\"a\", \"x\", \"c\"]",
+        ),
+        overrides: &[],
+        expected: "base.toml:85:14: no bank with id \"x\" (corridors[0].routes[0].path[1])",
+    },
+    Case {
+        name: "negative rate",
+        replace: ("payments_per_day = 500", "payments_per_day = -5"),
+        overrides: &[],
+        expected: "base.toml:80:20: must be a non-negative number, got -5 (corridors[0].payments_per_day)",
+    },
+    Case {
+        name: "corridor without a rail",
+        replace: (
+            "[[corridors.routes]]\nrail = \"wire\"\npath = [\"a\", \"b\", \"c\"]\n",
+            "",
+        ),
+        overrides: &[],
+        expected: "base.toml:74:1: corridor \"USD-USD\" has no rail: add a [[corridors.routes]] entry (corridors[0].routes)",
+    },
+    Case {
+        name: "currency without an FX rate",
+        replace: ("dest_currency = \"USD\"", "dest_currency = \"MXN\""),
+        overrides: &[],
+        expected: "base.toml:79:17: currency MXN has no FX rate: add [[fx]] pair = \"USD/MXN\" (corridors[0].dest_currency)",
+    },
+    Case {
+        name: "unknown currency",
+        replace: ("dest_currency = \"USD\"", "dest_currency = \"XYZ\""),
+        overrides: &[],
+        expected: "base.toml:79:17: unknown currency \"XYZ\" (ISO 4217 code) (corridors[0].dest_currency)",
+    },
+    Case {
+        name: "time zone that does not exist",
+        replace: ("zone = \"America/New_York\"", "zone = \"America/Atlantis\""),
+        overrides: &[],
+        expected: "base.toml:11:8: unknown time zone \"America/Atlantis\" (use an IANA name such as \"Europe/Paris\") (calendars.ny.zone)",
+    },
+    Case {
+        name: "duration without a unit",
+        replace: ("duration = \"7d\"", "duration = \"7\""),
+        overrides: &[],
+        expected: "base.toml:4:12: bad duration \"7\": a unit is required (us, ms, s, m, h, d, w) (duration)",
+    },
+    Case {
+        name: "share outside [0, 1]",
+        replace: (
+            "lifting_fee_usd = 20",
+            "lifting_fee_usd = 20\nstp_rate = 1.5",
+        ),
+        overrides: &[],
+        expected: "base.toml:32:12: must be between 0 and 1, got 1.5 (banks[1].stp_rate)",
+    },
+    Case {
+        name: "unknown calendar",
+        replace: ("calendar = \"ny\"", "calendar = \"paris\""),
+        overrides: &[],
+        expected: "base.toml:22:12: no calendar named \"paris\" under [calendars] (banks[0].calendar)",
+    },
+    Case {
+        name: "hop without a nostro",
+        replace: ("path = [\"a\", \"b\", \"c\"]", "path = [\"a\", \"c\"]"),
+        overrides: &[],
+        expected: "base.toml:85:14: no nostro in USD between \"a\" and \"c\" to settle this hop (corridors[0].routes[0].path[1])",
+    },
+    Case {
+        name: "bad weekday",
+        replace: (
+            "cutoff = \"17:00\"\n",
+            "cutoff = \"17:00\"\nweekend = [\"Caturday\"]\n",
+        ),
+        overrides: &[],
+        expected: "base.toml:14:12: \"Caturday\" is not a weekday (Mon, Tue, ... Sun) (calendars.ny.weekend[0])",
+    },
+    Case {
+        name: "bad value given by --set",
+        replace: ("", ""),
+        overrides: &["duration=soon"],
+        expected: "base.toml:4:12: bad duration \"soon\": expected a number at \"soon\" (value set by --set) (duration)",
+    },
+    Case {
+        name: "--set on a field that does not exist",
+        replace: ("", ""),
+        overrides: &["banks[7].stp_rate=0.5"],
+        expected: "base.toml: --set `banks[7].stp_rate=0.5`",
+    },
+    Case {
+        name: "--set without a value",
+        replace: ("", ""),
+        overrides: &["duration"],
+        expected: "base.toml: --set `duration`: expected PATH=VALUE",
+    },
+];
+
+fn check(case: &Case) -> Result<(), String> {
+    let (from, to) = case.replace;
+    assert!(
+        from.is_empty() || common::BASE.contains(from),
+        "{}: fragment not in the fixture",
+        case.name
+    );
+    let text = common::BASE.replacen(from, to, 1);
+    let overrides: Vec<String> = case.overrides.iter().map(|s| s.to_string()).collect();
+    match settlesim::scenario::load("base.toml", &text, &overrides) {
+        Ok(_) => Err(format!(
+            "{}: loaded, expected {:?}",
+            case.name, case.expected
+        )),
+        Err(e) => {
+            let line = e.to_string();
+            if line.contains('\n') {
+                return Err(format!(
+                    "{}: error spans several lines: {line:?}",
+                    case.name
+                ));
+            }
+            if !line.starts_with(case.expected) {
+                return Err(format!(
+                    "{}:\n  got      {line}\n  expected {}",
+                    case.name, case.expected
+                ));
+            }
+            Ok(())
+        }
+    }
+}
+
+#[test]
+fn malformed_scenarios_give_one_located_line() {
+    let failures: Vec<String> = CASES.iter().filter_map(|c| check(c).err()).collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        CASES.len(),
+        failures.join("\n")
+    );
+}
