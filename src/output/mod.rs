@@ -5,7 +5,7 @@
 pub mod csv_out;
 
 use std::fs;
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -35,12 +35,20 @@ pub fn digest(dir: &Path, files: &[String]) -> io::Result<String> {
     let mut names: Vec<&String> = files.iter().collect();
     names.sort();
     let mut h = Sha256::new();
+    let mut buf = vec![0_u8; 1 << 16];
     for name in names {
-        let bytes = fs::read(dir.join(name))?;
+        // Streamed in chunks: payments.csv can be far larger than the memory a run otherwise needs.
+        let mut f = fs::File::open(dir.join(name))?;
         h.update(name.as_bytes());
         h.update([0]);
-        h.update((bytes.len() as u64).to_le_bytes());
-        h.update(&bytes);
+        h.update(f.metadata()?.len().to_le_bytes());
+        loop {
+            let n = f.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            h.update(&buf[..n]);
+        }
     }
     Ok(hex(&h.finalize()))
 }
