@@ -198,3 +198,34 @@ fn no_payment_is_lost() {
         "a short drain leaves payments in flight"
     );
 }
+
+/// Banks `b` (lifting fee 20) and `d` (lifting fee `d_fee`) both connect `a` to `c`: the cheapest path takes the
+/// cheaper intermediary.
+fn cheapest_route_via(d_fee: u32) -> Vec<String> {
+    let extra = format!(
+        "[[banks]]\nid = \"d\"\ncountry = \"US\"\ncalendar = \"ny\"\nlifting_fee_usd = {d_fee}\n\n\
+         [[nostros]]\nowner = \"a\"\nat = \"d\"\ncurrency = \"USD\"\nbalance = 1000000\n\n\
+         [[nostros]]\nowner = \"c\"\nat = \"d\"\ncurrency = \"USD\"\nbalance = 0\n\n[[domestic_rails]]"
+    );
+    let text = common::BASE
+        .replacen("[[domestic_rails]]", &extra, 1)
+        .replacen(
+            "path = [\"a\", \"b\", \"c\"]",
+            "origin = \"a\"\nbeneficiary = \"c\"",
+            1,
+        );
+    let loaded =
+        settlesim::scenario::load("cheapest.toml", &text, &[]).unwrap_or_else(|e| panic!("{e}"));
+    let w = &loaded.world;
+    w.routes[0]
+        .path
+        .iter()
+        .map(|&b| w.bank(b).name.clone())
+        .collect()
+}
+
+#[test]
+fn cheapest_path_takes_the_cheaper_intermediary() {
+    assert_eq!(cheapest_route_via(50), ["a", "b", "c"]);
+    assert_eq!(cheapest_route_via(5), ["a", "d", "c"]);
+}

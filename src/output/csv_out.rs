@@ -42,6 +42,7 @@ pub const PAYMENT_COLUMNS: &[&str] = &[
     "currency",
     "amount_usd",
     "created_utc",
+    "settled_utc",
     "ended_utc",
     "latency_s",
     "status",
@@ -109,6 +110,10 @@ pub fn payment_row(w: &World, r: &PaymentRecord) -> Vec<String> {
         cur.to_string(),
         cents(r.amount_usd_cents),
         iso(w.start, r.created_us),
+        r.ended_us
+            .filter(|_| r.status == Status::Settled)
+            .map(|e| iso(w.start, e))
+            .unwrap_or_default(),
         r.ended_us.map(|e| iso(w.start, e)).unwrap_or_default(),
         r.latency_us()
             .map(|l| fixed(l as f64 / 1e6, 3))
