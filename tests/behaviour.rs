@@ -229,3 +229,24 @@ fn cheapest_path_takes_the_cheaper_intermediary() {
     assert_eq!(cheapest_route_via(50), ["a", "b", "c"]);
     assert_eq!(cheapest_route_via(5), ["a", "d", "c"]);
 }
+
+#[test]
+fn limits_end_the_run_cleanly() {
+    use settlesim::model::sim::EndedBy;
+    let run = common::run(&["limits.max_time=\"2d\""]);
+    assert_eq!(run.outcome.ended_by, EndedBy::MaxTime);
+    assert_eq!(run.outcome.end_us, 2 * 86_400_000_000);
+    assert!(
+        run.records
+            .iter()
+            .all(|r| r.created_us <= run.outcome.end_us)
+    );
+    let run = common::run(&["limits.max_events=500"]);
+    assert_eq!(run.outcome.ended_by, EndedBy::MaxEvents);
+    assert_eq!(run.outcome.events, 500);
+    assert_eq!(
+        run.records.len() as u64,
+        run.outcome.payments,
+        "in-flight payments are still reported"
+    );
+}

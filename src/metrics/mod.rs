@@ -160,10 +160,12 @@ fn status_index(s: Status) -> usize {
     }
 }
 
-/// Hourly counts for one rail: arrivals and payments that ended (settled, returned or failed) in each hour.
+/// Hourly counts for one rail: arrivals, settlements, and all payments that ended (settled, returned or failed)
+/// in each hour.
 #[derive(Clone, Debug)]
 pub struct Series {
     pub arrivals: Vec<u64>,
+    pub settled: Vec<u64>,
     pub ended: Vec<u64>,
 }
 
@@ -190,6 +192,7 @@ impl Metrics {
             series: (0..w.rails.len())
                 .map(|_| Series {
                     arrivals: vec![0; hours],
+                    settled: vec![0; hours],
                     ended: vec![0; hours],
                 })
                 .collect(),
@@ -215,6 +218,9 @@ impl Metrics {
             let s = &mut self.series[rec.rail.idx()];
             let h = ((end / US_PER_HOUR) as usize).min(s.ended.len() - 1);
             s.ended[h] += 1;
+            if rec.status == Status::Settled {
+                s.settled[h] += 1;
+            }
         }
     }
 

@@ -252,10 +252,13 @@ pub fn summary_csv(rows: &[SummaryRow]) -> io::Result<Vec<u8>> {
     w.into_inner().map_err(|e| io::Error::other(e.to_string()))
 }
 
-/// Per simulated hour and rail: arrivals, ended payments, and the backlog in flight at the end of the hour.
+/// Per simulated hour and rail: arrivals, settlements, all ended payments (settled, returned or failed), and the
+/// backlog in flight at the end of the hour.
 pub fn timeseries_csv(w: &World, m: &Metrics) -> io::Result<Vec<u8>> {
     let mut out = csv::Writer::from_writer(Vec::new());
-    out.write_record(["hour_utc", "hour", "rail", "arrivals", "ended", "backlog"])?;
+    out.write_record([
+        "hour_utc", "hour", "rail", "arrivals", "settled", "ended", "backlog",
+    ])?;
     for (r, rail) in w.rails.iter().enumerate() {
         let s = &m.series[r];
         let mut backlog: i64 = 0;
@@ -266,6 +269,7 @@ pub fn timeseries_csv(w: &World, m: &Metrics) -> io::Result<Vec<u8>> {
                 h.to_string(),
                 rail.name.clone(),
                 s.arrivals[h].to_string(),
+                s.settled[h].to_string(),
                 s.ended[h].to_string(),
                 backlog.to_string(),
             ])?;

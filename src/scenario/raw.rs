@@ -69,6 +69,10 @@ pub struct Limits {
     /// Extra simulated time after demand stops, for payments in flight to finish.
     #[serde(default = "default_drain")]
     pub drain: String,
+    /// Hard cap on simulated time from the start (default: duration + drain); reaching it ends the run cleanly
+    /// and payments still moving are reported in flight.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_time: Option<String>,
     /// Hard cap on processed events; reaching it ends the run cleanly.
     #[serde(default = "default_max_events")]
     pub max_events: u64,
@@ -85,6 +89,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             drain: default_drain(),
+            max_time: None,
             max_events: default_max_events(),
         }
     }

@@ -53,6 +53,21 @@ fn non_negative(path: &str, x: f64) -> R<f64> {
     }
 }
 
+/// A non-negative number no larger than `max`. The limits keep integer money arithmetic far from overflow
+/// (amounts and fees are i64 minor units, conversions use i128) and rates far from infinity.
+fn at_most(path: &str, x: f64, max: f64) -> R<f64> {
+    let x = non_negative(path, x)?;
+    if x > max {
+        return bad(path, format!("must be at most {max}, got {x}"));
+    }
+    Ok(x)
+}
+
+/// Largest fee, in USD.
+const FEE_USD_MAX: f64 = 1e6;
+/// Largest amount or balance, in major units.
+const MONEY_MAJOR_MAX: f64 = 1e12;
+
 /// A delay distribution from its one shape; an empty table means no delay.
 pub fn delay(path: &str, d: &DelayDef) -> R<Delay> {
     let dur = |field: &str, v: &Option<String>| -> R<Option<u64>> {
@@ -212,8 +227,24 @@ pub fn validate(s: &raw::Scenario) -> R<World> {
     if demand_end_us == 0 {
         return bad("duration", "must be positive");
     }
+    // A limit on everything: ten years of demand and of drain keep calendars, FX paths and hourly series small.
+    if demand_end_us > 3650 * US_PER_DAY {
+        return bad("duration", "must be at most 3650d");
+    }
     let drain_us = duration("limits.drain", &s.limits.drain)?;
-    let max_time_us = demand_end_us + drain_us;
+    if drain_us > 3650 * US_PER_DAY {
+        return bad("limits.drain", "must be at most 3650d");
+    }
+    let max_time_us = match &s.limits.max_time {
+        Some(t) => {
+            let cap = duration("limits.max_time", t)?;
+            if cap == 0 {
+                return bad("limits.max_time", "must be positive");
+            }
+            cap.min(demand_end_us + drain_us)
+        }
+        None => demand_end_us + drain_us,
+    };
     let mode = match s.mode.as_str() {
         "mirror" => Mode::Mirror,
         "split" => Mode::Split,
@@ -339,13 +370,13 @@ fn fx_table(s: &raw::Scenario, days: usize) -> R<FxTable> {
             })
         };
         let (base, quote) = (parse(base)?, parse(quote)?);
-        if !(f.mid.is_finite() && f.mid > 0.0) {
+        if !(f.mid.is_finite() && (1e-6..=1e6).contains(&f.mid)) {
             return bad(
                 format!("{path}.mid"),
-                format!("must be a positive rate, got {}", f.mid),
+                format!("must be a rate between 1e-6 and 1e6, got {}", f.mid),
             );
         }
-        non_negative(&format!("{path}.daily_vol_bps"), f.daily_vol_bps)?;
+        at_most(&format!("{path}.daily_vol_bps"), f.daily_vol_bps, 2000.0)?;
         let (currency, per_usd) = if base == usd && quote != usd {
             (quote, f.mid)
         } else if quote == usd && base != usd {
@@ -443,9 +474,17 @@ fn bank(ctx: &Ctx, i: usize, b: &raw::BankDef) -> R<Bank> {
         stp_rate: unit_interval(&format!("{p}.stp_rate"), b.stp_rate)?,
         repair: delay(&format!("{p}.repair"), &b.repair)?,
         screening,
-        send_fee_usd: non_negative(&format!("{p}.send_fee_usd"), b.send_fee_usd)?,
-        lifting_fee_usd: non_negative(&format!("{p}.lifting_fee_usd"), b.lifting_fee_usd)?,
-        receive_fee_usd: non_negative(&format!("{p}.receive_fee_usd"), b.receive_fee_usd)?,
+        send_fee_usd: at_most(&format!("{p}.send_fee_usd"), b.send_fee_usd, FEE_USD_MAX)?,
+        lifting_fee_usd: at_most(
+            &format!("{p}.lifting_fee_usd"),
+            b.lifting_fee_usd,
+            FEE_USD_MAX,
+        )?,
+        receive_fee_usd: at_most(
+            &format!("{p}.receive_fee_usd"),
+            b.receive_fee_usd,
+            FEE_USD_MAX,
+        )?,
         fx_spread_centi_bps: {
             let bps = non_negative(&format!("{p}.fx_spread_bps"), b.fx_spread_bps)?;
             if bps >= 10_000.0 {
@@ -464,7 +503,7 @@ fn nostro(ctx: &Ctx, i: usize, n: &raw::NostroDef) -> R<Nostro> {
         return bad(format!("{p}.at"), "a bank cannot hold a nostro at itself");
     }
     let currency = ctx.currency(&format!("{p}.currency"), &n.currency)?;
-    let balance = non_negative(&format!("{p}.balance"), n.balance)?;
+    let balance = at_most(&format!("{p}.balance"), n.balance, MONEY_MAJOR_MAX)?;
     let daily_topup = match n.topup.as_str() {
         "daily" => true,
         "none" => false,
@@ -498,10 +537,10 @@ fn dom_rail(ctx: &Ctx, calendars: &[Calendar], i: usize, d: &raw::DomesticRailDe
         }
     };
     let calendar = ctx.calendar_ref(&format!("{p}.calendar"), &d.calendar)?;
-    if !(d.capacity_per_s.is_finite() && d.capacity_per_s > 0.0) {
+    if !(d.capacity_per_s.is_finite() && d.capacity_per_s > 0.0 && d.capacity_per_s <= 1e9) {
         return bad(
             format!("{p}.capacity_per_s"),
-            format!("must be positive, got {}", d.capacity_per_s),
+            format!("must be positive and at most 1e9, got {}", d.capacity_per_s),
         );
     }
     let exp_service = match d.service.as_str() {
@@ -547,7 +586,7 @@ fn dom_rail(ctx: &Ctx, calendars: &[Calendar], i: usize, d: &raw::DomesticRailDe
         name: d.id.clone(),
         kind,
         calendar,
-        fee_usd: non_negative(&format!("{p}.fee_usd"), d.fee_usd)?,
+        fee_usd: at_most(&format!("{p}.fee_usd"), d.fee_usd, FEE_USD_MAX)?,
         service_us: 1e6 / d.capacity_per_s,
         exp_service,
         latency: delay(&format!("{p}.latency"), &d.latency)?,
@@ -630,7 +669,7 @@ fn profile<const N: usize>(path: &str, v: &[f64]) -> R<[f64; N]> {
     }
     let mut out = [0.0; N];
     for (i, &x) in v.iter().enumerate() {
-        out[i] = non_negative(&format!("{path}[{i}]"), x)?;
+        out[i] = at_most(&format!("{path}[{i}]"), x, 1000.0)?;
     }
     if out.iter().all(|&x| x == 0.0) {
         return bad(path, "at least one factor must be positive");
@@ -651,7 +690,7 @@ fn corridor(
     let p = format!("corridors[{i}]");
     let source = ctx.currency(&format!("{p}.source_currency"), &c.source_currency)?;
     let dest = ctx.currency(&format!("{p}.dest_currency"), &c.dest_currency)?;
-    let rate = non_negative(&format!("{p}.payments_per_day"), c.payments_per_day)?;
+    let rate = at_most(&format!("{p}.payments_per_day"), c.payments_per_day, 1e9)?;
     if c.routes.is_empty() {
         return bad(
             format!("{p}.routes"),
@@ -662,23 +701,29 @@ fn corridor(
         );
     }
     let a = &c.amount;
-    if !(a.median.is_finite() && a.median > 0.0) {
+    if !(a.median.is_finite() && a.median > 0.0 && a.median <= MONEY_MAJOR_MAX) {
         return bad(
             format!("{p}.amount.median"),
-            format!("must be positive, got {}", a.median),
+            format!(
+                "must be positive and at most {MONEY_MAJOR_MAX}, got {}",
+                a.median
+            ),
         );
     }
-    non_negative(&format!("{p}.amount.sigma"), a.sigma)?;
+    at_most(&format!("{p}.amount.sigma"), a.sigma, 5.0)?;
     let scale = ctx.fx.currency(source);
     let amount_min_minor = scale
-        .minor_from_major_f64(non_negative(
+        .minor_from_major_f64(at_most(
             &format!("{p}.amount.min"),
             a.min.unwrap_or(0.01),
+            MONEY_MAJOR_MAX,
         )?)
         .max(1);
     let amount_max_minor = match a.max {
-        Some(m) => scale.minor_from_major_f64(non_negative(&format!("{p}.amount.max"), m)?),
-        None => i64::MAX / 1_000_000,
+        Some(m) => {
+            scale.minor_from_major_f64(at_most(&format!("{p}.amount.max"), m, MONEY_MAJOR_MAX)?)
+        }
+        None => scale.minor_from_major_f64(MONEY_MAJOR_MAX),
     };
     if amount_max_minor < amount_min_minor {
         return bad(format!("{p}.amount.max"), "must not be below amount.min");
