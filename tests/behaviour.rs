@@ -250,3 +250,68 @@ fn limits_end_the_run_cleanly() {
         "in-flight payments are still reported"
     );
 }
+
+#[test]
+fn nostro_shortfall_is_released_by_incoming_flow() {
+    // `a` has no money at `b` and no top-up; a reverse corridor c → b → a credits `a`'s account at `b`
+    // (the b → a hop settles on it), and each credit releases the queued a → b payments.
+    let reverse = "[[corridors]]\nid = \"BACK\"\nfrom_country = \"US\"\nto_country = \"US\"\nsource_currency = \"USD\"\n\
+                   dest_currency = \"USD\"\npayments_per_day = 500\namount = { median = 1000, sigma = 0.5 }\n\n\
+                   [[corridors.routes]]\nrail = \"wire\"\npath = [\"c\", \"b\", \"a\"]\n";
+    let text = format!("{}\n{reverse}", common::BASE);
+    let overrides = [
+        "nostros[0].balance=0",
+        "nostros[0].topup=\"none\"",
+        "nostros[1].balance=100000000",
+        "nostros[1].topup=\"none\"",
+    ];
+    let o: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+    let loaded =
+        settlesim::scenario::load("flow.toml", &text, &o).unwrap_or_else(|e| panic!("{e}"));
+    let mut records = Vec::new();
+    let opts = settlesim::model::sim::RunOptions::default();
+    let (outcome, _) = settlesim::model::sim::run(
+        &loaded.world,
+        |r: &settlesim::model::record::PaymentRecord| records.push(r.clone()),
+        &opts,
+    )
+    .unwrap();
+    let forward: Vec<_> = records.iter().filter(|r| r.corridor.0 == 0).collect();
+    assert!(outcome.payments > 0 && !forward.is_empty());
+    let settled = forward
+        .iter()
+        .filter(|r| r.status == Status::Settled)
+        .count();
+    assert!(
+        settled * 10 >= forward.len() * 9,
+        "incoming flow funds most forward payments: {settled} of {}",
+        forward.len()
+    );
+    // Some forward payment waited on the shortfall and was released at a time that is not a top-up (there is none).
+    let mut released = 0;
+    for r in forward.iter().take(200) {
+        let opts = settlesim::model::sim::RunOptions {
+            trace_payment: Some(r.id),
+        };
+        let (o, _) =
+            settlesim::model::sim::run(&loaded.world, settlesim::model::sim::NullSink, &opts)
+                .unwrap();
+        if o.trace
+            .iter()
+            .any(|s| matches!(s.step, Step::NostroShortfall { .. }))
+        {
+            assert!(
+                o.trace
+                    .iter()
+                    .any(|s| matches!(s.step, Step::NostroFunded { .. })),
+                "payment {} released",
+                r.id
+            );
+            released += 1;
+        }
+    }
+    assert!(
+        released > 0,
+        "some payment must have waited for incoming flow"
+    );
+}
