@@ -190,9 +190,15 @@ fn missing_file_bad_override_and_unwritable_dir() {
 
 #[test]
 fn check_accepts_the_shipped_scenarios() {
-    for f in ["scenarios/default.toml", "scenarios/example.toml"] {
-        settlesim().args(["check", f]).assert().success();
+    let mut n = 0;
+    for entry in fs::read_dir("scenarios").unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            settlesim().arg("check").arg(&path).assert().success();
+            n += 1;
+        }
     }
+    assert!(n >= 6, "the shipped scenarios: {n}");
 }
 
 #[test]

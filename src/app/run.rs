@@ -48,6 +48,7 @@ pub struct Manifest {
 pub struct RunReport {
     pub dir: PathBuf,
     pub rows: Vec<SummaryRow>,
+    pub chain_rows: Vec<csv_out::ChainRow>,
     pub manifest: Manifest,
 }
 
@@ -107,6 +108,18 @@ pub fn simulate_to_dir(
         csv_out::timeseries_csv(world, &outcome.metrics)
             .map_err(|e| io_err("timeseries.csv", e))?,
     )?;
+    let chain_rows = csv_out::chain_rows(world, &outcome.chains, outcome.end_us);
+    if !world.chains.is_empty() {
+        put(
+            "chains.csv".into(),
+            csv_out::chains_csv(&chain_rows).map_err(|e| io_err("chains.csv", e))?,
+        )?;
+        put(
+            "chain_timeseries.csv".into(),
+            csv_out::chain_timeseries_csv(world, &outcome.chains)
+                .map_err(|e| io_err("chain_timeseries.csv", e))?,
+        )?;
+    }
     for row in rows.iter() {
         let mut bytes = Vec::new();
         V2Serializer::new()
@@ -149,6 +162,7 @@ pub fn simulate_to_dir(
     Ok(RunReport {
         dir: dir.to_path_buf(),
         rows,
+        chain_rows,
         manifest,
     })
 }
@@ -186,6 +200,28 @@ pub fn render_table(report: &RunReport) -> String {
                 "-".into()
             },
         ));
+    }
+    if !report.chain_rows.is_empty() {
+        lines.push(String::new());
+        lines.push(format!(
+            "{:<14} {:>9} {:>10} {:>8} {:>12} {:>9} {:>12}",
+            "chain", "blocks", "interval", "stale", "tx/s", "full", "fees USD"
+        ));
+        for r in &report.chain_rows {
+            let v = &r.values;
+            let interval: f64 = v[9].parse().unwrap_or(f64::NAN);
+            let stale: f64 = v[5].parse().unwrap_or(f64::NAN);
+            lines.push(format!(
+                "{:<14} {:>9} {:>10} {:>7.2}% {:>12} {:>8}% {:>12}",
+                v[0],
+                v[3],
+                human_duration_s(interval),
+                100.0 * stale,
+                v[11],
+                v[12],
+                v[14]
+            ));
+        }
     }
     let m = &report.manifest;
     lines.push(String::new());

@@ -2,6 +2,7 @@
 //! payments through it. Pure: no files, no stdout, no clock, no environment, no threads.
 
 pub mod calendar;
+pub mod chain;
 pub mod fx;
 pub mod ledger;
 pub mod record;

@@ -11,6 +11,7 @@ use rand_distr::{Distribution, Exp, LogNormal};
 use crate::engine::queue::EventQueue;
 use crate::metrics::Metrics;
 use crate::model::calendar::WaitReason;
+use crate::model::chain::state::{ChainMetrics, ChainState};
 use crate::model::fx::CurId;
 use crate::model::ledger::{AccountId, AccountKind, Ledger, LedgerError};
 use crate::model::record::{CostSplit, PaymentRecord, Place, Status, Step, TraceStep};
@@ -21,7 +22,7 @@ use crate::model::world::{
 use crate::rng::{self, Stream};
 use crate::units::US_PER_DAY;
 
-/// The closed set of events. Eight bytes: the queue moves them by value.
+/// The closed set of events, twelve bytes: the queue moves them by value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Ev {
     /// Next candidate arrival of a corridor's demand (thinned Poisson process).
@@ -30,6 +31,10 @@ pub enum Ev {
     Pay(u32),
     /// A nostro's daily top-up (index into the per-world nostro state).
     TopUp(u32),
+    /// A chain's next block, slot or BFT height.
+    ChainTick(u16),
+    /// Nakamoto propagation: `block` reaches `node` of `chain`.
+    BlockArrive { chain: u16, node: u16, block: u32 },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -123,6 +128,7 @@ pub struct Outcome {
     pub payments: u64,
     pub postings: u64,
     pub metrics: Metrics,
+    pub chains: Vec<ChainMetrics>,
     pub trace: Vec<TraceStep>,
 }
 
@@ -256,6 +262,7 @@ pub struct Sim<'w, S: RecordSink> {
     /// `nostros[world * nostros + n]`
     nostros: Vec<NostroState>,
     metrics: Metrics,
+    chains: Vec<ChainState>,
     sink: S,
     trace_id: u64,
     trace: Vec<TraceStep>,
@@ -319,6 +326,13 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             }
         }
         let metrics = Metrics::new(w);
+        let hours = (w.max_time_us / crate::units::US_PER_HOUR + 1) as usize;
+        let chains = w
+            .chains
+            .iter()
+            .enumerate()
+            .map(|(i, c)| ChainState::new(c, i as u16, 0, seed, hours))
+            .collect();
         let mut sim = Sim {
             w,
             q: EventQueue::with_capacity(1024),
@@ -335,6 +349,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             doms,
             nostros,
             metrics,
+            chains,
             sink,
             trace_id: opts.trace_payment.unwrap_or(u64::MAX),
             trace: Vec::new(),
@@ -344,6 +359,9 @@ impl<'w, S: RecordSink> Sim<'w, S> {
     }
 
     fn schedule_initial(&mut self) {
+        for (i, c) in self.chains.iter_mut().enumerate() {
+            c.start(&self.w.chains[i], &mut self.q);
+        }
         for c in 0..self.w.corridors.len() {
             self.schedule_next_arrival(CorridorId(c as u16), 0);
         }
@@ -363,33 +381,42 @@ impl<'w, S: RecordSink> Sim<'w, S> {
     /// Runs to the end and checks conservation. The sink has seen every payment when this returns.
     pub fn run(mut self) -> Result<(Outcome, S), SimError> {
         let mut events = 0_u64;
-        let ended_by = loop {
-            if events >= self.w.max_events {
-                break EndedBy::MaxEvents;
-            }
-            let Some((t, ev)) = self.q.pop() else {
-                break EndedBy::Drained;
+        let ended_by =
+            loop {
+                if events >= self.w.max_events {
+                    break EndedBy::MaxEvents;
+                }
+                let Some((t, ev)) = self.q.pop() else {
+                    break EndedBy::Drained;
+                };
+                if t > self.w.max_time_us {
+                    break EndedBy::MaxTime;
+                }
+                self.now = t;
+                events += 1;
+                if events.is_multiple_of(PROGRESS_EVERY) {
+                    self.sink.progress(t);
+                }
+                match ev {
+                    Ev::Arrival(c) => self.on_arrival(c),
+                    Ev::Pay(slot) => self.on_pay(slot),
+                    Ev::TopUp(n) => self.on_topup(n),
+                    Ev::ChainTick(c) => {
+                        self.chains[c as usize].on_tick(&self.w.chains[c as usize], t, &mut self.q)
+                    }
+                    Ev::BlockArrive { chain, node, block } => self.chains[chain as usize]
+                        .on_arrive(&self.w.chains[chain as usize], t, node as usize, block),
+                }
             };
-            if t > self.w.max_time_us {
-                break EndedBy::MaxTime;
-            }
-            self.now = t;
-            events += 1;
-            if events.is_multiple_of(PROGRESS_EVERY) {
-                self.sink.progress(t);
-            }
-            match ev {
-                Ev::Arrival(c) => self.on_arrival(c),
-                Ev::Pay(slot) => self.on_pay(slot),
-                Ev::TopUp(n) => self.on_topup(n),
-            }
-        };
         let end_us = match ended_by {
             EndedBy::MaxTime => self.w.max_time_us,
             _ => self.now,
         };
         self.finish_in_flight(end_us);
         self.check_conservation()?;
+        for c in &mut self.chains {
+            c.finish();
+        }
         let outcome = Outcome {
             events,
             end_us,
@@ -397,6 +424,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             payments: self.next_id,
             postings: self.ledger.postings(),
             metrics: self.metrics,
+            chains: self.chains.into_iter().map(|c| c.metrics).collect(),
             trace: self.trace,
         };
         Ok((outcome, self.sink))

@@ -165,6 +165,7 @@ pub struct World {
     pub rails: Vec<Rail>,
     pub corridors: Vec<Corridor>,
     pub routes: Vec<Route>,
+    pub chains: Vec<crate::model::chain::spec::ChainSpec>,
 }
 
 impl World {

@@ -278,3 +278,171 @@ pub fn timeseries_csv(w: &World, m: &Metrics) -> io::Result<Vec<u8>> {
     out.into_inner()
         .map_err(|e| io::Error::other(e.to_string()))
 }
+
+pub const CHAIN_COLUMNS: &[&str] = &[
+    "chain",
+    "consensus",
+    "blocks_produced",
+    "canonical_blocks",
+    "stale_blocks",
+    "stale_rate",
+    "reorgs",
+    "reorg_depth_max",
+    "missed_slots",
+    "block_interval_s_mean",
+    "txs_included",
+    "throughput_tx_per_s",
+    "block_fullness_pct",
+    "fees_native_total",
+    "fees_usd_total",
+    "burned_native_total",
+    "base_fee_min",
+    "base_fee_max",
+    "mempool_units_max",
+    "evicted",
+    "bft_rounds_per_block",
+    "bft_messages_per_block",
+];
+
+/// Headline figures of one chain, as floats for tables and sweeps.
+pub struct ChainRow {
+    pub values: Vec<String>,
+}
+
+/// Native minor units as a decimal of the native asset.
+fn native(minor: u128, decimals: u8) -> String {
+    let scale = 10_u128.pow(decimals as u32);
+    if decimals == 0 {
+        return minor.to_string();
+    }
+    format!(
+        "{}.{:0width$}",
+        minor / scale,
+        minor % scale,
+        width = decimals as usize
+    )
+}
+
+pub fn chain_rows(
+    w: &World,
+    chains: &[crate::model::chain::state::ChainMetrics],
+    span_us: u64,
+) -> Vec<ChainRow> {
+    use crate::model::chain::spec::Consensus;
+    w.chains
+        .iter()
+        .zip(chains)
+        .map(|(spec, m)| {
+            let consensus = match spec.consensus {
+                Consensus::Nakamoto { .. } => "nakamoto",
+                Consensus::Pos { .. } => "pos",
+                Consensus::Bft { .. } => "bft",
+            };
+            let produced = m.blocks_produced.max(1) as f64;
+            let interval = if m.canonical_blocks > 1 {
+                (m.last_block_us - m.first_block_us) as f64 / 1e6 / (m.canonical_blocks - 1) as f64
+            } else {
+                f64::NAN
+            };
+            let fullness = 100.0 * m.units_used as f64
+                / (m.canonical_blocks.max(1) * spec.block_capacity) as f64;
+            let fees_usd = m.fees_native_minor as f64 / 10_f64.powi(spec.native_decimals as i32)
+                * spec.native_price_usd;
+            let per_block = |x: u64| {
+                if m.canonical_blocks == 0 {
+                    f64::NAN
+                } else {
+                    x as f64 / m.canonical_blocks as f64
+                }
+            };
+            let is_bft = matches!(spec.consensus, Consensus::Bft { .. });
+            let is_1559 = matches!(
+                spec.fee_market,
+                crate::model::chain::spec::FeeMarket::Eip1559 { .. }
+            );
+            ChainRow {
+                values: vec![
+                    spec.name.clone(),
+                    consensus.into(),
+                    m.blocks_produced.to_string(),
+                    m.canonical_blocks.to_string(),
+                    m.stale_blocks.to_string(),
+                    fixed(m.stale_blocks as f64 / produced, 6),
+                    m.reorgs.to_string(),
+                    m.reorg_depth_max.to_string(),
+                    m.missed_slots.to_string(),
+                    fixed(interval, 3),
+                    m.txs_included.to_string(),
+                    fixed(m.txs_included as f64 / (span_us.max(1) as f64 / 1e6), 3),
+                    fixed(fullness, 2),
+                    native(m.fees_native_minor, spec.native_decimals),
+                    fixed(fees_usd, 2),
+                    native(m.burned_native_minor, spec.native_decimals),
+                    if is_1559 {
+                        m.base_fee_min.to_string()
+                    } else {
+                        String::new()
+                    },
+                    if is_1559 {
+                        m.base_fee_max.to_string()
+                    } else {
+                        String::new()
+                    },
+                    m.mempool_units_max.to_string(),
+                    m.evicted.to_string(),
+                    if is_bft {
+                        fixed(per_block(m.bft_rounds), 3)
+                    } else {
+                        String::new()
+                    },
+                    if is_bft {
+                        fixed(per_block(m.bft_messages), 1)
+                    } else {
+                        String::new()
+                    },
+                ],
+            }
+        })
+        .collect()
+}
+
+pub fn chains_csv(rows: &[ChainRow]) -> io::Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(CHAIN_COLUMNS)?;
+    for r in rows {
+        w.write_record(&r.values)?;
+    }
+    w.into_inner().map_err(|e| io::Error::other(e.to_string()))
+}
+
+/// Per simulated hour and chain: blocks, transactions included, mempool backlog and base fee at the hour's last block.
+pub fn chain_timeseries_csv(
+    w: &World,
+    chains: &[crate::model::chain::state::ChainMetrics],
+) -> io::Result<Vec<u8>> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record([
+        "hour_utc",
+        "hour",
+        "chain",
+        "blocks",
+        "txs_included",
+        "mempool_units",
+        "base_fee",
+    ])?;
+    for (spec, m) in w.chains.iter().zip(chains) {
+        for (h, v) in m.hourly.iter().enumerate() {
+            out.write_record([
+                iso(w.start, h as u64 * US_PER_HOUR),
+                h.to_string(),
+                spec.name.clone(),
+                v[0].to_string(),
+                v[1].to_string(),
+                v[2].to_string(),
+                v[3].to_string(),
+            ])?;
+        }
+    }
+    out.into_inner()
+        .map_err(|e| io::Error::other(e.to_string()))
+}

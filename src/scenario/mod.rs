@@ -4,6 +4,7 @@
 pub mod locate;
 pub mod raw;
 pub mod validate;
+pub mod validate_chain;
 
 use std::fmt;
 use std::str::FromStr;

@@ -40,6 +40,8 @@ pub struct Scenario {
     pub rails: Vec<RailDef>,
     #[serde(default)]
     pub corridors: Vec<CorridorDef>,
+    #[serde(default)]
+    pub chains: Vec<ChainDef>,
 }
 
 fn default_mode() -> String {
@@ -348,4 +350,129 @@ pub struct CorridorDef {
     pub amount: AmountDef,
     #[serde(default)]
     pub routes: Vec<RouteDef>,
+}
+
+/// A blockchain. Which fields apply depends on `consensus`; the others must be left out.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChainDef {
+    pub id: String,
+    /// `"nakamoto"` (proof of work), `"pos"` (slot-based proof of stake) or `"bft"` (PBFT/Tendermint style).
+    pub consensus: String,
+    /// Nakamoto: mean block interval (exponential). PoS: slot time. BFT: pause after a commit (timeout_commit).
+    pub block_interval: String,
+    /// Block capacity in size units (vbytes, gas).
+    pub block_capacity: u64,
+    /// Size of one transfer in the same units.
+    pub tx_units: u64,
+    /// `"first_price"` or `"eip1559"`.
+    #[serde(default = "default_fee_market")]
+    pub fee_market: String,
+    /// EIP-1559: initial base fee in native minor units per size unit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_fee: Option<u64>,
+    /// Mempool capacity in size units; beyond it the lowest bids are evicted. Default: 300 blocks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mempool_capacity: Option<u64>,
+    /// Native asset: code, decimals of its minor unit, price in USD.
+    pub native: String,
+    pub native_decimals: u8,
+    pub native_price_usd: f64,
+    /// Abstract propagation: time for a block to reach each node.
+    #[serde(default)]
+    pub propagation: DelayDef,
+    /// Nakamoto: hash shares of the miners (any positive weights).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub miners: Vec<f64>,
+    /// PoS and BFT: number of validators (equal stake).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validators: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slots_per_epoch: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finality_epochs: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missed_slot_rate: Option<f64>,
+    /// BFT: first round timeout (round r waits r+1 times this).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub round_timeout: Option<String>,
+    /// BFT: delay of each consensus message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_delay: Option<DelayDef>,
+    #[serde(default)]
+    pub background: BackgroundDef,
+    /// Windows during which no block is produced: `{ from = "2d", to = "2d6h" }` (times since start).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub halts: Vec<WindowDef>,
+    /// Validators offline: `{ validator = 0, from = "1h", to = "3h" }`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub offline: Vec<OfflineDef>,
+}
+
+fn default_fee_market() -> String {
+    "first_price".into()
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackgroundDef {
+    /// Offered load of other users' transfers.
+    #[serde(default)]
+    pub tx_per_s: f64,
+    /// Their bids (first price) or priority tips (EIP-1559), native minor units per size unit: log-normal.
+    #[serde(default = "default_fee_median")]
+    pub fee_median: f64,
+    #[serde(default = "default_fee_sigma")]
+    pub fee_sigma: f64,
+    /// EIP-1559: the most a background user will pay per unit (base fee + tip), log-normal with `fee_sigma`;
+    /// demand falls away as the base fee rises past it. Default: ten times the initial base fee.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_fee_median: Option<f64>,
+    /// Bursts of competing load that spike fees.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bursts: Vec<BurstDef>,
+}
+
+impl Default for BackgroundDef {
+    fn default() -> Self {
+        BackgroundDef {
+            tx_per_s: 0.0,
+            fee_median: default_fee_median(),
+            fee_sigma: default_fee_sigma(),
+            max_fee_median: None,
+            bursts: Vec::new(),
+        }
+    }
+}
+
+fn default_fee_median() -> f64 {
+    1.0
+}
+fn default_fee_sigma() -> f64 {
+    0.5
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WindowDef {
+    pub from: String,
+    pub to: String,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OfflineDef {
+    pub validator: usize,
+    pub from: String,
+    pub to: String,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BurstDef {
+    pub from: String,
+    pub to: String,
+    pub tx_per_s: f64,
+    #[serde(default = "one")]
+    pub fee_multiplier: f64,
 }

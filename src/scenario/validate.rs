@@ -33,7 +33,7 @@ fn bad<T>(path: impl Into<String>, message: impl Into<String>) -> R<T> {
     })
 }
 
-fn duration(path: &str, text: &str) -> R<u64> {
+pub(crate) fn duration(path: &str, text: &str) -> R<u64> {
     parse_duration_us(text).or_else(|m| bad(path, m))
 }
 
@@ -55,7 +55,7 @@ fn non_negative(path: &str, x: f64) -> R<f64> {
 
 /// A non-negative number no larger than `max`. The limits keep integer money arithmetic far from overflow
 /// (amounts and fees are i64 minor units, conversions use i128) and rates far from infinity.
-fn at_most(path: &str, x: f64, max: f64) -> R<f64> {
+pub(crate) fn at_most(path: &str, x: f64, max: f64) -> R<f64> {
     let x = non_negative(path, x)?;
     if x > max {
         return bad(path, format!("must be at most {max}, got {x}"));
@@ -320,10 +320,17 @@ pub fn validate(s: &raw::Scenario) -> R<World> {
             &mut routes,
         )?);
     }
-    if corridors.is_empty() {
+    unique_ids("chains", s.chains.iter().map(|c| &c.id))?;
+    let chains = s
+        .chains
+        .iter()
+        .enumerate()
+        .map(|(i, c)| crate::scenario::validate_chain::chain(i, c))
+        .collect::<R<Vec<_>>>()?;
+    if corridors.is_empty() && chains.is_empty() {
         return bad(
             "corridors",
-            "a scenario needs at least one [[corridors]] entry",
+            "a scenario needs at least one [[corridors]] entry (or a [[chains]] load test)",
         );
     }
     let Ctx { fx, cal_names, .. } = ctx;
@@ -344,6 +351,7 @@ pub fn validate(s: &raw::Scenario) -> R<World> {
         rails,
         corridors,
         routes,
+        chains,
     })
 }
 

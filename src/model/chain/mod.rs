@@ -1,0 +1,4 @@
+//! The blockchain settlement layer: chain parameters (`spec`) and the running chain (`state`).
+
+pub mod spec;
+pub mod state;

@@ -1,0 +1,283 @@
+//! Validation of `[[chains]]`: consensus parameters, capacities, fee market, load and faults.
+
+use crate::model::chain::spec::{Burst, ChainSpec, Consensus, FeeMarket, Offline};
+use crate::rng::Delay;
+use crate::scenario::raw::{ChainDef, DelayDef};
+use crate::scenario::validate::{Invalid, at_most, delay, duration};
+
+type R<T> = Result<T, Invalid>;
+
+fn bad<T>(path: impl Into<String>, message: impl Into<String>) -> R<T> {
+    Err(Invalid {
+        path: path.into(),
+        message: message.into(),
+    })
+}
+
+/// Fields that belong to other consensus families must be left out, so a typo in `consensus` is not silent.
+fn forbid(p: &str, consensus: &str, fields: &[(&str, bool)]) -> R<()> {
+    for (name, present) in fields {
+        if *present {
+            return bad(
+                format!("{p}.{name}"),
+                format!("not a parameter of {consensus} consensus"),
+            );
+        }
+    }
+    Ok(())
+}
+
+fn window(p: &str, from: &str, to: &str) -> R<(u64, u64)> {
+    let a = duration(&format!("{p}.from"), from)?;
+    let b = duration(&format!("{p}.to"), to)?;
+    if b <= a {
+        return bad(format!("{p}.to"), "must be after from");
+    }
+    Ok((a, b))
+}
+
+pub fn chain(i: usize, c: &ChainDef) -> R<ChainSpec> {
+    let p = format!("chains[{i}]");
+    let interval = duration(&format!("{p}.block_interval"), &c.block_interval)?;
+    if interval == 0 {
+        return bad(format!("{p}.block_interval"), "must be positive");
+    }
+    let validators = c.validators;
+    let consensus = match c.consensus.as_str() {
+        "nakamoto" => {
+            forbid(
+                &p,
+                "nakamoto",
+                &[
+                    ("validators", validators.is_some()),
+                    ("slots_per_epoch", c.slots_per_epoch.is_some()),
+                    ("finality_epochs", c.finality_epochs.is_some()),
+                    ("missed_slot_rate", c.missed_slot_rate.is_some()),
+                    ("round_timeout", c.round_timeout.is_some()),
+                    ("message_delay", c.message_delay.is_some()),
+                ],
+            )?;
+            if c.miners.is_empty() || c.miners.len() > 1000 {
+                return bad(format!("{p}.miners"), "give between 1 and 1000 hash shares");
+            }
+            for (k, &s) in c.miners.iter().enumerate() {
+                if !(s.is_finite() && s > 0.0) {
+                    return bad(
+                        format!("{p}.miners[{k}]"),
+                        format!("must be positive, got {s}"),
+                    );
+                }
+            }
+            Consensus::Nakamoto {
+                interval_us: interval,
+                shares: c.miners.clone(),
+            }
+        }
+        "pos" => {
+            forbid(
+                &p,
+                "pos",
+                &[
+                    ("miners", !c.miners.is_empty()),
+                    ("round_timeout", c.round_timeout.is_some()),
+                    ("message_delay", c.message_delay.is_some()),
+                ],
+            )?;
+            let missed = c.missed_slot_rate.unwrap_or(0.0);
+            if !(0.0..1.0).contains(&missed) {
+                return bad(
+                    format!("{p}.missed_slot_rate"),
+                    format!("must be in [0, 1), got {missed}"),
+                );
+            }
+            Consensus::Pos {
+                slot_us: interval,
+                slots_per_epoch: c.slots_per_epoch.unwrap_or(32).clamp(1, 1 << 20),
+                finality_epochs: c.finality_epochs.unwrap_or(2).min(1000),
+                missed_rate: missed,
+                validators: validator_count(&p, validators.unwrap_or(100), 1_000_000)?,
+            }
+        }
+        "bft" => {
+            forbid(
+                &p,
+                "bft",
+                &[
+                    ("miners", !c.miners.is_empty()),
+                    ("slots_per_epoch", c.slots_per_epoch.is_some()),
+                    ("finality_epochs", c.finality_epochs.is_some()),
+                    ("missed_slot_rate", c.missed_slot_rate.is_some()),
+                ],
+            )?;
+            let timeout = duration(
+                &format!("{p}.round_timeout"),
+                c.round_timeout.as_deref().unwrap_or("3s"),
+            )?;
+            if timeout == 0 {
+                return bad(format!("{p}.round_timeout"), "must be positive");
+            }
+            let md = c.message_delay.clone().unwrap_or(DelayDef {
+                fixed: Some("50ms".into()),
+                ..DelayDef::default()
+            });
+            Consensus::Bft {
+                // O(n²) messages per round are simulated one by one: keep n where that stays fast.
+                validators: validator_count(&p, validators.unwrap_or(4), 200)?,
+                commit_pause_us: interval,
+                round_timeout_us: timeout,
+                message_delay: delay(&format!("{p}.message_delay"), &md)?,
+            }
+        }
+        other => {
+            return bad(
+                format!("{p}.consensus"),
+                format!("unknown consensus {other:?} (\"nakamoto\", \"pos\" or \"bft\")"),
+            );
+        }
+    };
+    if c.block_capacity == 0 || c.block_capacity > 1 << 40 {
+        return bad(
+            format!("{p}.block_capacity"),
+            "must be between 1 and 2^40 units",
+        );
+    }
+    if c.tx_units == 0 || c.tx_units > c.block_capacity {
+        return bad(
+            format!("{p}.tx_units"),
+            "must be positive and fit in a block",
+        );
+    }
+    let fee_market = match c.fee_market.as_str() {
+        "first_price" => {
+            if c.base_fee.is_some() {
+                return bad(
+                    format!("{p}.base_fee"),
+                    "only an eip1559 fee market has a base fee",
+                );
+            }
+            FeeMarket::FirstPrice
+        }
+        "eip1559" => FeeMarket::Eip1559 {
+            initial_base: c.base_fee.unwrap_or(1).clamp(1, 1 << 50),
+        },
+        other => {
+            return bad(
+                format!("{p}.fee_market"),
+                format!("unknown fee market {other:?} (\"first_price\" or \"eip1559\")"),
+            );
+        }
+    };
+    if c.native.is_empty() || c.native.len() > 8 {
+        return bad(format!("{p}.native"), "a short asset code such as \"BTC\"");
+    }
+    if c.native_decimals > 18 {
+        return bad(format!("{p}.native_decimals"), "at most 18");
+    }
+    let price = at_most(&format!("{p}.native_price_usd"), c.native_price_usd, 1e9)?;
+    let b = &c.background;
+    let tx_per_s = at_most(&format!("{p}.background.tx_per_s"), b.tx_per_s, 1e6)?;
+    if !(b.fee_median.is_finite() && b.fee_median > 0.0 && b.fee_median <= 1e15) {
+        return bad(
+            format!("{p}.background.fee_median"),
+            "must be positive and at most 1e15",
+        );
+    }
+    let fee_sigma = at_most(&format!("{p}.background.fee_sigma"), b.fee_sigma, 5.0)?;
+    let max_fee_median = match (b.max_fee_median, fee_market) {
+        (Some(m), FeeMarket::Eip1559 { .. }) => {
+            if !(m.is_finite() && (1.0..=1e15).contains(&m)) {
+                return bad(
+                    format!("{p}.background.max_fee_median"),
+                    "must be between 1 and 1e15",
+                );
+            }
+            m
+        }
+        (Some(_), FeeMarket::FirstPrice) => {
+            return bad(
+                format!("{p}.background.max_fee_median"),
+                "only an eip1559 fee market has a max fee",
+            );
+        }
+        (None, FeeMarket::Eip1559 { initial_base }) => 10.0 * initial_base as f64,
+        (None, FeeMarket::FirstPrice) => 1.0,
+    };
+    let max_fee_mu = max_fee_median.ln();
+    let bursts = b
+        .bursts
+        .iter()
+        .enumerate()
+        .map(|(k, x)| {
+            let bp = format!("{p}.background.bursts[{k}]");
+            let (from_us, to_us) = window(&bp, &x.from, &x.to)?;
+            Ok(Burst {
+                from_us,
+                to_us,
+                tx_per_s: at_most(&format!("{bp}.tx_per_s"), x.tx_per_s, 1e6)?,
+                fee_multiplier: at_most(&format!("{bp}.fee_multiplier"), x.fee_multiplier, 1e6)?,
+            })
+        })
+        .collect::<R<Vec<_>>>()?;
+    let halts = c
+        .halts
+        .iter()
+        .enumerate()
+        .map(|(k, h)| window(&format!("{p}.halts[{k}]"), &h.from, &h.to))
+        .collect::<R<Vec<_>>>()?;
+    let n_validators = match &consensus {
+        Consensus::Pos { validators, .. } | Consensus::Bft { validators, .. } => *validators,
+        Consensus::Nakamoto { .. } => 0,
+    };
+    let offline = c
+        .offline
+        .iter()
+        .enumerate()
+        .map(|(k, o)| {
+            let op = format!("{p}.offline[{k}]");
+            if o.validator >= n_validators {
+                return bad(
+                    format!("{op}.validator"),
+                    format!("no validator {} (there are {n_validators})", o.validator),
+                );
+            }
+            let (from_us, to_us) = window(&op, &o.from, &o.to)?;
+            Ok(Offline {
+                validator: o.validator,
+                from_us,
+                to_us,
+            })
+        })
+        .collect::<R<Vec<_>>>()?;
+    let propagation: Delay = delay(&format!("{p}.propagation"), &c.propagation)?;
+    Ok(ChainSpec {
+        name: c.id.clone(),
+        consensus,
+        block_capacity: c.block_capacity,
+        tx_units: c.tx_units,
+        fee_market,
+        mempool_capacity: c
+            .mempool_capacity
+            .unwrap_or(c.block_capacity.saturating_mul(300)),
+        native_price_usd: price,
+        native_decimals: c.native_decimals,
+        native_code: c.native.clone(),
+        propagation,
+        background_tx_per_s: tx_per_s,
+        fee_mu: b.fee_median.ln(),
+        fee_sigma,
+        max_fee_mu,
+        bursts,
+        halts,
+        offline,
+    })
+}
+
+fn validator_count(p: &str, n: usize, max: usize) -> R<usize> {
+    if n == 0 || n > max {
+        return bad(
+            format!("{p}.validators"),
+            format!("must be between 1 and {max}"),
+        );
+    }
+    Ok(n)
+}

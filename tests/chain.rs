@@ -1,0 +1,163 @@
+//! The chain layer against theory: Poisson block production, EIP-1559's base-fee rule, the stale rate's growth
+//! with propagation delay (≈ 1 − e^(−d/T) for d ≪ T), and BFT quorum safety and liveness.
+
+use settlesim::model::chain::state::{ChainMetrics, next_base_fee};
+use settlesim::model::sim::{self, NullSink, RunOptions};
+
+const FIXTURE: &str = include_str!("fixtures/chain.toml");
+
+fn run(overrides: &[&str]) -> ChainMetrics {
+    let o: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+    let loaded =
+        settlesim::scenario::load("chain.toml", FIXTURE, &o).unwrap_or_else(|e| panic!("{e}"));
+    let (outcome, _) = sim::run(&loaded.world, NullSink, &RunOptions::default()).unwrap();
+    outcome.chains.into_iter().next().unwrap()
+}
+
+#[test]
+fn nakamoto_blocks_are_a_poisson_process() {
+    // T = 60 s for 20 days: about 28,800 blocks; no propagation delay, so no forks.
+    let m = run(&[]);
+    let n = m.canonical_blocks as f64;
+    let mean_s = (m.last_block_us - m.first_block_us) as f64 / 1e6 / (n - 1.0);
+    // Standard error of the mean interval is T/√n ≈ 0.6%: allow 3 standard errors.
+    assert!(
+        (mean_s / 60.0 - 1.0).abs() < 3.0 / n.sqrt(),
+        "mean interval {mean_s:.2} s over {n} blocks"
+    );
+    assert_eq!(m.stale_blocks, 0);
+    // Hourly counts of a Poisson process: mean 60, variance equal to the mean (index of dispersion 1).
+    let counts: Vec<f64> = m.hourly[..480].iter().map(|h| h[0] as f64).collect();
+    let mean = counts.iter().sum::<f64>() / counts.len() as f64;
+    let var = counts.iter().map(|c| (c - mean).powi(2)).sum::<f64>() / (counts.len() as f64 - 1.0);
+    assert!((mean - 60.0).abs() < 1.5, "hourly mean {mean:.2}");
+    // The sample dispersion's standard error is about √(2/479) ≈ 6.5%: allow 3 of them.
+    assert!(
+        (var / mean - 1.0).abs() < 0.2,
+        "index of dispersion {:.3}",
+        var / mean
+    );
+}
+
+#[test]
+fn stale_rate_grows_like_one_minus_exp_of_delay_over_interval() {
+    for d in [1.0_f64, 3.0] {
+        let prop = format!("chains[0].propagation={{ fixed = \"{d}s\" }}");
+        let m = run(&[&prop]);
+        let stale = m.stale_blocks as f64 / m.blocks_produced as f64;
+        // A block is orphaned when another miner (49 of 50 equal shares) finds one within d of it.
+        let theory = (49.0 / 50.0) * (1.0 - (-d / 60.0).exp());
+        eprintln!(
+            "d = {d} s, T = 60 s: stale rate {stale:.4}, theory {theory:.4}, {} reorgs",
+            m.reorgs
+        );
+        assert!(
+            (stale / theory - 1.0).abs() < 0.15,
+            "d = {d}: stale {stale:.4} vs {theory:.4}"
+        );
+        assert!(m.reorg_depth_max >= 1);
+    }
+}
+
+/// An EIP-1559 proof-of-stake chain whose blocks hold exactly 1,500 transfers of 20,000 gas (30M limit).
+const EIP1559: [&str; 12] = [
+    "duration=240s",
+    "chains[0].consensus=\"pos\"",
+    "chains[0].miners=[]",
+    "chains[0].block_interval=\"12s\"",
+    "chains[0].missed_slot_rate=0.0",
+    "chains[0].validators=10",
+    "chains[0].block_capacity=30000000",
+    "chains[0].tx_units=20000",
+    "chains[0].fee_market=\"eip1559\"",
+    "chains[0].base_fee=1000000",
+    "chains[0].background.fee_median=1000",
+    "chains[0].background.max_fee_median=1000000000000",
+];
+
+#[test]
+fn eip1559_base_fee_follows_the_rule_under_full_blocks() {
+    // 2,000 transfers a second: every 12 s block is full, so the base fee rises by exactly 1/8 each block.
+    let mut o: Vec<&str> = EIP1559.to_vec();
+    o.push("chains[0].background.tx_per_s=2000");
+    let m = run(&o);
+    // Slots at 12 s, 24 s, ..., 240 s: 20 blocks.
+    assert_eq!(m.canonical_blocks, 20);
+    assert_eq!(m.units_used, 20 * 30_000_000, "every block full");
+    let mut expected = 1_000_000;
+    for _ in 0..20 {
+        expected = next_base_fee(expected, 30_000_000, 30_000_000);
+    }
+    assert_eq!(m.base_fee_max, expected);
+    // Integer truncation aside, that is 1.125^20.
+    assert!((expected as f64 / 1e6 / 1.125_f64.powi(20) - 1.0).abs() < 1e-5);
+}
+
+#[test]
+fn eip1559_base_fee_follows_the_rule_under_empty_blocks() {
+    let m = run(&EIP1559);
+    assert_eq!(m.canonical_blocks, 20);
+    assert_eq!(m.units_used, 0);
+    let mut expected = 1_000_000;
+    for _ in 0..20 {
+        expected = next_base_fee(expected, 0, 30_000_000);
+    }
+    assert_eq!(m.base_fee_min, expected);
+    assert!((expected as f64 / 1e6 / 0.875_f64.powi(20) - 1.0).abs() < 1e-3);
+}
+
+const BFT: [&str; 8] = [
+    "duration=2h",
+    "chains[0].consensus=\"bft\"",
+    "chains[0].miners=[]",
+    "chains[0].block_interval=\"1s\"",
+    "chains[0].validators=4",
+    "chains[0].round_timeout=\"2s\"",
+    "chains[0].message_delay={ fixed = \"10ms\" }",
+    "chains[0].background.tx_per_s=0",
+];
+
+#[test]
+fn bft_commits_nothing_without_two_f_plus_one() {
+    // n = 4 tolerates f = 1: with validators 0 and 1 offline for the second hour, no block is committed then.
+    let mut o: Vec<&str> = BFT.to_vec();
+    o.push("chains[0].offline=[{ validator = 0, from = \"1h\", to = \"2h\" }, { validator = 1, from = \"1h\", to = \"2h\" }]");
+    let m = run(&o);
+    assert!(
+        m.hourly[0][0] > 3000,
+        "first hour commits: {}",
+        m.hourly[0][0]
+    );
+    assert_eq!(m.hourly[1][0], 0, "second hour must commit nothing");
+    assert_eq!(m.stale_blocks, 0);
+}
+
+#[test]
+fn bft_liveness_returns_when_the_faulty_proposer_is_replaced() {
+    let healthy = run(&BFT);
+    let mut o: Vec<&str> = BFT.to_vec();
+    o.push("chains[0].offline=[{ validator = 0, from = \"0s\", to = \"2h\" }]");
+    let faulty = run(&o);
+    // Healthy: one round per height; 3 + 12 + 12 messages (proposal, prevotes, precommits) for n = 4.
+    assert_eq!(healthy.bft_rounds, healthy.canonical_blocks);
+    assert_eq!(healthy.bft_messages, healthy.canonical_blocks * 27);
+    // With f = 1 crashed validator, every height still commits: a quarter of them need a second round after a
+    // 2 s timeout, when the next proposer takes over. Heights take 1.03 s healthy, about 1.53 s faulty.
+    assert!(
+        faulty.canonical_blocks > 4000,
+        "still live: {}",
+        faulty.canonical_blocks
+    );
+    let extra = faulty.bft_rounds - faulty.canonical_blocks;
+    let share = extra as f64 / faulty.canonical_blocks as f64;
+    assert!(
+        (share - 0.25).abs() < 0.02,
+        "share of heights needing a second round: {share:.3}"
+    );
+    let ratio = healthy.canonical_blocks as f64 / faulty.canonical_blocks as f64;
+    let expected = (1.0 + 0.25 * 2.0 + 0.02) / 1.02;
+    assert!(
+        (ratio / expected - 1.0).abs() < 0.05,
+        "slowdown {ratio:.3} vs {expected:.3}"
+    );
+}
