@@ -104,10 +104,11 @@ pub fn human_duration_s(secs: f64) -> String {
     }
 }
 
-/// A currency known to settlesim, with its ISO 4217 minor-unit exponent.
+/// A currency known to settlesim, with its ISO 4217 minor-unit exponent, or a crypto asset (a stablecoin, a
+/// chain's native coin) with the decimals of its smallest unit. Codes are up to 8 ASCII characters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Currency {
-    pub code: [u8; 3],
+    pub code: [u8; 8],
     pub exponent: u8,
 }
 
@@ -160,20 +161,32 @@ impl Currency {
         ISO_4217
             .iter()
             .find(|(c, _)| *c == code)
-            .map(|&(c, exponent)| {
-                let b = c.as_bytes();
-                Currency {
-                    code: [b[0], b[1], b[2]],
-                    exponent,
-                }
-            })
+            .map(|&(c, exponent)| Currency::asset(c, exponent).expect("ISO codes are short"))
+    }
+    /// A crypto asset (or any unit) with `decimals` digits in its smallest unit; None if the code is not 1 to 8
+    /// ASCII alphanumerics.
+    pub fn asset(code: &str, decimals: u8) -> Option<Currency> {
+        if code.is_empty()
+            || code.len() > 8
+            || !code.bytes().all(|b| b.is_ascii_alphanumeric())
+            || decimals > 18
+        {
+            return None;
+        }
+        let mut bytes = [0_u8; 8];
+        bytes[..code.len()].copy_from_slice(code.as_bytes());
+        Some(Currency {
+            code: bytes,
+            exponent: decimals,
+        })
     }
     pub fn code(&self) -> &str {
-        std::str::from_utf8(&self.code).unwrap_or("???")
+        let n = self.code.iter().position(|&b| b == 0).unwrap_or(8);
+        std::str::from_utf8(&self.code[..n]).unwrap_or("???")
     }
     /// 10^exponent: minor units per major unit.
     pub fn scale(&self) -> i64 {
-        10_i64.pow(self.exponent as u32)
+        10_i64.pow(self.exponent.min(18) as u32)
     }
     pub fn usd() -> Currency {
         Currency::from_code("USD").expect("USD is in the table")

@@ -11,7 +11,7 @@ fn run(overrides: &[&str]) -> ChainMetrics {
     let loaded =
         settlesim::scenario::load("chain.toml", FIXTURE, &o).unwrap_or_else(|e| panic!("{e}"));
     let (outcome, _) = sim::run(&loaded.world, NullSink, &RunOptions::default()).unwrap();
-    outcome.chains.into_iter().next().unwrap()
+    outcome.chains.into_iter().next().unwrap().metrics
 }
 
 #[test]

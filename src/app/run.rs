@@ -209,17 +209,22 @@ pub fn render_table(report: &RunReport) -> String {
         ));
         for r in &report.chain_rows {
             let v = &r.values;
-            let interval: f64 = v[9].parse().unwrap_or(f64::NAN);
-            let stale: f64 = v[5].parse().unwrap_or(f64::NAN);
+            let interval: f64 = v[10].parse().unwrap_or(f64::NAN);
+            let stale: f64 = v[6].parse().unwrap_or(f64::NAN);
+            let name = if v[1] == "all" {
+                v[0].clone()
+            } else {
+                format!("{}/{}", v[0], v[1])
+            };
             lines.push(format!(
                 "{:<14} {:>9} {:>10} {:>7.2}% {:>12} {:>8}% {:>12}",
-                v[0],
-                v[3],
+                name,
+                v[4],
                 human_duration_s(interval),
                 100.0 * stale,
-                v[11],
                 v[12],
-                v[14]
+                v[13],
+                v[15]
             ));
         }
     }

@@ -186,6 +186,32 @@ fn describe(w: &World, s: &TraceStep) -> String {
             money(w, *minor, *currency)
         ),
         Step::Failed => "failed at the originating bank: funds stay with the originator".into(),
+        Step::ChainBroadcast { chain, bid } => {
+            format!(
+                "transfer broadcast on {} (bid {bid} per unit)",
+                w.chains[chain.idx()].name
+            )
+        }
+        Step::ChainIncluded {
+            height,
+            network_fee_usd_cents,
+        } => format!(
+            "included in block {height}; network fee USD {}",
+            format_minor(*network_fee_usd_cents, 2)
+        ),
+        Step::ChainReorged => {
+            "its block was orphaned by a reorganisation: back in the mempool".into()
+        }
+        Step::ChainDeposit {
+            confirmations,
+            finality,
+        } => {
+            if *finality {
+                "deposit credited at finality".into()
+            } else {
+                format!("deposit credited after {confirmations} confirmation(s)")
+            }
+        }
     }
 }
 

@@ -33,7 +33,7 @@ pub struct Cell {
     pub cost_cbps: Histogram<u64>,
     pub cost_bps_sum: f64,
     /// Cost components over all ended payments (fees are kept on returns), USD cents.
-    pub cost_cents: [i64; 5],
+    pub cost_cents: [i64; 8],
     pub amount_usd_cents: i64,
 }
 
@@ -46,7 +46,7 @@ impl Cell {
             latency_us_max: 0,
             cost_cbps: cost_histogram(),
             cost_bps_sum: 0.0,
-            cost_cents: [0; 5],
+            cost_cents: [0; 8],
             amount_usd_cents: 0,
         }
     }
@@ -133,21 +133,24 @@ impl Cell {
         self.latency_ms.count_between(0, ms) as f64 / n as f64
     }
     pub fn fees_cents(&self) -> i64 {
-        let split = split_of(&self.cost_cents);
-        split.fees()
+        split_of(&self.cost_cents).fees()
     }
+    /// FX spreads, at banks and at ramps.
     pub fn fx_cents(&self) -> i64 {
-        self.cost_cents[3]
+        self.cost_cents[3] + self.cost_cents[6]
     }
 }
 
-fn split_of(parts: &[i64; 5]) -> CostSplit {
+fn split_of(parts: &[i64; 8]) -> CostSplit {
     CostSplit {
         sender_fee: parts[0],
         intermediary_fees: parts[1],
         receiver_fee: parts[2],
         fx_spread: parts[3],
         domestic_fees: parts[4],
+        network_fee: parts[5],
+        ramp_spread: parts[6],
+        ramp_fees: parts[7],
     }
 }
 

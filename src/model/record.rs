@@ -3,7 +3,7 @@
 
 use crate::model::calendar::WaitReason;
 use crate::model::fx::CurId;
-use crate::model::world::{BankId, CorridorId, DomRailId, RailId};
+use crate::model::world::{BankId, ChainId, CorridorId, DomRailId, RailId};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Status {
@@ -38,30 +38,43 @@ pub struct CostSplit {
     pub receiver_fee: i64,
     pub fx_spread: i64,
     pub domestic_fees: i64,
+    /// Chain rails: the transaction fee paid to miners or validators.
+    pub network_fee: i64,
+    /// Chain rails: the on-ramp's buy and off-ramp's sell spreads.
+    pub ramp_spread: i64,
+    /// Chain rails: the ramps' own fees.
+    pub ramp_fees: i64,
 }
 
 impl CostSplit {
-    pub const NAMES: [&'static str; 5] = [
+    pub const NAMES: [&'static str; 8] = [
         "sender_fee",
         "intermediary_fees",
         "receiver_fee",
         "fx_spread",
         "domestic_fees",
+        "network_fee",
+        "ramp_spread",
+        "ramp_fees",
     ];
-    pub fn parts(&self) -> [i64; 5] {
+    pub fn parts(&self) -> [i64; 8] {
         [
             self.sender_fee,
             self.intermediary_fees,
             self.receiver_fee,
             self.fx_spread,
             self.domestic_fees,
+            self.network_fee,
+            self.ramp_spread,
+            self.ramp_fees,
         ]
     }
     pub fn total(&self) -> i64 {
         self.parts().iter().sum()
     }
+    /// Everything but spreads.
     pub fn fees(&self) -> i64 {
-        self.total() - self.fx_spread
+        self.total() - self.fx_spread - self.ramp_spread
     }
 }
 
@@ -171,6 +184,19 @@ pub enum Step {
         currency: CurId,
     },
     Failed,
+    ChainBroadcast {
+        chain: ChainId,
+        bid: u64,
+    },
+    ChainIncluded {
+        height: u32,
+        network_fee_usd_cents: i64,
+    },
+    ChainReorged,
+    ChainDeposit {
+        confirmations: u32,
+        finality: bool,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]

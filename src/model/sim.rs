@@ -11,13 +11,14 @@ use rand_distr::{Distribution, Exp, LogNormal};
 use crate::engine::queue::EventQueue;
 use crate::metrics::Metrics;
 use crate::model::calendar::WaitReason;
+use crate::model::chain::spec::{Consensus, FeeMarket};
 use crate::model::chain::state::{ChainMetrics, ChainState};
 use crate::model::fx::CurId;
 use crate::model::ledger::{AccountId, AccountKind, Ledger, LedgerError};
 use crate::model::record::{CostSplit, PaymentRecord, Place, Status, Step, TraceStep};
 use crate::model::world::{
-    BankId, ChargeBearer, CorridorId, DomKind, DomRailId, HopFunding, Mode, NostroId, RailId,
-    RouteId, World,
+    BankId, ChainId, ChargeBearer, CorridorId, DomKind, DomRailId, HopFunding, Mode, NostroId,
+    RailId, RailKind, RouteId, World,
 };
 use crate::rng::{self, Stream};
 use crate::units::US_PER_DAY;
@@ -57,6 +58,10 @@ enum Phase {
     LastMileDone,
     /// Funds travelling back to the originator.
     Returning,
+    /// A chain transfer waiting for inclusion and for the receiver's confirmations; woken by the chain.
+    ChainPending,
+    /// A chain transfer waiting for finality at a known time.
+    ChainFinal,
 }
 
 #[derive(Clone, Debug)]
@@ -77,7 +82,19 @@ struct Payment {
     transit_minor: i64,
     cur: CurId,
     queued_since_us: u64,
+    /// What a payment queued on a nostro or inventory waits to do.
+    queued_for: Queued,
+    /// Chain rails: the transfer's transaction, and whether its network fee was charged.
+    tx: u32,
+    fee_charged: bool,
     cost: CostSplit,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Queued {
+    Hop,
+    /// Conversion into this currency from the bank's inventory.
+    Convert(CurId),
 }
 
 /// Receives each finished payment (and, at the end, each one still in flight).
@@ -128,8 +145,16 @@ pub struct Outcome {
     pub payments: u64,
     pub postings: u64,
     pub metrics: Metrics,
-    pub chains: Vec<ChainMetrics>,
+    pub chains: Vec<ChainOutcome>,
     pub trace: Vec<TraceStep>,
+}
+
+/// What one simulated chain measured; `rail` is the rail whose world it served (mirror mode), if any.
+#[derive(Clone, Debug)]
+pub struct ChainOutcome {
+    pub chain: ChainId,
+    pub rail: Option<RailId>,
+    pub metrics: ChainMetrics,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -185,7 +210,8 @@ impl Accounts {
             }
         }
         let doms = banks + world.banks.len() * ncur * 4;
-        for _ in 0..world.dom_rails.len() {
+        // Fee income of domestic rails, then of chains (miners and validators), per currency.
+        for _ in 0..world.dom_rails.len() + world.chains.len() {
             for c in 0..ncur {
                 ledger.open(AccountKind::FeeIncome, CurId(c as u16), 0);
             }
@@ -227,6 +253,9 @@ impl Accounts {
     fn dom_fees(&self, d: DomRailId, c: CurId) -> AccountId {
         AccountId((self.doms + d.idx() * self.ncur + c.0 as usize) as u32)
     }
+    fn chain_fees(&self, doms: usize, chain: ChainId, c: CurId) -> AccountId {
+        AccountId((self.doms + (doms + chain.idx()) * self.ncur + c.0 as usize) as u32)
+    }
 }
 
 struct Demand {
@@ -263,6 +292,10 @@ pub struct Sim<'w, S: RecordSink> {
     nostros: Vec<NostroState>,
     metrics: Metrics,
     chains: Vec<ChainState>,
+    /// Which chain each chain state simulates, and for which rail's world (mirror mode) if any.
+    chain_meta: Vec<(ChainId, Option<RailId>)>,
+    /// `chain_state_of[world * chains + chain]`: the state a payment of that world uses.
+    chain_state_of: Vec<Option<u16>>,
     sink: S,
     trace_id: u64,
     trace: Vec<TraceStep>,
@@ -327,12 +360,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
         }
         let metrics = Metrics::new(w);
         let hours = (w.max_time_us / crate::units::US_PER_HOUR + 1) as usize;
-        let chains = w
-            .chains
-            .iter()
-            .enumerate()
-            .map(|(i, c)| ChainState::new(c, i as u16, 0, seed, hours))
-            .collect();
+        let (chains, chain_meta, chain_state_of) = chain_states(w, worlds, seed, hours);
         let mut sim = Sim {
             w,
             q: EventQueue::with_capacity(1024),
@@ -350,6 +378,8 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             nostros,
             metrics,
             chains,
+            chain_meta,
+            chain_state_of,
             sink,
             trace_id: opts.trace_payment.unwrap_or(u64::MAX),
             trace: Vec::new(),
@@ -360,7 +390,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
 
     fn schedule_initial(&mut self) {
         for (i, c) in self.chains.iter_mut().enumerate() {
-            c.start(&self.w.chains[i], &mut self.q);
+            c.start(&self.w.chains[self.chain_meta[i].0.idx()], &mut self.q);
         }
         for c in 0..self.w.corridors.len() {
             self.schedule_next_arrival(CorridorId(c as u16), 0);
@@ -381,33 +411,37 @@ impl<'w, S: RecordSink> Sim<'w, S> {
     /// Runs to the end and checks conservation. The sink has seen every payment when this returns.
     pub fn run(mut self) -> Result<(Outcome, S), SimError> {
         let mut events = 0_u64;
-        let ended_by =
-            loop {
-                if events >= self.w.max_events {
-                    break EndedBy::MaxEvents;
-                }
-                let Some((t, ev)) = self.q.pop() else {
-                    break EndedBy::Drained;
-                };
-                if t > self.w.max_time_us {
-                    break EndedBy::MaxTime;
-                }
-                self.now = t;
-                events += 1;
-                if events.is_multiple_of(PROGRESS_EVERY) {
-                    self.sink.progress(t);
-                }
-                match ev {
-                    Ev::Arrival(c) => self.on_arrival(c),
-                    Ev::Pay(slot) => self.on_pay(slot),
-                    Ev::TopUp(n) => self.on_topup(n),
-                    Ev::ChainTick(c) => {
-                        self.chains[c as usize].on_tick(&self.w.chains[c as usize], t, &mut self.q)
-                    }
-                    Ev::BlockArrive { chain, node, block } => self.chains[chain as usize]
-                        .on_arrive(&self.w.chains[chain as usize], t, node as usize, block),
-                }
+        let ended_by = loop {
+            if events >= self.w.max_events {
+                break EndedBy::MaxEvents;
+            }
+            let Some((t, ev)) = self.q.pop() else {
+                break EndedBy::Drained;
             };
+            if t > self.w.max_time_us {
+                break EndedBy::MaxTime;
+            }
+            self.now = t;
+            events += 1;
+            if events.is_multiple_of(PROGRESS_EVERY) {
+                self.sink.progress(t);
+            }
+            match ev {
+                Ev::Arrival(c) => self.on_arrival(c),
+                Ev::Pay(slot) => self.on_pay(slot),
+                Ev::TopUp(n) => self.on_topup(n),
+                Ev::ChainTick(c) => {
+                    let spec = &self.w.chains[self.chain_meta[c as usize].0.idx()];
+                    self.chains[c as usize].on_tick(spec, t, &mut self.q);
+                    self.chain_wakes(c as usize);
+                }
+                Ev::BlockArrive { chain, node, block } => {
+                    let spec = &self.w.chains[self.chain_meta[chain as usize].0.idx()];
+                    self.chains[chain as usize].on_arrive(spec, t, node as usize, block);
+                    self.chain_wakes(chain as usize);
+                }
+            }
+        };
         let end_us = match ended_by {
             EndedBy::MaxTime => self.w.max_time_us,
             _ => self.now,
@@ -424,7 +458,16 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             payments: self.next_id,
             postings: self.ledger.postings(),
             metrics: self.metrics,
-            chains: self.chains.into_iter().map(|c| c.metrics).collect(),
+            chains: self
+                .chains
+                .into_iter()
+                .zip(self.chain_meta)
+                .map(|(c, (chain, rail))| ChainOutcome {
+                    chain,
+                    rail,
+                    metrics: c.metrics,
+                })
+                .collect(),
             trace: self.trace,
         };
         Ok((outcome, self.sink))
@@ -529,6 +572,9 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             transit_minor: amount_minor,
             cur,
             queued_since_us: 0,
+            queued_for: Queued::Hop,
+            tx: u32::MAX,
+            fee_charged: false,
             cost: CostSplit::default(),
         };
         self.next_id += 1;
@@ -573,7 +619,10 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             Phase::FirstMileDone => self.arrive(slot),
             Phase::LastMileDone => self.settle(slot),
             Phase::Returning => self.returned(slot),
-            Phase::NostroQueued => unreachable!("a queued payment has no pending event"),
+            Phase::ChainFinal => self.chain_settled(slot),
+            Phase::NostroQueued | Phase::ChainPending => {
+                unreachable!("a queued or chain-pending payment has no pending event")
+            }
         }
     }
 
@@ -687,16 +736,23 @@ impl<'w, S: RecordSink> Sim<'w, S> {
         }
     }
 
-    /// The bank has finished with the payment: convert if this is the conversion point, then pass it on.
+    /// The bank has finished with the payment: convert if this is a conversion point, then pass it on.
     fn bank_done(&mut self, slot: u32) {
-        let b = self.bank_at(slot);
         let p = &self.arena[slot as usize];
         let route = self.w.route(p.route);
         let hop = p.hop as usize;
-        if route.convert_at == Some(hop) {
-            self.convert(slot, b);
+        if let Some(&(_, to)) = route.conversions.iter().find(|&&(h, _)| h == hop)
+            && !self.try_convert(slot, to)
+        {
+            return; // queued on an inventory shortfall; the top-up or a credit resumes it
         }
-        if hop + 1 == route.path.len() {
+        self.pass_on(slot);
+    }
+
+    fn pass_on(&mut self, slot: u32) {
+        let p = &self.arena[slot as usize];
+        let route = self.w.route(p.route);
+        if p.hop as usize + 1 == route.path.len() {
             match route.last_mile {
                 Some(d) => {
                     self.domestic_fee(slot, d);
@@ -709,25 +765,65 @@ impl<'w, S: RecordSink> Sim<'w, S> {
         }
     }
 
-    fn convert(&mut self, slot: u32, b: BankId) {
-        let now = self.now;
+    /// The bank's inventory in currency `to`, if it sells from one (a ramp).
+    fn inventory(&self, slot: u32, b: BankId, c: CurId) -> Option<usize> {
+        let n = self.w.bank(b).inventories.iter().find(|&&(x, _)| x == c)?.1;
+        Some(self.nostro_index(slot, n))
+    }
+
+    fn converted_amount(&self, slot: u32, to: CurId) -> i64 {
         let p = &self.arena[slot as usize];
-        let to = self.w.corridors[p.corridor.idx()].dest;
+        let b = self.bank_at(slot);
+        self.w.fx.convert(
+            p.transit_minor,
+            p.cur,
+            to,
+            self.now,
+            self.w.bank(b).fx_spread_centi_bps,
+        )
+    }
+
+    /// Converts, or queues when the bank sells from an inventory that cannot cover it (FIFO). Returns whether
+    /// the conversion happened.
+    fn try_convert(&mut self, slot: u32, to: CurId) -> bool {
+        let b = self.bank_at(slot);
+        if let Some(ni) = self.inventory(slot, b, to) {
+            let y = self.converted_amount(slot, to);
+            let balance = self.ledger.balance(self.nostros[ni].account);
+            if !self.nostros[ni].queue.is_empty() || balance < y {
+                self.enqueue(slot, ni, Queued::Convert(to), b, b, balance, y);
+                return false;
+            }
+        }
+        self.convert(slot, to);
+        true
+    }
+
+    /// Conversion at the current bank: the customer's funds go into its FX book (or its inventory of that
+    /// currency, for a ramp) and the converted amount comes out of its FX book (or inventory).
+    fn convert(&mut self, slot: u32, to: CurId) {
+        let now = self.now;
+        let b = self.bank_at(slot);
+        let p = &self.arena[slot as usize];
         let from = p.cur;
         let x = p.transit_minor;
-        let y = self
-            .w
-            .fx
-            .convert(x, from, to, now, self.w.bank(b).fx_spread_centi_bps);
-        self.ledger
-            .transfer(self.acc.transit(b, from), self.acc.fx(b, from), x);
-        self.ledger
-            .transfer(self.acc.fx(b, to), self.acc.transit(b, to), y);
+        let y = self.converted_amount(slot, to);
+        let inv_from = self.inventory(slot, b, from);
+        let inv_to = self.inventory(slot, b, to);
+        let into = inv_from.map_or(self.acc.fx(b, from), |ni| self.nostros[ni].account);
+        let out_of = inv_to.map_or(self.acc.fx(b, to), |ni| self.nostros[ni].account);
+        self.ledger.transfer(self.acc.transit(b, from), into, x);
+        self.ledger.transfer(out_of, self.acc.transit(b, to), y);
         let spread = self.w.fx.usd_cents(x, from, now) - self.w.fx.usd_cents(y, to, now);
+        let ramp = self.is_chain_rail(slot);
         let p = &mut self.arena[slot as usize];
         p.transit_minor = y;
         p.cur = to;
-        p.cost.fx_spread += spread;
+        if ramp {
+            p.cost.ramp_spread += spread;
+        } else {
+            p.cost.fx_spread += spread;
+        }
         self.trace_step(
             slot,
             Place::Bank(b),
@@ -739,6 +835,16 @@ impl<'w, S: RecordSink> Sim<'w, S> {
                 spread_usd_cents: spread,
             },
         );
+        if let Some(ni) = inv_from {
+            self.drain_nostro_queue(ni);
+        }
+    }
+
+    fn is_chain_rail(&self, slot: u32) -> bool {
+        matches!(
+            self.w.rails[self.arena[slot as usize].rail.idx()].kind,
+            RailKind::Chain { .. }
+        )
     }
 
     /// The fee of the bank at the current hop, taken when it accepts the payment (so a rejection keeps it).
@@ -764,8 +870,10 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             ChargeBearer::Ben => false,
         };
         let cents = self.charge(slot, usd, originator_pays, |acc, c| acc.fees(b, c), b);
+        let ramp = self.is_chain_rail(slot);
         let p = &mut self.arena[slot as usize];
         match role {
+            _ if ramp => p.cost.ramp_fees += cents,
             "sender" => p.cost.sender_fee += cents,
             "receiver" => p.cost.receiver_fee += cents,
             _ => p.cost.intermediary_fees += cents,
@@ -840,8 +948,8 @@ impl<'w, S: RecordSink> Sim<'w, S> {
         self.arena[slot as usize].world as usize * self.w.nostros.len() + n.idx()
     }
 
-    /// Settle the hop to the next bank over the nostro relationship, or queue on a shortfall (FIFO: a payment
-    /// never overtakes one already waiting on the same account).
+    /// Settle the hop to the next bank over the nostro relationship (or queue on a shortfall: FIFO, a payment
+    /// never overtakes one already waiting on the same account), or broadcast it on a chain.
     fn send_hop(&mut self, slot: u32) {
         let p = &self.arena[slot as usize];
         let route = self.w.route(p.route);
@@ -849,34 +957,50 @@ impl<'w, S: RecordSink> Sim<'w, S> {
         match route.hops[hop] {
             HopFunding::SenderNostro(n) => {
                 let ni = self.nostro_index(slot, n);
-                let st = &self.nostros[ni];
-                let balance = self.ledger.balance(st.account);
-                if !st.queue.is_empty() || balance < p.transit_minor {
-                    let (needed, owner, at) = (
+                let balance = self.ledger.balance(self.nostros[ni].account);
+                if !self.nostros[ni].queue.is_empty() || balance < p.transit_minor {
+                    let (need, owner, at) = (
                         p.transit_minor,
                         self.w.nostros[n.idx()].owner,
                         self.w.nostros[n.idx()].at,
                     );
-                    self.nostros[ni].queue.push_back(slot);
-                    let p = &mut self.arena[slot as usize];
-                    p.phase = Phase::NostroQueued;
-                    p.queued_since_us = self.now;
-                    self.trace_step(
-                        slot,
-                        Place::Bank(route.path[hop]),
-                        Step::NostroShortfall {
-                            owner,
-                            at,
-                            balance_minor: balance,
-                            needed_minor: needed,
-                        },
-                    );
+                    self.enqueue(slot, ni, Queued::Hop, owner, at, balance, need);
                 } else {
                     self.post_hop(slot);
                 }
             }
             HopFunding::ReceiverNostro(_) => self.post_hop(slot),
+            HopFunding::Chain(c) => self.broadcast(slot, c),
         }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn enqueue(
+        &mut self,
+        slot: u32,
+        ni: usize,
+        what: Queued,
+        owner: BankId,
+        at: BankId,
+        balance: i64,
+        need: i64,
+    ) {
+        self.nostros[ni].queue.push_back(slot);
+        let p = &mut self.arena[slot as usize];
+        p.phase = Phase::NostroQueued;
+        p.queued_since_us = self.now;
+        p.queued_for = what;
+        let b = self.bank_at(slot);
+        self.trace_step(
+            slot,
+            Place::Bank(b),
+            Step::NostroShortfall {
+                owner,
+                at,
+                balance_minor: balance,
+                needed_minor: need,
+            },
+        );
     }
 
     fn post_hop(&mut self, slot: u32) {
@@ -885,6 +1009,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
         let hop = p.hop as usize;
         let (a, b, c, x) = (route.path[hop], route.path[hop + 1], p.cur, p.transit_minor);
         let credited = match route.hops[hop] {
+            HopFunding::Chain(_) => unreachable!("chain hops are broadcast, not posted"),
             HopFunding::SenderNostro(n) => {
                 let acct = self.nostros[self.nostro_index(slot, n)].account;
                 self.ledger
@@ -922,7 +1047,11 @@ impl<'w, S: RecordSink> Sim<'w, S> {
 
     fn drain_nostro_queue(&mut self, ni: usize) {
         while let Some(&head) = self.nostros[ni].queue.front() {
-            let need = self.arena[head as usize].transit_minor;
+            let queued_for = self.arena[head as usize].queued_for;
+            let need = match queued_for {
+                Queued::Hop => self.arena[head as usize].transit_minor,
+                Queued::Convert(to) => self.converted_amount(head, to),
+            };
             if self.ledger.balance(self.nostros[ni].account) < need {
                 break;
             }
@@ -934,7 +1063,13 @@ impl<'w, S: RecordSink> Sim<'w, S> {
                 Place::Bank(b),
                 Step::NostroFunded { waited_us: waited },
             );
-            self.post_hop(head);
+            match queued_for {
+                Queued::Hop => self.post_hop(head),
+                Queued::Convert(to) => {
+                    self.convert(head, to);
+                    self.pass_on(head);
+                }
+            }
         }
     }
 
@@ -1016,6 +1151,170 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             );
         }
         self.schedule(slot, done, then);
+    }
+
+    fn chain_state(&self, slot: u32, c: ChainId) -> usize {
+        let world = self.arena[slot as usize].world as usize;
+        self.chain_state_of[world * self.w.chains.len() + c.idx()]
+            .expect("a state exists for every chain a rail uses") as usize
+    }
+
+    /// The on-ramp broadcasts the transfer: the funds are on the chain (held for the receiving ramp) until its
+    /// deposit policy is met.
+    fn broadcast(&mut self, slot: u32, c: ChainId) {
+        let si = self.chain_state(slot, c);
+        let spec = &self.w.chains[c.idx()];
+        let p = &self.arena[slot as usize];
+        let route = self.w.route(p.route);
+        let hop = p.hop as usize;
+        let (a, b, cur, x) = (route.path[hop], route.path[hop + 1], p.cur, p.transit_minor);
+        let RailKind::Chain { fee_bid, .. } = self.w.rails[p.rail.idx()].kind else {
+            unreachable!("a chain hop belongs to a chain rail")
+        };
+        let (bid, max_fee) = match spec.fee_market {
+            FeeMarket::FirstPrice => (fee_bid, fee_bid),
+            // The usual wallet rule: a max fee of twice the current base fee plus the tip.
+            FeeMarket::Eip1559 { .. } => (
+                fee_bid,
+                self.chains[si]
+                    .base_fee
+                    .saturating_mul(2)
+                    .saturating_add(fee_bid),
+            ),
+        };
+        self.ledger
+            .transfer(self.acc.transit(a, cur), self.acc.transit(b, cur), x);
+        let tx = self.chains[si].submit(spec, slot, bid, max_fee);
+        let p = &mut self.arena[slot as usize];
+        p.tx = tx;
+        p.fee_charged = false;
+        p.phase = Phase::ChainPending;
+        self.trace_step(slot, Place::Bank(a), Step::ChainBroadcast { chain: c, bid });
+    }
+
+    fn chain_wakes(&mut self, si: usize) {
+        while let Some((slot, tx)) = self.chains[si].ready.pop() {
+            self.chain_wake(si, slot, tx);
+        }
+    }
+
+    /// A payment's transaction was included, reorganised out, or may have enough confirmations.
+    fn chain_wake(&mut self, si: usize, slot: u32, tx: u32) {
+        let Some(p) = self.arena.get(slot as usize) else {
+            return;
+        };
+        if p.phase != Phase::ChainPending || p.tx != tx {
+            return; // a stale wake-up: the payment moved on
+        }
+        let fee_charged = p.fee_charged;
+        let (chain, _) = self.chain_meta[si];
+        let spec = &self.w.chains[chain.idx()];
+        let Some(height) = self.chains[si].included_height(tx) else {
+            if fee_charged {
+                let b = self.bank_at(slot);
+                self.trace_step(slot, Place::Bank(b), Step::ChainReorged);
+            }
+            return; // back in the mempool: its next inclusion wakes it again
+        };
+        if !fee_charged {
+            self.charge_network_fee(slot, si, tx, height);
+        }
+        let p = &self.arena[slot as usize];
+        let receiver = self.w.route(p.route).path[p.hop as usize + 1];
+        let bank = self.w.bank(receiver);
+        if bank.deposit_finality && matches!(spec.consensus, Consensus::Pos { .. }) {
+            let at = self.chains[si].final_time(spec, tx).expect("included");
+            if at > self.now {
+                self.schedule(slot, at, Phase::ChainFinal);
+            } else {
+                self.chain_settled(slot);
+            }
+            return;
+        }
+        let need = height + bank.deposit_confirmations - 1;
+        if self.chains[si].tip_height() >= need {
+            self.chain_settled(slot);
+        } else {
+            self.chains[si].wait_for_height(need, slot, tx);
+        }
+    }
+
+    /// The network fee, paid by the on-ramp in the native coin and passed on to the customer out of the
+    /// amount (as exchanges do with withdrawal fees).
+    fn charge_network_fee(&mut self, slot: u32, si: usize, tx: u32, height: u32) {
+        let now = self.now;
+        let (chain, _) = self.chain_meta[si];
+        let spec = &self.w.chains[chain.idx()];
+        let per_unit = self.chains[si].paid_per_unit(spec, tx) as u128;
+        let native_minor =
+            (per_unit * self.chains[si].tx_units(tx) as u128).min(i64::MAX as u128) as i64;
+        let native = self
+            .w
+            .fx
+            .currencies
+            .iter()
+            .position(|c| c.code() == spec.native_code)
+            .map(|i| CurId(i as u16))
+            .expect("every chain's native coin is in the FX table");
+        let p = &self.arena[slot as usize];
+        let route = self.w.route(p.route);
+        let (a, b, cur) = (
+            route.path[p.hop as usize],
+            route.path[p.hop as usize + 1],
+            p.cur,
+        );
+        let doms = self.w.dom_rails.len();
+        self.ledger.transfer(
+            self.acc.reserve(a, native),
+            self.acc.chain_fees(doms, chain, native),
+            native_minor,
+        );
+        let in_asset = self
+            .w
+            .fx
+            .convert(native_minor, native, cur, now, 0)
+            .min(p.transit_minor);
+        self.ledger
+            .transfer(self.acc.transit(b, cur), self.acc.fees(a, cur), in_asset);
+        let cents = self.w.fx.usd_cents(native_minor, native, now);
+        let p = &mut self.arena[slot as usize];
+        p.transit_minor -= in_asset;
+        p.fee_charged = true;
+        p.cost.network_fee += cents;
+        self.trace_step(
+            slot,
+            Place::Bank(a),
+            Step::ChainIncluded {
+                height,
+                network_fee_usd_cents: cents,
+            },
+        );
+    }
+
+    /// The receiving ramp credits the deposit: the payment arrives there.
+    fn chain_settled(&mut self, slot: u32) {
+        let p = &self.arena[slot as usize];
+        let route = self.w.route(p.route);
+        let HopFunding::Chain(c) = route.hops[p.hop as usize] else {
+            unreachable!("settling a chain hop")
+        };
+        let si = self.chain_state(slot, c);
+        let receiver = route.path[p.hop as usize + 1];
+        let bank = self.w.bank(receiver);
+        let (confirmations, finality) = (bank.deposit_confirmations, bank.deposit_finality);
+        self.chains[si].free_payment_tx(p.tx);
+        let p = &mut self.arena[slot as usize];
+        p.tx = u32::MAX;
+        p.hop += 1;
+        self.trace_step(
+            slot,
+            Place::Bank(receiver),
+            Step::ChainDeposit {
+                confirmations,
+                finality,
+            },
+        );
+        self.arrive(slot);
     }
 
     fn settle(&mut self, slot: u32) {
@@ -1196,4 +1495,40 @@ fn profile_factor(w: &World, c: CorridorId, t_us: u64) -> f64 {
 /// Runs a world to the end. The core entry point: no I/O, no clock, no threads.
 pub fn run<S: RecordSink>(w: &World, sink: S, opts: &RunOptions) -> Result<(Outcome, S), SimError> {
     Sim::new(w, sink, opts).run()
+}
+
+type ChainStates = (
+    Vec<ChainState>,
+    Vec<(ChainId, Option<RailId>)>,
+    Vec<Option<u16>>,
+);
+
+/// One chain state per chain and per world that uses it: in mirror mode each rail that uses a chain gets its own
+/// copy (a paired comparison must not share a mempool), a chain no rail uses runs once (a load test).
+fn chain_states(w: &World, worlds: usize, seed: u64, hours: usize) -> ChainStates {
+    let n = w.chains.len();
+    let mut states = Vec::new();
+    let mut meta = Vec::new();
+    let mut state_of = vec![None; worlds * n];
+    for (c, spec) in w.chains.iter().enumerate() {
+        let chain = ChainId(c as u16);
+        let users: Vec<RailId> = w
+            .rails
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| matches!(r.kind, RailKind::Chain { chain: x, .. } if x == chain))
+            .map(|(i, _)| RailId(i as u16))
+            .collect();
+        let instances: Vec<(usize, Option<RailId>)> = match (w.mode, users.is_empty()) {
+            (Mode::Mirror, false) => users.iter().map(|&r| (r.idx(), Some(r))).collect(),
+            _ => vec![(0, None)],
+        };
+        for (world, rail) in instances {
+            let idx = states.len() as u16;
+            states.push(ChainState::new(spec, idx, world, seed, hours));
+            meta.push((chain, rail));
+            state_of[world * n + c] = Some(idx);
+        }
+    }
+    (states, meta, state_of)
 }

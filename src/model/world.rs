@@ -26,6 +26,7 @@ typed_id!(DomRailId, u16);
 typed_id!(RailId, u16);
 typed_id!(CorridorId, u16);
 typed_id!(RouteId, u16);
+typed_id!(ChainId, u16);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -64,6 +65,11 @@ pub struct Bank {
     pub receive_fee_usd: f64,
     /// In hundredths of a basis point.
     pub fx_spread_centi_bps: i64,
+    /// As a receiving ramp: confirmations before a deposit is credited, or credit at finality.
+    pub deposit_confirmations: u32,
+    pub deposit_finality: bool,
+    /// Inventories this bank sells from when it converts (ramps), by currency.
+    pub inventories: Vec<(CurId, NostroId)>,
 }
 
 #[derive(Clone, Debug)]
@@ -103,6 +109,20 @@ pub struct Rail {
     pub bearer: ChargeBearer,
     pub message_delay: Delay,
     pub return_delay: Delay,
+    pub kind: RailKind,
+}
+
+#[derive(Clone, Debug)]
+pub enum RailKind {
+    /// Correspondent banking: hops settle over nostro accounts.
+    Correspondent,
+    /// A chain rail: the first bank of a route buys `asset` (on-ramp), the transfer crosses `chain`, the last
+    /// bank sells it (off-ramp) once its deposit policy is met.
+    Chain {
+        chain: ChainId,
+        asset: CurId,
+        fee_bid: u64,
+    },
 }
 
 /// How a hop from path[i] to path[i+1] settles.
@@ -112,6 +132,8 @@ pub enum HopFunding {
     SenderNostro(NostroId),
     /// The receiver holds an account at the sender; the sender credits it (no limit).
     ReceiverNostro(NostroId),
+    /// A transfer on a chain from the sender's wallet to the receiver's.
+    Chain(ChainId),
 }
 
 #[derive(Clone, Debug)]
@@ -120,8 +142,10 @@ pub struct Route {
     pub corridor: CorridorId,
     pub share: f64,
     pub path: Vec<BankId>,
-    /// Index in `path` of the bank that converts currency (None when source and destination currency agree).
-    pub convert_at: Option<usize>,
+    /// Where currency changes: (index in `path`, currency after). The bank converts when it is done with the
+    /// payment. Correspondent routes convert at most once; chain routes buy the asset at the on-ramp and sell it
+    /// at the off-ramp.
+    pub conversions: Vec<(usize, CurId)>,
     /// `hops[i]` settles the move from path[i] to path[i+1].
     pub hops: Vec<HopFunding>,
     pub first_mile: Option<DomRailId>,

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 
 use crate::metrics::{Cell, Metrics};
 use crate::model::record::{CostSplit, PaymentRecord, Status};
-use crate::model::sim::RecordSink;
+use crate::model::sim::{ChainOutcome, RecordSink};
 use crate::model::world::{RailId, World};
 use crate::units::{US_PER_HOUR, format_minor};
 
@@ -53,6 +53,9 @@ pub const PAYMENT_COLUMNS: &[&str] = &[
     "receiver_fee_usd",
     "fx_spread_usd",
     "domestic_fees_usd",
+    "network_fee_usd",
+    "ramp_spread_usd",
+    "ramp_fees_usd",
     "cost_total_usd",
     "cost_bps",
 ];
@@ -126,6 +129,9 @@ pub fn payment_row(w: &World, r: &PaymentRecord) -> Vec<String> {
         cents(c.receiver_fee),
         cents(c.fx_spread),
         cents(c.domestic_fees),
+        cents(c.network_fee),
+        cents(c.ramp_spread),
+        cents(c.ramp_fees),
         cents(c.total()),
         fixed(r.cost_bps(), 2),
     ]
@@ -176,6 +182,9 @@ pub const SUMMARY_COLUMNS: &[&str] = &[
     "intermediary_fees_usd_total",
     "receiver_fee_usd_total",
     "domestic_fees_usd_total",
+    "network_fee_usd_total",
+    "ramp_spread_usd_total",
+    "ramp_fees_usd_total",
 ];
 
 /// One summary line: a (rail, corridor) cell, or a rail's `all` row.
@@ -247,6 +256,9 @@ pub fn summary_csv(rows: &[SummaryRow]) -> io::Result<Vec<u8>> {
             cents(c.cost_cents[1]),
             cents(c.cost_cents[2]),
             cents(c.cost_cents[4]),
+            cents(c.cost_cents[5]),
+            cents(c.cost_cents[6]),
+            cents(c.cost_cents[7]),
         ])?;
     }
     w.into_inner().map_err(|e| io::Error::other(e.to_string()))
@@ -281,6 +293,7 @@ pub fn timeseries_csv(w: &World, m: &Metrics) -> io::Result<Vec<u8>> {
 
 pub const CHAIN_COLUMNS: &[&str] = &[
     "chain",
+    "rail",
     "consensus",
     "blocks_produced",
     "canonical_blocks",
@@ -323,16 +336,13 @@ fn native(minor: u128, decimals: u8) -> String {
     )
 }
 
-pub fn chain_rows(
-    w: &World,
-    chains: &[crate::model::chain::state::ChainMetrics],
-    span_us: u64,
-) -> Vec<ChainRow> {
+/// One row per simulated chain; `rail` names the rail whose world it served in mirror mode (`all` when shared).
+pub fn chain_rows(w: &World, chains: &[ChainOutcome], span_us: u64) -> Vec<ChainRow> {
     use crate::model::chain::spec::Consensus;
-    w.chains
+    chains
         .iter()
-        .zip(chains)
-        .map(|(spec, m)| {
+        .map(|o| {
+            let (spec, m) = (&w.chains[o.chain.idx()], &o.metrics);
             let consensus = match spec.consensus {
                 Consensus::Nakamoto { .. } => "nakamoto",
                 Consensus::Pos { .. } => "pos",
@@ -363,6 +373,7 @@ pub fn chain_rows(
             ChainRow {
                 values: vec![
                     spec.name.clone(),
+                    rail_label(w, o),
                     consensus.into(),
                     m.blocks_produced.to_string(),
                     m.canonical_blocks.to_string(),
@@ -416,26 +427,25 @@ pub fn chains_csv(rows: &[ChainRow]) -> io::Result<Vec<u8>> {
 }
 
 /// Per simulated hour and chain: blocks, transactions included, mempool backlog and base fee at the hour's last block.
-pub fn chain_timeseries_csv(
-    w: &World,
-    chains: &[crate::model::chain::state::ChainMetrics],
-) -> io::Result<Vec<u8>> {
+pub fn chain_timeseries_csv(w: &World, chains: &[ChainOutcome]) -> io::Result<Vec<u8>> {
     let mut out = csv::Writer::from_writer(Vec::new());
     out.write_record([
         "hour_utc",
         "hour",
         "chain",
+        "rail",
         "blocks",
         "txs_included",
         "mempool_units",
         "base_fee",
     ])?;
-    for (spec, m) in w.chains.iter().zip(chains) {
-        for (h, v) in m.hourly.iter().enumerate() {
+    for o in chains {
+        for (h, v) in o.metrics.hourly.iter().enumerate() {
             out.write_record([
                 iso(w.start, h as u64 * US_PER_HOUR),
                 h.to_string(),
-                spec.name.clone(),
+                w.chains[o.chain.idx()].name.clone(),
+                rail_label(w, o),
                 v[0].to_string(),
                 v[1].to_string(),
                 v[2].to_string(),
@@ -445,4 +455,9 @@ pub fn chain_timeseries_csv(
     }
     out.into_inner()
         .map_err(|e| io::Error::other(e.to_string()))
+}
+
+fn rail_label(w: &World, o: &ChainOutcome) -> String {
+    o.rail
+        .map_or_else(|| "all".to_string(), |r| w.rails[r.idx()].name.clone())
 }

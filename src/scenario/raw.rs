@@ -42,6 +42,9 @@ pub struct Scenario {
     pub corridors: Vec<CorridorDef>,
     #[serde(default)]
     pub chains: Vec<ChainDef>,
+    /// Ramp inventories: a ramp's own balance of fiat or crypto that it sells from.
+    #[serde(default)]
+    pub inventories: Vec<InventoryDef>,
 }
 
 fn default_mode() -> String {
@@ -200,9 +203,19 @@ pub struct BankDef {
     /// Fee when it receives a payment for its customer.
     #[serde(default)]
     pub receive_fee_usd: f64,
-    /// Spread against the mid rate when this bank converts currency.
+    /// Spread against the mid rate when this bank converts currency (a ramp's buy or sell spread).
     #[serde(default)]
     pub fx_spread_bps: f64,
+    /// As the receiving ramp of a chain rail: confirmations before a deposit is credited.
+    #[serde(default = "one_u32")]
+    pub deposit_confirmations: u32,
+    /// As the receiving ramp of a chain rail: credit deposits only at finality (proof of stake).
+    #[serde(default)]
+    pub deposit_finality: bool,
+}
+
+fn one_u32() -> u32 {
+    1
 }
 
 fn one() -> f64 {
@@ -279,6 +292,23 @@ pub struct RailDef {
     /// Time for a rejected payment's funds to travel back to the originator.
     #[serde(default)]
     pub return_delay: DelayDef,
+    /// Chain rails: the chain (an id under [[chains]]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chain: Option<String>,
+    /// Chain rails: the asset moved (a stablecoin such as "USDT", or the chain's native coin).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asset: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asset_decimals: Option<u8>,
+    /// Price of the asset in USD (1 for a dollar stablecoin).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asset_price_usd: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asset_daily_vol_bps: Option<f64>,
+    /// Chain rails: the sender's bid per size unit in native minor units (first price) or priority tip
+    /// (EIP-1559, where the max fee is twice the base fee plus the tip).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fee_bid: Option<u64>,
 }
 
 fn default_bearer() -> String {
@@ -475,4 +505,18 @@ pub struct BurstDef {
     pub tx_per_s: f64,
     #[serde(default = "one")]
     pub fee_multiplier: f64,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct InventoryDef {
+    /// The ramp (a bank id) holding it.
+    pub owner: String,
+    /// A fiat currency or an asset code.
+    pub currency: String,
+    /// Opening balance in major units.
+    pub balance: f64,
+    /// `"daily"`: restored to the opening balance at the owner's opening time each business day; `"none"`.
+    #[serde(default = "default_topup")]
+    pub topup: String,
 }

@@ -66,7 +66,7 @@ pub(crate) fn at_most(path: &str, x: f64, max: f64) -> R<f64> {
 /// Largest fee, in USD.
 const FEE_USD_MAX: f64 = 1e6;
 /// Largest amount or balance, in major units.
-const MONEY_MAJOR_MAX: f64 = 1e12;
+const MONEY_MAJOR_MAX: f64 = 1e11;
 
 /// A delay distribution from its one shape; an empty table means no delay.
 pub fn delay(path: &str, d: &DelayDef) -> R<Delay> {
@@ -206,6 +206,10 @@ impl Ctx<'_> {
             })
     }
     fn currency(&self, path: &str, code: &str) -> R<CurId> {
+        // Crypto assets (declared by chains and chain rails) are in the FX table under their code.
+        if let Some(i) = self.fx.currencies.iter().position(|c| c.code() == code) {
+            return Ok(CurId(i as u16));
+        }
         let c = Currency::from_code(code).ok_or_else(|| Invalid {
             path: path.into(),
             message: format!("unknown currency {code:?} (ISO 4217 code)"),
@@ -276,17 +280,25 @@ pub fn validate(s: &raw::Scenario) -> R<World> {
         rail_names,
         fx,
     };
-    let banks = s
+    let mut banks = s
         .banks
         .iter()
         .enumerate()
         .map(|(i, b)| bank(&ctx, i, b))
         .collect::<R<Vec<_>>>()?;
-    let nostros = s
+    let mut nostros = s
         .nostros
         .iter()
         .enumerate()
         .map(|(i, n)| nostro(&ctx, i, n))
+        .collect::<R<Vec<_>>>()?;
+    inventories(&ctx, &mut banks, &mut nostros)?;
+    let chain_names = unique_ids("chains", s.chains.iter().map(|c| &c.id))?;
+    let chains = s
+        .chains
+        .iter()
+        .enumerate()
+        .map(|(i, c)| crate::scenario::validate_chain::chain(i, c))
         .collect::<R<Vec<_>>>()?;
     let dom_rails = s
         .domestic_rails
@@ -298,7 +310,7 @@ pub fn validate(s: &raw::Scenario) -> R<World> {
         .rails
         .iter()
         .enumerate()
-        .map(|(i, r)| rail(i, r))
+        .map(|(i, r)| rail(&ctx, &chain_names, i, r))
         .collect::<R<Vec<_>>>()?;
     let mut corridors = Vec::new();
     let mut routes = Vec::new();
@@ -312,6 +324,7 @@ pub fn validate(s: &raw::Scenario) -> R<World> {
         }
         corridors.push(corridor(
             &mut ctx,
+            &rails,
             &banks,
             &nostros,
             &calendars,
@@ -320,13 +333,6 @@ pub fn validate(s: &raw::Scenario) -> R<World> {
             &mut routes,
         )?);
     }
-    unique_ids("chains", s.chains.iter().map(|c| &c.id))?;
-    let chains = s
-        .chains
-        .iter()
-        .enumerate()
-        .map(|(i, c)| crate::scenario::validate_chain::chain(i, c))
-        .collect::<R<Vec<_>>>()?;
     if corridors.is_empty() && chains.is_empty() {
         return bad(
             "corridors",
@@ -353,6 +359,79 @@ pub fn validate(s: &raw::Scenario) -> R<World> {
         routes,
         chains,
     })
+}
+
+/// Crypto assets priced in USD: each chain's native coin, and each chain rail's asset.
+fn assets(s: &raw::Scenario, specs: &mut Vec<RateSpec>) -> R<()> {
+    let mut add = |path: &str, code: &str, decimals: u8, price: f64, vol: f64| -> R<()> {
+        if Currency::from_code(code).is_some() {
+            return bad(
+                path,
+                format!("{code} is a fiat currency code; give the asset its own code"),
+            );
+        }
+        // Assets move through i64 minor units and i128 conversions: 12 decimals keep both far from overflow.
+        if decimals > 12 {
+            return bad(
+                path,
+                "at most 12 decimals (use a coarser minor unit, e.g. 10^-12 ETH)",
+            );
+        }
+        let currency = Currency::asset(code, decimals).ok_or_else(|| Invalid {
+            path: path.into(),
+            message: format!("{code:?} is not an asset code (1 to 8 letters or digits)"),
+        })?;
+        if let Some(prev) = specs.iter().find(|x| x.currency.code() == code) {
+            if prev.currency.exponent != decimals
+                || (prev.per_usd - 1.0 / price).abs() > 1e-12 * prev.per_usd
+            {
+                return bad(
+                    path,
+                    format!("{code} is declared twice with different decimals or price"),
+                );
+            }
+            return Ok(());
+        }
+        if !(price.is_finite() && (1e-6..=1e9).contains(&price)) {
+            return bad(
+                path,
+                format!("price must be between 1e-6 and 1e9 USD, got {price}"),
+            );
+        }
+        specs.push(RateSpec {
+            currency,
+            per_usd: 1.0 / price,
+            daily_vol_bps: vol,
+        });
+        Ok(())
+    };
+    for (i, c) in s.chains.iter().enumerate() {
+        add(
+            &format!("chains[{i}].native"),
+            &c.native,
+            c.native_decimals,
+            c.native_price_usd,
+            0.0,
+        )?;
+    }
+    for (i, r) in s.rails.iter().enumerate() {
+        if let Some(code) = &r.asset {
+            let vol = at_most(
+                &format!("rails[{i}].asset_daily_vol_bps"),
+                r.asset_daily_vol_bps.unwrap_or(0.0),
+                2000.0,
+            )?;
+            let decimals = r.asset_decimals.unwrap_or(6);
+            add(
+                &format!("rails[{i}].asset"),
+                code,
+                decimals,
+                r.asset_price_usd.unwrap_or(1.0),
+                vol,
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// USD is always currency 0; every other currency is quoted against USD.
@@ -407,6 +486,7 @@ fn fx_table(s: &raw::Scenario, days: usize) -> R<FxTable> {
             daily_vol_bps: f.daily_vol_bps,
         });
     }
+    assets(s, &mut specs)?;
     Ok(FxTable::build(&specs, days, s.seed))
 }
 
@@ -500,6 +580,9 @@ fn bank(ctx: &Ctx, i: usize, b: &raw::BankDef) -> R<Bank> {
             }
             (bps * 100.0).round() as i64
         },
+        deposit_confirmations: b.deposit_confirmations.clamp(1, 10_000),
+        deposit_finality: b.deposit_finality,
+        inventories: Vec::new(),
     })
 }
 
@@ -641,14 +724,8 @@ fn ach_closes(
     out
 }
 
-fn rail(i: usize, r: &raw::RailDef) -> R<Rail> {
+fn rail(ctx: &Ctx, chain_names: &[String], i: usize, r: &raw::RailDef) -> R<Rail> {
     let p = format!("rails[{i}]");
-    if r.kind != "correspondent" {
-        return bad(
-            format!("{p}.kind"),
-            format!("unknown rail kind {:?} (\"correspondent\")", r.kind),
-        );
-    }
     let bearer = match r.charge_bearer.as_str() {
         "OUR" => ChargeBearer::Our,
         "SHA" => ChargeBearer::Sha,
@@ -660,12 +737,99 @@ fn rail(i: usize, r: &raw::RailDef) -> R<Rail> {
             );
         }
     };
+    let chain_fields = [
+        ("chain", r.chain.is_some()),
+        ("asset", r.asset.is_some()),
+        ("asset_decimals", r.asset_decimals.is_some()),
+        ("asset_price_usd", r.asset_price_usd.is_some()),
+        ("asset_daily_vol_bps", r.asset_daily_vol_bps.is_some()),
+        ("fee_bid", r.fee_bid.is_some()),
+    ];
+    let kind = match r.kind.as_str() {
+        "correspondent" => {
+            if let Some((field, _)) = chain_fields.iter().find(|(_, present)| *present) {
+                return bad(format!("{p}.{field}"), "only a chain rail has this field");
+            }
+            RailKind::Correspondent
+        }
+        "chain" => {
+            let name = r.chain.as_deref().ok_or_else(|| Invalid {
+                path: format!("{p}.chain"),
+                message: "a chain rail names its chain".into(),
+            })?;
+            let chain = index_of(chain_names, name)
+                .map(|x| ChainId(x as u16))
+                .ok_or_else(|| Invalid {
+                    path: format!("{p}.chain"),
+                    message: format!("no chain with id {name:?}"),
+                })?;
+            let code = r.asset.as_deref().ok_or_else(|| Invalid {
+                path: format!("{p}.asset"),
+                message: "a chain rail names the asset it moves, e.g. \"USDT\"".into(),
+            })?;
+            let asset = ctx.currency(&format!("{p}.asset"), code)?;
+            RailKind::Chain {
+                chain,
+                asset,
+                fee_bid: r.fee_bid.unwrap_or(1).max(1),
+            }
+        }
+        other => {
+            return bad(
+                format!("{p}.kind"),
+                format!("unknown rail kind {other:?} (\"correspondent\" or \"chain\")"),
+            );
+        }
+    };
     Ok(Rail {
         name: r.id.clone(),
         bearer,
         message_delay: delay(&format!("{p}.message_delay"), &r.message_delay)?,
         return_delay: delay(&format!("{p}.return_delay"), &r.return_delay)?,
+        kind,
     })
+}
+
+/// Ramp inventories become accounts a bank holds with itself: a drained one queues conversions until its
+/// daily top-up, exactly like a nostro shortfall.
+fn inventories(ctx: &Ctx, banks: &mut [Bank], nostros: &mut Vec<Nostro>) -> R<()> {
+    for (i, inv) in ctx.s.inventories.iter().enumerate() {
+        let p = format!("inventories[{i}]");
+        let owner = ctx.bank_ref(&format!("{p}.owner"), &inv.owner)?;
+        let currency = ctx.currency(&format!("{p}.currency"), &inv.currency)?;
+        if banks[owner.idx()]
+            .inventories
+            .iter()
+            .any(|&(c, _)| c == currency)
+        {
+            return bad(
+                format!("{p}.currency"),
+                format!("a second {} inventory for {:?}", inv.currency, inv.owner),
+            );
+        }
+        let balance = at_most(&format!("{p}.balance"), inv.balance, MONEY_MAJOR_MAX)?;
+        let daily_topup = match inv.topup.as_str() {
+            "daily" => true,
+            "none" => false,
+            other => {
+                return bad(
+                    format!("{p}.topup"),
+                    format!("unknown top-up {other:?} (\"daily\" or \"none\")"),
+                );
+            }
+        };
+        nostros.push(Nostro {
+            owner,
+            at: owner,
+            currency,
+            opening_minor: ctx.fx.currency(currency).minor_from_major_f64(balance),
+            daily_topup,
+        });
+        banks[owner.idx()]
+            .inventories
+            .push((currency, NostroId(nostros.len() as u32 - 1)));
+    }
+    Ok(())
 }
 
 fn profile<const N: usize>(path: &str, v: &[f64]) -> R<[f64; N]> {
@@ -688,6 +852,7 @@ fn profile<const N: usize>(path: &str, v: &[f64]) -> R<[f64; N]> {
 #[allow(clippy::too_many_arguments)]
 fn corridor(
     ctx: &mut Ctx,
+    rails: &[Rail],
     banks: &[Bank],
     nostros: &[Nostro],
     calendars: &[Calendar],
@@ -758,8 +923,9 @@ fn corridor(
             );
         }
         let share = non_negative(&format!("{rp}.share"), r.share)?;
+        let kind = &rails[rail.idx()].kind;
         let route = route(
-            ctx, banks, nostros, &rp, r, rail, cid, share, source, dest, median_usd,
+            ctx, banks, nostros, &rp, r, rail, kind, cid, share, source, dest, median_usd,
         )?;
         routes.push(route);
         route_ids.push(RouteId(routes.len() as u16 - 1));
@@ -798,12 +964,18 @@ fn route(
     rp: &str,
     r: &raw::RouteDef,
     rail: RailId,
+    rail_kind: &RailKind,
     corridor: CorridorId,
     share: f64,
     source: CurId,
     dest: CurId,
     median_usd: f64,
 ) -> R<Route> {
+    let dom = |field: &str, v: &Option<String>| {
+        v.as_deref()
+            .map(|d| ctx.dom_ref(&format!("{rp}.{field}"), d))
+            .transpose()
+    };
     let (path, convert_at) = if r.path.is_empty() {
         let origin = r.origin.as_deref().ok_or_else(|| Invalid {
             path: rp.into(),
@@ -856,6 +1028,24 @@ fn route(
         (path, convert_at)
     };
     let convert_at = if source == dest { None } else { convert_at };
+    if let RailKind::Chain { chain, asset, .. } = rail_kind {
+        if path.len() != 2 || r.convert_at.is_some() {
+            return bad(
+                format!("{rp}.path"),
+                "a chain rail's path is [on-ramp, off-ramp]: the first buys the asset, the last sells it",
+            );
+        }
+        return Ok(Route {
+            rail,
+            corridor,
+            share,
+            path,
+            conversions: vec![(0, *asset), (1, dest)],
+            hops: vec![HopFunding::Chain(*chain)],
+            first_mile: dom("first_mile", &r.first_mile)?,
+            last_mile: dom("last_mile", &r.last_mile)?,
+        });
+    }
     let mut hops = Vec::new();
     for k in 0..path.len() - 1 {
         let cur = if convert_at.is_some_and(|c| k >= c) {
@@ -874,17 +1064,12 @@ fn route(
         })?;
         hops.push(funding);
     }
-    let dom = |field: &str, v: &Option<String>| {
-        v.as_deref()
-            .map(|d| ctx.dom_ref(&format!("{rp}.{field}"), d))
-            .transpose()
-    };
     Ok(Route {
         rail,
         corridor,
         share,
         path,
-        convert_at,
+        conversions: convert_at.map(|c| (c, dest)).into_iter().collect(),
         hops,
         first_mile: dom("first_mile", &r.first_mile)?,
         last_mile: dom("last_mile", &r.last_mile)?,

@@ -36,6 +36,8 @@ struct Tx {
     block: u32,
     seq: u64,
     in_mempool: bool,
+    /// EIP-1559: the base fee of the block that included it.
+    paid_base: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -87,10 +89,11 @@ pub struct ChainState {
     /// Nakamoto: each node's tip; the last node is the observer (no hash power).
     tips: Vec<u32>,
     pub base_fee: u64,
-    /// Payments waiting for their transaction's block to reach a height: (height, seq) → payment slot.
-    waits: BTreeMap<(u32, u64), u32>,
-    /// Payment slots whose transaction met the receiver's policy; the simulation drains it.
-    pub ready: Vec<u32>,
+    /// Payments waiting for the tip to reach a height: (height, seq) → (payment slot, transaction).
+    waits: BTreeMap<(u32, u64), (u32, u32)>,
+    /// (payment slot, transaction) pairs to look at again: included, reorganised out, or deep enough. The
+    /// simulation drains it after each chain event and checks the transaction is still the payment's.
+    pub ready: Vec<(u32, u32)>,
     stream: Stream,
     bg_last_us: u64,
     slot: u64,
@@ -228,6 +231,7 @@ impl ChainState {
             block: NONE,
             seq: self.seq,
             in_mempool: false,
+            paid_base: 0,
         };
         self.insert_tx(tx)
     }
@@ -265,6 +269,7 @@ impl ChainState {
                 block: NONE,
                 seq: self.seq,
                 in_mempool: false,
+                paid_base: 0,
             };
             self.insert_tx(tx);
         }
@@ -353,6 +358,7 @@ impl ChainState {
             self.leave_mempool(t);
             let tx = &mut self.txs[t as usize];
             tx.block = id;
+            tx.paid_base = self.base_fee;
             used += tx.units;
             let per_unit = match spec.fee_market {
                 FeeMarket::FirstPrice => tx.bid,
@@ -365,6 +371,7 @@ impl ChainState {
             self.metrics.txs_included += 1;
             if tx.payment != NONE {
                 self.metrics.payment_txs_included += 1;
+                self.ready.push((tx.payment, t));
             }
         }
         self.metrics.units_used += used;
@@ -416,12 +423,12 @@ impl ChainState {
     }
 
     fn release_waits(&mut self, tip: u32) {
-        while let Some((&(h, seq), &slot)) = self.waits.first_key_value() {
+        while let Some((&(h, seq), &wake)) = self.waits.first_key_value() {
             if h > tip {
                 break;
             }
             self.waits.remove(&(h, seq));
-            self.ready.push(slot);
+            self.ready.push(wake);
         }
     }
 
@@ -441,12 +448,45 @@ impl ChainState {
     }
 
     /// Wake `payment` when the observer's tip reaches `height`.
-    pub fn wait_for_height(&mut self, height: u32, payment: u32) {
+    pub fn wait_for_height(&mut self, height: u32, payment: u32, tx: u32) {
         self.seq += 1;
         if height <= self.tip_height() {
-            self.ready.push(payment);
+            self.ready.push((payment, tx));
         } else {
-            self.waits.insert((height, self.seq), payment);
+            self.waits.insert((height, self.seq), (payment, tx));
+        }
+    }
+
+    /// The fee a transaction paid per size unit, once included (what `canon_enter` charged).
+    pub fn paid_per_unit(&self, spec: &ChainSpec, tx: u32) -> u64 {
+        let t = &self.txs[tx as usize];
+        match spec.fee_market {
+            FeeMarket::FirstPrice => t.bid,
+            FeeMarket::Eip1559 { .. } => {
+                t.paid_base + t.bid.min(t.max_fee.saturating_sub(t.paid_base))
+            }
+        }
+    }
+
+    pub fn tx_units(&self, tx: u32) -> u64 {
+        self.txs[tx as usize].units
+    }
+
+    /// Time at which the block holding `tx` is final under proof of stake (Casper FFG: a block is final once
+    /// the checkpoint after it is finalized, `finality_epochs` epochs after the end of its own epoch).
+    pub fn final_time(&self, spec: &ChainSpec, tx: u32) -> Option<u64> {
+        let t = self.included_time(tx)?;
+        match spec.consensus {
+            Consensus::Pos {
+                slot_us,
+                slots_per_epoch,
+                finality_epochs,
+                ..
+            } => {
+                let epoch_us = slot_us * slots_per_epoch;
+                Some((t / epoch_us + 1 + finality_epochs) * epoch_us)
+            }
+            _ => Some(t),
         }
     }
 
@@ -598,6 +638,9 @@ impl ChainState {
                 for t in txs {
                     if self.txs[t as usize].block == old {
                         let units = self.txs[t as usize].units;
+                        if self.txs[t as usize].payment != NONE {
+                            self.ready.push((self.txs[t as usize].payment, t));
+                        }
                         self.metrics.units_used -= units;
                         self.metrics.txs_included -= 1;
                         self.enter_mempool(t);
