@@ -1017,7 +1017,7 @@ fn route(
                     message: format!("bank {name:?} is not on the route's path"),
                 })?)
             }
-            None if source != dest => {
+            None if source != dest && matches!(rail_kind, RailKind::Correspondent) => {
                 return bad(
                     format!("{rp}.convert_at"),
                     "source and destination currencies differ: say which bank on the path converts",
