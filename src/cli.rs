@@ -14,7 +14,7 @@ use crate::app::{self, AppError};
     long_about = "settlesim replays payment demand over correspondent banking (and, later, blockchain) rails in a \
 deterministic discrete-event simulation: business calendars and cut-offs, compliance holds, fees, FX spreads and \
 nostro liquidity. The same scenario, seed and overrides always give byte-identical results.",
-    after_help = "Examples:\n  settlesim run                          # the embedded default scenario\n  settlesim run scenarios/default.toml --set duration=2d --seed 7\n  settlesim check my.toml                # validate only\n  settlesim trace results/default 1234   # why did payment 1234 take so long?"
+    after_help = "Examples:\n  settlesim run                          # the embedded default scenario\n  settlesim run scenarios/default.toml --set duration=2d --seed 7\n  settlesim check my.toml                # validate only\n  settlesim trace results/default 1234   # why did payment 1234 take so long?\n  settlesim risk --attacker-share 0.1 --confirmations 6   # double-spend risk"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -50,6 +50,67 @@ pub enum Command {
         #[arg(long = "set", value_name = "PATH=VALUE")]
         set: Vec<String>,
     },
+    /// Double-spend risk: the chance an attacker with hash share Q reverses a payment after Z confirmations.
+    #[command(
+        long_about = "Double-spend risk: the probability that an attacker with a share Q of the hash rate, mining a \
+private chain from the moment the payment is broadcast, ever catches up with the honest chain (reaches equal length) \
+once the receiver has seen Z confirmations. Estimated by Monte Carlo race simulation (Rosenfeld's model: blocks \
+arrive as a Poisson process, each the attacker's with probability Q) with a 95% Wilson score interval, beside the \
+analytic values of Nakamoto (2008, §11: a Poisson approximation that underestimates the risk) and Rosenfeld (2014: \
+exact for this model). With no propagation delay the simulation converges to Rosenfeld's value.",
+        after_help = "Columns (table and --format csv):\n  q            attacker hash share\n  z            confirmations the receiver waits for\n  trials       races simulated for this (q, z)\n  p_sim        fraction of races the attacker won (caught up to equal length)\n  ci_low/high  95% Wilson score interval of p_sim (table: \"95% CI\")\n  p_nakamoto   Nakamoto's whitepaper formula (table: \"Nakamoto\")\n  p_rosenfeld  Rosenfeld's exact formula (table: \"Rosenfeld\")\n  q_eff        (table, with a delay) the attacker's share of chain-extending blocks\n\nPropagation delay D: an honest block found less than D after the previous honest block forks the honest chain \
+and does not lengthen it; with honest blocks at rate (1-Q)/T that happens to each with probability \
+s = 1 - exp(-(1-Q)D/T), so the attacker's effective share rises to q_eff = Q / (Q + (1-Q)(1-s)). A first-order \
+approximation for D much smaller than T; D may not exceed T. Nakamoto and Rosenfeld ignore the delay.\n\nEach (q, z) draws from its own stream (seed, \"risk/q=Q/z=Z\"): the same arguments always print the same bytes.\n\nExamples:\n  settlesim risk --attacker-share 0.1 --confirmations 6\n  settlesim risk --attacker-share 0.1,0.3 --confirmations 0,1,2,6 --trials 1e6 --format csv\n  settlesim risk --attacker-share 0.25 --confirmations 6 --propagation-delay 10 --block-interval 600"
+    )]
+    Risk {
+        /// Attacker hash share(s) in [0, 1), comma-separated: 0.1,0.3
+        #[arg(long, value_name = "Q", allow_hyphen_values = true)]
+        attacker_share: String,
+        /// Confirmations the receiver waits for, comma-separated whole numbers: 0,1,2,6
+        #[arg(long, value_name = "Z", allow_hyphen_values = true)]
+        confirmations: String,
+        /// Races simulated per (Q, Z); `1e6` and `1_000_000` are accepted.
+        #[arg(
+            long,
+            value_name = "N",
+            default_value = "100000",
+            allow_hyphen_values = true
+        )]
+        trials: String,
+        /// Master seed.
+        #[arg(
+            long,
+            value_name = "S",
+            default_value = "0",
+            allow_hyphen_values = true
+        )]
+        seed: String,
+        /// Time for an honest block to reach the other honest miners: seconds (2.5) or a duration (500ms).
+        #[arg(
+            long,
+            value_name = "D",
+            default_value = "0",
+            allow_hyphen_values = true
+        )]
+        propagation_delay: String,
+        /// Mean time between blocks, all miners together: seconds or a duration (10m, 12s).
+        #[arg(
+            long,
+            value_name = "T",
+            default_value = "600",
+            allow_hyphen_values = true
+        )]
+        block_interval: String,
+        /// Output format: `table` (aligned columns) or `csv` (a header and one row per (Q, Z)).
+        #[arg(
+            long,
+            value_name = "FORMAT",
+            default_value = "table",
+            allow_hyphen_values = true
+        )]
+        format: String,
+    },
     /// Tell one payment's story: every step in UTC and local time, why it waited, the fees taken.
     Trace {
         /// A directory written by `settlesim run`.
@@ -81,5 +142,22 @@ pub fn dispatch(cli: Cli) -> Result<String, AppError> {
         }
         Command::Check { file, set } => app::check(&file, &set),
         Command::Trace { dir, id } => app::trace::trace(&dir, id),
+        Command::Risk {
+            attacker_share,
+            confirmations,
+            trials,
+            seed,
+            propagation_delay,
+            block_interval,
+            format,
+        } => app::risk::risk(&app::risk::RiskArgs {
+            attacker_share,
+            confirmations,
+            trials,
+            seed,
+            propagation_delay,
+            block_interval,
+            format,
+        }),
     }
 }

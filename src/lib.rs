@@ -28,9 +28,24 @@
 //! let err = settlesim::scenario::load("x.toml", "name = 1", &[]).err().unwrap();
 //! assert!(err.to_string().starts_with("x.toml:1:8: invalid type"));
 //! ```
+//!
+//! The blockchain layer's double-spend risk is pure in the same way: the analytic values, and a Monte Carlo race
+//! that draws from a stream you pass in.
+//!
+//! ```
+//! use settlesim::chain::risk::{self, Race, Z_95};
+//!
+//! assert_eq!(format!("{:.7}", risk::nakamoto(0.1, 6)), "0.0002428"); // whitepaper §11
+//! let race = Race::new(0.1, 6, 0.0, 600.0)?; // q = 0.1, z = 6, no propagation delay
+//! let mut stream = settlesim::rng::stream(0, &race.stream_label());
+//! let (low, high) = race.simulate(20_000, &mut stream)?.interval(Z_95);
+//! assert!(low < risk::rosenfeld(0.1, 6) && risk::rosenfeld(0.1, 6) < high);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod chain;
 pub mod cli;
 pub mod engine;
 pub mod metrics;

@@ -210,3 +210,135 @@ fn help_teaches() {
     let text = String::from_utf8(a.get_output().stdout.clone()).unwrap();
     assert!(text.contains("manifest.json") && text.contains("--set"));
 }
+
+fn stdout(a: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8(a.get_output().stdout.clone()).unwrap()
+}
+
+const RISK_CSV: [&str; 9] = [
+    "risk",
+    "--attacker-share",
+    "0.1,0.3",
+    "--confirmations",
+    "0,1,2,6",
+    "--trials",
+    "2000",
+    "--format",
+    "csv",
+];
+
+#[test]
+fn risk_csv_has_a_row_per_share_and_confirmation_and_repeats_byte_for_byte() {
+    let a = settlesim().args(RISK_CSV).assert().success();
+    let text = stdout(&a);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "q,z,trials,p_sim,ci_low,ci_high,p_nakamoto,p_rosenfeld"
+    );
+    assert_eq!(lines.len(), 1 + 2 * 4, "{text}");
+    let pairs: Vec<String> = lines[1..]
+        .iter()
+        .map(|l| l.split(',').take(3).collect::<Vec<_>>().join(","))
+        .collect();
+    assert_eq!(
+        pairs,
+        [
+            "0.1,0,2000",
+            "0.1,1,2000",
+            "0.1,2,2000",
+            "0.1,6,2000",
+            "0.3,0,2000",
+            "0.3,1,2000",
+            "0.3,2,2000",
+            "0.3,6,2000"
+        ]
+    );
+    // Nakamoto's and Rosenfeld's columns for q = 0.1, z = 6.
+    assert!(
+        lines[4].ends_with(",0.0002428027,0.0005914122"),
+        "{}",
+        lines[4]
+    );
+    let b = settlesim().args(RISK_CSV).assert().success();
+    assert_eq!(a.get_output().stdout, b.get_output().stdout);
+    let c = settlesim()
+        .args(RISK_CSV)
+        .args(["--seed", "1"])
+        .assert()
+        .success();
+    assert_ne!(a.get_output().stdout, c.get_output().stdout);
+}
+
+#[test]
+fn risk_table_and_help() {
+    let a = settlesim()
+        .args(["risk", "--attacker-share", "0.25", "--confirmations", "6"])
+        .args(["--trials", "1000", "--propagation-delay", "10s"])
+        .assert()
+        .success();
+    let text = stdout(&a);
+    let table: Vec<&str> = text.lines().skip_while(|l| !l.is_empty()).skip(1).collect();
+    assert_eq!(table.len(), 2, "{text}");
+    assert!(
+        table[0].contains("q_eff") && table[0].ends_with("Rosenfeld"),
+        "{text}"
+    );
+    assert_eq!(
+        table[0].chars().count(),
+        table[1].chars().count(),
+        "aligned: {text}"
+    );
+    let a = settlesim().args(["risk", "--help"]).assert().success();
+    let help = stdout(&a);
+    for needle in ["p_rosenfeld", "Wilson", "Examples:", "--propagation-delay"] {
+        assert!(help.contains(needle), "risk --help lacks {needle}");
+    }
+}
+
+#[test]
+fn risk_bad_input_is_one_line_and_exit_2() {
+    for (args, flag) in [
+        (
+            ["--attacker-share", "1.2", "--confirmations", "6"],
+            "--attacker-share",
+        ),
+        (
+            ["--attacker-share", "0.1", "--confirmations", "-1"],
+            "--confirmations",
+        ),
+        (
+            ["--attacker-share", "0.1", "--confirmations", "six"],
+            "--confirmations",
+        ),
+        (
+            ["--attacker-share", "0.1,", "--confirmations", "6"],
+            "--attacker-share",
+        ),
+    ] {
+        let a = settlesim().arg("risk").args(args).assert().code(2);
+        let e = String::from_utf8(a.get_output().stderr.clone()).unwrap();
+        assert!(
+            e.lines().count() == 1 && e.starts_with(&format!("error: {flag} ")),
+            "{e}"
+        );
+        assert!(a.get_output().stdout.is_empty());
+    }
+    let a = settlesim()
+        .args([
+            "risk",
+            "--attacker-share",
+            "0.1",
+            "--confirmations",
+            "6",
+            "--trials",
+            "0",
+        ])
+        .assert()
+        .code(2);
+    let e = String::from_utf8(a.get_output().stderr.clone()).unwrap();
+    assert!(
+        e.lines().count() == 1 && e.starts_with("error: --trials "),
+        "{e}"
+    );
+}

@@ -2,6 +2,7 @@
 //! outside world (files, terminal, clock) lives here or in `output`, never in the core.
 
 pub mod progress;
+pub mod risk;
 pub mod run;
 pub mod trace;
 
