@@ -5,7 +5,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use settlesim::chain::risk::Race;
+use settlesim::model::chain::risk::Race;
 use settlesim::rng;
 
 const SEED: u64 = 0x5E77_1E51_u64;

@@ -33,7 +33,7 @@
 //! that draws from a stream you pass in.
 //!
 //! ```
-//! use settlesim::chain::risk::{self, Race, Z_95};
+//! use settlesim::model::chain::risk::{self, Race, Z_95};
 //!
 //! assert_eq!(format!("{:.7}", risk::nakamoto(0.1, 6)), "0.0002428"); // whitepaper §11
 //! let race = Race::new(0.1, 6, 0.0, 600.0)?; // q = 0.1, z = 6, no propagation delay
@@ -45,7 +45,6 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
-pub mod chain;
 pub mod cli;
 pub mod engine;
 pub mod metrics;

@@ -1,7 +1,7 @@
 //! Double-spend risk against its sources: Nakamoto's whitepaper tables digit for digit, Rosenfeld's exact formula
 //! against two independent computations and the paper's figures, and the Monte Carlo race against Rosenfeld.
 
-use settlesim::chain::risk::{self, Race, Z_99, least_confirmations, nakamoto, rosenfeld};
+use settlesim::model::chain::risk::{self, Race, Z_99, least_confirmations, nakamoto, rosenfeld};
 use settlesim::rng;
 
 /// Whitepaper §11, q = 0.1, z = 0..=10.

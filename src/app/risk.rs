@@ -1,8 +1,8 @@
 //! `settlesim risk`: turn the flags into validated options, estimate each (q, z) with its own random stream, and
-//! render a table or CSV. The probabilities come from `chain::risk`; this module parses and formats.
+//! render a table or CSV. The probabilities come from `model::chain::risk`; this module parses and formats.
 
 use crate::app::AppError;
-use crate::chain::risk::{self, Estimate, Race, RiskError, Z_95};
+use crate::model::chain::risk::{self, Estimate, Race, RiskError, Z_95};
 use crate::rng;
 use crate::units::{US_PER_S, parse_duration_us};
 

@@ -1,4 +1,5 @@
 //! The blockchain settlement layer: chain parameters (`spec`) and the running chain (`state`).
 
+pub mod risk;
 pub mod spec;
 pub mod state;
