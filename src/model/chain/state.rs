@@ -23,6 +23,8 @@ const NONE: u32 = u32::MAX;
 const WINDOW: usize = 4096;
 /// Background transactions are freed once their block is this deep.
 const PRUNE_DEPTH: u32 = 128;
+/// Background arrivals between two blocks are drawn as at most this many bids (groups of equal size).
+const GROUPS: u64 = 32;
 
 #[derive(Clone, Debug)]
 struct Tx {
@@ -38,6 +40,9 @@ struct Tx {
     in_mempool: bool,
     /// EIP-1559: the base fee of the block that included it.
     paid_base: u64,
+    /// Identical transactions this entry stands for: 1 for a payment's transfer; background load arrives in
+    /// groups that share a bid, so a block costs O(groups), not O(transactions).
+    count: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -207,7 +212,7 @@ impl ChainState {
         let t = &mut self.txs[id as usize];
         t.in_mempool = true;
         t.block = NONE;
-        let (key, units) = ((Reverse(t.bid), t.seq), t.units);
+        let (key, units) = ((Reverse(t.bid), t.seq), t.units * t.count);
         self.mempool.insert(key, id);
         self.mempool_units += units;
     }
@@ -215,7 +220,7 @@ impl ChainState {
     fn leave_mempool(&mut self, id: u32) {
         let key = self.key(&self.txs[id as usize]);
         if self.mempool.remove(&key).is_some() {
-            self.mempool_units -= self.txs[id as usize].units;
+            self.mempool_units -= self.txs[id as usize].units * self.txs[id as usize].count;
         }
         self.txs[id as usize].in_mempool = false;
     }
@@ -232,6 +237,7 @@ impl ChainState {
             seq: self.seq,
             in_mempool: false,
             paid_base: 0,
+            count: 1,
         };
         self.insert_tx(tx)
     }
@@ -252,7 +258,10 @@ impl ChainState {
         let fee = LogNormal::new(spec.fee_mu, sigma).expect("valid fee distribution");
         let cap = LogNormal::new(spec.max_fee_mu, sigma).expect("valid max-fee distribution");
         let eip1559 = matches!(spec.fee_market, FeeMarket::Eip1559 { .. });
-        for _ in 0..n {
+        // Up to GROUPS bids per block interval, each standing for an equal share of the arrivals.
+        let groups = n.min(GROUPS);
+        for g in 0..groups {
+            let count = n / groups + u64::from(g < n % groups);
             let bid = ((fee.sample(&mut self.stream) * mult).round() as u64).max(1);
             // A user's willingness to pay does not follow the base fee: as it rises, demand falls away.
             let max_fee = if eip1559 {
@@ -270,6 +279,7 @@ impl ChainState {
                 seq: self.seq,
                 in_mempool: false,
                 paid_base: 0,
+                count,
             };
             self.insert_tx(tx);
         }
@@ -289,7 +299,7 @@ impl ChainState {
             let Some(id) = victim else { break };
             self.leave_mempool(id);
             self.free_txs.push(id);
-            self.metrics.evicted += 1;
+            self.metrics.evicted += self.txs[id as usize].count;
         }
     }
 
@@ -299,24 +309,42 @@ impl ChainState {
         let mut chosen = Vec::new();
         let mut used = 0;
         let mut skipped = 0;
-        let per_block = (spec.block_capacity / spec.tx_units.max(1)) as usize;
+        let mut split = None;
         for (_, &id) in self.mempool.iter() {
             let tx = &self.txs[id as usize];
-            if used + tx.units > spec.block_capacity {
-                break;
-            }
             if let FeeMarket::Eip1559 { .. } = spec.fee_market
                 && tx.max_fee < self.base_fee
             {
                 skipped += 1;
-                // Bound the scan: a mempool full of underpriced transactions must not make a block O(n).
-                if skipped > 4 * per_block + 64 {
+                // Bound the scan: a mempool full of underpriced entries must not make a block slow.
+                if skipped > 4 * GROUPS as usize + 64 {
                     break;
                 }
                 continue;
             }
-            used += tx.units;
+            let room = (spec.block_capacity - used) / tx.units;
+            if room == 0 {
+                break;
+            }
+            if room < tx.count {
+                split = Some((id, room)); // the block takes part of a group
+                break;
+            }
+            used += tx.units * tx.count;
             chosen.push(id);
+        }
+        if let Some((id, k)) = split {
+            self.leave_mempool(id);
+            self.txs[id as usize].count -= k;
+            self.enter_mempool(id);
+            self.seq += 1;
+            let part = Tx {
+                count: k,
+                seq: self.seq,
+                in_mempool: false,
+                ..self.txs[id as usize].clone()
+            };
+            chosen.push(self.insert_tx(part));
         }
         chosen
     }
@@ -351,6 +379,7 @@ impl ChainState {
             self.canon_base += 1;
         }
         let mut used = 0;
+        let mut included = 0;
         for t in txs {
             if self.txs[t as usize].block != NONE || !self.txs[t as usize].in_mempool {
                 continue; // already included on this chain (a miner ahead of the observer re-included it)
@@ -359,16 +388,18 @@ impl ChainState {
             let tx = &mut self.txs[t as usize];
             tx.block = id;
             tx.paid_base = self.base_fee;
-            used += tx.units;
+            let units = tx.units * tx.count;
+            used += units;
             let per_unit = match spec.fee_market {
                 FeeMarket::FirstPrice => tx.bid,
                 FeeMarket::Eip1559 { .. } => {
-                    self.metrics.burned_native_minor += self.base_fee as u128 * tx.units as u128;
+                    self.metrics.burned_native_minor += self.base_fee as u128 * units as u128;
                     self.base_fee + tx.bid.min(tx.max_fee.saturating_sub(self.base_fee))
                 }
             };
-            self.metrics.fees_native_minor += per_unit as u128 * tx.units as u128;
-            self.metrics.txs_included += 1;
+            self.metrics.fees_native_minor += per_unit as u128 * units as u128;
+            self.metrics.txs_included += tx.count;
+            included += tx.count;
             if tx.payment != NONE {
                 self.metrics.payment_txs_included += 1;
                 self.ready.push((tx.payment, t));
@@ -381,7 +412,7 @@ impl ChainState {
         }
         self.metrics.last_block_us = now;
         self.update_base_fee(spec, used);
-        self.record_hour(now, self.block(id).txs.len() as u64);
+        self.record_hour(now, included);
         self.prune(height);
         self.release_waits(height);
     }
@@ -637,12 +668,12 @@ impl ChainState {
                 let txs = self.block(old).txs.clone();
                 for t in txs {
                     if self.txs[t as usize].block == old {
-                        let units = self.txs[t as usize].units;
+                        let units = self.txs[t as usize].units * self.txs[t as usize].count;
                         if self.txs[t as usize].payment != NONE {
                             self.ready.push((self.txs[t as usize].payment, t));
                         }
                         self.metrics.units_used -= units;
-                        self.metrics.txs_included -= 1;
+                        self.metrics.txs_included -= self.txs[t as usize].count;
                         self.enter_mempool(t);
                     }
                 }
