@@ -924,9 +924,9 @@ impl<'w, S: RecordSink> Sim<'w, S> {
         let cents = self.w.fx.usd_cents(minor, c, now);
         if self.is_traced(slot) {
             let role = if originator_pays {
-                "originator"
+                "paid by the originator"
             } else {
-                "deducted from amount"
+                "deducted from the amount"
             };
             let place = Place::Bank(holder);
             self.trace_step(

@@ -63,6 +63,8 @@ pub struct ChainMetrics {
     pub missed_slots: u64,
     pub txs_included: u64,
     pub payment_txs_included: u64,
+    /// Payment transfers whose block was orphaned after inclusion (back to the mempool).
+    pub payment_reorgs: u64,
     pub units_used: u64,
     pub canonical_blocks: u64,
     pub fees_native_minor: u128,
@@ -670,6 +672,7 @@ impl ChainState {
                     if self.txs[t as usize].block == old {
                         let units = self.txs[t as usize].units * self.txs[t as usize].count;
                         if self.txs[t as usize].payment != NONE {
+                            self.metrics.payment_reorgs += 1;
                             self.ready.push((self.txs[t as usize].payment, t));
                         }
                         self.metrics.units_used -= units;
