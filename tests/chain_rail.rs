@@ -195,3 +195,57 @@ fn chain_runs_are_deterministic() {
         b.chains[0].metrics.fees_native_minor
     );
 }
+
+#[test]
+fn a_fee_estimator_gets_through_a_saturated_chain_where_a_fixed_bid_does_not() {
+    // One-minute blocks carry 33 transfers a second; the background offers 150, a third of them bidding above
+    // the fixed bid (30 against a median of 28): the mempool overflows and only bids above the going rate get in.
+    let settled = |policy: &str| {
+        let p = format!("rails[1].fee_policy=\"{policy}\"");
+        let text = SCENARIO
+            .lines()
+            .filter(|l| {
+                ![
+                    "slots_per_epoch",
+                    "finality_epochs",
+                    "missed_slot_rate",
+                    "validators",
+                ]
+                .iter()
+                .any(|k| l.starts_with(k))
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let o: Vec<String> = [
+            "duration=2d",
+            "limits.drain=5d",
+            "chains[0].consensus=\"nakamoto\"",
+            "chains[0].block_interval=\"1m\"",
+            "chains[0].miners=[1, 1, 1, 1]",
+            "chains[0].background.tx_per_s=150",
+            &p,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let loaded = settlesim::scenario::load("saturated.toml", &text, &o)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut records = Vec::new();
+        sim::run(
+            &loaded.world,
+            |r: &PaymentRecord| records.push(r.clone()),
+            &RunOptions::default(),
+        )
+        .unwrap();
+        let usdt = rail_of(&loaded, "usdt_tron");
+        let chain: Vec<_> = records.iter().filter(|r| r.rail.0 == usdt).collect();
+        chain.iter().filter(|r| r.status == Status::Settled).count() as f64 / chain.len() as f64
+    };
+    let (fixed, market) = (settled("fixed"), settled("market"));
+    eprintln!("settled on a saturated chain: fixed bid {fixed:.3}, market bid {market:.3}");
+    assert!(fixed < 0.5, "a fixed bid at the median is stuck: {fixed}");
+    assert!(
+        market > 0.95,
+        "the estimator bids over the going rate: {market}"
+    );
+}

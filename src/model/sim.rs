@@ -432,7 +432,8 @@ impl<'w, S: RecordSink> Sim<'w, S> {
                 Ev::TopUp(n) => self.on_topup(n),
                 Ev::ChainTick(c) => {
                     let spec = &self.w.chains[self.chain_meta[c as usize].0.idx()];
-                    self.chains[c as usize].on_tick(spec, t, &mut self.q);
+                    let hours = spec.hours.map(|h| self.w.calendar(h));
+                    self.chains[c as usize].on_tick(spec, hours, t, &mut self.q);
                     self.chain_wakes(c as usize);
                 }
                 Ev::BlockArrive { chain, node, block } => {
@@ -1168,8 +1169,18 @@ impl<'w, S: RecordSink> Sim<'w, S> {
         let route = self.w.route(p.route);
         let hop = p.hop as usize;
         let (a, b, cur, x) = (route.path[hop], route.path[hop + 1], p.cur, p.transit_minor);
-        let RailKind::Chain { fee_bid, .. } = self.w.rails[p.rail.idx()].kind else {
+        let RailKind::Chain {
+            fee_bid,
+            market_fee,
+            ..
+        } = self.w.rails[p.rail.idx()].kind
+        else {
             unreachable!("a chain hop belongs to a chain rail")
+        };
+        let fee_bid = if market_fee {
+            self.chains[si].market_bid(fee_bid)
+        } else {
+            fee_bid
         };
         let (bid, max_fee) = match spec.fee_market {
             FeeMarket::FirstPrice => (fee_bid, fee_bid),

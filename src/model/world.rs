@@ -122,6 +122,8 @@ pub enum RailKind {
         chain: ChainId,
         asset: CurId,
         fee_bid: u64,
+        /// Bid from recent blocks (never below `fee_bid`) instead of a fixed bid.
+        market_fee: bool,
     },
 }
 

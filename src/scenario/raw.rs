@@ -309,6 +309,10 @@ pub struct RailDef {
     /// (EIP-1559, where the max fee is twice the base fee plus the tip).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fee_bid: Option<u64>,
+    /// Chain rails: `"fixed"` bids `fee_bid`; `"market"` bids 10% over what got into recent full blocks (never
+    /// below `fee_bid`), as wallets estimate fees.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fee_policy: Option<String>,
 }
 
 fn default_bearer() -> String {
@@ -437,6 +441,9 @@ pub struct ChainDef {
     /// Validators offline: `{ validator = 0, from = "1h", to = "3h" }`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub offline: Vec<OfflineDef>,
+    /// Operating hours (a calendar name): blocks only while it is open, as on a multi-CBDC platform.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operating_hours: Option<String>,
 }
 
 fn default_fee_market() -> String {

@@ -294,12 +294,18 @@ pub fn validate(s: &raw::Scenario) -> R<World> {
         .collect::<R<Vec<_>>>()?;
     inventories(&ctx, &mut banks, &mut nostros)?;
     let chain_names = unique_ids("chains", s.chains.iter().map(|c| &c.id))?;
-    let chains = s
+    let mut chains = s
         .chains
         .iter()
         .enumerate()
         .map(|(i, c)| crate::scenario::validate_chain::chain(i, c))
         .collect::<R<Vec<_>>>()?;
+    for (i, c) in s.chains.iter().enumerate() {
+        if let Some(name) = &c.operating_hours {
+            chains[i].hours =
+                Some(ctx.calendar_ref(&format!("chains[{i}].operating_hours"), name)?);
+        }
+    }
     let dom_rails = s
         .domestic_rails
         .iter()
@@ -744,6 +750,7 @@ fn rail(ctx: &Ctx, chain_names: &[String], i: usize, r: &raw::RailDef) -> R<Rail
         ("asset_price_usd", r.asset_price_usd.is_some()),
         ("asset_daily_vol_bps", r.asset_daily_vol_bps.is_some()),
         ("fee_bid", r.fee_bid.is_some()),
+        ("fee_policy", r.fee_policy.is_some()),
     ];
     let kind = match r.kind.as_str() {
         "correspondent" => {
@@ -768,10 +775,21 @@ fn rail(ctx: &Ctx, chain_names: &[String], i: usize, r: &raw::RailDef) -> R<Rail
                 message: "a chain rail names the asset it moves, e.g. \"USDT\"".into(),
             })?;
             let asset = ctx.currency(&format!("{p}.asset"), code)?;
+            let market_fee = match r.fee_policy.as_deref().unwrap_or("fixed") {
+                "fixed" => false,
+                "market" => true,
+                other => {
+                    return bad(
+                        format!("{p}.fee_policy"),
+                        format!("unknown fee policy {other:?} (\"fixed\" or \"market\")"),
+                    );
+                }
+            };
             RailKind::Chain {
                 chain,
                 asset,
                 fee_bid: r.fee_bid.unwrap_or(1).max(1),
+                market_fee,
             }
         }
         other => {

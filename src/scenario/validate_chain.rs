@@ -269,6 +269,7 @@ pub fn chain(i: usize, c: &ChainDef) -> R<ChainSpec> {
         bursts,
         halts,
         offline,
+        hours: None,
     })
 }
 

@@ -74,6 +74,8 @@ pub struct ChainSpec {
     pub bursts: Vec<Burst>,
     pub halts: Vec<(u64, u64)>,
     pub offline: Vec<Offline>,
+    /// Operating hours: blocks are produced only while this calendar is open (None: 24/7).
+    pub hours: Option<crate::model::world::CalId>,
 }
 
 impl ChainSpec {

@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, VecDeque};
 use rand_distr::{Distribution, Exp, LogNormal, Poisson};
 
 use crate::engine::queue::EventQueue;
+use crate::model::calendar::Calendar;
 use crate::model::chain::spec::{ChainSpec, Consensus, FeeMarket};
 use crate::model::sim::Ev;
 use crate::rng::{self, Stream};
@@ -23,6 +24,8 @@ const NONE: u32 = u32::MAX;
 const WINDOW: usize = 4096;
 /// Background transactions are freed once their block is this deep.
 const PRUNE_DEPTH: u32 = 128;
+/// Blocks a fee estimator looks back over.
+const FEE_WINDOW: usize = 6;
 /// Background arrivals between two blocks are drawn as at most this many bids (groups of equal size).
 const GROUPS: u64 = 32;
 
@@ -105,6 +108,8 @@ pub struct ChainState {
     bg_last_us: u64,
     slot: u64,
     height_next: u32,
+    /// The lowest bid in each of the last blocks when they were nearly full (0 when not).
+    recent_floors: VecDeque<u64>,
     pub metrics: ChainMetrics,
 }
 
@@ -144,6 +149,7 @@ impl ChainState {
             bg_last_us: 0,
             slot: 0,
             height_next: 1,
+            recent_floors: VecDeque::with_capacity(FEE_WINDOW),
             metrics: ChainMetrics {
                 base_fee_min: base_fee,
                 base_fee_max: base_fee,
@@ -382,6 +388,7 @@ impl ChainState {
         }
         let mut used = 0;
         let mut included = 0;
+        let mut lowest_bid = u64::MAX;
         for t in txs {
             if self.txs[t as usize].block != NONE || !self.txs[t as usize].in_mempool {
                 continue; // already included on this chain (a miner ahead of the observer re-included it)
@@ -392,6 +399,7 @@ impl ChainState {
             tx.paid_base = self.base_fee;
             let units = tx.units * tx.count;
             used += units;
+            lowest_bid = lowest_bid.min(tx.bid);
             let per_unit = match spec.fee_market {
                 FeeMarket::FirstPrice => tx.bid,
                 FeeMarket::Eip1559 { .. } => {
@@ -409,6 +417,16 @@ impl ChainState {
         }
         self.metrics.units_used += used;
         self.metrics.canonical_blocks += 1;
+        // What it took to get into a nearly full block: the floor a fee estimator bids above.
+        let floor = if used * 10 >= spec.block_capacity * 9 {
+            lowest_bid
+        } else {
+            0
+        };
+        if self.recent_floors.len() == FEE_WINDOW {
+            self.recent_floors.pop_front();
+        }
+        self.recent_floors.push_back(floor);
         if self.metrics.first_block_us == 0 {
             self.metrics.first_block_us = now;
         }
@@ -501,6 +519,13 @@ impl ChainState {
         }
     }
 
+    /// A wallet's estimate from recent blocks (as Bitcoin Core's `estimatesmartfee` does, simplified): 10% over
+    /// the highest floor of the last few full blocks, and never below `min_bid`.
+    pub fn market_bid(&self, min_bid: u64) -> u64 {
+        let floor = self.recent_floors.iter().copied().max().unwrap_or(0);
+        min_bid.max(floor.saturating_mul(11).div_ceil(10))
+    }
+
     pub fn tx_units(&self, tx: u32) -> u64 {
         self.txs[tx as usize].units
     }
@@ -535,10 +560,26 @@ impl ChainState {
 
     // ----- consensus --------------------------------------------------------------------------------------
 
-    pub fn on_tick(&mut self, spec: &ChainSpec, now: u64, q: &mut EventQueue<Ev>) {
+    /// `hours`: the platform's operating calendar, if it keeps hours (a multi-CBDC platform).
+    pub fn on_tick(
+        &mut self,
+        spec: &ChainSpec,
+        hours: Option<&Calendar>,
+        now: u64,
+        q: &mut EventQueue<Ev>,
+    ) {
         if let Some(until) = spec.halted_until(now) {
             q.push(until, Ev::ChainTick(self.idx));
             return;
+        }
+        if let Some(cal) = hours {
+            let open = cal.next_open(now);
+            if open != now {
+                if open != u64::MAX {
+                    q.push(open, Ev::ChainTick(self.idx));
+                }
+                return;
+            }
         }
         match &spec.consensus {
             Consensus::Nakamoto {
