@@ -231,7 +231,7 @@ fn a_fee_estimator_gets_through_a_saturated_chain_where_a_fixed_bid_does_not() {
         let loaded = settlesim::scenario::load("saturated.toml", &text, &o)
             .unwrap_or_else(|e| panic!("{e}"));
         let mut records = Vec::new();
-        sim::run(
+        let _ = sim::run(
             &loaded.world,
             |r: &PaymentRecord| records.push(r.clone()),
             &RunOptions::default(),
