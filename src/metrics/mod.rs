@@ -35,6 +35,9 @@ pub struct Cell {
     /// Cost components over all ended payments (fees are kept on returns), USD cents.
     pub cost_cents: [i64; 8],
     pub amount_usd_cents: i64,
+    /// Chain rails, ms: broadcast to inclusion, and broadcast to the receiver's deposit credit.
+    pub chain_inclusion_ms: Histogram<u64>,
+    pub chain_settlement_ms: Histogram<u64>,
 }
 
 impl Cell {
@@ -48,6 +51,8 @@ impl Cell {
             cost_bps_sum: 0.0,
             cost_cents: [0; 8],
             amount_usd_cents: 0,
+            chain_inclusion_ms: latency_histogram(),
+            chain_settlement_ms: latency_histogram(),
         }
     }
 
@@ -56,6 +61,12 @@ impl Cell {
         self.amount_usd_cents += rec.amount_usd_cents;
         for (t, c) in self.cost_cents.iter_mut().zip(rec.cost.parts()) {
             *t += c;
+        }
+        if let Some(us) = rec.chain_inclusion_us {
+            self.chain_inclusion_ms.saturating_record(us / 1000);
+        }
+        if let Some(us) = rec.chain_settlement_us {
+            self.chain_settlement_ms.saturating_record(us / 1000);
         }
         if rec.status == Status::Settled {
             let lat = rec.latency_us().unwrap_or(0);
@@ -82,6 +93,12 @@ impl Cell {
             *a += b;
         }
         self.amount_usd_cents += other.amount_usd_cents;
+        self.chain_inclusion_ms
+            .add(&other.chain_inclusion_ms)
+            .expect("same bounds");
+        self.chain_settlement_ms
+            .add(&other.chain_settlement_ms)
+            .expect("same bounds");
     }
 
     pub fn count(&self, s: Status) -> u64 {
@@ -96,6 +113,13 @@ impl Cell {
             return f64::NAN;
         }
         self.latency_ms.value_at_quantile(q) as f64 / 1000.0
+    }
+    /// A quantile of a chain-step histogram, in seconds (NaN when the rail has no chain step).
+    pub fn chain_s(h: &Histogram<u64>, q: f64) -> f64 {
+        if h.is_empty() {
+            return f64::NAN;
+        }
+        h.value_at_quantile(q) as f64 / 1000.0
     }
     pub fn latency_s_mean(&self) -> f64 {
         let n = self.count(Status::Settled);

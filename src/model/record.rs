@@ -97,6 +97,9 @@ pub struct PaymentRecord {
     pub delivered_minor: i64,
     pub delivered_currency: CurId,
     pub cost: CostSplit,
+    /// Chain rails: from broadcast to first inclusion in a block, and to the deposit being credited.
+    pub chain_inclusion_us: Option<u64>,
+    pub chain_settlement_us: Option<u64>,
 }
 
 impl PaymentRecord {

@@ -87,6 +87,10 @@ struct Payment {
     /// Chain rails: the transfer's transaction, and whether its network fee was charged.
     tx: u32,
     fee_charged: bool,
+    /// Chain rails: broadcast, first inclusion and deposit credit times (0 until they happen).
+    broadcast_us: u64,
+    included_us: u64,
+    deposited_us: u64,
     cost: CostSplit,
 }
 
@@ -576,6 +580,9 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             queued_for: Queued::Hop,
             tx: u32::MAX,
             fee_charged: false,
+            broadcast_us: 0,
+            included_us: 0,
+            deposited_us: 0,
             cost: CostSplit::default(),
         };
         self.next_id += 1;
@@ -1199,6 +1206,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
         let p = &mut self.arena[slot as usize];
         p.tx = tx;
         p.fee_charged = false;
+        p.broadcast_us = self.now;
         p.phase = Phase::ChainPending;
         self.trace_step(slot, Place::Bank(a), Step::ChainBroadcast { chain: c, bid });
     }
@@ -1291,6 +1299,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
         let p = &mut self.arena[slot as usize];
         p.transit_minor -= in_asset;
         p.fee_charged = true;
+        p.included_us = now;
         p.cost.network_fee += cents;
         self.trace_step(
             slot,
@@ -1317,6 +1326,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
         let p = &mut self.arena[slot as usize];
         p.tx = u32::MAX;
         p.hop += 1;
+        p.deposited_us = self.now;
         self.trace_step(
             slot,
             Place::Bank(receiver),
@@ -1403,6 +1413,8 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             delivered_minor: p.transit_minor,
             delivered_currency: p.cur,
             cost: p.cost,
+            chain_inclusion_us: (p.included_us > 0).then(|| p.included_us - p.broadcast_us),
+            chain_settlement_us: (p.deposited_us > 0).then(|| p.deposited_us - p.broadcast_us),
         }
     }
 

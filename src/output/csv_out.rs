@@ -58,6 +58,8 @@ pub const PAYMENT_COLUMNS: &[&str] = &[
     "ramp_fees_usd",
     "cost_total_usd",
     "cost_bps",
+    "chain_inclusion_s",
+    "chain_settlement_s",
 ];
 
 /// Streams payment records to `payments.csv` under its temporary name. I/O errors are kept and reported by
@@ -134,6 +136,12 @@ pub fn payment_row(w: &World, r: &PaymentRecord) -> Vec<String> {
         cents(c.ramp_fees),
         cents(c.total()),
         fixed(r.cost_bps(), 2),
+        r.chain_inclusion_us
+            .map(|u| fixed(u as f64 / 1e6, 3))
+            .unwrap_or_default(),
+        r.chain_settlement_us
+            .map(|u| fixed(u as f64 / 1e6, 3))
+            .unwrap_or_default(),
     ]
 }
 
@@ -185,6 +193,10 @@ pub const SUMMARY_COLUMNS: &[&str] = &[
     "network_fee_usd_total",
     "ramp_spread_usd_total",
     "ramp_fees_usd_total",
+    "chain_inclusion_s_p50",
+    "chain_inclusion_s_p99",
+    "chain_settlement_s_p50",
+    "chain_settlement_s_p99",
 ];
 
 /// One summary line: a (rail, corridor) cell, or a rail's `all` row.
@@ -259,6 +271,10 @@ pub fn summary_csv(rows: &[SummaryRow]) -> io::Result<Vec<u8>> {
             cents(c.cost_cents[5]),
             cents(c.cost_cents[6]),
             cents(c.cost_cents[7]),
+            fixed(Cell::chain_s(&c.chain_inclusion_ms, 0.5), 3),
+            fixed(Cell::chain_s(&c.chain_inclusion_ms, 0.99), 3),
+            fixed(Cell::chain_s(&c.chain_settlement_ms, 0.5), 3),
+            fixed(Cell::chain_s(&c.chain_settlement_ms, 0.99), 3),
         ])?;
     }
     w.into_inner().map_err(|e| io::Error::other(e.to_string()))
@@ -315,6 +331,8 @@ pub const CHAIN_COLUMNS: &[&str] = &[
     "evicted",
     "bft_rounds_per_block",
     "bft_messages_per_block",
+    "receiver_confirmations",
+    "reversal_risk",
 ];
 
 /// Headline figures of one chain, as floats for tables and sweeps.
@@ -343,6 +361,7 @@ pub fn chain_rows(w: &World, chains: &[ChainOutcome], span_us: u64) -> Vec<Chain
         .iter()
         .map(|o| {
             let (spec, m) = (&w.chains[o.chain.idx()], &o.metrics);
+            let receiver = o.rail.and_then(|r| receiver_policy(w, r));
             let consensus = match spec.consensus {
                 Consensus::Nakamoto { .. } => "nakamoto",
                 Consensus::Pos { .. } => "pos",
@@ -411,6 +430,18 @@ pub fn chain_rows(w: &World, chains: &[ChainOutcome], span_us: u64) -> Vec<Chain
                     } else {
                         String::new()
                     },
+                    receiver
+                        .map(|(k, fin)| {
+                            if fin {
+                                "finality".into()
+                            } else {
+                                k.to_string()
+                            }
+                        })
+                        .unwrap_or_default(),
+                    receiver
+                        .map(|(k, fin)| fixed(reversal_risk(spec, k, fin), 9))
+                        .unwrap_or_default(),
                 ],
             }
         })
@@ -460,4 +491,24 @@ pub fn chain_timeseries_csv(w: &World, chains: &[ChainOutcome]) -> io::Result<Ve
 fn rail_label(w: &World, o: &ChainOutcome) -> String {
     o.rail
         .map_or_else(|| "all".to_string(), |r| w.rails[r.idx()].name.clone())
+}
+
+/// The deposit policy of the receiving ramp of a rail's first route: (confirmations, at finality).
+fn receiver_policy(w: &World, rail: RailId) -> Option<(u32, bool)> {
+    let route = w.routes.iter().find(|r| r.rail == rail)?;
+    let bank = w.bank(*route.path.last()?);
+    Some((bank.deposit_confirmations, bank.deposit_finality))
+}
+
+/// Probability that a payment credited under the receiver's policy is reversed by a double spend: Rosenfeld's
+/// exact catch-up probability for proof of work at the assumed attacker share; zero once final (PoS finality, a
+/// BFT commit) unless a third of the stake is slashed, which is outside this model; unknown (empty) for proof of
+/// stake credited before finality.
+fn reversal_risk(spec: &crate::model::chain::spec::ChainSpec, k: u32, finality: bool) -> f64 {
+    use crate::model::chain::spec::Consensus;
+    match spec.consensus {
+        Consensus::Nakamoto { .. } => crate::model::chain::risk::rosenfeld(spec.attacker_share, k),
+        Consensus::Pos { .. } if !finality => f64::NAN,
+        _ => 0.0,
+    }
 }

@@ -441,6 +441,10 @@ pub struct ChainDef {
     /// Validators offline: `{ validator = 0, from = "1h", to = "3h" }`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub offline: Vec<OfflineDef>,
+    /// Nakamoto: the hash share assumed for a double-spending attacker when reporting the reversal risk at each
+    /// receiver's confirmation depth (Rosenfeld 2014). Default 0.1, Nakamoto's own example.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attacker_share: Option<f64>,
     /// Operating hours (a calendar name): blocks only while it is open, as on a multi-CBDC platform.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operating_hours: Option<String>,

@@ -270,6 +270,16 @@ pub fn chain(i: usize, c: &ChainDef) -> R<ChainSpec> {
         halts,
         offline,
         hours: None,
+        attacker_share: {
+            let q = c.attacker_share.unwrap_or(0.1);
+            if !(0.0..0.5).contains(&q) {
+                return bad(
+                    format!("{p}.attacker_share"),
+                    format!("must be in [0, 0.5), got {q}"),
+                );
+            }
+            q
+        },
     })
 }
 

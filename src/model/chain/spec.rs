@@ -74,6 +74,8 @@ pub struct ChainSpec {
     pub bursts: Vec<Burst>,
     pub halts: Vec<(u64, u64)>,
     pub offline: Vec<Offline>,
+    /// Nakamoto: assumed attacker hash share for the reported reversal risk.
+    pub attacker_share: f64,
     /// Operating hours: blocks are produced only while this calendar is open (None: 24/7).
     pub hours: Option<crate::model::world::CalId>,
 }
