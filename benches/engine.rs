@@ -1,18 +1,21 @@
-//! Engine benchmarks: the default scenario end to end (events per second through the whole model, payments
-//! streamed to a sink that keeps nothing). The bare event-queue hold model lives in benches/hold.rs.
+//! Engine benchmarks end to end, payments streamed to a sink that keeps nothing: the correspondent-banking
+//! scenario (traditional rails only) and the flagship claims scenario (four rails, three chains). The bare event
+//! queue (hold model) is in benches/hold.rs.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use settlesim::app::DEFAULT_SCENARIO;
 use settlesim::model::sim::{self, NullSink, RunOptions};
 
-fn default_scenario(c: &mut Criterion) {
-    let loaded = settlesim::scenario::load("default", DEFAULT_SCENARIO, &[])
-        .expect("default scenario loads");
+const CORRESPONDENT: &str = include_str!("../scenarios/correspondent.toml");
+const CLAIMS: &str = include_str!("../scenarios/claims.toml");
+
+fn scenario(c: &mut Criterion, name: &str, text: &str, overrides: &[&str]) {
+    let o: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+    let loaded = settlesim::scenario::load(name, text, &o).expect("scenario loads");
     let (outcome, _) = sim::run(&loaded.world, NullSink, &RunOptions::default()).expect("runs");
-    let mut g = c.benchmark_group("default_scenario");
+    let mut g = c.benchmark_group(name);
     g.throughput(Throughput::Elements(outcome.events));
-    g.sample_size(20);
-    g.bench_function("run_28d", |b| {
+    g.sample_size(10);
+    g.bench_function("run", |b| {
         b.iter(|| {
             sim::run(&loaded.world, NullSink, &RunOptions::default())
                 .expect("runs")
@@ -23,5 +26,10 @@ fn default_scenario(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, default_scenario);
-criterion_main!(benches);
+fn benches(c: &mut Criterion) {
+    scenario(c, "correspondent_28d", CORRESPONDENT, &[]);
+    scenario(c, "claims_7d", CLAIMS, &["duration=7d", "limits.drain=7d"]);
+}
+
+criterion_group!(engine, benches);
+criterion_main!(engine);

@@ -1,16 +1,17 @@
-//! Calibration of the embedded default scenario against public figures (sources in scenarios/default.toml).
+//! Calibration of the correspondent-banking scenario against public figures (sources in
+//! scenarios/correspondent.toml; the flagship claims.toml repeats its banks).
 //! Tolerances are wide on purpose: the figures are global averages over many corridors and banks, while the
 //! default models three corridors; the test catches a model change that moves the default out of the range the
 //! public data supports.
 
-use settlesim::app::DEFAULT_SCENARIO;
+const CORRESPONDENT: &str = include_str!("../scenarios/correspondent.toml");
 use settlesim::model::record::Status;
 use settlesim::model::sim::{self, NullSink, RunOptions};
 use settlesim::model::world::RailId;
 
 #[test]
 fn default_scenario_matches_public_speed_figures() {
-    let loaded = settlesim::scenario::load("default", DEFAULT_SCENARIO, &[]).unwrap();
+    let loaded = settlesim::scenario::load("correspondent.toml", CORRESPONDENT, &[]).unwrap();
     let w = &loaded.world;
     let (outcome, _) = sim::run(w, NullSink, &RunOptions::default()).unwrap();
     let m = &outcome.metrics;

@@ -11,8 +11,8 @@ use std::path::Path;
 use crate::scenario::{self, Loaded, ScenarioError};
 
 /// The embedded default scenario, run when `settlesim run` gets no file.
-pub const DEFAULT_SCENARIO: &str = include_str!("../../scenarios/default.toml");
-pub const DEFAULT_SCENARIO_NAME: &str = "<embedded default: scenarios/default.toml>";
+pub const DEFAULT_SCENARIO: &str = include_str!("../../scenarios/claims.toml");
+pub const DEFAULT_SCENARIO_NAME: &str = "<embedded default: scenarios/claims.toml>";
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {

@@ -387,7 +387,7 @@ fn assets(s: &raw::Scenario, specs: &mut Vec<RateSpec>) -> R<()> {
             path: path.into(),
             message: format!("{code:?} is not an asset code (1 to 8 letters or digits)"),
         })?;
-        if let Some(prev) = specs.iter().find(|x| x.currency.code() == code) {
+        if let Some(prev) = specs.iter_mut().find(|x| x.currency.code() == code) {
             if prev.currency.exponent != decimals
                 || (prev.per_usd - 1.0 / price).abs() > 1e-12 * prev.per_usd
             {
@@ -396,6 +396,8 @@ fn assets(s: &raw::Scenario, specs: &mut Vec<RateSpec>) -> R<()> {
                     format!("{code} is declared twice with different decimals or price"),
                 );
             }
+            // A rail moving a chain's native coin may give it a price drift the chain did not.
+            prev.daily_vol_bps = prev.daily_vol_bps.max(vol);
             return Ok(());
         }
         if !(price.is_finite() && (1e-6..=1e9).contains(&price)) {
@@ -427,14 +429,17 @@ fn assets(s: &raw::Scenario, specs: &mut Vec<RateSpec>) -> R<()> {
                 r.asset_daily_vol_bps.unwrap_or(0.0),
                 2000.0,
             )?;
-            let decimals = r.asset_decimals.unwrap_or(6);
-            add(
-                &format!("rails[{i}].asset"),
-                code,
-                decimals,
-                r.asset_price_usd.unwrap_or(1.0),
-                vol,
-            )?;
+            // A rail that moves a chain's native coin inherits its decimals and price.
+            let native = s.chains.iter().find(|c| &c.native == code);
+            let decimals = r
+                .asset_decimals
+                .or(native.map(|c| c.native_decimals))
+                .unwrap_or(6);
+            let price = r
+                .asset_price_usd
+                .or(native.map(|c| c.native_price_usd))
+                .unwrap_or(1.0);
+            add(&format!("rails[{i}].asset"), code, decimals, price, vol)?;
         }
     }
     Ok(())
