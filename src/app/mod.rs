@@ -3,6 +3,7 @@
 
 pub mod progress;
 pub mod run;
+pub mod sweep;
 pub mod trace;
 
 use std::path::Path;
