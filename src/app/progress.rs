@@ -26,9 +26,15 @@ pub fn runs_bar(total: u64, done: u64, quiet: bool) -> Option<ProgressBar> {
     let bar = ProgressBar::new(total);
     bar.set_style(
         ProgressStyle::with_template(
-            "{spinner} sweep [{bar:30}] {pos}/{len} runs, {per_sec}, {elapsed} elapsed, ETA {eta}",
+            "{spinner} sweep [{bar:30}] {pos}/{len} runs, {rate} runs/s, {elapsed} elapsed, ETA {eta}",
         )
         .expect("valid template")
+        .with_key(
+            "rate",
+            |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{:.1}", state.per_sec());
+            },
+        )
         .progress_chars("=> "),
     );
     // Runs already done (resume) count as progress but not toward the rate.
