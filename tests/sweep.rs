@@ -330,6 +330,41 @@ fn seeds_do_not_depend_on_the_rest_of_the_plan() {
     assert_eq!(ra, rb);
 }
 
+/// Any run of a sweep can be replayed alone with `settlesim run`: the same --set, the grid point's values as --set,
+/// and the seed from runs.csv give the same summary (and then `trace` works on it).
+#[test]
+fn a_sweep_run_replays_with_settlesim_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("s");
+    sweep(&out, &GRID);
+    let (h, rows) = csv_rows(&out.join("runs.csv"));
+    let run4: Vec<&Vec<String>> = rows.iter().filter(|r| r[0] == "4").collect();
+    let seed = &run4[0][col(&h, "seed")];
+    let stp = &run4[0][col(&h, "banks[2].stp_rate")];
+    let single = dir.path().join("single");
+    settlesim()
+        .arg("run")
+        .args(SHORT)
+        .args([
+            "--quiet",
+            "--set",
+            &format!("banks[2].stp_rate={stp}"),
+            "--seed",
+            seed,
+        ])
+        .arg("--out")
+        .arg(&single)
+        .assert()
+        .success();
+    let (sh, summary) = csv_rows(&single.join("summary.csv"));
+    let first = col(&h, "rail");
+    assert_eq!(h[first..first + sh.len()], sh[..]);
+    assert_eq!(summary.len(), run4.len());
+    for (s, r) in summary.iter().zip(&run4) {
+        assert_eq!(s[..], r[first..first + sh.len()]);
+    }
+}
+
 #[test]
 fn payments_only_when_asked() {
     let dir = tempfile::tempdir().unwrap();

@@ -114,7 +114,7 @@ fn define(args: &SweepArgs) -> Result<(Definition, Vec<Source>), AppError> {
         .collect::<Result<_, _>>()
         .map_err(usage)?;
     check_set(&args.set)?;
-    let mut sources = Vec::new();
+    let mut sources: Vec<Source> = Vec::new();
     let mut scenarios: Vec<ScenarioId> = Vec::new();
     for path in &args.files {
         let text = std::fs::read_to_string(path).map_err(|e| {
@@ -130,9 +130,7 @@ fn define(args: &SweepArgs) -> Result<(Definition, Vec<Source>), AppError> {
         if let Some(i) = scenarios.iter().position(|s| s.name == loaded.raw.name) {
             return Err(AppError::Usage(format!(
                 "{}: scenario name {:?} is also the name of {}; names label the rows, so they must differ",
-                source.path,
-                loaded.raw.name,
-                sources_path(&sources, i)
+                source.path, loaded.raw.name, sources[i].path
             )));
         }
         scenarios.push(ScenarioId {
@@ -152,10 +150,6 @@ fn define(args: &SweepArgs) -> Result<(Definition, Vec<Source>), AppError> {
     };
     def.check().map_err(usage)?;
     Ok((def, sources))
-}
-
-fn sources_path(sources: &[Source], i: usize) -> &str {
-    &sources[i].path
 }
 
 /// The overrides of one run: `--set`, then the grid point, then the seed.
