@@ -14,7 +14,7 @@ use crate::app::{self, AppError};
     long_about = "settlesim replays payment demand over correspondent banking (and, later, blockchain) rails in a \
 deterministic discrete-event simulation: business calendars and cut-offs, compliance holds, fees, FX spreads and \
 nostro liquidity. The same scenario, seed and overrides always give byte-identical results.",
-    after_help = "Examples:\n  settlesim run                          # the embedded default scenario\n  settlesim run scenarios/default.toml --set duration=2d --seed 7\n  settlesim check my.toml                # validate only\n  settlesim trace results/default 1234   # why did payment 1234 take so long?\n  settlesim risk --attacker-share 0.1 --confirmations 6   # double-spend risk"
+    after_help = "Examples:\n  settlesim run                          # the embedded default: the claims scenario\n  settlesim run scenarios/correspondent.toml --set duration=2d --seed 7\n  settlesim check my.toml                # validate only\n  settlesim trace results/claims 1234    # why did payment 1234 take so long?\n  settlesim sweep scenarios/correspondent.toml --grid duration=7d,14d --replications 20 --jobs 2\n  settlesim risk --attacker-share 0.1 --confirmations 6   # double-spend risk"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -111,6 +111,65 @@ approximation for D much smaller than T; D may not exceed T. Nakamoto and Rosenf
         )]
         format: String,
     },
+    /// Run scenarios × grid points × replications in parallel; summarise each grid point with 95% intervals.
+    #[command(
+        after_help = "The runs are numbered k = 0..n−1: scenarios in the order given, then grid points (the last --grid \
+varies fastest), then replications. Run k's seed is derived from (--seed, the scenario, the grid point, the \
+replication) alone, so --jobs and --shard never change results.\n\nOutputs in DIR (default results/sweep/):\n  \
+runs.csv         one row per run × rail × corridor: the summary columns of `run`, grid values, replication, seed\n  \
+points.csv       per grid point × rail × corridor: mean and 95% CI (Student t) of the headline metrics\n  \
+histograms/      per point: latency histograms of all its replications, added exactly (HDR V2, ms)\n  \
+manifest.json    the sweep definition and a digest of the result files\n  \
+runs/<k>/        each run's results, committed atomically: a restarted sweep skips finished runs\n\n\
+Examples:\n  settlesim sweep scenarios/correspondent.toml --set duration=7d --grid banks[2].stp_rate=0.5,0.9 --replications 20\n  \
+settlesim sweep a.toml b.toml --replications 50 --shard 3/8 --out out/shard-3   # then: settlesim merge out/shard-* --out out/all"
+    )]
+    Sweep {
+        /// Scenario files (TOML).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// A grid axis: `--grid path=v1,v2,...` (values as in --set; commas inside [..], {..} or quotes do not
+        /// split). Repeatable: the grid is the product of the axes.
+        #[arg(long, value_name = "PATH=V1,V2,...")]
+        grid: Vec<String>,
+        /// Override a field in every run, like `run --set`. Repeatable.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
+        /// Replications per grid point (each with its own derived seed).
+        #[arg(long, short = 'r', default_value_t = 10, value_name = "R")]
+        replications: u32,
+        /// Master seed from which every run's seed is derived.
+        #[arg(long, default_value_t = 0, value_name = "N")]
+        seed: u64,
+        /// Worker threads (default: all cores).
+        #[arg(long, short = 'j', value_name = "J")]
+        jobs: Option<usize>,
+        /// Run only the runs k with k mod N = I; merge the N shard directories with `settlesim merge`.
+        #[arg(long, value_name = "I/N")]
+        shard: Option<String>,
+        /// Output directory (default results/sweep).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Keep each run's payments.csv (in runs/<k>/); off by default, a sweep can be large.
+        #[arg(long)]
+        payments: bool,
+        /// No progress bar.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Merge the shard directories of one sweep into what the unsharded sweep writes.
+    #[command(
+        after_help = "Every shard I/N of the sweep must be given exactly once, each finished (with its manifest.json), \
+and their sweep definitions must agree.\n\nExample:\n  settlesim merge out/shard-* --out out/all"
+    )]
+    Merge {
+        /// Shard directories written by `settlesim sweep --shard I/N`.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Output directory.
+        #[arg(long, value_name = "DIR", required = true)]
+        out: PathBuf,
+    },
     /// Tell one payment's story: every step in UTC and local time, why it waited, the fees taken.
     Trace {
         /// A directory written by `settlesim run`.
@@ -139,6 +198,37 @@ pub fn dispatch(cli: Cli) -> Result<String, AppError> {
             };
             let report = app::run::run(&args)?;
             Ok(app::run::render_table(&report))
+        }
+        Command::Sweep {
+            files,
+            grid,
+            set,
+            replications,
+            seed,
+            jobs,
+            shard,
+            out,
+            payments,
+            quiet,
+        } => {
+            let args = app::sweep::SweepArgs {
+                files,
+                grid,
+                set,
+                replications,
+                seed,
+                jobs,
+                shard,
+                out,
+                payments,
+                quiet,
+            };
+            let report = app::sweep::sweep(&args)?;
+            Ok(app::sweep::render(&report))
+        }
+        Command::Merge { dirs, out } => {
+            let report = app::sweep::merge::merge(&dirs, &out)?;
+            Ok(app::sweep::render(&report))
         }
         Command::Check { file, set } => app::check(&file, &set),
         Command::Trace { dir, id } => app::trace::trace(&dir, id),

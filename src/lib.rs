@@ -52,4 +52,5 @@ pub mod model;
 pub mod output;
 pub mod rng;
 pub mod scenario;
+pub mod sweep;
 pub mod units;

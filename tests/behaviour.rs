@@ -315,3 +315,28 @@ fn nostro_shortfall_is_released_by_incoming_flow() {
         "some payment must have waited for incoming flow"
     );
 }
+
+/// Throughput counts the settlements completed while demand arrives, per simulated day; with a backlog left at
+/// the end of the window it is below the arrival rate.
+#[test]
+fn throughput_counts_settlements_inside_the_demand_window() {
+    let run = common::run(&[]);
+    let w = &run.loaded.world;
+    let inside = run
+        .records
+        .iter()
+        .filter(|r| r.status == Status::Settled && r.ended_us.is_some_and(|e| e < w.demand_end_us))
+        .count();
+    let settled = run
+        .records
+        .iter()
+        .filter(|r| r.status == Status::Settled)
+        .count();
+    assert!(inside > 0 && inside < settled, "{inside} of {settled}");
+    let days = w.demand_end_us as f64 / 86_400e6;
+    let all = run
+        .outcome
+        .metrics
+        .rail_total(settlesim::model::world::RailId(0));
+    assert!((all.throughput_per_day() - inside as f64 / days).abs() < 1e-9);
+}

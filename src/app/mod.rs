@@ -4,6 +4,7 @@
 pub mod progress;
 pub mod risk;
 pub mod run;
+pub mod sweep;
 pub mod trace;
 
 use std::path::Path;

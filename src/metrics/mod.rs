@@ -14,7 +14,8 @@ pub const LATENCY_MS_MAX: u64 = 365 * 24 * 3_600_000;
 /// Cost histograms hold hundredths of a basis point, up to 1,000,000 bps (they saturate there).
 pub const COST_CBPS_MAX: u64 = 100_000_000;
 
-fn latency_histogram() -> Histogram<u64> {
+/// An empty latency histogram with the bounds every cell uses, so histograms of different runs add exactly.
+pub fn latency_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, LATENCY_MS_MAX, 3).expect("valid histogram bounds")
 }
 fn cost_histogram() -> Histogram<u64> {
@@ -38,10 +39,14 @@ pub struct Cell {
     /// Chain rails, ms: broadcast to inclusion, and broadcast to the receiver's deposit credit.
     pub chain_inclusion_ms: Histogram<u64>,
     pub chain_settlement_ms: Histogram<u64>,
+    /// Payments settled while demand was still arriving (ended before `window_us`): the throughput numerator.
+    pub settled_in_window: u64,
+    /// The demand window, [0, window_us) of simulated time.
+    pub window_us: u64,
 }
 
 impl Cell {
-    fn new() -> Cell {
+    fn new(window_us: u64) -> Cell {
         Cell {
             counts: [0; 4],
             latency_ms: latency_histogram(),
@@ -53,6 +58,8 @@ impl Cell {
             amount_usd_cents: 0,
             chain_inclusion_ms: latency_histogram(),
             chain_settlement_ms: latency_histogram(),
+            settled_in_window: 0,
+            window_us,
         }
     }
 
@@ -77,6 +84,9 @@ impl Cell {
             self.cost_cbps
                 .saturating_record((bps * 100.0).round().max(0.0) as u64);
             self.cost_bps_sum += bps;
+            if rec.ended_us.is_some_and(|e| e < self.window_us) {
+                self.settled_in_window += 1;
+            }
         }
     }
 
@@ -99,6 +109,8 @@ impl Cell {
         self.chain_settlement_ms
             .add(&other.chain_settlement_ms)
             .expect("same bounds");
+        self.settled_in_window += other.settled_in_window;
+        debug_assert_eq!(self.window_us, other.window_us);
     }
 
     pub fn count(&self, s: Status) -> u64 {
@@ -156,6 +168,14 @@ impl Cell {
         let ms = (secs * 1000.0) as u64;
         self.latency_ms.count_between(0, ms) as f64 / n as f64
     }
+    /// Settled payments per simulated day while demand was arriving: settlements completed inside the demand
+    /// window divided by its length. Under overload this is the rail's capacity, not the arrival rate.
+    pub fn throughput_per_day(&self) -> f64 {
+        if self.window_us == 0 {
+            return f64::NAN;
+        }
+        self.settled_in_window as f64 / (self.window_us as f64 / (86_400.0 * US_PER_S as f64))
+    }
     pub fn fees_cents(&self) -> i64 {
         split_of(&self.cost_cents).fees()
     }
@@ -202,6 +222,7 @@ pub struct Metrics {
     corridors: usize,
     /// `cells[rail * corridors + corridor]`
     cells: Vec<Cell>,
+    window_us: u64,
     pub series: Vec<Series>,
     /// Reconciliation sums by currency: [settled delivered, returned+failed delivered, in-flight transit].
     money: Vec<[i64; 3]>,
@@ -214,8 +235,9 @@ impl Metrics {
             rails: w.rails.len(),
             corridors: w.corridors.len(),
             cells: (0..w.rails.len() * w.corridors.len())
-                .map(|_| Cell::new())
+                .map(|_| Cell::new(w.demand_end_us))
                 .collect(),
+            window_us: w.demand_end_us,
             series: (0..w.rails.len())
                 .map(|_| Series {
                     arrivals: vec![0; hours],
@@ -262,7 +284,7 @@ impl Metrics {
 
     /// The `all` row of a rail: every corridor merged (exact HDR addition).
     pub fn rail_total(&self, rail: RailId) -> Cell {
-        let mut all = Cell::new();
+        let mut all = Cell::new(self.window_us);
         for c in 0..self.corridors {
             all.merge(self.cell(rail, c));
         }

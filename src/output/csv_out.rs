@@ -233,51 +233,57 @@ pub fn summary_csv(rows: &[SummaryRow]) -> io::Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(SUMMARY_COLUMNS)?;
     for row in rows {
-        let c = &row.cell;
-        let n = c.payments();
-        let pct = |x: u64| {
-            if n == 0 {
-                String::new()
-            } else {
-                fixed(100.0 * x as f64 / n as f64, 2)
-            }
-        };
-        w.write_record([
-            row.rail.clone(),
-            row.corridor.clone(),
-            n.to_string(),
-            c.count(Status::Settled).to_string(),
-            c.count(Status::Returned).to_string(),
-            c.count(Status::Failed).to_string(),
-            c.count(Status::InFlight).to_string(),
-            pct(c.count(Status::Settled)),
-            fixed(c.latency_s_mean(), 3),
-            fixed(c.latency_s(0.5), 3),
-            fixed(c.latency_s(0.9), 3),
-            fixed(c.latency_s(0.99), 3),
-            fixed(c.latency_s_max(), 3),
-            fixed(100.0 * c.share_within_s(3600.0), 2),
-            fixed(100.0 * c.share_within_s(86_400.0), 2),
-            fixed(c.cost_bps_mean(), 2),
-            fixed(c.cost_bps(0.5), 2),
-            fixed(c.cost_bps(0.9), 2),
-            cents(c.amount_usd_cents),
-            cents(c.fees_cents()),
-            cents(c.fx_cents()),
-            cents(c.cost_cents[0]),
-            cents(c.cost_cents[1]),
-            cents(c.cost_cents[2]),
-            cents(c.cost_cents[4]),
-            cents(c.cost_cents[5]),
-            cents(c.cost_cents[6]),
-            cents(c.cost_cents[7]),
-            fixed(Cell::chain_s(&c.chain_inclusion_ms, 0.5), 3),
-            fixed(Cell::chain_s(&c.chain_inclusion_ms, 0.99), 3),
-            fixed(Cell::chain_s(&c.chain_settlement_ms, 0.5), 3),
-            fixed(Cell::chain_s(&c.chain_settlement_ms, 0.99), 3),
-        ])?;
+        w.write_record(summary_record(row))?;
     }
     w.into_inner().map_err(|e| io::Error::other(e.to_string()))
+}
+
+/// The fields of one summary line, in `SUMMARY_COLUMNS` order (shared by `run`'s summary.csv and a sweep's
+/// runs.csv, so both always agree).
+pub fn summary_record(row: &SummaryRow) -> Vec<String> {
+    let c = &row.cell;
+    let n = c.payments();
+    let pct = |x: u64| {
+        if n == 0 {
+            String::new()
+        } else {
+            fixed(100.0 * x as f64 / n as f64, 2)
+        }
+    };
+    vec![
+        row.rail.clone(),
+        row.corridor.clone(),
+        n.to_string(),
+        c.count(Status::Settled).to_string(),
+        c.count(Status::Returned).to_string(),
+        c.count(Status::Failed).to_string(),
+        c.count(Status::InFlight).to_string(),
+        pct(c.count(Status::Settled)),
+        fixed(c.latency_s_mean(), 3),
+        fixed(c.latency_s(0.5), 3),
+        fixed(c.latency_s(0.9), 3),
+        fixed(c.latency_s(0.99), 3),
+        fixed(c.latency_s_max(), 3),
+        fixed(100.0 * c.share_within_s(3600.0), 2),
+        fixed(100.0 * c.share_within_s(86_400.0), 2),
+        fixed(c.cost_bps_mean(), 2),
+        fixed(c.cost_bps(0.5), 2),
+        fixed(c.cost_bps(0.9), 2),
+        cents(c.amount_usd_cents),
+        cents(c.fees_cents()),
+        cents(c.fx_cents()),
+        cents(c.cost_cents[0]),
+        cents(c.cost_cents[1]),
+        cents(c.cost_cents[2]),
+        cents(c.cost_cents[4]),
+        cents(c.cost_cents[5]),
+        cents(c.cost_cents[6]),
+        cents(c.cost_cents[7]),
+        fixed(Cell::chain_s(&c.chain_inclusion_ms, 0.5), 3),
+        fixed(Cell::chain_s(&c.chain_inclusion_ms, 0.99), 3),
+        fixed(Cell::chain_s(&c.chain_settlement_ms, 0.5), 3),
+        fixed(Cell::chain_s(&c.chain_settlement_ms, 0.99), 3),
+    ]
 }
 
 /// Per simulated hour and rail: arrivals, settlements, all ended payments (settled, returned or failed), and the

@@ -21,6 +21,42 @@ pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
     fs::rename(&tmp, dir.join(name))
 }
 
+/// A file written in pieces under its temporary name and renamed into place by `commit`; dropped without a
+/// commit, it leaves only the temporary file, which the next attempt overwrites.
+pub struct AtomicFile {
+    tmp: PathBuf,
+    dest: PathBuf,
+    writer: io::BufWriter<fs::File>,
+}
+
+impl AtomicFile {
+    pub fn create(dir: &Path, name: &str) -> io::Result<AtomicFile> {
+        let tmp = temp_path(dir, name);
+        let file = fs::File::create(&tmp)?;
+        Ok(AtomicFile {
+            tmp,
+            dest: dir.join(name),
+            writer: io::BufWriter::with_capacity(1 << 16, file),
+        })
+    }
+
+    /// Flushes, syncs and renames into place.
+    pub fn commit(self) -> io::Result<()> {
+        let file = self.writer.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        fs::rename(&self.tmp, &self.dest)
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.writer.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.writer.flush()
+    }
+}
+
 /// The temporary name under which `name` is written before it is renamed.
 pub fn temp_path(dir: &Path, name: &str) -> PathBuf {
     let (parent, file) = match name.rsplit_once('/') {
@@ -28,6 +64,21 @@ pub fn temp_path(dir: &Path, name: &str) -> PathBuf {
         None => (dir.to_path_buf(), name.to_string()),
     };
     parent.join(format!(".{file}.partial"))
+}
+
+/// SHA-256 of one file, streamed.
+pub fn file_sha256(path: &Path) -> io::Result<String> {
+    let mut f = fs::File::open(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0_u8; 1 << 16];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(hex(&h.finalize()))
 }
 
 /// SHA-256 over `files` (relative names), sorted by name: each contributes its name, its length and its bytes.

@@ -404,8 +404,8 @@ pub enum OverrideError {
     Document(LocatedError),
 }
 
-/// Splits `path=value` at the first `=` outside a quoted key.
-fn split_override(arg: &str) -> Option<(&str, &str)> {
+/// Splits `path=value` at its first `=` outside a quoted key (the `--set` and `--grid` syntax).
+pub fn split_override(arg: &str) -> Option<(&str, &str)> {
     let mut quoted = false;
     let mut escaped = false;
     for (i, c) in arg.char_indices() {

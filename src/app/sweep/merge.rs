@@ -1,0 +1,120 @@
+//! `settlesim merge DIR... --out DIR`: checks that the directories are the shards of one sweep, each present
+//! exactly once and finished, copies their committed runs into the output, and builds the same result files an
+//! unsharded sweep writes (same bytes, same digest).
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::app::AppError;
+use crate::app::sweep::store::{self, Identity};
+use crate::app::sweep::{MANIFEST_KIND, SEED_DERIVATION, SweepManifest, SweepReport, finish};
+use crate::sweep::plan::{Definition, Shard};
+use crate::sweep::shards::{ShardDir, check_complete};
+
+/// The part of a shard's manifest that merge needs.
+#[derive(serde::Deserialize)]
+struct Head {
+    kind: String,
+    definition: Definition,
+    shard: Shard,
+    scenario_sources: Vec<String>,
+}
+
+fn read_head(dir: &Path) -> Result<Head, AppError> {
+    let path = dir.join("manifest.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        AppError::Usage(format!(
+            "{}: no finished sweep here ({}: {e}); a shard that was stopped must be run again to the end",
+            dir.display(),
+            path.display()
+        ))
+    })?;
+    let head: Head = serde_json::from_str(&text)
+        .map_err(|e| AppError::Usage(format!("{}: not a sweep manifest ({e})", path.display())))?;
+    if head.kind != MANIFEST_KIND {
+        return Err(AppError::Usage(format!(
+            "{}: not a sweep manifest (kind {:?})",
+            path.display(),
+            head.kind
+        )));
+    }
+    Ok(head)
+}
+
+pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<SweepReport, AppError> {
+    let wall = Instant::now();
+    let heads: Vec<Head> = dirs
+        .iter()
+        .map(|d| read_head(d))
+        .collect::<Result<_, _>>()?;
+    let labels: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+    let shard_dirs: Vec<ShardDir> = heads
+        .iter()
+        .zip(&labels)
+        .map(|(h, label)| ShardDir {
+            label,
+            definition: &h.definition,
+            shard: h.shard,
+        })
+        .collect();
+    let owner = check_complete(&shard_dirs).map_err(|e| AppError::Usage(e.to_string()))?;
+    let out_abs = std::path::absolute(out).unwrap_or_else(|_| out.to_path_buf());
+    for d in dirs {
+        if std::path::absolute(d).is_ok_and(|a| a == out_abs) {
+            return Err(AppError::Usage(format!(
+                "--out {}: is one of the shards; merge into a new directory",
+                out.display()
+            )));
+        }
+    }
+    let def = heads[0].definition.clone();
+    let count = heads[0].shard.count as u64;
+    store::prepare(
+        out,
+        &Identity {
+            definition: def.clone(),
+            shard: Shard::ALL,
+        },
+    )?;
+    for k in 0..def.runs() {
+        let spec = def.run(k);
+        if store::check_run(out, &spec).is_ok() {
+            continue;
+        }
+        store::discard(out, k)?;
+        let from = &dirs[owner[(k % count) as usize]];
+        let record = store::check_run(from, &spec).map_err(|why| {
+            AppError::Usage(format!(
+                "{}: run {k}: {why}; run this shard again",
+                from.display()
+            ))
+        })?;
+        store::copy_run(from, out, k, &record)?;
+    }
+    let finished = finish::finish(out, &def, Shard::ALL)?;
+    let manifest = SweepManifest {
+        kind: MANIFEST_KIND.into(),
+        settlesim_version: env!("CARGO_PKG_VERSION").to_string(),
+        runs_total: def.runs(),
+        runs: def.runs(),
+        points: def.points(),
+        definition: def,
+        shard: Shard::ALL,
+        scenario_sources: heads[0].scenario_sources.clone(),
+        seed_derivation: SEED_DERIVATION.into(),
+        files: finished.files.clone(),
+        digest: finished.digest.clone(),
+        runs_executed: 0,
+        runs_skipped: 0,
+        jobs: 1,
+        merged_from: labels,
+        wall_time_s: wall.elapsed().as_secs_f64(),
+    };
+    crate::app::sweep::write_manifest(out, &manifest)?;
+    Ok(SweepReport {
+        dir: out.to_path_buf(),
+        manifest,
+        finished,
+        run_phase_s: 0.0,
+    })
+}

@@ -1,0 +1,92 @@
+//! Sweeps: many runs of scenarios over a grid of parameter values, replicated with derived seeds, summarised per
+//! grid point with confidence intervals. This module is the pure part — the plan (`plan`), the statistics
+//! (`stats`), the headline metrics of a run, and the shard check for merging (`shards`). Files, threads and the
+//! progress bar live in `app::sweep`.
+
+pub mod plan;
+pub mod shards;
+pub mod stats;
+
+use crate::metrics::Cell;
+use crate::model::record::Status;
+use crate::sweep::plan::Shard;
+
+/// Bad sweep input: every variant names the flag or directory at fault (exit code 2).
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SweepError {
+    #[error("--grid `{arg}`: {reason}")]
+    Grid { arg: String, reason: String },
+    #[error("--shard `{arg}`: {reason}")]
+    Shard { arg: String, reason: String },
+    #[error("--replications {value}: must be between 1 and {max}")]
+    Replications { value: u32, max: u32 },
+    #[error(
+        "the sweep has {runs} runs, more than the limit of {max}; use fewer grid values or replications"
+    )]
+    TooManyRuns { runs: u64, max: u64 },
+    #[error("no sweep directories to merge")]
+    NoShards,
+    #[error("{dir}: its sweep definition differs from {first}'s ({fields})")]
+    DefinitionMismatch {
+        dir: String,
+        first: String,
+        fields: String,
+    },
+    #[error(
+        "{dir}: shard {shard} does not belong with {first} (shard {first_shard}): different shard counts"
+    )]
+    ShardCountMismatch {
+        dir: String,
+        shard: Shard,
+        first: String,
+        first_shard: Shard,
+    },
+    #[error("shard {shard} is given twice: {first} and {second}")]
+    DuplicateShard {
+        shard: Shard,
+        first: String,
+        second: String,
+    },
+    #[error("shard{plural} {shards} {} missing", if plural.is_empty() { "is" } else { "are" })]
+    MissingShards {
+        shards: String,
+        plural: &'static str,
+    },
+}
+
+/// The metrics summarised per grid point (mean and 95% CI over replications), with the decimals they are
+/// written with. A chain's stale-block rate joins this list when blockchain rails exist.
+pub const HEADLINE: &[(&str, usize)] = &[
+    ("settled_pct", 2),
+    ("latency_s_p50", 3),
+    ("latency_s_p90", 3),
+    ("latency_s_p99", 3),
+    ("within_1h_pct", 2),
+    ("cost_bps_mean", 2),
+    ("cost_bps_p50", 2),
+    ("throughput_per_day", 3),
+];
+
+/// The headline metrics of one cell, in `HEADLINE` order; `None` where the metric does not exist (no payment,
+/// nothing settled).
+pub fn headline(c: &Cell) -> Vec<Option<f64>> {
+    let n = c.payments();
+    let settled_pct = if n == 0 {
+        f64::NAN
+    } else {
+        100.0 * c.count(Status::Settled) as f64 / n as f64
+    };
+    [
+        settled_pct,
+        c.latency_s(0.5),
+        c.latency_s(0.9),
+        c.latency_s(0.99),
+        100.0 * c.share_within_s(3600.0),
+        c.cost_bps_mean(),
+        c.cost_bps(0.5),
+        c.throughput_per_day(),
+    ]
+    .into_iter()
+    .map(|x| x.is_finite().then_some(x))
+    .collect()
+}
