@@ -476,3 +476,46 @@ fn bad_sweep_input_is_one_line_exit_2_and_writes_nothing() {
     assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("is not a sweep directory"));
     assert_eq!(fs::read_dir(&out).unwrap().count(), 1);
 }
+
+/// Engineers sweep consensus parameters: a chain-only scenario gives one `chain` row per point with the stale
+/// rate and its interval, and the stale rate grows with propagation delay.
+#[test]
+fn chain_sweeps_report_stale_rate_per_point() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("chains");
+    assert_cmd::Command::cargo_bin("settlesim")
+        .unwrap()
+        .args([
+            "sweep",
+            "tests/fixtures/chain.toml",
+            "--quiet",
+            "--replications",
+            "3",
+            "--set",
+            "duration=3d",
+        ])
+        .args([
+            "--grid",
+            "chains[0].propagation={ fixed = \"1s\" },{ fixed = \"6s\" }",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(out.join("points.csv")).unwrap();
+    let mut rows = csv::Reader::from_reader(text.as_bytes());
+    let header = rows.headers().unwrap().clone();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let stale: Vec<f64> = rows
+        .records()
+        .map(|r| r.unwrap())
+        .filter(|r| &r[col("corridor")] == "chain")
+        .map(|r| r[col("stale_rate_mean")].parse().unwrap())
+        .collect();
+    assert_eq!(stale.len(), 2, "one chain row per grid point");
+    // T = 60 s with 50 equal miners: about 1.6% at 1 s and 9% at 6 s.
+    assert!(
+        stale[0] > 0.005 && stale[0] < 0.03 && stale[1] > 0.06 && stale[1] < 0.12,
+        "{stale:?}"
+    );
+}

@@ -46,7 +46,7 @@ pub struct Cell {
 }
 
 impl Cell {
-    fn new(window_us: u64) -> Cell {
+    pub fn new(window_us: u64) -> Cell {
         Cell {
             counts: [0; 4],
             latency_ms: latency_histogram(),

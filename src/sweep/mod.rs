@@ -8,6 +8,7 @@ pub mod shards;
 pub mod stats;
 
 use crate::metrics::Cell;
+use crate::model::chain::state::ChainMetrics;
 use crate::model::record::Status;
 use crate::sweep::plan::Shard;
 
@@ -55,7 +56,8 @@ pub enum SweepError {
 }
 
 /// The metrics summarised per grid point (mean and 95% CI over replications), with the decimals they are
-/// written with. A chain's stale-block rate joins this list when blockchain rails exist.
+/// written with. Payment rows carry the payment metrics (and, on a chain rail, its chain's figures); chain rows
+/// (rail = the chain, corridor = `chain`) carry only the chain's figures.
 pub const HEADLINE: &[(&str, usize)] = &[
     ("settled_pct", 2),
     ("latency_s_p50", 3),
@@ -65,11 +67,45 @@ pub const HEADLINE: &[(&str, usize)] = &[
     ("cost_bps_mean", 2),
     ("cost_bps_p50", 2),
     ("throughput_per_day", 3),
+    ("chain_settlement_s_p50", 3),
+    ("stale_rate", 6),
+    ("chain_tx_per_s", 3),
+    ("block_fullness_pct", 2),
+    ("block_interval_s", 3),
 ];
+
+/// The chain columns of runs.csv (the last four of `HEADLINE`).
+pub const CHAIN_FIGURES: [&str; 4] = [
+    "stale_rate",
+    "chain_tx_per_s",
+    "block_fullness_pct",
+    "block_interval_s",
+];
+
+/// A chain's figures for one run: stale rate, transactions per second, block fullness in %, mean block interval.
+pub fn chain_figures(m: &ChainMetrics, block_capacity: u64, span_us: u64) -> [f64; 4] {
+    let stale = if m.blocks_produced == 0 {
+        f64::NAN
+    } else {
+        m.stale_blocks as f64 / m.blocks_produced as f64
+    };
+    let tx_per_s = m.txs_included as f64 / (span_us.max(1) as f64 / 1e6);
+    let fullness = if m.canonical_blocks == 0 {
+        f64::NAN
+    } else {
+        100.0 * m.units_used as f64 / (m.canonical_blocks * block_capacity) as f64
+    };
+    let interval = if m.canonical_blocks > 1 {
+        (m.last_block_us - m.first_block_us) as f64 / 1e6 / (m.canonical_blocks - 1) as f64
+    } else {
+        f64::NAN
+    };
+    [stale, tx_per_s, fullness, interval]
+}
 
 /// The headline metrics of one cell, in `HEADLINE` order; `None` where the metric does not exist (no payment,
 /// nothing settled).
-pub fn headline(c: &Cell) -> Vec<Option<f64>> {
+pub fn headline(c: &Cell, chain: Option<[f64; 4]>) -> Vec<Option<f64>> {
     let n = c.payments();
     let settled_pct = if n == 0 {
         f64::NAN
@@ -85,8 +121,10 @@ pub fn headline(c: &Cell) -> Vec<Option<f64>> {
         c.cost_bps_mean(),
         c.cost_bps(0.5),
         c.throughput_per_day(),
+        Cell::chain_s(&c.chain_settlement_ms, 0.5),
     ]
     .into_iter()
+    .chain(chain.unwrap_or([f64::NAN; 4]))
     .map(|x| x.is_finite().then_some(x))
     .collect()
 }
