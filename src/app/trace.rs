@@ -199,6 +199,16 @@ fn describe(w: &World, s: &TraceStep) -> String {
             "included in block {height}; network fee USD {}",
             format_minor(*network_fee_usd_cents, 2)
         ),
+        Step::DuplicateSubmitted { order } => {
+            format!("the wallet submitted this order a second time (first as payment {order})")
+        }
+        Step::DuplicateDetected => {
+            "duplicate of an order already paid: detected, refunded to the customer".into()
+        }
+        Step::PayoutScheduled { at_us } => format!(
+            "payout to the merchant's bank scheduled for {}",
+            when(*at_us)
+        ),
         Step::ChainReorged => {
             "its block was orphaned by a reorganisation: back in the mempool".into()
         }

@@ -38,6 +38,8 @@ pub struct Cell {
     pub amount_usd_cents: i64,
     /// Chain rails, ms: broadcast to inclusion, and broadcast to the receiver's deposit credit.
     pub chain_inclusion_ms: Histogram<u64>,
+    /// Second submissions of an order, detected and refunded (merchant QR payments).
+    pub duplicates: u64,
     pub chain_settlement_ms: Histogram<u64>,
     /// Payments settled while demand was still arriving (ended before `window_us`): the throughput numerator.
     pub settled_in_window: u64,
@@ -57,6 +59,7 @@ impl Cell {
             cost_cents: [0; 8],
             amount_usd_cents: 0,
             chain_inclusion_ms: latency_histogram(),
+            duplicates: 0,
             chain_settlement_ms: latency_histogram(),
             settled_in_window: 0,
             window_us,
@@ -69,6 +72,7 @@ impl Cell {
         for (t, c) in self.cost_cents.iter_mut().zip(rec.cost.parts()) {
             *t += c;
         }
+        self.duplicates += u64::from(rec.duplicate);
         if let Some(us) = rec.chain_inclusion_us {
             self.chain_inclusion_ms.saturating_record(us / 1000);
         }
@@ -103,6 +107,7 @@ impl Cell {
             *a += b;
         }
         self.amount_usd_cents += other.amount_usd_cents;
+        self.duplicates += other.duplicates;
         self.chain_inclusion_ms
             .add(&other.chain_inclusion_ms)
             .expect("same bounds");

@@ -97,6 +97,8 @@ pub struct PaymentRecord {
     pub delivered_minor: i64,
     pub delivered_currency: CurId,
     pub cost: CostSplit,
+    /// A second submission of the same order (merchant QR): detected and refunded by the platform.
+    pub duplicate: bool,
     /// Chain rails: from broadcast to first inclusion in a block, and to the deposit being credited.
     pub chain_inclusion_us: Option<u64>,
     pub chain_settlement_us: Option<u64>,
@@ -199,6 +201,13 @@ pub enum Step {
     ChainDeposit {
         confirmations: u32,
         finality: bool,
+    },
+    DuplicateSubmitted {
+        order: u64,
+    },
+    DuplicateDetected,
+    PayoutScheduled {
+        at_us: u64,
     },
 }
 

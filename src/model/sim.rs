@@ -62,6 +62,8 @@ enum Phase {
     ChainPending,
     /// A chain transfer waiting for finality at a known time.
     ChainFinal,
+    /// Funds ready at the last bank, paid out T+n.
+    PayoutDue,
 }
 
 #[derive(Clone, Debug)]
@@ -91,6 +93,8 @@ struct Payment {
     broadcast_us: u64,
     included_us: u64,
     deposited_us: u64,
+    /// A second submission of an order already paid (merchant QR): the platform refunds it.
+    duplicate: bool,
     cost: CostSplit,
 }
 
@@ -553,7 +557,28 @@ impl<'w, S: RecordSink> Sim<'w, S> {
         }
     }
 
+    /// One payment of a demand draw on one route; on a chain rail with a duplicate rate, the customer's wallet
+    /// may submit the same order twice (drawn from the rail's own stream, so demand is untouched).
     fn create_payment(&mut self, r: RouteId, demand_id: u64, amount_minor: i64) {
+        let (_, order) = self.spawn_payment(r, demand_id, amount_minor, false);
+        let rail = self.w.route(r).rail;
+        if let RailKind::Chain { duplicate_rate, .. } = self.w.rails[rail.idx()].kind
+            && duplicate_rate > 0.0
+            && rng::unit(&mut self.rail_streams[rail.idx()]) < duplicate_rate
+        {
+            let (dup, _) = self.spawn_payment(r, demand_id, amount_minor, true);
+            self.trace_step(dup, Place::Rail(rail), Step::DuplicateSubmitted { order });
+        }
+    }
+
+    /// Creates a payment and starts it; returns its slot and id.
+    fn spawn_payment(
+        &mut self,
+        r: RouteId,
+        demand_id: u64,
+        amount_minor: i64,
+        duplicate: bool,
+    ) -> (u32, u64) {
         let now = self.now;
         let route = self.w.route(r);
         let corridor = &self.w.corridors[route.corridor.idx()];
@@ -583,8 +608,10 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             broadcast_us: 0,
             included_us: 0,
             deposited_us: 0,
+            duplicate,
             cost: CostSplit::default(),
         };
+        let id = self.next_id;
         self.next_id += 1;
         let first_bank = route.path[0];
         self.ledger.transfer(
@@ -609,6 +636,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             }
             None => self.arrive(slot),
         }
+        (slot, id)
     }
 
     // ----- the payment state machine ----------------------------------------------------------------------
@@ -628,6 +656,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             Phase::LastMileDone => self.settle(slot),
             Phase::Returning => self.returned(slot),
             Phase::ChainFinal => self.chain_settled(slot),
+            Phase::PayoutDue => self.payout(slot),
             Phase::NostroQueued | Phase::ChainPending => {
                 unreachable!("a queued or chain-pending payment has no pending event")
             }
@@ -761,15 +790,35 @@ impl<'w, S: RecordSink> Sim<'w, S> {
         let p = &self.arena[slot as usize];
         let route = self.w.route(p.route);
         if p.hop as usize + 1 == route.path.len() {
-            match route.last_mile {
-                Some(d) => {
-                    self.domestic_fee(slot, d);
-                    self.submit_domestic(slot, d, Phase::LastMileDone);
+            let b = route.path[p.hop as usize];
+            if let Some(n) = self.w.bank(b).payout_days {
+                // T+n: the platform pays the merchant's bank at the opening of the n-th business day after.
+                let cal = self.w.bank_calendar(b);
+                let at = if n == 0 {
+                    cal.next_open(self.now)
+                } else {
+                    cal.add_business_days(self.now, n)
+                };
+                if at > self.now {
+                    self.trace_step(slot, Place::Bank(b), Step::PayoutScheduled { at_us: at });
+                    self.schedule_or_stall(slot, at, Phase::PayoutDue);
+                    return;
                 }
-                None => self.settle(slot),
             }
+            self.payout(slot);
         } else {
             self.send_hop(slot);
+        }
+    }
+
+    fn payout(&mut self, slot: u32) {
+        let route = self.w.route(self.arena[slot as usize].route);
+        match route.last_mile {
+            Some(d) => {
+                self.domestic_fee(slot, d);
+                self.submit_domestic(slot, d, Phase::LastMileDone);
+            }
+            None => self.settle(slot),
         }
     }
 
@@ -1209,6 +1258,14 @@ impl<'w, S: RecordSink> Sim<'w, S> {
         p.broadcast_us = self.now;
         p.phase = Phase::ChainPending;
         self.trace_step(slot, Place::Bank(a), Step::ChainBroadcast { chain: c, bid });
+        if self.w.bank(b).deposit_confirmations == 0 && !self.w.bank(b).deposit_finality {
+            // Accepted at zero confirmations (a merchant at the till): the fee is what was bid; the transfer is
+            // mined later like any other, and the double-spend risk is the receiver's (chains.csv).
+            self.charge_network_fee(slot, si, tx, 0);
+            self.chains[si].detach_payment(tx);
+            self.arena[slot as usize].tx = u32::MAX;
+            self.deposit(slot, 0, false);
+        }
     }
 
     fn chain_wakes(&mut self, si: usize) {
@@ -1323,8 +1380,16 @@ impl<'w, S: RecordSink> Sim<'w, S> {
         let bank = self.w.bank(receiver);
         let (confirmations, finality) = (bank.deposit_confirmations, bank.deposit_finality);
         self.chains[si].free_payment_tx(p.tx);
+        self.arena[slot as usize].tx = u32::MAX;
+        self.deposit(slot, confirmations, finality);
+    }
+
+    /// The receiving platform credits the deposit; a second submission of an order already paid is detected
+    /// here and refunded.
+    fn deposit(&mut self, slot: u32, confirmations: u32, finality: bool) {
+        let p = &self.arena[slot as usize];
+        let receiver = self.w.route(p.route).path[p.hop as usize + 1];
         let p = &mut self.arena[slot as usize];
-        p.tx = u32::MAX;
         p.hop += 1;
         p.deposited_us = self.now;
         self.trace_step(
@@ -1335,7 +1400,12 @@ impl<'w, S: RecordSink> Sim<'w, S> {
                 finality,
             },
         );
-        self.arrive(slot);
+        if self.arena[slot as usize].duplicate {
+            self.trace_step(slot, Place::Bank(receiver), Step::DuplicateDetected);
+            self.reject(slot);
+        } else {
+            self.arrive(slot);
+        }
     }
 
     fn settle(&mut self, slot: u32) {
@@ -1413,6 +1483,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             delivered_minor: p.transit_minor,
             delivered_currency: p.cur,
             cost: p.cost,
+            duplicate: p.duplicate,
             chain_inclusion_us: (p.included_us > 0).then(|| p.included_us - p.broadcast_us),
             chain_settlement_us: (p.deposited_us > 0).then(|| p.deposited_us - p.broadcast_us),
         }

@@ -68,6 +68,8 @@ pub struct Bank {
     /// As a receiving ramp: confirmations before a deposit is credited, or credit at finality.
     pub deposit_confirmations: u32,
     pub deposit_finality: bool,
+    /// As the last bank: pay out T+n business days (None: at once).
+    pub payout_days: Option<u32>,
     /// Inventories this bank sells from when it converts (ramps), by currency.
     pub inventories: Vec<(CurId, NostroId)>,
 }
@@ -124,6 +126,8 @@ pub enum RailKind {
         fee_bid: u64,
         /// Bid from recent blocks (never below `fee_bid`) instead of a fixed bid.
         market_fee: bool,
+        /// Share of payments whose wallet submits the transfer twice (merchant QR payments).
+        duplicate_rate: f64,
     },
 }
 

@@ -60,6 +60,7 @@ pub const PAYMENT_COLUMNS: &[&str] = &[
     "cost_bps",
     "chain_inclusion_s",
     "chain_settlement_s",
+    "duplicate",
 ];
 
 /// Streams payment records to `payments.csv` under its temporary name. I/O errors are kept and reported by
@@ -142,6 +143,7 @@ pub fn payment_row(w: &World, r: &PaymentRecord) -> Vec<String> {
         r.chain_settlement_us
             .map(|u| fixed(u as f64 / 1e6, 3))
             .unwrap_or_default(),
+        r.duplicate.to_string(),
     ]
 }
 
@@ -197,6 +199,7 @@ pub const SUMMARY_COLUMNS: &[&str] = &[
     "chain_inclusion_s_p99",
     "chain_settlement_s_p50",
     "chain_settlement_s_p99",
+    "duplicates_refunded",
 ];
 
 /// One summary line: a (rail, corridor) cell, or a rail's `all` row.
@@ -283,6 +286,7 @@ pub fn summary_record(row: &SummaryRow) -> Vec<String> {
         fixed(Cell::chain_s(&c.chain_inclusion_ms, 0.99), 3),
         fixed(Cell::chain_s(&c.chain_settlement_ms, 0.5), 3),
         fixed(Cell::chain_s(&c.chain_settlement_ms, 0.99), 3),
+        c.duplicates.to_string(),
     ]
 }
 

@@ -212,6 +212,10 @@ pub struct BankDef {
     /// As the receiving ramp of a chain rail: credit deposits only at finality (proof of stake).
     #[serde(default)]
     pub deposit_finality: bool,
+    /// As the last bank: pay out T+n, at the opening of the n-th business day after the funds are ready (0: the
+    /// same business day, within opening hours). Default: at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payout_days: Option<u32>,
 }
 
 fn one_u32() -> u32 {
@@ -313,6 +317,10 @@ pub struct RailDef {
     /// below `fee_bid`), as wallets estimate fees.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fee_policy: Option<String>,
+    /// Chain rails (merchant QR payments): share of orders the customer's wallet submits twice; the receiving
+    /// platform detects the second transfer for the same order, refunds it, and counts it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate_rate: Option<f64>,
 }
 
 fn default_bearer() -> String {

@@ -591,7 +591,8 @@ fn bank(ctx: &Ctx, i: usize, b: &raw::BankDef) -> R<Bank> {
             }
             (bps * 100.0).round() as i64
         },
-        deposit_confirmations: b.deposit_confirmations.clamp(1, 10_000),
+        deposit_confirmations: b.deposit_confirmations.min(10_000),
+        payout_days: b.payout_days.map(|n| n.min(30)),
         deposit_finality: b.deposit_finality,
         inventories: Vec::new(),
     })
@@ -756,6 +757,7 @@ fn rail(ctx: &Ctx, chain_names: &[String], i: usize, r: &raw::RailDef) -> R<Rail
         ("asset_daily_vol_bps", r.asset_daily_vol_bps.is_some()),
         ("fee_bid", r.fee_bid.is_some()),
         ("fee_policy", r.fee_policy.is_some()),
+        ("duplicate_rate", r.duplicate_rate.is_some()),
     ];
     let kind = match r.kind.as_str() {
         "correspondent" => {
@@ -795,6 +797,10 @@ fn rail(ctx: &Ctx, chain_names: &[String], i: usize, r: &raw::RailDef) -> R<Rail
                 asset,
                 fee_bid: r.fee_bid.unwrap_or(1).max(1),
                 market_fee,
+                duplicate_rate: unit_interval(
+                    &format!("{p}.duplicate_rate"),
+                    r.duplicate_rate.unwrap_or(0.0),
+                )?,
             }
         }
         other => {

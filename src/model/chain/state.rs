@@ -244,7 +244,7 @@ impl ChainState {
             block: NONE,
             seq: self.seq,
             in_mempool: false,
-            paid_base: 0,
+            paid_base: self.base_fee,
             count: 1,
         };
         self.insert_tx(tx)
@@ -546,6 +546,12 @@ impl ChainState {
             }
             _ => Some(t),
         }
+    }
+
+    /// The payment stops following this transaction (accepted at zero confirmations); it stays in the mempool
+    /// and is mined like any other.
+    pub fn detach_payment(&mut self, tx: u32) {
+        self.txs[tx as usize].payment = NONE;
     }
 
     pub fn free_payment_tx(&mut self, tx: u32) {
