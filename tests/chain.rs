@@ -161,3 +161,43 @@ fn bft_liveness_returns_when_the_faulty_proposer_is_replaced() {
         "slowdown {ratio:.3} vs {expected:.3}"
     );
 }
+
+#[test]
+fn gossip_propagation_slows_with_block_size_and_raises_the_stale_rate() {
+    let gossip = |bytes: &str, mbps: &str| {
+        let b = format!(
+            "chains[0].network={{ mode = \"gossip\", nodes = 120, peers = 6, regions = [\"a\", \"b\"], latency_ms = [[20, 80], [80, 20]], bandwidth_mbps = {mbps}, block_bytes = {bytes} }}"
+        );
+        run(&[
+            "duration=4d",
+            "chains[0].miners=[1, 1, 1, 1, 1, 1, 1, 1, 1, 1]",
+            &b,
+        ])
+    };
+    let compact = gossip("20000", "50");
+    let full = gossip("1000000", "5");
+    let reach = |m: &ChainMetrics| {
+        (
+            m.reach50_us_sum as f64 / m.reach50_blocks as f64 / 1e6,
+            m.reach95_us_sum as f64 / m.reach95_blocks as f64 / 1e6,
+        )
+    };
+    let (c50, c95) = reach(&compact);
+    let (f50, f95) = reach(&full);
+    let stale = |m: &ChainMetrics| m.stale_blocks as f64 / m.blocks_produced as f64;
+    eprintln!(
+        "compact: {c50:.2}/{c95:.2} s, stale {:.4}; full: {f50:.2}/{f95:.2} s, stale {:.4}",
+        stale(&compact),
+        stale(&full)
+    );
+    assert!(c50 < c95 && f50 < f95);
+    // 1 MB at 5 Mbps is 1.6 s per copy and relays cross several hops: tens of seconds against well under one.
+    assert!(c95 < 1.0 && f50 > 5.0, "compact {c95} s, full {f50} s");
+    assert!(
+        stale(&full) > 5.0 * stale(&compact).max(1e-4),
+        "stale {} vs {}",
+        stale(&full),
+        stale(&compact)
+    );
+    assert!(compact.gossip_messages > 0);
+}

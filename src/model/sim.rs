@@ -35,7 +35,7 @@ pub enum Ev {
     /// A chain's next block, slot or BFT height.
     ChainTick(u16),
     /// Nakamoto propagation: `block` reaches `node` of `chain`.
-    BlockArrive { chain: u16, node: u16, block: u32 },
+    BlockArrive { chain: u16, node: u32, block: u32 },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -446,7 +446,13 @@ impl<'w, S: RecordSink> Sim<'w, S> {
                 }
                 Ev::BlockArrive { chain, node, block } => {
                     let spec = &self.w.chains[self.chain_meta[chain as usize].0.idx()];
-                    self.chains[chain as usize].on_arrive(spec, t, node as usize, block);
+                    self.chains[chain as usize].on_arrive(
+                        spec,
+                        t,
+                        node as usize,
+                        block,
+                        &mut self.q,
+                    );
                     self.chain_wakes(chain as usize);
                 }
             }

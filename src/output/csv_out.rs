@@ -343,6 +343,9 @@ pub const CHAIN_COLUMNS: &[&str] = &[
     "bft_messages_per_block",
     "receiver_confirmations",
     "reversal_risk",
+    "reach50_s_mean",
+    "reach95_s_mean",
+    "gossip_messages_per_block",
 ];
 
 /// Headline figures of one chain, as floats for tables and sweeps.
@@ -452,6 +455,13 @@ pub fn chain_rows(w: &World, chains: &[ChainOutcome], span_us: u64) -> Vec<Chain
                     receiver
                         .map(|(k, fin)| fixed(reversal_risk(spec, k, fin), 9))
                         .unwrap_or_default(),
+                    mean_s(m.reach50_us_sum, m.reach50_blocks),
+                    mean_s(m.reach95_us_sum, m.reach95_blocks),
+                    if m.gossip_messages > 0 {
+                        fixed(m.gossip_messages as f64 / produced, 1)
+                    } else {
+                        String::new()
+                    },
                 ],
             }
         })
@@ -520,5 +530,14 @@ fn reversal_risk(spec: &crate::model::chain::spec::ChainSpec, k: u32, finality: 
         Consensus::Nakamoto { .. } => crate::model::chain::risk::rosenfeld(spec.attacker_share, k),
         Consensus::Pos { .. } if !finality => f64::NAN,
         _ => 0.0,
+    }
+}
+
+/// Mean of a sum of microseconds over `n` blocks, in seconds (empty when no block got there).
+fn mean_s(sum_us: u128, n: u64) -> String {
+    if n == 0 {
+        String::new()
+    } else {
+        fixed(sum_us as f64 / n as f64 / 1e6, 3)
     }
 }

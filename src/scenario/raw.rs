@@ -423,6 +423,9 @@ pub struct ChainDef {
     /// Abstract propagation: time for a block to reach each node.
     #[serde(default)]
     pub propagation: DelayDef,
+    /// Nakamoto: how blocks travel. Default: abstract (the `propagation` delay per node).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<NetworkDef>,
     /// Nakamoto: hash shares of the miners (any positive weights).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub miners: Vec<f64>,
@@ -538,4 +541,51 @@ pub struct InventoryDef {
     /// `"daily"`: restored to the opening balance at the owner's opening time each business day; `"none"`.
     #[serde(default = "default_topup")]
     pub topup: String,
+}
+
+/// Gossip network: nodes in regions with a latency matrix and an upload bandwidth, relaying blocks to peers.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkDef {
+    /// `"abstract"` or `"gossip"`.
+    pub mode: String,
+    /// Nodes in all (the miners are the first ones; the observer is the last).
+    #[serde(default = "default_nodes")]
+    pub nodes: u32,
+    /// Peers each node picks at random (plus a ring, so the graph is connected).
+    #[serde(default = "default_peers")]
+    pub peers: u32,
+    /// Region names; node n is in region n mod len.
+    #[serde(default = "default_regions")]
+    pub regions: Vec<String>,
+    /// One-way latency between regions in ms, a square matrix.
+    #[serde(default = "default_latency")]
+    pub latency_ms: Vec<Vec<f64>>,
+    #[serde(default = "default_bandwidth")]
+    pub bandwidth_mbps: f64,
+    /// Size of a full block on the wire (default: block_capacity bytes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block_bytes: Option<u64>,
+    /// Time a node takes to validate a block before relaying it.
+    #[serde(default = "default_validation")]
+    pub validation: String,
+}
+
+fn default_nodes() -> u32 {
+    100
+}
+fn default_peers() -> u32 {
+    8
+}
+fn default_regions() -> Vec<String> {
+    vec!["world".into()]
+}
+fn default_latency() -> Vec<Vec<f64>> {
+    vec![vec![50.0]]
+}
+fn default_bandwidth() -> f64 {
+    50.0
+}
+fn default_validation() -> String {
+    "100ms".into()
 }

@@ -298,7 +298,7 @@ pub fn validate(s: &raw::Scenario) -> R<World> {
         .chains
         .iter()
         .enumerate()
-        .map(|(i, c)| crate::scenario::validate_chain::chain(i, c))
+        .map(|(i, c)| crate::scenario::validate_chain::chain(i, c, s.seed))
         .collect::<R<Vec<_>>>()?;
     for (i, c) in s.chains.iter().enumerate() {
         if let Some(name) = &c.operating_hours {

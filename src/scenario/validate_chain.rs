@@ -1,6 +1,6 @@
 //! Validation of `[[chains]]`: consensus parameters, capacities, fee market, load and faults.
 
-use crate::model::chain::spec::{Burst, ChainSpec, Consensus, FeeMarket, Offline};
+use crate::model::chain::spec::{Burst, ChainSpec, Consensus, FeeMarket, Gossip, Network, Offline};
 use crate::rng::Delay;
 use crate::scenario::raw::{ChainDef, DelayDef};
 use crate::scenario::validate::{Invalid, at_most, delay, duration};
@@ -36,7 +36,91 @@ fn window(p: &str, from: &str, to: &str) -> R<(u64, u64)> {
     Ok((a, b))
 }
 
-pub fn chain(i: usize, c: &ChainDef) -> R<ChainSpec> {
+/// The network of a Nakamoto chain: abstract, or a gossip graph drawn from the chain's own stream.
+fn network(p: &str, c: &ChainDef, consensus: &Consensus, seed: u64) -> R<Network> {
+    let Some(n) = &c.network else {
+        return Ok(Network::Abstract);
+    };
+    let p = format!("{p}.network");
+    match n.mode.as_str() {
+        "abstract" => return Ok(Network::Abstract),
+        "gossip" => {}
+        other => {
+            return bad(
+                format!("{p}.mode"),
+                format!("unknown mode {other:?} (\"abstract\" or \"gossip\")"),
+            );
+        }
+    }
+    let Consensus::Nakamoto { shares, .. } = consensus else {
+        return bad(
+            format!("{p}.mode"),
+            "gossip propagation applies to nakamoto chains (PoS and BFT do not fork here)",
+        );
+    };
+    let nodes = n.nodes as usize;
+    if nodes < shares.len() + 1 || nodes > 10_000 {
+        return bad(
+            format!("{p}.nodes"),
+            format!(
+                "between the miners plus one ({}) and 10000",
+                shares.len() + 1
+            ),
+        );
+    }
+    if n.peers == 0 || n.peers as usize >= nodes {
+        return bad(format!("{p}.peers"), "between 1 and nodes - 1");
+    }
+    let r = n.regions.len();
+    if r == 0 || n.latency_ms.len() != r || n.latency_ms.iter().any(|row| row.len() != r) {
+        return bad(
+            format!("{p}.latency_ms"),
+            format!("a {r} × {r} matrix, one row and column per region"),
+        );
+    }
+    let mut latency_us = vec![vec![0; r]; r];
+    for (a, row) in n.latency_ms.iter().enumerate() {
+        for (b, &ms) in row.iter().enumerate() {
+            latency_us[a][b] = (at_most(&format!("{p}.latency_ms[{a}][{b}]"), ms, 60_000.0)?
+                * 1000.0)
+                .round() as u64;
+        }
+    }
+    if !(n.bandwidth_mbps.is_finite() && n.bandwidth_mbps > 0.0 && n.bandwidth_mbps <= 1e6) {
+        return bad(format!("{p}.bandwidth_mbps"), "must be positive");
+    }
+    let bytes = n.block_bytes.unwrap_or(c.block_capacity) as f64;
+    let transmit_us = (bytes * 8.0 / (n.bandwidth_mbps * 1e6) * 1e6).round() as u64;
+    let validate_us = duration(&format!("{p}.validation"), &n.validation)?;
+    // A ring keeps the graph connected; each node then adds `peers` random links (undirected, no duplicates).
+    let mut stream = crate::rng::stream(seed, &format!("chain/{}/peers", c.id));
+    let mut peers: Vec<Vec<u32>> = (0..nodes)
+        .map(|i| vec![((i + 1) % nodes) as u32, ((i + nodes - 1) % nodes) as u32])
+        .collect();
+    for i in 0..nodes {
+        for _ in 0..n.peers {
+            let j = (crate::rng::unit(&mut stream) * nodes as f64) as usize % nodes;
+            if j != i && !peers[i].contains(&(j as u32)) {
+                peers[i].push(j as u32);
+                peers[j].push(i as u32);
+            }
+        }
+    }
+    for list in &mut peers {
+        list.sort_unstable();
+        list.dedup();
+    }
+    let region_of = (0..nodes).map(|k| (k % r) as u16).collect();
+    Ok(Network::Gossip(Gossip {
+        peers,
+        region_of,
+        latency_us,
+        transmit_us,
+        validate_us,
+    }))
+}
+
+pub fn chain(i: usize, c: &ChainDef, seed: u64) -> R<ChainSpec> {
     let p = format!("chains[{i}]");
     let interval = duration(&format!("{p}.block_interval"), &c.block_interval)?;
     if interval == 0 {
@@ -249,6 +333,7 @@ pub fn chain(i: usize, c: &ChainDef) -> R<ChainSpec> {
         })
         .collect::<R<Vec<_>>>()?;
     let propagation: Delay = delay(&format!("{p}.propagation"), &c.propagation)?;
+    let network = network(&p, c, &consensus, seed)?;
     Ok(ChainSpec {
         name: c.id.clone(),
         consensus,
@@ -261,6 +346,7 @@ pub fn chain(i: usize, c: &ChainDef) -> R<ChainSpec> {
         native_price_usd: price,
         native_decimals: c.native_decimals,
         native_code: c.native.clone(),
+        network,
         propagation,
         background_tx_per_s: tx_per_s,
         fee_mu: b.fee_median.ln(),

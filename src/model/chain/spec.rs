@@ -50,6 +50,29 @@ pub struct Offline {
     pub to_us: u64,
 }
 
+/// How blocks travel between nodes (Nakamoto chains).
+#[derive(Clone, Debug)]
+pub enum Network {
+    /// Each node receives a block after a delay drawn from `ChainSpec::propagation` (cheap: large load tests).
+    Abstract,
+    /// Gossip over a random peer graph: a node that adopts a block relays it to its peers after validating it;
+    /// each message takes the region-to-region latency plus the block's transmission time at the sender's
+    /// bandwidth. Miners are nodes `0..miners`; the observer is the last node.
+    Gossip(Gossip),
+}
+
+#[derive(Clone, Debug)]
+pub struct Gossip {
+    /// `peers[n]`: the nodes `n` relays to (the graph is undirected).
+    pub peers: Vec<Vec<u32>>,
+    pub region_of: Vec<u16>,
+    /// Latency between regions, µs.
+    pub latency_us: Vec<Vec<u64>>,
+    /// Time to send one block at a node's upload bandwidth, µs.
+    pub transmit_us: u64,
+    pub validate_us: u64,
+}
+
 #[derive(Clone, Debug)]
 pub struct ChainSpec {
     pub name: String,
@@ -65,6 +88,7 @@ pub struct ChainSpec {
     pub native_code: String,
     /// Abstract network mode: a block reaches each node after a delay drawn from this distribution.
     pub propagation: Delay,
+    pub network: Network,
     pub background_tx_per_s: f64,
     /// Background bids (first price) or tips (EIP-1559), native minor units per size unit: log-normal.
     pub fee_mu: f64,

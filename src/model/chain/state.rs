@@ -15,7 +15,7 @@ use rand_distr::{Distribution, Exp, LogNormal, Poisson};
 
 use crate::engine::queue::EventQueue;
 use crate::model::calendar::Calendar;
-use crate::model::chain::spec::{ChainSpec, Consensus, FeeMarket};
+use crate::model::chain::spec::{ChainSpec, Consensus, FeeMarket, Gossip, Network};
 use crate::model::sim::Ev;
 use crate::rng::{self, Stream};
 
@@ -54,6 +54,8 @@ struct Block {
     height: u32,
     time_us: u64,
     txs: Vec<u32>,
+    /// Nodes that adopted it (Nakamoto propagation).
+    reached: u32,
 }
 
 /// Measured chain behaviour.
@@ -75,6 +77,12 @@ pub struct ChainMetrics {
     pub bft_rounds: u64,
     pub bft_messages: u64,
     pub evicted: u64,
+    /// Nakamoto propagation: sums over blocks of the time to reach half and 95% of the nodes.
+    pub reach50_us_sum: u128,
+    pub reach50_blocks: u64,
+    pub reach95_us_sum: u128,
+    pub reach95_blocks: u64,
+    pub gossip_messages: u64,
     pub mempool_units_max: u64,
     pub base_fee_min: u64,
     pub base_fee_max: u64,
@@ -115,8 +123,9 @@ pub struct ChainState {
 
 impl ChainState {
     pub fn new(spec: &ChainSpec, idx: u16, world: usize, seed: u64, hours: usize) -> ChainState {
-        let nodes = match &spec.consensus {
-            Consensus::Nakamoto { shares, .. } => shares.len() + 1,
+        let nodes = match (&spec.consensus, &spec.network) {
+            (Consensus::Nakamoto { .. }, Network::Gossip(g)) => g.peers.len(),
+            (Consensus::Nakamoto { shares, .. }, Network::Abstract) => shares.len() + 1,
             _ => 1,
         };
         let base_fee = match spec.fee_market {
@@ -129,6 +138,7 @@ impl ChainState {
             height: 0,
             time_us: 0,
             txs: Vec::new(),
+            reached: 0,
         });
         ChainState {
             idx,
@@ -365,6 +375,7 @@ impl ChainState {
             height,
             time_us: now,
             txs,
+            reached: 0,
         });
         if self.blocks.len() > WINDOW {
             self.blocks.pop_front();
@@ -598,18 +609,22 @@ impl ChainState {
                 let txs = self.build(spec, now);
                 let id = self.push_block(parent, height, now, txs);
                 self.tips[miner] = id;
-                for node in 0..self.tips.len() {
-                    if node != miner {
-                        let d = spec.propagation.sample(&mut self.stream);
-                        q.push(
-                            now + d,
-                            Ev::BlockArrive {
-                                chain: self.idx,
-                                node: node as u16,
-                                block: id,
-                            },
-                        );
+                self.reached(id, now);
+                match &spec.network {
+                    Network::Abstract => {
+                        for node in 0..self.tips.len() {
+                            if node != miner {
+                                let d = spec.propagation.sample(&mut self.stream);
+                                let ev = Ev::BlockArrive {
+                                    chain: self.idx,
+                                    node: node as u32,
+                                    block: id,
+                                };
+                                q.push(now + d, ev);
+                            }
+                        }
                     }
+                    Network::Gossip(g) => self.relay(g, miner, id, now, q),
                 }
                 let next = now + self.exp(*interval_us);
                 q.push(next, Ev::ChainTick(self.idx));
@@ -675,7 +690,14 @@ impl ChainState {
     }
 
     /// Nakamoto: block `id` reaches `node`; longer chains win, the first seen wins ties.
-    pub fn on_arrive(&mut self, spec: &ChainSpec, now: u64, node: usize, id: u32) {
+    pub fn on_arrive(
+        &mut self,
+        spec: &ChainSpec,
+        now: u64,
+        node: usize,
+        id: u32,
+        q: &mut EventQueue<Ev>,
+    ) {
         if !self.has_block(id) || !self.has_block(self.tips[node]) {
             return;
         }
@@ -683,8 +705,51 @@ impl ChainState {
             return;
         }
         self.tips[node] = id;
+        self.reached(id, now);
+        if let Network::Gossip(g) = &spec.network {
+            self.relay(g, node, id, now, q);
+        }
         if node == self.tips.len() - 1 {
             self.observer_switch(spec, id, now);
+        }
+    }
+
+    /// Gossip: a node that adopted a block validates it and sends it to each peer.
+    fn relay(&mut self, g: &Gossip, from: usize, id: u32, now: u64, q: &mut EventQueue<Ev>) {
+        let sent = now + g.validate_us;
+        for (k, &peer) in g.peers[from].iter().enumerate() {
+            // Uploads to peers share the sender's bandwidth: the k-th copy leaves after k+1 transmission times.
+            let lat = g.latency_us[g.region_of[from] as usize][g.region_of[peer as usize] as usize];
+            let at = sent + g.transmit_us * (k as u64 + 1) + lat;
+            q.push(
+                at,
+                Ev::BlockArrive {
+                    chain: self.idx,
+                    node: peer,
+                    block: id,
+                },
+            );
+            self.metrics.gossip_messages += 1;
+        }
+    }
+
+    /// Counts the nodes a block has reached; records when it reaches half and 95% of them.
+    fn reached(&mut self, id: u32, now: u64) {
+        if !self.has_block(id) {
+            return;
+        }
+        let n = self.tips.len() as u32;
+        let i = (id - self.block_base) as usize;
+        let b = &mut self.blocks[i];
+        b.reached += 1;
+        let elapsed = now - b.time_us;
+        if b.reached == n.div_ceil(2) {
+            self.metrics.reach50_us_sum += elapsed as u128;
+            self.metrics.reach50_blocks += 1;
+        }
+        if b.reached == (n * 95).div_ceil(100) {
+            self.metrics.reach95_us_sum += elapsed as u128;
+            self.metrics.reach95_blocks += 1;
         }
     }
 
