@@ -249,3 +249,50 @@ fn a_fee_estimator_gets_through_a_saturated_chain_where_a_fixed_bid_does_not() {
         "the estimator bids over the going rate: {market}"
     );
 }
+
+#[test]
+fn withdrawals_leave_in_batches_and_large_ones_are_reviewed() {
+    let o = [
+        "banks[3].withdrawal_batch=\"10m\"",
+        "banks[3].withdrawal_limit_usd=2000",
+        "banks[3].repair={ fixed = \"45m\" }",
+    ];
+    let (_, records, loaded) = run(&o, None);
+    let usdt = rail_of(&loaded, "usdt_tron");
+    let chain: Vec<_> = records
+        .iter()
+        .filter(|r| r.rail.0 == usdt && r.status == Status::Settled)
+        .collect();
+    let small = chain
+        .iter()
+        .find(|r| r.amount_usd_cents < 100_000)
+        .expect("a small payment");
+    let large = chain
+        .iter()
+        .find(|r| r.amount_usd_cents > 500_000)
+        .expect("a large payment");
+    for (r, reviewed) in [(small, false), (large, true)] {
+        let (outcome, _, _) = run(&o, Some(r.id));
+        let broadcast = outcome
+            .trace
+            .iter()
+            .find(|s| matches!(s.step, Step::ChainBroadcast { .. }))
+            .unwrap()
+            .t_us;
+        assert_eq!(
+            broadcast % 600_000_000,
+            0,
+            "payment {} broadcast at a 10-minute batch",
+            r.id
+        );
+        let review = outcome
+            .trace
+            .iter()
+            .any(|s| matches!(s.step, Step::ManualRepair { .. }));
+        assert_eq!(
+            review, reviewed,
+            "payment {} of {} cents",
+            r.id, r.amount_usd_cents
+        );
+    }
+}

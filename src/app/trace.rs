@@ -87,6 +87,7 @@ fn reason_text(r: WaitReason) -> &'static str {
         WaitReason::Weekend => "arrived on a weekend",
         WaitReason::Holiday => "arrived on a holiday",
         WaitReason::AchWindow => "waits for the next ACH batch window",
+        WaitReason::Batch => "waits for the next withdrawal batch",
     }
 }
 

@@ -65,6 +65,8 @@ pub enum WaitReason {
     Weekend,
     /// Waiting for the next batch window of an ACH rail (set by the rail, never by the calendar itself).
     AchWindow,
+    /// Waiting for the next withdrawal batch of an on-ramp.
+    Batch,
     /// The local date is a holiday (takes priority over `Weekend`).
     Holiday,
 }

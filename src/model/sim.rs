@@ -64,6 +64,8 @@ enum Phase {
     ChainFinal,
     /// Funds ready at the last bank, paid out T+n.
     PayoutDue,
+    /// At the on-ramp's withdrawal desk (review or batch done).
+    Withdrawal,
 }
 
 #[derive(Clone, Debug)]
@@ -95,6 +97,8 @@ struct Payment {
     deposited_us: u64,
     /// A second submission of an order already paid (merchant QR): the platform refunds it.
     duplicate: bool,
+    /// On-ramp withdrawal desk: 0 not seen, 1 limit checked, 2 batched.
+    withdrawal_stage: u8,
     cost: CostSplit,
 }
 
@@ -615,6 +619,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             included_us: 0,
             deposited_us: 0,
             duplicate,
+            withdrawal_stage: 0,
             cost: CostSplit::default(),
         };
         let id = self.next_id;
@@ -663,6 +668,13 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             Phase::Returning => self.returned(slot),
             Phase::ChainFinal => self.chain_settled(slot),
             Phase::PayoutDue => self.payout(slot),
+            Phase::Withdrawal => {
+                let p = &self.arena[slot as usize];
+                let HopFunding::Chain(c) = self.w.route(p.route).hops[p.hop as usize] else {
+                    unreachable!("a withdrawal is a chain hop")
+                };
+                self.withdraw(slot, c)
+            }
             Phase::NostroQueued | Phase::ChainPending => {
                 unreachable!("a queued or chain-pending payment has no pending event")
             }
@@ -1033,7 +1045,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
                 }
             }
             HopFunding::ReceiverNostro(_) => self.post_hop(slot),
-            HopFunding::Chain(c) => self.broadcast(slot, c),
+            HopFunding::Chain(c) => self.withdraw(slot, c),
         }
     }
 
@@ -1220,6 +1232,50 @@ impl<'w, S: RecordSink> Sim<'w, S> {
         let world = self.arena[slot as usize].world as usize;
         self.chain_state_of[world * self.w.chains.len() + c.idx()]
             .expect("a state exists for every chain a rail uses") as usize
+    }
+
+    /// The on-ramp's withdrawal desk: amounts over its limit wait for a manual review, then the withdrawal
+    /// leaves with the next batch.
+    fn withdraw(&mut self, slot: u32, c: ChainId) {
+        let b = self.bank_at(slot);
+        let bank = self.w.bank(b);
+        let (stage, amount) = {
+            let p = &self.arena[slot as usize];
+            (p.withdrawal_stage, p.amount_usd_cents)
+        };
+        if stage == 0 {
+            self.arena[slot as usize].withdrawal_stage = 1;
+            if bank
+                .withdrawal_limit_usd_cents
+                .is_some_and(|limit| amount > limit)
+            {
+                let start = self.w.bank_calendar(b).next_open(self.now);
+                let d = bank.repair.sample(self.bank_stream(slot));
+                let until = start.saturating_add(d);
+                self.trace_step(slot, Place::Bank(b), Step::ManualRepair { until_us: until });
+                self.schedule_or_stall(slot, until, Phase::Withdrawal);
+                return;
+            }
+        }
+        if self.arena[slot as usize].withdrawal_stage == 1 {
+            self.arena[slot as usize].withdrawal_stage = 2;
+            if let Some(every) = bank.withdrawal_batch_us {
+                let at = self.now.div_ceil(every) * every;
+                if at > self.now {
+                    self.trace_step(
+                        slot,
+                        Place::Bank(b),
+                        Step::Waiting {
+                            until_us: at,
+                            reason: WaitReason::Batch,
+                        },
+                    );
+                    self.schedule(slot, at, Phase::Withdrawal);
+                    return;
+                }
+            }
+        }
+        self.broadcast(slot, c);
     }
 
     /// The on-ramp broadcasts the transfer: the funds are on the chain (held for the receiving ramp) until its

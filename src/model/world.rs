@@ -70,6 +70,9 @@ pub struct Bank {
     pub deposit_finality: bool,
     /// As the last bank: pay out T+n business days (None: at once).
     pub payout_days: Option<u32>,
+    /// As an on-ramp: withdrawal batch interval (µs) and the amount above which a withdrawal is reviewed.
+    pub withdrawal_batch_us: Option<u64>,
+    pub withdrawal_limit_usd_cents: Option<i64>,
     /// Inventories this bank sells from when it converts (ramps), by currency.
     pub inventories: Vec<(CurId, NostroId)>,
 }

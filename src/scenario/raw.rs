@@ -216,6 +216,13 @@ pub struct BankDef {
     /// same business day, within opening hours). Default: at once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payout_days: Option<u32>,
+    /// As an on-ramp: withdrawals leave in batches at multiples of this interval (e.g. "10m").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withdrawal_batch: Option<String>,
+    /// As an on-ramp: withdrawals above this amount wait for a manual review (the bank's `repair` delay, in
+    /// business hours).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withdrawal_limit_usd: Option<f64>,
 }
 
 fn one_u32() -> u32 {

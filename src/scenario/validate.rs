@@ -593,6 +593,23 @@ fn bank(ctx: &Ctx, i: usize, b: &raw::BankDef) -> R<Bank> {
         },
         deposit_confirmations: b.deposit_confirmations.min(10_000),
         payout_days: b.payout_days.map(|n| n.min(30)),
+        withdrawal_batch_us: match &b.withdrawal_batch {
+            Some(t) => {
+                let us = duration(&format!("{p}.withdrawal_batch"), t)?;
+                if us == 0 {
+                    return bad(format!("{p}.withdrawal_batch"), "must be positive");
+                }
+                Some(us)
+            }
+            None => None,
+        },
+        withdrawal_limit_usd_cents: match b.withdrawal_limit_usd {
+            Some(x) => Some(
+                (at_most(&format!("{p}.withdrawal_limit_usd"), x, MONEY_MAJOR_MAX)? * 100.0).round()
+                    as i64,
+            ),
+            None => None,
+        },
         deposit_finality: b.deposit_finality,
         inventories: Vec::new(),
     })
