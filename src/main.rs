@@ -1,11 +1,34 @@
 //! The settlesim binary: parse arguments, dispatch, print one line on error.
 
+use std::io::Write;
+
 use clap::Parser;
+use clap::error::ErrorKind;
 
 fn main() {
-    let cli = settlesim::cli::Cli::parse();
+    let cli = match settlesim::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
+            let _ = e.print();
+            return;
+        }
+        Err(e) => {
+            // One line, like every other error: clap's own first line names the flag and the problem.
+            let text = e.render().to_string();
+            let first = text
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("error: bad arguments");
+            eprintln!("{first} (see --help)");
+            std::process::exit(2);
+        }
+    };
     match settlesim::cli::dispatch(cli) {
-        Ok(text) => println!("{text}"),
+        Ok(text) => {
+            // A closed pipe (`settlesim ... | head`) is not an error worth a panic.
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{text}");
+        }
         Err(e) => {
             // Scenario errors are already `FILE:LINE:COL: message (field)`, the form editors jump to.
             match &e {

@@ -342,3 +342,37 @@ fn risk_bad_input_is_one_line_and_exit_2() {
         "{e}"
     );
 }
+
+#[test]
+fn bad_arguments_are_one_line_and_a_closed_pipe_is_not_a_panic() {
+    let a = settlesim().args(["run", "--seed", "-3"]).assert().code(2);
+    let e = String::from_utf8(a.get_output().stderr.clone()).unwrap();
+    assert_eq!(e.lines().count(), 1, "{e}");
+    assert!(e.contains("-3"), "{e}");
+    let a = settlesim().arg("frobnicate").assert().code(2);
+    assert_eq!(
+        String::from_utf8(a.get_output().stderr.clone())
+            .unwrap()
+            .lines()
+            .count(),
+        1
+    );
+    // Reading one line of a long output and closing the pipe must not make settlesim panic.
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("settlesim"))
+        .args([
+            "risk",
+            "--attacker-share",
+            "0.1,0.2,0.3,0.4",
+            "--confirmations",
+            "0,1,2,3,4,5,6,7,8,9,10",
+            "--trials",
+            "10",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+}
