@@ -92,7 +92,7 @@ pub fn simulate_to_dir(
     sink.finish(dir)
         .map_err(|e| io_err("cannot write payments.csv", e))?;
 
-    let rows = csv_out::summary_rows(world, &outcome.metrics);
+    let rows = csv_out::summary_rows(world, &outcome.metrics, &outcome.chains, outcome.end_us);
     let mut files = vec!["payments.csv".to_string(), "scenario.toml".to_string()];
     let mut put = |name: String, bytes: Vec<u8>| -> Result<(), AppError> {
         write_atomic(dir, &name, &bytes).map_err(|e| io_err(&format!("cannot write {name}"), e))?;

@@ -310,3 +310,38 @@ impl Metrics {
         self.money[c.0 as usize][2]
     }
 }
+
+/// A chain's headline figures over one run: what summary.csv, chains.csv and sweeps report for it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ChainFigures {
+    pub stale_rate: f64,
+    pub reorgs: u64,
+    pub fullness_pct: f64,
+    pub tx_per_s: f64,
+    pub interval_s: f64,
+}
+
+impl ChainFigures {
+    pub fn of(
+        m: &crate::model::chain::state::ChainMetrics,
+        block_capacity: u64,
+        span_us: u64,
+    ) -> ChainFigures {
+        let ratio = |a: f64, b: f64| if b == 0.0 { f64::NAN } else { a / b };
+        ChainFigures {
+            stale_rate: ratio(m.stale_blocks as f64, m.blocks_produced as f64),
+            reorgs: m.reorgs,
+            fullness_pct: 100.0
+                * ratio(
+                    m.units_used as f64,
+                    (m.canonical_blocks * block_capacity) as f64,
+                ),
+            tx_per_s: m.txs_included as f64 / (span_us.max(1) as f64 / 1e6),
+            interval_s: if m.canonical_blocks > 1 {
+                (m.last_block_us - m.first_block_us) as f64 / 1e6 / (m.canonical_blocks - 1) as f64
+            } else {
+                f64::NAN
+            },
+        }
+    }
+}

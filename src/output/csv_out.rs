@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
-use crate::metrics::{Cell, Metrics};
+use crate::metrics::{Cell, ChainFigures, Metrics};
 use crate::model::record::{CostSplit, PaymentRecord, Status};
 use crate::model::sim::{ChainOutcome, RecordSink};
 use crate::model::world::{RailId, World};
@@ -200,6 +200,11 @@ pub const SUMMARY_COLUMNS: &[&str] = &[
     "chain_settlement_s_p50",
     "chain_settlement_s_p99",
     "duplicates_refunded",
+    "chain_stale_rate",
+    "chain_reorgs",
+    "chain_block_fullness_pct",
+    "chain_tx_per_s",
+    "chain_block_interval_s",
 ];
 
 /// One summary line: a (rail, corridor) cell, or a rail's `all` row.
@@ -207,19 +212,36 @@ pub struct SummaryRow {
     pub rail: String,
     pub corridor: String,
     pub cell: Cell,
+    /// Chain rails: the figures of the chain this rail's payments used.
+    pub chain: Option<crate::metrics::ChainFigures>,
 }
 
 /// Rows in rail order, each rail's corridors in scenario order, then its `all` row.
-pub fn summary_rows(w: &World, m: &Metrics) -> Vec<SummaryRow> {
+pub fn summary_rows(
+    w: &World,
+    m: &Metrics,
+    chains: &[ChainOutcome],
+    span_us: u64,
+) -> Vec<SummaryRow> {
     let mut rows = Vec::new();
     for (r, rail) in w.rails.iter().enumerate() {
         let rid = RailId(r as u16);
+        let chain = match rail.kind {
+            crate::model::world::RailKind::Chain { chain, .. } => chains
+                .iter()
+                .find(|o| o.chain == chain && o.rail.is_none_or(|x| x == rid))
+                .map(|o| {
+                    ChainFigures::of(&o.metrics, w.chains[chain.idx()].block_capacity, span_us)
+                }),
+            crate::model::world::RailKind::Correspondent => None,
+        };
         for (c, corridor) in w.corridors.iter().enumerate() {
             if corridor.routes.iter().any(|&x| w.route(x).rail == rid) {
                 rows.push(SummaryRow {
                     rail: rail.name.clone(),
                     corridor: corridor.name.clone(),
                     cell: m.cell(rid, c).clone(),
+                    chain,
                 });
             }
         }
@@ -227,9 +249,31 @@ pub fn summary_rows(w: &World, m: &Metrics) -> Vec<SummaryRow> {
             rail: rail.name.clone(),
             corridor: "all".into(),
             cell: m.rail_total(rid),
+            chain,
         });
     }
     rows
+}
+
+/// One row per simulated chain (rail = the chain, or `chain@rail` in mirror mode; corridor = `chain`), with an
+/// empty payment cell: sweeps summarise consensus load tests with these.
+pub fn chain_summary_rows(w: &World, chains: &[ChainOutcome], span_us: u64) -> Vec<SummaryRow> {
+    chains
+        .iter()
+        .map(|o| {
+            let spec = &w.chains[o.chain.idx()];
+            let rail = match o.rail {
+                Some(r) => format!("{}@{}", spec.name, w.rails[r.idx()].name),
+                None => spec.name.clone(),
+            };
+            SummaryRow {
+                rail,
+                corridor: "chain".into(),
+                cell: Cell::new(w.demand_end_us),
+                chain: Some(ChainFigures::of(&o.metrics, spec.block_capacity, span_us)),
+            }
+        })
+        .collect()
 }
 
 pub fn summary_csv(rows: &[SummaryRow]) -> io::Result<Vec<u8>> {
@@ -287,6 +331,17 @@ pub fn summary_record(row: &SummaryRow) -> Vec<String> {
         fixed(Cell::chain_s(&c.chain_settlement_ms, 0.5), 3),
         fixed(Cell::chain_s(&c.chain_settlement_ms, 0.99), 3),
         c.duplicates.to_string(),
+        row.chain
+            .map(|f| fixed(f.stale_rate, 6))
+            .unwrap_or_default(),
+        row.chain.map(|f| f.reorgs.to_string()).unwrap_or_default(),
+        row.chain
+            .map(|f| fixed(f.fullness_pct, 2))
+            .unwrap_or_default(),
+        row.chain.map(|f| fixed(f.tx_per_s, 3)).unwrap_or_default(),
+        row.chain
+            .map(|f| fixed(f.interval_s, 3))
+            .unwrap_or_default(),
     ]
 }
 

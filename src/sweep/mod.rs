@@ -8,7 +8,7 @@ pub mod shards;
 pub mod stats;
 
 use crate::metrics::Cell;
-use crate::model::chain::state::ChainMetrics;
+use crate::metrics::ChainFigures;
 use crate::model::record::Status;
 use crate::sweep::plan::Shard;
 
@@ -74,38 +74,9 @@ pub const HEADLINE: &[(&str, usize)] = &[
     ("block_interval_s", 3),
 ];
 
-/// The chain columns of runs.csv (the last four of `HEADLINE`).
-pub const CHAIN_FIGURES: [&str; 4] = [
-    "stale_rate",
-    "chain_tx_per_s",
-    "block_fullness_pct",
-    "block_interval_s",
-];
-
-/// A chain's figures for one run: stale rate, transactions per second, block fullness in %, mean block interval.
-pub fn chain_figures(m: &ChainMetrics, block_capacity: u64, span_us: u64) -> [f64; 4] {
-    let stale = if m.blocks_produced == 0 {
-        f64::NAN
-    } else {
-        m.stale_blocks as f64 / m.blocks_produced as f64
-    };
-    let tx_per_s = m.txs_included as f64 / (span_us.max(1) as f64 / 1e6);
-    let fullness = if m.canonical_blocks == 0 {
-        f64::NAN
-    } else {
-        100.0 * m.units_used as f64 / (m.canonical_blocks * block_capacity) as f64
-    };
-    let interval = if m.canonical_blocks > 1 {
-        (m.last_block_us - m.first_block_us) as f64 / 1e6 / (m.canonical_blocks - 1) as f64
-    } else {
-        f64::NAN
-    };
-    [stale, tx_per_s, fullness, interval]
-}
-
 /// The headline metrics of one cell, in `HEADLINE` order; `None` where the metric does not exist (no payment,
 /// nothing settled).
-pub fn headline(c: &Cell, chain: Option<[f64; 4]>) -> Vec<Option<f64>> {
+pub fn headline(c: &Cell, chain: Option<&ChainFigures>) -> Vec<Option<f64>> {
     let n = c.payments();
     let settled_pct = if n == 0 {
         f64::NAN
@@ -124,7 +95,9 @@ pub fn headline(c: &Cell, chain: Option<[f64; 4]>) -> Vec<Option<f64>> {
         Cell::chain_s(&c.chain_settlement_ms, 0.5),
     ]
     .into_iter()
-    .chain(chain.unwrap_or([f64::NAN; 4]))
+    .chain(chain.map_or([f64::NAN; 4], |f| {
+        [f.stale_rate, f.tx_per_s, f.fullness_pct, f.interval_s]
+    }))
     .map(|x| x.is_finite().then_some(x))
     .collect()
 }

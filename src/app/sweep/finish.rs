@@ -28,7 +28,6 @@ pub fn runs_header(def: &Definition) -> Vec<String> {
     h.extend(["replication", "seed"].map(String::from));
     h.extend(SUMMARY_COLUMNS.iter().map(|c| c.to_string()));
     h.push("throughput_per_day".into());
-    h.extend(crate::sweep::CHAIN_FIGURES.iter().map(|c| c.to_string()));
     h
 }
 

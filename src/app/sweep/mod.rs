@@ -18,8 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::app::AppError;
 use crate::app::sweep::store::{Identity, PendingRun, ROWS_CSV, RowRecord, RunRecord};
 use crate::model::sim::{self, NullSink, Outcome, RunOptions};
-use crate::model::world::RailKind;
-use crate::output::csv_out::{self, PaymentsCsv, SummaryRow, fixed};
+use crate::output::csv_out::{self, PaymentsCsv, fixed};
 use crate::output::write_atomic;
 use crate::scenario::locate::{FieldPath, split_override};
 use crate::scenario::{self, Loaded};
@@ -355,7 +354,7 @@ fn write_rows(
     files: &mut Vec<String>,
 ) -> Result<RunRecord, AppError> {
     let world = &loaded.world;
-    let summary = csv_out::summary_rows(world, &outcome.metrics);
+    let summary = csv_out::summary_rows(world, &outcome.metrics, &outcome.chains, outcome.end_us);
     let mut prefix = vec![
         spec.k.to_string(),
         spec.point.to_string(),
@@ -365,52 +364,11 @@ fn write_rows(
     prefix.extend([spec.replication.to_string(), spec.seed.to_string()]);
     let mut csv = Vec::new();
     let mut rows = Vec::new();
-    // Each chain's figures, and which rail's world it served (None: shared by every rail that uses it).
-    let figures: Vec<(String, Option<usize>, usize, [f64; 4])> = outcome
-        .chains
-        .iter()
-        .map(|o| {
-            let spec = &world.chains[o.chain.idx()];
-            let f = crate::sweep::chain_figures(&o.metrics, spec.block_capacity, outcome.end_us);
-            let name = match o.rail {
-                Some(r) => format!("{}@{}", spec.name, world.rails[r.idx()].name),
-                None => spec.name.clone(),
-            };
-            (name, o.rail.map(|r| r.idx()), o.chain.idx(), f)
-        })
-        .collect();
-    let chain_of_rail = |rail: &str| -> Option<[f64; 4]> {
-        let r = world.rails.iter().position(|x| x.name == rail)?;
-        let RailKind::Chain { chain, .. } = world.rails[r].kind else {
-            return None;
-        };
-        figures
-            .iter()
-            .find(|(_, rr, c, _)| *c == chain.idx() && rr.is_none_or(|x| x == r))
-            .map(|f| f.3)
-    };
-    let mut chain_rows: Vec<SummaryRow> = Vec::new();
-    for (name, _, _, _) in &figures {
-        chain_rows.push(SummaryRow {
-            rail: name.clone(),
-            corridor: "chain".into(),
-            cell: crate::metrics::Cell::new(world.demand_end_us),
-        });
-    }
-    for (i, row) in summary.iter().chain(chain_rows.iter()).enumerate() {
-        let chain = if i < summary.len() {
-            chain_of_rail(&row.rail)
-        } else {
-            Some(figures[i - summary.len()].3)
-        };
+    let chain_rows = csv_out::chain_summary_rows(world, &outcome.chains, outcome.end_us);
+    for row in summary.iter().chain(chain_rows.iter()) {
         let mut rec = prefix.clone();
         rec.extend(csv_out::summary_record(row));
         rec.push(fixed(row.cell.throughput_per_day(), 3));
-        let decimals = [6, 3, 2, 3];
-        rec.extend(chain.map_or(
-            [String::new(), String::new(), String::new(), String::new()],
-            |f| [0, 1, 2, 3].map(|j| fixed(f[j], decimals[j])),
-        ));
         csv.extend(finish::csv_record(&rec).map_err(|e| AppError::Io(e.to_string()))?);
         let name = format!("histograms/{}__{}.hdr", row.rail, row.corridor);
         let mut bytes = Vec::new();
@@ -422,7 +380,7 @@ fn write_rows(
         rows.push(RowRecord {
             rail: row.rail.clone(),
             corridor: row.corridor.clone(),
-            headline: headline(&row.cell, chain),
+            headline: headline(&row.cell, row.chain.as_ref()),
             histogram: name,
         });
     }
