@@ -188,6 +188,15 @@ settlesim chart results/claims\n  settlesim chart results/sweep --format both --
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
+    /// Write report.md and a self-contained report.html for a run directory: what the scenario models, a headline
+    /// table per rail with the G20 targets, the figures, claims vs measured for the flagship, provenance throughout.
+    Report {
+        /// A directory written by `settlesim run`.
+        dir: PathBuf,
+        /// Output directory (default DIR/report).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
     /// Tell one payment's story: every step in UTC and local time, why it waited, the fees taken.
     Trace {
         /// A directory written by `settlesim run`.
@@ -252,6 +261,7 @@ pub fn dispatch(cli: Cli) -> Result<String, AppError> {
         Command::Chart { dir, format, out } => {
             app::chart::chart(&app::chart::ChartArgs { dir, format, out })
         }
+        Command::Report { dir, out } => app::report::report(&app::report::ReportArgs { dir, out }),
         Command::Trace { dir, id } => app::trace::trace(&dir, id),
         Command::Risk {
             attacker_share,

@@ -146,3 +146,57 @@ fn bad_input_is_one_line_and_exit_2() {
         .assert()
         .code(2);
 }
+
+/// Opens report.html in headless Chromium where Debian's `chromium` is installed and checks that every figure is
+/// in the rendered DOM; skipped with a message elsewhere.
+#[test]
+fn report_html_loads_every_figure_in_chromium() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    small_run(&run);
+    let a = settlesim().arg("report").arg(&run).assert().success();
+    let text = String::from_utf8(a.get_output().stdout.clone()).unwrap();
+    assert!(text.contains("report.html"), "{text}");
+    let html = fs::read_to_string(run.join("report/report.html")).unwrap();
+    let figures = html.matches("<figure").count();
+    assert_eq!(figures, 5, "latency, cost, throughput, backlog, mempool");
+    assert!(html.contains("Claims vs measured") && html.contains("Provenance: "));
+    let Some(chromium) = ["chromium", "chromium-browser"].into_iter().find(|c| {
+        std::process::Command::new(c)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    }) else {
+        eprintln!("skipped: no chromium on PATH (apt-get install chromium to run this check)");
+        return;
+    };
+    let profile = tmp.path().join("profile");
+    let out = std::process::Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg("--dump-dom")
+        .arg(format!(
+            "file://{}",
+            run.join("report/report.html").display()
+        ))
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        dom.matches("<figure").count(),
+        figures,
+        "figures in the DOM"
+    );
+    assert!(
+        dom.matches("<svg").count() >= figures,
+        "every figure has its SVG"
+    );
+}

@@ -3,6 +3,7 @@
 
 pub mod chart;
 pub mod progress;
+pub mod report;
 pub mod risk;
 pub mod run;
 pub mod sweep;
