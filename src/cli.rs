@@ -170,6 +170,33 @@ and their sweep definitions must agree.\n\nExample:\n  settlesim merge out/shard
         #[arg(long, value_name = "DIR", required = true)]
         out: PathBuf,
     },
+    /// Draw figures from a run or sweep directory (never re-running): latency CDF, cost split, time series,
+    /// sweep curves with 95% intervals, chain figures. SVG and/or PNG (2×), DejaVu Sans embedded.
+    #[command(
+        after_help = "Figures from a run directory: latency-cdf, cost, throughput, backlog, and with chains \
+chain-mempool (and chain-base-fee for EIP-1559 chains). From a sweep directory: sweep-METRIC-vs-AXIS for each numeric \
+grid axis (p99 and median latency, share within 1 h, cost, throughput) and chain-stale-rate.\n\nExamples:\n  \
+settlesim chart results/claims\n  settlesim chart results/sweep --format both --out figs"
+    )]
+    Chart {
+        /// A directory written by `settlesim run` or `settlesim sweep`.
+        dir: PathBuf,
+        /// svg, png or both.
+        #[arg(long, default_value = "svg", value_name = "FORMAT")]
+        format: String,
+        /// Output directory (default DIR/figures).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// Write report.md and a self-contained report.html for a run directory: what the scenario models, a headline
+    /// table per rail with the G20 targets, the figures, claims vs measured for the flagship, provenance throughout.
+    Report {
+        /// A directory written by `settlesim run`.
+        dir: PathBuf,
+        /// Output directory (default DIR/report).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
     /// Tell one payment's story: every step in UTC and local time, why it waited, the fees taken.
     Trace {
         /// A directory written by `settlesim run`.
@@ -231,6 +258,10 @@ pub fn dispatch(cli: Cli) -> Result<String, AppError> {
             Ok(app::sweep::render(&report))
         }
         Command::Check { file, set } => app::check(&file, &set),
+        Command::Chart { dir, format, out } => {
+            app::chart::chart(&app::chart::ChartArgs { dir, format, out })
+        }
+        Command::Report { dir, out } => app::report::report(&app::report::ReportArgs { dir, out }),
         Command::Trace { dir, id } => app::trace::trace(&dir, id),
         Command::Risk {
             attacker_share,

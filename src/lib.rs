@@ -45,6 +45,7 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod chart;
 pub mod cli;
 pub mod engine;
 pub mod metrics;

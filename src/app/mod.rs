@@ -1,7 +1,9 @@
 //! The application edge: commands that read files, run the core and write results. Everything that touches the
 //! outside world (files, terminal, clock) lives here or in `output`, never in the core.
 
+pub mod chart;
 pub mod progress;
+pub mod report;
 pub mod risk;
 pub mod run;
 pub mod sweep;

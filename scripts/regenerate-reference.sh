@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Regenerates results/reference/: a week of the flagship (claims) scenario and its report (report/ holds the
+# figures as SVG; `settlesim chart results/reference --format both` draws the PNGs).
+# tests/reference.rs re-runs the same command and compares the digest, so a model change fails that test until
+# this script is run on purpose and the new reference is committed.
+# payments.csv (several MB) is not kept; the manifest's digest still covers it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release --locked --quiet
+bin=target/release/settlesim
+out=results/reference
+rm -rf "$out"
+# Keep these arguments in step with tests/reference.rs.
+"$bin" run --quiet --set duration=7d --set limits.drain=7d --out "$out"
+rm "$out/payments.csv"
+"$bin" report "$out"
+echo "reference in $out, digest $(grep -o '"digest": "[0-9a-f]*"' "$out/manifest.json")"

@@ -1,0 +1,383 @@
+//! `settlesim chart DIR`: figures from the result files of `run` or `sweep` (never by running anything). Reads
+//! the directory, shapes the data with `chart::data` and friends, renders SVG and/or PNG and writes each file
+//! atomically into `--out` (default DIR/figures).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use hdrhistogram::serialization::Deserializer;
+
+use crate::app::AppError;
+use crate::chart::data::{self, Table};
+use crate::chart::latency::{LatencyCdf, RailCdf};
+use crate::chart::sweep::{BandFigure, YAxis, band_lines, numeric_axes};
+use crate::chart::timeseries::{TimeFigure, chain_lines, rail_lines, weekend_spans};
+use crate::chart::{AnyFigure, Provenance, chain, cost::CostStack};
+use crate::output::write_atomic;
+
+#[derive(Clone, Debug)]
+pub struct ChartArgs {
+    pub dir: PathBuf,
+    pub format: String,
+    pub out: Option<PathBuf>,
+}
+
+/// What a results directory holds.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum DirKind {
+    Run,
+    Sweep,
+}
+
+/// A results directory read for figures.
+pub struct Loaded {
+    pub kind: DirKind,
+    pub manifest: serde_json::Value,
+    pub provenance: Provenance,
+    pub figures: Vec<AnyFigure>,
+    /// summary.csv of a run (empty for a sweep).
+    pub summary: Table,
+}
+
+pub fn chart(args: &ChartArgs) -> Result<String, AppError> {
+    let (svg, png) = match args.format.as_str() {
+        "svg" => (true, false),
+        "png" => (false, true),
+        "both" => (true, true),
+        other => {
+            return Err(AppError::Usage(format!(
+                "--format {other}: expected svg, png or both"
+            )));
+        }
+    };
+    let loaded = load(&args.dir)?;
+    let out = args.out.clone().unwrap_or_else(|| args.dir.join("figures"));
+    let written = write_figures(&loaded, &out, svg, png)?;
+    Ok(format!(
+        "{} figure files in {}: {}",
+        written.len(),
+        out.display(),
+        written.join(", ")
+    ))
+}
+
+/// Renders every figure of `loaded` into `out`; returns the file names written, in order.
+pub fn write_figures(
+    loaded: &Loaded,
+    out: &Path,
+    svg: bool,
+    png: bool,
+) -> Result<Vec<String>, AppError> {
+    fs::create_dir_all(out)
+        .map_err(|e| AppError::Io(format!("{}: cannot create: {e}", out.display())))?;
+    let footer = loaded.provenance.footer();
+    let mut written = Vec::new();
+    for fig in &loaded.figures {
+        let name = fig.name();
+        if svg {
+            let text = fig.svg(&footer).map_err(|e| draw_error(&name, e))?;
+            put(out, &format!("{name}.svg"), text.as_bytes())?;
+            written.push(format!("{name}.svg"));
+        }
+        if png {
+            let bytes = fig.png(&footer).map_err(|e| draw_error(&name, e))?;
+            put(out, &format!("{name}.png"), &bytes)?;
+            written.push(format!("{name}.png"));
+        }
+    }
+    Ok(written)
+}
+
+fn draw_error(name: &str, e: String) -> AppError {
+    AppError::Io(format!("figure {name}: {e}"))
+}
+
+fn put(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), AppError> {
+    write_atomic(dir, name, bytes)
+        .map_err(|e| AppError::Io(format!("{}: cannot write {name}: {e}", dir.display())))
+}
+
+fn read(dir: &Path, name: &str) -> Result<Vec<u8>, AppError> {
+    fs::read(dir.join(name))
+        .map_err(|e| AppError::Usage(format!("{}: cannot read {name}: {e}", dir.display())))
+}
+
+fn table(dir: &Path, name: &str) -> Result<Table, AppError> {
+    Table::parse(&read(dir, name)?)
+        .map_err(|e| AppError::Usage(format!("{}: {name}: {e}", dir.join(name).display())))
+}
+
+/// Reads a `run` or `sweep` results directory and builds its figures.
+pub fn load(dir: &Path) -> Result<Loaded, AppError> {
+    if !dir.is_dir() {
+        return Err(AppError::Usage(format!(
+            "{}: no such directory",
+            dir.display()
+        )));
+    }
+    let kind = if dir.join("summary.csv").is_file() {
+        DirKind::Run
+    } else if dir.join("points.csv").is_file() {
+        DirKind::Sweep
+    } else {
+        return Err(AppError::Usage(format!(
+            "{}: not a run or sweep directory (no summary.csv or points.csv)",
+            dir.display()
+        )));
+    };
+    let manifest: serde_json::Value = serde_json::from_slice(&read(dir, "manifest.json")?)
+        .map_err(|e| AppError::Usage(format!("{}: manifest.json: {e}", dir.display())))?;
+    match kind {
+        DirKind::Run => load_run(dir, manifest),
+        DirKind::Sweep => load_sweep(dir, manifest),
+    }
+}
+
+fn text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+fn load_run(dir: &Path, manifest: serde_json::Value) -> Result<Loaded, AppError> {
+    let provenance = Provenance {
+        scenario: text(&manifest["scenario"]),
+        scenario_sha256: text(&manifest["scenario_sha256"]),
+        seed: text(&manifest["seed"]),
+        version: text(&manifest["settlesim_version"]),
+        digest: text(&manifest["digest"]),
+    };
+    let summary = table(dir, "summary.csv")?;
+    let rails = data::rails(&summary);
+    let mut figures = Vec::new();
+
+    let mut cdfs = Vec::new();
+    for (i, rail) in rails.iter().enumerate() {
+        let name = format!("histograms/{rail}__all.hdr");
+        let bytes = read(dir, &name)?;
+        let hist: hdrhistogram::Histogram<u64> = Deserializer::new()
+            .deserialize(&mut bytes.as_slice())
+            .map_err(|e| AppError::Usage(format!("{}: {name}: {e:?}", dir.display())))?;
+        let payments = summary
+            .filter("corridor", "all")
+            .find(|r| summary.text(r, "rail") == rail)
+            .and_then(|r| summary.num(r, "payments"))
+            .unwrap_or(0.0) as u64;
+        cdfs.push(RailCdf {
+            rail: rail.clone(),
+            colour: i,
+            points: data::cdf_points(&hist, payments),
+        });
+    }
+    figures.push(AnyFigure::Latency(LatencyCdf {
+        rails: cdfs,
+        subtitle:
+            "all corridors; share of all payments, so a curve ends at the rail's settled share"
+                .into(),
+    }));
+    figures.push(AnyFigure::Cost(CostStack {
+        bars: data::cost_bars(&summary),
+    }));
+
+    let ts = table(dir, "timeseries.csv")?;
+    let start = text(&manifest["start_utc"])
+        .parse::<chrono::DateTime<chrono::Utc>>()
+        .unwrap_or_default();
+    let hours = ts
+        .rows
+        .iter()
+        .filter_map(|r| ts.num(r, "hour"))
+        .fold(0.0, f64::max) as usize
+        + 1;
+    let weekends = weekend_spans(start, hours);
+    figures.push(AnyFigure::Time(TimeFigure {
+        name: "throughput".into(),
+        title: "Payments settled per hour, per rail".into(),
+        subtitle: "cut-offs, nights and weekends show as gaps on rails that keep business hours"
+            .into(),
+        caption: "Payments settled in each simulated hour, one panel per rail; weekends shaded."
+            .into(),
+        y_desc: "settled per hour".into(),
+        lines: rail_lines(&ts, &rails, "settled"),
+        overlay: false,
+        weekends: weekends.clone(),
+    }));
+    figures.push(AnyFigure::Time(TimeFigure {
+        name: "backlog".into(),
+        title: "Backlog: payments in flight at the end of each hour".into(),
+        subtitle: "payments initiated and not yet settled, returned or failed".into(),
+        caption: "Payments in flight per rail over simulated time; weekends shaded.".into(),
+        y_desc: "payments in flight".into(),
+        lines: rail_lines(&ts, &rails, "backlog"),
+        overlay: true,
+        weekends: weekends.clone(),
+    }));
+    if dir.join("chain_timeseries.csv").is_file() {
+        let cts = table(dir, "chain_timeseries.csv")?;
+        figures.push(AnyFigure::Time(TimeFigure {
+            name: "chain-mempool".into(),
+            title: "Mempool backlog per chain".into(),
+            subtitle: "transaction units (vbytes or gas) waiting at the hour's last block".into(),
+            caption: "Mempool backlog of each chain at the end of each simulated hour, one panel per chain."
+                .into(),
+            y_desc: "mempool (units)".into(),
+            lines: chain_lines(&cts, &rails, "mempool_units"),
+            overlay: false,
+            weekends: weekends.clone(),
+        }));
+        let fees = chain_lines(&cts, &rails, "base_fee");
+        let fees: Vec<_> = fees
+            .into_iter()
+            .filter(|l| l.points.iter().any(|p| p.1 > 0.0))
+            .collect();
+        if !fees.is_empty() {
+            figures.push(AnyFigure::Time(TimeFigure {
+                name: "chain-base-fee".into(),
+                title: "EIP-1559 base fee per chain".into(),
+                subtitle: "base fee at the hour's last block, in the chain's fee unit".into(),
+                caption:
+                    "Base fee level over simulated time for chains with an EIP-1559 fee market."
+                        .into(),
+                y_desc: "base fee".into(),
+                lines: fees,
+                overlay: false,
+                weekends,
+            }));
+        }
+    }
+    Ok(Loaded {
+        kind: DirKind::Run,
+        manifest,
+        provenance,
+        figures,
+        summary,
+    })
+}
+
+/// Headline metrics drawn against each numeric grid axis of a sweep: (points.csv stem, file tag, title, axis).
+const SWEEP_METRICS: [(&str, &str, &str, YAxis); 5] = [
+    (
+        "latency_s_p99",
+        "latency-p99",
+        "p99 end-to-end latency",
+        YAxis::LogTime,
+    ),
+    (
+        "latency_s_p50",
+        "latency-p50",
+        "median end-to-end latency",
+        YAxis::LogTime,
+    ),
+    (
+        "within_1h_pct",
+        "within-1h",
+        "payments credited within 1 h (%)",
+        YAxis::Linear,
+    ),
+    (
+        "cost_bps_mean",
+        "cost",
+        "mean cost (bps of the amount)",
+        YAxis::Linear,
+    ),
+    (
+        "throughput_per_day",
+        "throughput",
+        "payments settled per day",
+        YAxis::Linear,
+    ),
+];
+
+fn load_sweep(dir: &Path, manifest: serde_json::Value) -> Result<Loaded, AppError> {
+    let def = &manifest["definition"];
+    let scenarios = def["scenarios"].as_array().cloned().unwrap_or_default();
+    let provenance = Provenance {
+        scenario: scenarios
+            .iter()
+            .map(|s| text(&s["name"]))
+            .collect::<Vec<_>>()
+            .join("+"),
+        scenario_sha256: scenarios
+            .iter()
+            .map(|s| crate::chart::short(&text(&s["sha256"])).to_string())
+            .collect::<Vec<_>>()
+            .join("+"),
+        seed: format!("master {}", text(&def["seed"])),
+        version: text(&manifest["settlesim_version"]),
+        digest: text(&manifest["digest"]),
+    };
+    let points = table(dir, "points.csv")?;
+    let reps = text(&def["replications"]);
+    let mut figures = Vec::new();
+    let mut rails: Vec<String> = Vec::new();
+    for r in points
+        .rows
+        .iter()
+        .filter(|r| !data::is_chain_row(&points, r))
+    {
+        let rail = points.text(r, "rail").to_string();
+        if !rails.contains(&rail) {
+            rails.push(rail);
+        }
+    }
+    for axis in numeric_axes(&points) {
+        let tag: String = axis
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        for (metric, file, what, y_axis) in SWEEP_METRICS {
+            let lines = band_lines(&points, metric, &axis, false);
+            if lines.is_empty() {
+                continue;
+            }
+            figures.push(AnyFigure::Band(BandFigure {
+                name: format!("sweep-{file}-vs-{}", tag.trim_matches('-')),
+                title: format!("{} against {axis}", capitalise(what)),
+                subtitle: format!(
+                    "mean over {reps} replications per point, all corridors; bands and bars: 95% confidence interval"
+                ),
+                caption: format!(
+                    "{} per rail against the swept parameter {axis}, with 95% confidence intervals.",
+                    capitalise(what)
+                ),
+                x_desc: axis_desc(&axis, &points),
+                y_desc: what.to_string(),
+                y_axis,
+                lines,
+            }));
+        }
+    }
+    if let Some(mut fig) = chain::stale_rate(&points) {
+        chain::colour_by_rail(&mut fig, &rails);
+        figures.push(AnyFigure::Band(fig));
+    }
+    Ok(Loaded {
+        kind: DirKind::Sweep,
+        manifest,
+        provenance,
+        figures,
+        summary: Table::default(),
+    })
+}
+
+/// The x-axis description of a grid axis: its field path, with "(s)" when its values are durations.
+fn axis_desc(axis: &str, points: &Table) -> String {
+    let durations = points.rows.iter().any(|r| {
+        let v = points.text(r, axis);
+        v.parse::<f64>().is_err() && data::grid_number(v).is_some()
+    });
+    if durations {
+        format!("{axis} (s)")
+    } else {
+        axis.to_string()
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
+}

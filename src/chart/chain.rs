@@ -1,0 +1,72 @@
+//! Chain figures from a sweep: the stale (orphan) block rate against the measured mean block interval, one line
+//! per chain, with 95% confidence intervals over replications.
+
+use super::data::Table;
+use super::sweep::{BandFigure, BandLine, BandPoint, YAxis};
+
+/// Stale rate against the mean block interval of each chain row of points.csv; chains that never produced a
+/// stale block are left out (they would lie flat on zero and hide nothing).
+pub fn stale_rate(points: &Table) -> Option<BandFigure> {
+    let mut lines: Vec<BandLine> = Vec::new();
+    let mut rails: Vec<String> = Vec::new();
+    for r in points
+        .rows
+        .iter()
+        .filter(|r| points.text(r, "corridor") == "chain")
+    {
+        let (Some(x), Some(mean)) = (
+            points.num(r, "block_interval_s_mean"),
+            points.num(r, "stale_rate_mean"),
+        ) else {
+            continue;
+        };
+        let label = points.text(r, "rail").to_string();
+        let p = BandPoint {
+            x,
+            mean,
+            lo: points.num(r, "stale_rate_ci95_lo"),
+            hi: points.num(r, "stale_rate_ci95_hi"),
+        };
+        // The colour follows the rail (the part after '@'), as in every other figure.
+        let rail = label.rsplit('@').next().unwrap_or("").to_string();
+        if !rails.contains(&rail) {
+            rails.push(rail.clone());
+        }
+        match lines.iter_mut().find(|l| l.label == label) {
+            Some(l) => l.points.push(p),
+            None => lines.push(BandLine {
+                label,
+                colour: 0,
+                marker: 0,
+                points: vec![p],
+            }),
+        }
+    }
+    lines.retain(|l| l.points.iter().any(|p| p.mean > 0.0));
+    if lines.is_empty() {
+        return None;
+    }
+    for l in &mut lines {
+        l.points.sort_by(|a, b| a.x.total_cmp(&b.x));
+    }
+    Some(BandFigure {
+        name: "chain-stale-rate".into(),
+        title: "Stale block rate against block interval".into(),
+        subtitle: "mean over replications with 95% intervals; x is the measured mean interval".into(),
+        caption: "Share of produced blocks that ended off the canonical chain, against the chain's measured mean \
+block interval: shorter intervals leave less time for propagation and fork more."
+            .into(),
+        x_desc: "mean block interval (s)".into(),
+        y_desc: "stale blocks (% of produced)".into(),
+        y_axis: YAxis::Percent,
+        lines,
+    })
+}
+
+/// Gives chain lines the colour of their rail, by the rail order of the rails' rows.
+pub fn colour_by_rail(fig: &mut BandFigure, rails: &[String]) {
+    for l in &mut fig.lines {
+        let rail = l.label.rsplit('@').next().unwrap_or("");
+        l.colour = rails.iter().position(|r| r == rail).unwrap_or(0);
+    }
+}

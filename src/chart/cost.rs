@@ -1,0 +1,142 @@
+//! Cost per rail as stacked bars in basis points of the amount, one segment per cost component, with the G20
+//! cost targets (retail 1%, remittances 3%) as reference lines.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::axis::Ticked;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::data::{COST_COMPONENTS, CostBar};
+use super::style::{OKABE_ITO, REFERENCE, Style};
+use super::{DrawResult, Figure, LegendMark, de, legend_row, titled};
+
+#[derive(Clone, Debug)]
+pub struct CostStack {
+    pub bars: Vec<CostBar>,
+}
+
+/// A colour per component, in `COST_COMPONENTS` order (all eight Okabe–Ito colours).
+const COMPONENT_COLOUR: [usize; 8] = [5, 6, 1, 2, 7, 3, 4, 0];
+
+pub fn component_colour(i: usize) -> RGBColor {
+    OKABE_ITO[COMPONENT_COLOUR[i % 8]]
+}
+
+const TARGETS: [(f64, &str); 2] = [
+    (100.0, "G20 2027 retail target: 1%"),
+    (300.0, "G20 2030 remittance target: 3%"),
+];
+
+impl Figure for CostStack {
+    fn name(&self) -> String {
+        "cost".into()
+    }
+    fn caption(&self) -> String {
+        "All-in cost per rail in basis points of the amount sent (all corridors, all ended payments), split by \
+component; dashed lines are the G20 targets."
+            .into()
+    }
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, s: &Style) -> DrawResult {
+        let area = titled(
+            area,
+            "Cost per rail by component (bps of the amount)",
+            "amount-weighted: Σ cost ÷ Σ amount sent, all corridors (summary.csv's cost_bps_mean is the per-payment mean, higher where small payments pay fixed fees); 100 bps = 1%",
+            s,
+        )?;
+        let used: Vec<usize> = (0..COST_COMPONENTS.len())
+            .filter(|&i| self.bars.iter().any(|b| b.bps[i] > 0.0))
+            .collect();
+        let legend: Vec<_> = used
+            .iter()
+            .map(|&i| {
+                (
+                    COST_COMPONENTS[i].0.to_string(),
+                    component_colour(i),
+                    LegendMark::Box,
+                )
+            })
+            .chain(std::iter::once((
+                "G20 targets".to_string(),
+                REFERENCE,
+                LegendMark::Dashed,
+            )))
+            .collect();
+        let area = legend_row(&area, &legend, s)?;
+        let n = self.bars.len().max(1);
+        let top = self.bars.iter().map(CostBar::total).fold(300.0, f64::max) * 1.12;
+        let names: Vec<String> = self.bars.iter().map(|b| b.rail.clone()).collect();
+        let keys: Vec<f64> = (0..n).map(|i| i as f64).collect();
+        let mut chart = ChartBuilder::on(&area)
+            .margin_left(s.px(12.0))
+            .margin_right(s.px(28.0))
+            .margin_top(s.px(12.0))
+            .margin_bottom(s.px(8.0))
+            .x_label_area_size(s.px(52.0))
+            .y_label_area_size(s.px(70.0))
+            .build_cartesian_2d(
+                Ticked::new(-0.5..n as f64 - 0.5, keys),
+                Ticked::new(0.0..top, Vec::new()),
+            )
+            .map_err(de)?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_desc("rail")
+            .y_desc("cost (bps of the amount)")
+            .x_label_formatter(&|v| {
+                names
+                    .get(v.round().max(0.0) as usize)
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .y_label_formatter(&|v| format!("{v:.0}"))
+            .label_style(s.tick())
+            .axis_desc_style(s.label())
+            .bold_line_style(s.thin(super::style::GRID))
+            .light_line_style(TRANSPARENT)
+            .draw()
+            .map_err(de)?;
+        for (i, bar) in self.bars.iter().enumerate() {
+            let x = i as f64;
+            let mut base = 0.0;
+            for (k, v) in bar.bps.iter().enumerate() {
+                if *v <= 0.0 {
+                    continue;
+                }
+                chart
+                    .draw_series(std::iter::once(Rectangle::new(
+                        [(x - 0.3, base), (x + 0.3, base + v)],
+                        component_colour(k).filled(),
+                    )))
+                    .map_err(de)?;
+                base += v;
+            }
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    format!("{:.0} bps", bar.total()),
+                    (x, base + top * 0.01),
+                    s.label().pos(Pos::new(HPos::Center, VPos::Bottom)),
+                )))
+                .map_err(de)?;
+        }
+        for (bps, label) in TARGETS {
+            chart
+                .draw_series(DashedLineSeries::new(
+                    [(-0.5, bps), (n as f64 - 0.5, bps)],
+                    s.px(6.0),
+                    s.px(4.0),
+                    s.line(REFERENCE),
+                ))
+                .map_err(de)?;
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    label.to_string(),
+                    (n as f64 - 0.52, bps + top * 0.008),
+                    s.note().pos(Pos::new(HPos::Right, VPos::Bottom)),
+                )))
+                .map_err(de)?;
+        }
+        Ok(())
+    }
+}

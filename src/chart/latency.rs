@@ -1,0 +1,170 @@
+//! Latency CDF per rail on a logarithmic time axis, with marks at 1 minute, 1 hour and 1 day and the G20 2027
+//! speed target (75% of payments credited within 1 hour) as a shaded target zone.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::axis::Ticked;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::axis::{log_time_range, log_time_ticks, time_label};
+use super::style::{self, REFERENCE, Style, rail_colour};
+use super::{DrawResult, Figure, LegendMark, de, legend_row, titled};
+
+/// One rail's curve: (seconds, share of all payments settled within).
+#[derive(Clone, Debug)]
+pub struct RailCdf {
+    pub rail: String,
+    pub colour: usize,
+    pub points: Vec<(f64, f64)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct LatencyCdf {
+    pub rails: Vec<RailCdf>,
+    /// What the curves are of (e.g. "all corridors").
+    pub subtitle: String,
+}
+
+const G20_SHARE: f64 = 0.75;
+const HOUR_S: f64 = 3600.0;
+
+impl Figure for LatencyCdf {
+    fn name(&self) -> String {
+        "latency-cdf".into()
+    }
+    fn caption(&self) -> String {
+        "Share of payments credited within a given time, per rail (log time axis). The shaded corner is the G20 \
+2027 target: a curve passing through it credits at least 75% within 1 hour."
+            .into()
+    }
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, s: &Style) -> DrawResult {
+        let area = titled(
+            area,
+            "End-to-end latency: share of payments credited within t",
+            &self.subtitle,
+            s,
+        )?;
+        let mut legend: Vec<_> = self
+            .rails
+            .iter()
+            .map(|r| (r.rail.clone(), rail_colour(r.colour), LegendMark::Line))
+            .collect();
+        legend.push((
+            "G20 2027 target zone: ≥ 75% within 1 h".into(),
+            G20_FILL,
+            LegendMark::Box,
+        ));
+        let area = legend_row(&area, &legend, s)?;
+        let max_s = self
+            .rails
+            .iter()
+            .filter_map(|r| r.points.last().map(|p| p.0))
+            .fold(0.0, f64::max);
+        let min_s = self
+            .rails
+            .iter()
+            .filter_map(|r| r.points.first().map(|p| p.0))
+            .fold(f64::INFINITY, f64::min);
+        let (lo, hi) = log_time_range(min_s.min(1.0), max_s.max(86_400.0));
+        let ticks = log_time_ticks(lo, hi);
+        let mut chart = ChartBuilder::on(&area)
+            .margin_left(s.px(12.0))
+            .margin_right(s.px(28.0))
+            .margin_top(s.px(18.0))
+            .margin_bottom(s.px(8.0))
+            .x_label_area_size(s.px(52.0))
+            .y_label_area_size(s.px(70.0))
+            .build_cartesian_2d(
+                Ticked::new(lo..hi, ticks),
+                Ticked::new(0.0..1.0, Vec::new()),
+            )
+            .map_err(de)?;
+        chart
+            .configure_mesh()
+            .x_desc("time from initiation to credit of the beneficiary (log scale)")
+            .y_desc("payments credited (% of all)")
+            .x_label_formatter(&|v| time_label(*v))
+            .y_label_formatter(&|v| format!("{:.0}%", v * 100.0))
+            .y_labels(11)
+            .label_style(s.tick())
+            .axis_desc_style(s.label())
+            .bold_line_style(s.thin(style::GRID))
+            .light_line_style(TRANSPARENT)
+            .draw()
+            .map_err(de)?;
+        let hour = HOUR_S.log10();
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(lo, G20_SHARE), (hour, 1.0)],
+                G20_FILL.filled(),
+            )))
+            .map_err(de)?;
+        for (secs, label) in [(60.0, "1 min"), (HOUR_S, "1 h"), (86_400.0, "1 day")] {
+            let x = f64::log10(secs);
+            if x <= lo || x >= hi {
+                continue;
+            }
+            chart
+                .draw_series(DashedLineSeries::new(
+                    [(x, 0.0), (x, 1.0)],
+                    s.px(5.0),
+                    s.px(4.0),
+                    s.thin(REFERENCE),
+                ))
+                .map_err(de)?;
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    label.to_string(),
+                    (x + 0.012 * (hi - lo), 0.02),
+                    s.note().pos(Pos::new(HPos::Left, VPos::Bottom)),
+                )))
+                .map_err(de)?;
+        }
+        for r in &self.rails {
+            let c = rail_colour(r.colour);
+            chart
+                .draw_series(LineSeries::new(steps(&r.points, lo, hi), s.line(c)))
+                .map_err(de)?;
+        }
+        chart
+            .plotting_area()
+            .draw(&Text::new(
+                "G20 2027: 75% within 1 h",
+                (lo + 0.02 * (hi - lo), 0.97),
+                s.note().pos(Pos::new(HPos::Left, VPos::Top)),
+            ))
+            .map_err(de)?;
+        Ok(())
+    }
+}
+
+/// A pale green for the target zone (the Okabe–Ito bluish green, lightened).
+const G20_FILL: RGBColor = RGBColor(204, 236, 226);
+
+/// The CDF as a step function in (log10 seconds, share), clamped to the axis and extended to its right end.
+fn steps(points: &[(f64, f64)], lo: f64, hi: f64) -> Vec<(f64, f64)> {
+    let mut out = Vec::with_capacity(2 * points.len() + 2);
+    let mut prev = 0.0;
+    out.push((lo, 0.0));
+    for &(secs, share) in points {
+        let x = secs.max(1e-3).log10().clamp(lo, hi);
+        out.push((x, prev));
+        out.push((x, share));
+        prev = share;
+    }
+    out.push((hi, prev));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn steps_start_at_zero_and_end_at_the_last_share() {
+        let s = super::steps(&[(1.0, 0.5), (100.0, 0.9)], -1.0, 3.0);
+        assert_eq!(s.first(), Some(&(-1.0, 0.0)));
+        assert_eq!(s.last(), Some(&(3.0, 0.9)));
+        assert_eq!(s[1], (0.0, 0.0));
+        assert_eq!(s[2], (0.0, 0.5));
+    }
+}

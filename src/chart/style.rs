@@ -1,0 +1,125 @@
+//! One style for every figure: the Okabe–Ito palette (safe for the common colour-vision deficiencies), a rail's
+//! colour fixed by its position in the scenario, DejaVu Sans embedded in the binary (registered with plotters, so
+//! PNGs render on a machine without system fonts), page-sized figures, and every length multiplied by `scale` so
+//! the PNG at 2× is the SVG drawn twice as large rather than a smaller-looking figure.
+
+use std::sync::Once;
+
+use plotters::prelude::*;
+use plotters::style::FontStyle;
+
+/// Okabe & Ito (2008), "Color Universal Design": black, orange, sky blue, bluish green, yellow, blue, vermillion,
+/// reddish purple.
+pub const OKABE_ITO: [RGBColor; 8] = [
+    RGBColor(0, 0, 0),
+    RGBColor(230, 159, 0),
+    RGBColor(86, 180, 233),
+    RGBColor(0, 158, 115),
+    RGBColor(240, 228, 66),
+    RGBColor(0, 114, 178),
+    RGBColor(213, 94, 0),
+    RGBColor(204, 121, 167),
+];
+
+/// The order in which rails take palette colours: the strong colours first, yellow (weak on white) and black
+/// (used for reference lines) last.
+const RAIL_ORDER: [usize; 8] = [5, 1, 3, 7, 6, 2, 4, 0];
+
+/// The colour of the rail at `index` in the scenario's rail order: the same rail has the same colour in every
+/// figure of a run or sweep.
+pub fn rail_colour(index: usize) -> RGBColor {
+    OKABE_ITO[RAIL_ORDER[index % RAIL_ORDER.len()]]
+}
+
+/// Reference lines and marks (targets, business-time marks).
+pub const REFERENCE: RGBColor = RGBColor(60, 60, 60);
+pub const GRID: RGBColor = RGBColor(225, 225, 225);
+pub const SHADE: RGBColor = RGBColor(236, 236, 236);
+
+/// Figure size in SVG pixels (CSS px); the PNG is this times `Style::png().scale`.
+pub const WIDTH: u32 = 960;
+pub const HEIGHT: u32 = 600;
+
+/// The family name under which the embedded DejaVu Sans is registered; SVGs name it with a sans-serif fallback.
+pub const FONT: &str = "DejaVu Sans, sans-serif";
+
+/// Registers the embedded fonts once per process.
+pub fn register_fonts() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // The bytes are DejaVu Sans 2.37 as shipped by the `dejavu` crate; failing to parse them is a broken build.
+        plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular())
+            .unwrap_or_else(|_| panic!("embedded DejaVu Sans does not parse"));
+        plotters::style::register_font(FONT, FontStyle::Bold, dejavu::sans::bold())
+            .unwrap_or_else(|_| panic!("embedded DejaVu Sans Bold does not parse"));
+    });
+}
+
+/// Lengths for one rendering: `scale` is 1 for SVG and 2 for PNG.
+#[derive(Clone, Copy, Debug)]
+pub struct Style {
+    pub scale: f64,
+}
+
+impl Style {
+    pub fn svg() -> Style {
+        Style { scale: 1.0 }
+    }
+    pub fn png() -> Style {
+        Style { scale: 2.0 }
+    }
+    /// A length in pixels of this rendering.
+    pub fn px(&self, css_px: f64) -> u32 {
+        (css_px * self.scale).round() as u32
+    }
+    pub fn size(&self) -> (u32, u32) {
+        (self.px(WIDTH as f64), self.px(HEIGHT as f64))
+    }
+    fn font(&self, css_px: f64) -> TextStyle<'static> {
+        (FONT, css_px * self.scale).into_font().color(&BLACK)
+    }
+    pub fn title(&self) -> TextStyle<'static> {
+        (FONT, 18.0 * self.scale)
+            .into_font()
+            .style(FontStyle::Bold)
+            .color(&BLACK)
+    }
+    pub fn label(&self) -> TextStyle<'static> {
+        self.font(14.0)
+    }
+    pub fn tick(&self) -> TextStyle<'static> {
+        self.font(12.0)
+    }
+    pub fn note(&self) -> TextStyle<'static> {
+        self.font(11.0)
+    }
+    pub fn footer(&self) -> TextStyle<'static> {
+        (FONT, 10.0 * self.scale)
+            .into_font()
+            .color(&RGBColor(90, 90, 90))
+    }
+    /// A line of a data series.
+    pub fn line(&self, c: RGBColor) -> ShapeStyle {
+        c.stroke_width(self.px(2.0).max(1))
+    }
+    /// A thin line (references, grids).
+    pub fn thin(&self, c: RGBColor) -> ShapeStyle {
+        c.stroke_width(self.px(1.0).max(1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rails_get_distinct_colours_until_the_palette_is_used_up() {
+        let colours: Vec<RGBColor> = (0..8).map(rail_colour).collect();
+        for (i, a) in colours.iter().enumerate() {
+            for b in &colours[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+        assert_eq!(rail_colour(8), rail_colour(0));
+    }
+}

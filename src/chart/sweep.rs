@@ -1,0 +1,315 @@
+//! Sweep figures from points.csv: a metric against a swept parameter, one line per rail and value of the other
+//! grid axes, with the 95% confidence band of the mean over replications (e.g. p99 latency against offered load:
+//! the saturation curve). Latency metrics use the logarithmic time axis.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::axis::Ticked;
+
+use super::axis::{log_time_range, log_time_ticks, time_label};
+use super::data::{Table, grid_number, is_chain_row};
+use super::style::{self, Style, rail_colour};
+use super::timeseries::compact;
+use super::{DrawResult, Figure, LegendMark, de, legend_row, titled};
+
+/// One point of a band line: x, mean, and the 95% interval (absent with one replication).
+#[derive(Clone, Debug, PartialEq)]
+pub struct BandPoint {
+    pub x: f64,
+    pub mean: f64,
+    pub lo: Option<f64>,
+    pub hi: Option<f64>,
+}
+
+#[derive(Clone, Debug)]
+pub struct BandLine {
+    pub label: String,
+    pub colour: usize,
+    /// Marker shape: lines of one rail at different values of the other axes differ by it.
+    pub marker: usize,
+    pub points: Vec<BandPoint>,
+}
+
+/// How the y axis is drawn.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum YAxis {
+    /// Seconds on the logarithmic time axis.
+    LogTime,
+    /// Linear, starting at zero.
+    Linear,
+    /// A fraction shown in percent, linear.
+    Percent,
+}
+
+#[derive(Clone, Debug)]
+pub struct BandFigure {
+    pub name: String,
+    pub title: String,
+    pub subtitle: String,
+    pub caption: String,
+    pub x_desc: String,
+    pub y_desc: String,
+    pub y_axis: YAxis,
+    pub lines: Vec<BandLine>,
+}
+
+/// The grid axes of points.csv: the columns between `scenario` and `rail`.
+pub fn grid_axes(points: &Table) -> Vec<String> {
+    match (points.col("scenario"), points.col("rail")) {
+        (Some(a), Some(b)) if b > a + 1 => points.header[a + 1..b].to_vec(),
+        _ => Vec::new(),
+    }
+}
+
+/// The grid axes whose every value is a number or a duration: the ones a metric can be drawn against.
+pub fn numeric_axes(points: &Table) -> Vec<String> {
+    grid_axes(points)
+        .into_iter()
+        .filter(|a| {
+            !points.rows.is_empty()
+                && points
+                    .rows
+                    .iter()
+                    .all(|r| grid_number(points.text(r, a)).is_some())
+        })
+        .collect()
+}
+
+/// Lines of `metric` (a points.csv stem: `latency_s_p99` → `_mean`, `_ci95_lo`, `_ci95_hi`) against grid axis
+/// `axis`. `chain` selects the chain rows (corridor `chain`, one line per chain) instead of the rails' `all` rows.
+pub fn band_lines(points: &Table, metric: &str, axis: &str, chain: bool) -> Vec<BandLine> {
+    let others: Vec<String> = grid_axes(points)
+        .into_iter()
+        .filter(|a| a != axis)
+        .collect();
+    let many_scenarios = points
+        .rows
+        .iter()
+        .any(|r| points.text(r, "scenario") != points.text(&points.rows[0], "scenario"));
+    let mut rails: Vec<String> = Vec::new();
+    let mut other_values: Vec<String> = Vec::new();
+    let mut lines: Vec<BandLine> = Vec::new();
+    for r in &points.rows {
+        if is_chain_row(points, r) != chain || (!chain && points.text(r, "corridor") != "all") {
+            continue;
+        }
+        let (Some(x), Some(mean)) = (
+            grid_number(points.text(r, axis)),
+            points.num(r, &format!("{metric}_mean")),
+        ) else {
+            continue;
+        };
+        let rail = points.text(r, "rail").to_string();
+        let mut rest: Vec<String> = others
+            .iter()
+            .map(|a| format!("{a}={}", points.text(r, a)))
+            .collect();
+        if many_scenarios {
+            rest.insert(0, points.text(r, "scenario").to_string());
+        }
+        let rest = rest.join(", ");
+        let label = if rest.is_empty() {
+            rail.clone()
+        } else {
+            format!("{rail} ({rest})")
+        };
+        if !rails.contains(&rail) {
+            rails.push(rail.clone());
+        }
+        if !other_values.contains(&rest) {
+            other_values.push(rest.clone());
+        }
+        let point = BandPoint {
+            x,
+            mean,
+            lo: points.num(r, &format!("{metric}_ci95_lo")),
+            hi: points.num(r, &format!("{metric}_ci95_hi")),
+        };
+        match lines.iter_mut().find(|l| l.label == label) {
+            Some(l) => l.points.push(point),
+            None => lines.push(BandLine {
+                label,
+                colour: rails.iter().position(|x| *x == rail).unwrap_or(0),
+                marker: other_values.iter().position(|x| *x == rest).unwrap_or(0),
+                points: vec![point],
+            }),
+        }
+    }
+    for l in &mut lines {
+        l.points.sort_by(|a, b| a.x.total_cmp(&b.x));
+    }
+    lines
+}
+
+impl Figure for BandFigure {
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+    fn caption(&self) -> String {
+        self.caption.clone()
+    }
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, s: &Style) -> DrawResult {
+        let area = titled(area, &self.title, &self.subtitle, s)?;
+        let legend: Vec<_> = self
+            .lines
+            .iter()
+            .map(|l| (l.label.clone(), rail_colour(l.colour), LegendMark::Line))
+            .collect();
+        let area = legend_row(&area, &legend, s)?;
+        let xs = || self.lines.iter().flat_map(|l| l.points.iter().map(|p| p.x));
+        let (x_min, x_max) = (
+            xs().fold(f64::INFINITY, f64::min),
+            xs().fold(f64::NEG_INFINITY, f64::max),
+        );
+        let (x_lo, x_hi) = if x_min < x_max {
+            let pad = (x_max - x_min) * 0.05;
+            (x_min - pad, x_max + pad)
+        } else if x_min.is_finite() {
+            (
+                x_min - 0.5_f64.max(x_min.abs() * 0.1),
+                x_max + 0.5_f64.max(x_max.abs() * 0.1),
+            )
+        } else {
+            (0.0, 1.0)
+        };
+        let ys = || {
+            self.lines.iter().flat_map(|l| {
+                l.points
+                    .iter()
+                    .flat_map(|p| [Some(p.mean), p.lo, p.hi])
+                    .flatten()
+            })
+        };
+        let y_max = ys().fold(0.0, f64::max);
+        let y_min_pos = ys().filter(|y| *y > 0.0).fold(f64::INFINITY, f64::min);
+        let (y_lo, y_hi, ticks) = match self.y_axis {
+            YAxis::LogTime => {
+                let (lo, hi) = log_time_range(y_min_pos, y_max);
+                (lo, hi, log_time_ticks(lo, hi))
+            }
+            _ => {
+                let hi = if y_max > 0.0 { y_max * 1.1 } else { 1.0 };
+                (0.0, hi, Vec::new())
+            }
+        };
+        let to_y = |v: f64| match self.y_axis {
+            YAxis::LogTime => v.max(1e-3).log10().clamp(y_lo, y_hi),
+            _ => v,
+        };
+        let mut chart = ChartBuilder::on(&area)
+            .margin_left(s.px(12.0))
+            .margin_right(s.px(28.0))
+            .margin_top(s.px(12.0))
+            .margin_bottom(s.px(8.0))
+            .x_label_area_size(s.px(52.0))
+            .y_label_area_size(s.px(80.0))
+            .build_cartesian_2d(
+                Ticked::new(x_lo..x_hi, Vec::new()),
+                Ticked::new(y_lo..y_hi, ticks.clone()),
+            )
+            .map_err(de)?;
+        let y_axis = self.y_axis;
+        let y_format = move |v: &f64| match y_axis {
+            YAxis::LogTime => time_label(*v),
+            YAxis::Percent => format!("{:.1}%", v * 100.0),
+            YAxis::Linear => compact(*v),
+        };
+        let mut mesh = chart.configure_mesh();
+        mesh.x_desc(self.x_desc.as_str())
+            .y_desc(self.y_desc.as_str())
+            .x_label_formatter(&|v| compact(*v))
+            .y_label_formatter(&y_format)
+            .label_style(s.tick())
+            .axis_desc_style(s.label())
+            .bold_line_style(s.thin(style::GRID))
+            .light_line_style(TRANSPARENT);
+        if ticks.is_empty() {
+            mesh.y_labels(8);
+        }
+        mesh.draw().map_err(de)?;
+        for l in &self.lines {
+            let c = rail_colour(l.colour);
+            let band: Vec<(f64, f64)> = l
+                .points
+                .iter()
+                .filter_map(|p| Some((p.x, to_y(p.hi?))))
+                .chain(
+                    l.points
+                        .iter()
+                        .rev()
+                        .filter_map(|p| Some((p.x, to_y(p.lo?.max(0.0))))),
+                )
+                .collect();
+            if band.len() >= 2 * l.points.len() && l.points.len() > 1 {
+                chart
+                    .draw_series(std::iter::once(Polygon::new(band, c.mix(0.18).filled())))
+                    .map_err(de)?;
+            }
+            for p in &l.points {
+                if let (Some(lo), Some(hi)) = (p.lo, p.hi) {
+                    chart
+                        .draw_series(std::iter::once(PathElement::new(
+                            vec![(p.x, to_y(lo.max(0.0))), (p.x, to_y(hi))],
+                            s.thin(c),
+                        )))
+                        .map_err(de)?;
+                }
+            }
+            chart
+                .draw_series(LineSeries::new(
+                    l.points.iter().map(|p| (p.x, to_y(p.mean))),
+                    s.line(c),
+                ))
+                .map_err(de)?;
+            let size = s.px(4.0) as i32;
+            chart
+                .draw_series(
+                    l.points
+                        .iter()
+                        .map(|p| -> DynElement<'static, DB, (f64, f64)> {
+                            let at = (p.x, to_y(p.mean));
+                            match l.marker % 3 {
+                                0 => Circle::new(at, size, c.filled()).into_dyn(),
+                                1 => TriangleMarker::new(at, size + 1, c.filled()).into_dyn(),
+                                _ => Cross::new(at, size, s.line(c)).into_dyn(),
+                            }
+                        }),
+                )
+                .map_err(de)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const POINTS: &str = "point,scenario,load,banks,rail,corridor,replications,latency_s_p99_mean,latency_s_p99_ci95_lo,latency_s_p99_ci95_hi,stale_rate_mean,stale_rate_ci95_lo,stale_rate_ci95_hi
+0,s,600s,2,a,all,3,10,9,11,,,
+0,s,600s,2,a,X,3,99,99,99,,,
+0,s,600s,2,btc@b,chain,3,,,,0.01,0.005,0.015
+1,s,60s,2,a,all,3,20,18,22,,,
+1,s,60s,2,btc@b,chain,3,,,,0.03,0.02,0.04
+2,s,60s,x,a,all,3,30,,,,,
+";
+
+    #[test]
+    fn axes_and_lines_of_a_two_axis_sweep() {
+        let t = Table::parse(POINTS.as_bytes()).unwrap();
+        assert_eq!(grid_axes(&t), vec!["load", "banks"]);
+        assert_eq!(numeric_axes(&t), vec!["load"]);
+        let lines = band_lines(&t, "latency_s_p99", "load", false);
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0].label, "a (banks=2)");
+        // Sorted by x: 60 s before 600 s.
+        assert_eq!(lines[0].points[0].x, 60.0);
+        assert_eq!(lines[0].points[0].lo, Some(18.0));
+        assert_eq!(lines[1].marker, 1);
+        assert_eq!(lines[1].points[0].hi, None);
+        let chains = band_lines(&t, "stale_rate", "load", true);
+        assert_eq!(chains.len(), 1);
+        assert_eq!(chains[0].points.len(), 2);
+    }
+}

@@ -1,0 +1,275 @@
+//! Quantities over simulated time (days since the scenario start) with weekends shaded: payments settled per
+//! hour per rail (small multiples, so cut-offs and weekends show on bank rails), the backlog in flight (one panel,
+//! all rails), and per chain the mempool backlog and base fee.
+
+use chrono::{DateTime, Datelike, Duration, Utc, Weekday};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::axis::Ticked;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::data::Table;
+use super::style::{self, SHADE, Style, rail_colour};
+use super::{DrawResult, Figure, LegendMark, de, legend_row, titled};
+
+/// One line: (days since start, value).
+#[derive(Clone, Debug)]
+pub struct Line {
+    pub label: String,
+    pub colour: usize,
+    pub points: Vec<(f64, f64)>,
+}
+
+/// A time figure: either one panel per line (`overlay = false`) or all lines in one panel.
+#[derive(Clone, Debug)]
+pub struct TimeFigure {
+    pub name: String,
+    pub title: String,
+    pub subtitle: String,
+    pub caption: String,
+    pub y_desc: String,
+    pub lines: Vec<Line>,
+    pub overlay: bool,
+    /// Saturday–Sunday spans (UTC) in days since start.
+    pub weekends: Vec<(f64, f64)>,
+}
+
+/// The weekend (Saturday 00:00 to Monday 00:00 UTC) spans within `hours` hours of `start`, in days since start.
+pub fn weekend_spans(start: DateTime<Utc>, hours: usize) -> Vec<(f64, f64)> {
+    let end = hours as f64 / 24.0;
+    let mut spans = Vec::new();
+    let midnight = start
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .map(|d| d.and_utc())
+        .unwrap_or(start);
+    let mut day = midnight;
+    while (day - start).num_seconds() as f64 / 86_400.0 < end {
+        if day.weekday() == Weekday::Sat {
+            let a = (day - start).num_seconds() as f64 / 86_400.0;
+            spans.push((a.max(0.0), (a + 2.0).min(end)));
+        }
+        day += Duration::days(1);
+    }
+    spans
+}
+
+/// The hourly series of `column` per rail from timeseries.csv, in `rails` order (colour = position).
+pub fn rail_lines(ts: &Table, rails: &[String], column: &str) -> Vec<Line> {
+    rails
+        .iter()
+        .enumerate()
+        .map(|(i, rail)| Line {
+            label: rail.clone(),
+            colour: i,
+            points: ts
+                .filter("rail", rail)
+                .filter_map(|r| Some((ts.num(r, "hour")? / 24.0, ts.num(r, column)?)))
+                .collect(),
+        })
+        .collect()
+}
+
+/// The hourly series of `column` per chain of chain_timeseries.csv (`chain (rail)`), in file order; colour by
+/// the rail's position in `rails`.
+pub fn chain_lines(cts: &Table, rails: &[String], column: &str) -> Vec<Line> {
+    let mut keys: Vec<(String, String)> = Vec::new();
+    for r in &cts.rows {
+        let key = (
+            cts.text(r, "chain").to_string(),
+            cts.text(r, "rail").to_string(),
+        );
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    keys.into_iter()
+        .map(|(chain, rail)| Line {
+            label: if rail.is_empty() {
+                chain.clone()
+            } else {
+                format!("{chain} ({rail})")
+            },
+            colour: rails.iter().position(|x| *x == rail).unwrap_or(0),
+            points: cts
+                .rows
+                .iter()
+                .filter(|r| cts.text(r, "chain") == chain && cts.text(r, "rail") == rail)
+                .filter_map(|r| Some((cts.num(r, "hour")? / 24.0, cts.num(r, column)?)))
+                .collect(),
+        })
+        .collect()
+}
+
+impl Figure for TimeFigure {
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+    fn caption(&self) -> String {
+        self.caption.clone()
+    }
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, s: &Style) -> DrawResult {
+        let area = titled(area, &self.title, &self.subtitle, s)?;
+        let mut legend = Vec::new();
+        if self.overlay {
+            legend.extend(
+                self.lines
+                    .iter()
+                    .map(|l| (l.label.clone(), rail_colour(l.colour), LegendMark::Line)),
+            );
+        }
+        legend.push(("weekend (Sat–Sun, UTC)".to_string(), SHADE, LegendMark::Box));
+        let area = legend_row(&area, &legend, s)?;
+        let x_max = self
+            .lines
+            .iter()
+            .filter_map(|l| l.points.last().map(|p| p.0))
+            .fold(1.0 / 24.0, f64::max);
+        let panels: Vec<Vec<&Line>> = if self.overlay {
+            vec![self.lines.iter().collect()]
+        } else {
+            self.lines.iter().map(|l| vec![l]).collect()
+        };
+        let n = panels.len().max(1);
+        let (_, h) = area.dim_in_pixel();
+        let bottom = s.px(48.0);
+        let per = (h.saturating_sub(bottom)) / n as u32;
+        let mut rest = area;
+        for (k, lines) in panels.iter().enumerate() {
+            let last = k + 1 == n;
+            let (panel, below) = if last {
+                (rest.clone(), rest.clone())
+            } else {
+                rest.split_vertically(per)
+            };
+            draw_panel(&panel, self, lines, x_max, last, s)?;
+            rest = below;
+        }
+        Ok(())
+    }
+}
+
+fn draw_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    fig: &TimeFigure,
+    lines: &[&Line],
+    x_max: f64,
+    last: bool,
+    s: &Style,
+) -> DrawResult {
+    let y_max = lines
+        .iter()
+        .flat_map(|l| l.points.iter().map(|p| p.1))
+        .fold(0.0, f64::max);
+    let y_top = if y_max > 0.0 { y_max * 1.1 } else { 1.0 };
+    let mut chart = ChartBuilder::on(area)
+        .margin_left(s.px(12.0))
+        .margin_right(s.px(28.0))
+        .margin_top(s.px(14.0))
+        .x_label_area_size(if last { s.px(48.0) } else { 0 })
+        .y_label_area_size(s.px(80.0))
+        .build_cartesian_2d(
+            Ticked::new(0.0..x_max, Vec::new()),
+            Ticked::new(0.0..y_top, Vec::new()),
+        )
+        .map_err(de)?;
+    let single = lines.len() == 1 && !fig.overlay;
+    let mut mesh = chart.configure_mesh();
+    mesh.y_labels(if single { 3 } else { 8 })
+        .x_labels(15)
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .y_label_formatter(&|v| compact(*v))
+        .label_style(s.tick())
+        .axis_desc_style(s.label())
+        .bold_line_style(s.thin(style::GRID))
+        .light_line_style(TRANSPARENT);
+    if last {
+        mesh.x_desc("simulated time (days since the scenario start)");
+    }
+    if !single {
+        mesh.y_desc(fig.y_desc.as_str());
+    }
+    mesh.draw().map_err(de)?;
+    chart
+        .draw_series(
+            fig.weekends
+                .iter()
+                .map(|(a, b)| Rectangle::new([(*a, 0.0), (*b, y_top)], SHADE.filled())),
+        )
+        .map_err(de)?;
+    for l in lines {
+        chart
+            .draw_series(LineSeries::new(
+                l.points.iter().copied(),
+                s.line(rail_colour(l.colour)).stroke_width(s.px(1.2).max(1)),
+            ))
+            .map_err(de)?;
+    }
+    if single {
+        chart
+            .plotting_area()
+            .draw(&Text::new(
+                if y_max > 0.0 {
+                    format!("{} — {}", lines[0].label, fig.y_desc)
+                } else {
+                    format!("{} — {}: 0 throughout", lines[0].label, fig.y_desc)
+                },
+                (x_max * 0.995, y_top * 0.97),
+                s.label().pos(Pos::new(HPos::Right, VPos::Top)),
+            ))
+            .map_err(de)?;
+    }
+    Ok(())
+}
+
+/// A tick label without needless digits: 1200 → "1.2k", 3500000 → "3.5M", 0.25 → "0.25".
+pub fn compact(v: f64) -> String {
+    let a = v.abs();
+    if a >= 1e9 {
+        format!("{:.1}G", v / 1e9)
+    } else if a >= 1e6 {
+        format!("{:.1}M", v / 1e6)
+    } else if a >= 1e4 {
+        format!("{:.0}k", v / 1e3)
+    } else if a >= 100.0 || a == 0.0 || (v - v.round()).abs() < 1e-9 {
+        format!("{v:.0}")
+    } else if a >= 1.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weekends_of_a_monday_start() {
+        let start = "2026-03-02T00:00:00Z".parse::<DateTime<Utc>>().unwrap(); // Monday
+        assert_eq!(
+            weekend_spans(start, 24 * 14),
+            vec![(5.0, 7.0), (12.0, 14.0)]
+        );
+        // A run that ends on Saturday noon is shaded to its end.
+        assert_eq!(weekend_spans(start, 24 * 5 + 12), vec![(5.0, 5.5)]);
+    }
+
+    #[test]
+    fn compact_labels() {
+        assert_eq!(compact(1200.0), "1200");
+        assert_eq!(compact(35_000.0), "35k");
+        assert_eq!(compact(3_500_000.0), "3.5M");
+        assert_eq!(compact(0.25), "0.25");
+        assert_eq!(compact(4.0), "4");
+    }
+
+    #[test]
+    fn rail_lines_take_hours_as_days() {
+        let t = Table::parse(b"hour,rail,settled\n0,a,1\n12,a,2\n0,b,5\n").unwrap();
+        let lines = rail_lines(&t, &["a".into(), "b".into()], "settled");
+        assert_eq!(lines[0].points, vec![(0.0, 1.0), (0.5, 2.0)]);
+        assert_eq!(lines[1].colour, 1);
+    }
+}
