@@ -23,10 +23,7 @@ pub fn component_colour(i: usize) -> RGBColor {
     OKABE_ITO[COMPONENT_COLOUR[i % 8]]
 }
 
-const TARGETS: [(f64, &str); 2] = [
-    (100.0, "G20 2027 retail target: 1%"),
-    (300.0, "G20 2030 remittance target: 3%"),
-];
+const TARGETS: [(f64, &str); 2] = [(100.0, "G20 retail: 1%"), (300.0, "G20 remittances: 3%")];
 
 impl Figure for CostStack {
     fn name(&self) -> String {
@@ -75,7 +72,8 @@ component; dashed lines are the G20 targets."
             .x_label_area_size(s.px(52.0))
             .y_label_area_size(s.px(70.0))
             .build_cartesian_2d(
-                Ticked::new(-0.5..n as f64 - 0.5, keys),
+                // Room right of the last bar for the target labels, so they never cover a bar.
+                Ticked::new(-0.5..n as f64 + 0.3, keys),
                 Ticked::new(0.0..top, Vec::new()),
             )
             .map_err(de)?;
@@ -123,19 +121,18 @@ component; dashed lines are the G20 targets."
         for (bps, label) in TARGETS {
             chart
                 .draw_series(DashedLineSeries::new(
-                    [(-0.5, bps), (n as f64 - 0.5, bps)],
+                    [(-0.5, bps), (n as f64 + 0.3, bps)],
                     s.px(6.0),
                     s.px(4.0),
                     s.line(REFERENCE),
                 ))
                 .map_err(de)?;
-            chart
-                .draw_series(std::iter::once(Text::new(
-                    label.to_string(),
-                    (n as f64 - 0.52, bps + top * 0.008),
-                    s.note().pos(Pos::new(HPos::Right, VPos::Bottom)),
-                )))
-                .map_err(de)?;
+            let label = Text::new(
+                label.to_string(),
+                (n as f64 - 0.62, bps + top * 0.008),
+                s.note().pos(Pos::new(HPos::Left, VPos::Bottom)),
+            );
+            chart.draw_series(std::iter::once(label)).map_err(de)?;
         }
         Ok(())
     }
