@@ -68,17 +68,20 @@ pub fn temp_path(dir: &Path, name: &str) -> PathBuf {
 
 /// SHA-256 of one file, streamed.
 pub fn file_sha256(path: &Path) -> io::Result<String> {
-    let mut f = fs::File::open(path)?;
     let mut h = Sha256::new();
-    let mut buf = vec![0_u8; 1 << 16];
+    hash_file(&mut h, &mut fs::File::open(path)?, &mut vec![0_u8; 1 << 16])?;
+    Ok(hex(&h.finalize()))
+}
+
+/// Feeds a file to the hasher in chunks: payments.csv can be far larger than the memory a run otherwise needs.
+fn hash_file(h: &mut Sha256, f: &mut fs::File, buf: &mut [u8]) -> io::Result<()> {
     loop {
-        let n = f.read(&mut buf)?;
+        let n = f.read(buf)?;
         if n == 0 {
-            break;
+            return Ok(());
         }
         h.update(&buf[..n]);
     }
-    Ok(hex(&h.finalize()))
 }
 
 /// SHA-256 over `files` (relative names), sorted by name: each contributes its name, its length and its bytes.
@@ -88,18 +91,11 @@ pub fn digest(dir: &Path, files: &[String]) -> io::Result<String> {
     let mut h = Sha256::new();
     let mut buf = vec![0_u8; 1 << 16];
     for name in names {
-        // Streamed in chunks: payments.csv can be far larger than the memory a run otherwise needs.
         let mut f = fs::File::open(dir.join(name))?;
         h.update(name.as_bytes());
         h.update([0]);
         h.update(f.metadata()?.len().to_le_bytes());
-        loop {
-            let n = f.read(&mut buf)?;
-            if n == 0 {
-                break;
-            }
-            h.update(&buf[..n]);
-        }
+        hash_file(&mut h, &mut f, &mut buf)?;
     }
     Ok(hex(&h.finalize()))
 }

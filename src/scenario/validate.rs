@@ -130,6 +130,18 @@ pub fn delay(path: &str, d: &DelayDef) -> R<Delay> {
     }
 }
 
+/// `topup = "daily"` (restored each business morning) or `"none"`.
+fn topup(path: &str, text: &str) -> R<bool> {
+    match text {
+        "daily" => Ok(true),
+        "none" => Ok(false),
+        other => bad(
+            path,
+            format!("unknown top-up {other:?} (\"daily\" or \"none\")"),
+        ),
+    }
+}
+
 fn index_of(names: &[String], name: &str) -> Option<usize> {
     names.iter().position(|n| n == name)
 }
@@ -624,16 +636,7 @@ fn nostro(ctx: &Ctx, i: usize, n: &raw::NostroDef) -> R<Nostro> {
     }
     let currency = ctx.currency(&format!("{p}.currency"), &n.currency)?;
     let balance = at_most(&format!("{p}.balance"), n.balance, MONEY_MAJOR_MAX)?;
-    let daily_topup = match n.topup.as_str() {
-        "daily" => true,
-        "none" => false,
-        other => {
-            return bad(
-                format!("{p}.topup"),
-                format!("unknown top-up {other:?} (\"daily\" or \"none\")"),
-            );
-        }
-    };
+    let daily_topup = topup(&format!("{p}.topup"), &n.topup)?;
     Ok(Nostro {
         owner,
         at,
@@ -854,16 +857,7 @@ fn inventories(ctx: &Ctx, banks: &mut [Bank], nostros: &mut Vec<Nostro>) -> R<()
             );
         }
         let balance = at_most(&format!("{p}.balance"), inv.balance, MONEY_MAJOR_MAX)?;
-        let daily_topup = match inv.topup.as_str() {
-            "daily" => true,
-            "none" => false,
-            other => {
-                return bad(
-                    format!("{p}.topup"),
-                    format!("unknown top-up {other:?} (\"daily\" or \"none\")"),
-                );
-            }
-        };
+        let daily_topup = topup(&format!("{p}.topup"), &inv.topup)?;
         nostros.push(Nostro {
             owner,
             at: owner,
