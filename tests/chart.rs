@@ -200,3 +200,40 @@ fn report_html_loads_every_figure_in_chromium() {
         "every figure has its SVG"
     );
 }
+
+#[test]
+fn two_swept_parameters_give_a_heatmap() {
+    let dir = tempfile::tempdir().unwrap();
+    let sweep = dir.path().join("sweep");
+    settlesim()
+        .args([
+            "sweep",
+            "tests/fixtures/chain.toml",
+            "--quiet",
+            "--replications",
+            "2",
+            "--set",
+            "duration=1d",
+        ])
+        .args([
+            "--grid",
+            "chains[0].propagation={ fixed = \"1s\" },{ fixed = \"6s\" }",
+        ])
+        .args(["--grid", "chains[0].block_interval=30s,2m", "--out"])
+        .arg(&sweep)
+        .assert()
+        .success();
+    let figs = dir.path().join("figs");
+    settlesim()
+        .arg("chart")
+        .arg(&sweep)
+        .args(["--format", "png", "--out"])
+        .arg(&figs)
+        .assert()
+        .success();
+    let heat = figs.join("heatmap-c-stale-rate.png");
+    assert!(heat.is_file(), "a stale-rate heatmap for the chain");
+    let (w, h, colours) = png_facts(&heat);
+    assert_eq!((w, h), (1920, 1200));
+    assert!(colours > 8, "cells of several colours, not a blank page");
+}

@@ -349,6 +349,7 @@ fn load_sweep(dir: &Path, manifest: serde_json::Value) -> Result<Loaded, AppErro
             }));
         }
     }
+    figures.extend(heatmaps(&points, &rails, &reps));
     if let Some(mut fig) = chain::stale_rate(&points) {
         chain::colour_by_rail(&mut fig, &rails);
         figures.push(AnyFigure::Band(fig));
@@ -380,4 +381,59 @@ fn capitalise(s: &str) -> String {
     c.next()
         .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
         .unwrap_or_default()
+}
+
+/// With exactly two grid axes: a heatmap per rail of p99 latency and of mean cost, and per chain of the stale rate.
+fn heatmaps(points: &Table, rails: &[String], reps: &str) -> Vec<AnyFigure> {
+    use crate::chart::heatmap::{Heatmap, grid};
+    let axes = crate::chart::sweep::grid_axes(points);
+    let [x, y] = axes.as_slice() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let tag = |s: &str| {
+        s.chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect::<String>()
+    };
+    let mut add = |rail: &str, chain: bool, metric: &str, what: &str, decimals: usize| {
+        if let Some((xs, ys, values)) = grid(points, metric, x, y, rail, chain) {
+            out.push(AnyFigure::Heat(Heatmap {
+                name: format!("heatmap-{}-{}", tag(rail), tag(metric)),
+                title: format!("{}: {what}", rail),
+                subtitle: format!("mean over {reps} replications per cell; lighter is higher"),
+                caption: format!("{what} of {rail} over the two swept parameters {x} and {y}."),
+                x_desc: x.clone(),
+                y_desc: y.clone(),
+                x_labels: xs,
+                y_labels: ys,
+                values,
+                decimals,
+            }));
+        }
+    };
+    for rail in rails {
+        add(
+            rail,
+            false,
+            "latency_s_p99",
+            "p99 end-to-end latency (s)",
+            0,
+        );
+        add(rail, false, "cost_bps_mean", "mean cost (bps)", 1);
+    }
+    let chains: Vec<String> = {
+        let mut v: Vec<String> = Vec::new();
+        for r in points.rows.iter().filter(|r| data::is_chain_row(points, r)) {
+            let name = points.text(r, "rail").to_string();
+            if !v.contains(&name) {
+                v.push(name);
+            }
+        }
+        v
+    };
+    for c in &chains {
+        add(c, true, "stale_rate", "stale-block rate", 4);
+    }
+    out
 }

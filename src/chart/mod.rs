@@ -7,6 +7,7 @@ pub mod axis;
 pub mod chain;
 pub mod cost;
 pub mod data;
+pub mod heatmap;
 pub mod latency;
 pub mod style;
 pub mod sweep;
@@ -235,6 +236,7 @@ pub enum AnyFigure {
     Cost(cost::CostStack),
     Time(timeseries::TimeFigure),
     Band(sweep::BandFigure),
+    Heat(heatmap::Heatmap),
 }
 
 impl AnyFigure {
@@ -244,6 +246,7 @@ impl AnyFigure {
             AnyFigure::Cost(f) => f.name(),
             AnyFigure::Time(f) => f.name(),
             AnyFigure::Band(f) => f.name(),
+            AnyFigure::Heat(f) => f.name(),
         }
     }
     pub fn caption(&self) -> String {
@@ -252,6 +255,7 @@ impl AnyFigure {
             AnyFigure::Cost(f) => f.caption(),
             AnyFigure::Time(f) => f.caption(),
             AnyFigure::Band(f) => f.caption(),
+            AnyFigure::Heat(f) => f.caption(),
         }
     }
     pub fn svg(&self, footer: &str) -> Result<String, String> {
@@ -260,6 +264,7 @@ impl AnyFigure {
             AnyFigure::Cost(f) => render_svg(f, footer),
             AnyFigure::Time(f) => render_svg(f, footer),
             AnyFigure::Band(f) => render_svg(f, footer),
+            AnyFigure::Heat(f) => render_svg(f, footer),
         }
     }
     pub fn png(&self, footer: &str) -> Result<Vec<u8>, String> {
@@ -268,6 +273,7 @@ impl AnyFigure {
             AnyFigure::Cost(f) => render_png(f, footer),
             AnyFigure::Time(f) => render_png(f, footer),
             AnyFigure::Band(f) => render_png(f, footer),
+            AnyFigure::Heat(f) => render_png(f, footer),
         }
     }
 }
