@@ -159,7 +159,10 @@ fn report_html_loads_every_figure_in_chromium() {
     assert!(text.contains("report.html"), "{text}");
     let html = fs::read_to_string(run.join("report/report.html")).unwrap();
     let figures = html.matches("<figure").count();
-    assert_eq!(figures, 5, "latency, cost, throughput, backlog, mempool");
+    assert_eq!(
+        figures, 6,
+        "chain credit, latency, cost, throughput, backlog, mempool"
+    );
     assert!(html.contains("Claims vs measured") && html.contains("Provenance: "));
     let Some(chromium) = ["chromium", "chromium-browser"].into_iter().find(|c| {
         std::process::Command::new(c)

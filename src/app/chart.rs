@@ -171,7 +171,32 @@ fn load_run(dir: &Path, manifest: serde_json::Value) -> Result<Loaded, AppError>
             points: data::cdf_points(&hist, payments),
         });
     }
+    // The chain step alone, for chain rails (histograms/chain-credit__RAIL.hdr, written by `run`).
+    let mut credit = Vec::new();
+    for (i, rail) in rails.iter().enumerate() {
+        let name = format!("histograms/chain-credit__{rail}.hdr");
+        let Ok(bytes) = fs::read(dir.join(&name)) else {
+            continue;
+        };
+        let hist: hdrhistogram::Histogram<u64> = Deserializer::new()
+            .deserialize(&mut bytes.as_slice())
+            .map_err(|e| AppError::Usage(format!("{}: {name}: {e:?}", dir.display())))?;
+        let n = hist.len();
+        credit.push(RailCdf {
+            rail: rail.clone(),
+            colour: i,
+            points: data::cdf_points(&hist, n),
+        });
+    }
+    if !credit.is_empty() {
+        figures.push(AnyFigure::Latency(LatencyCdf {
+            rails: credit,
+            subtitle: "chain rails, all corridors: share of transfers credited, by the receiving platform's policy".into(),
+            chain_step: true,
+        }));
+    }
     figures.push(AnyFigure::Latency(LatencyCdf {
+        chain_step: false,
         rails: cdfs,
         subtitle:
             "all corridors; share of all payments, so a curve ends at the rail's settled share"

@@ -129,6 +129,14 @@ pub fn simulate_to_dir(
             format!("histograms/{}__{}.hdr", row.rail, row.corridor),
             bytes,
         )?;
+        // The chain step of chain rails (broadcast to the receiver's credit), for its distribution figure.
+        if row.corridor == "all" && !row.cell.chain_settlement_ms.is_empty() {
+            let mut bytes = Vec::new();
+            V2Serializer::new()
+                .serialize(&row.cell.chain_settlement_ms, &mut bytes)
+                .map_err(|e| AppError::Io(format!("histogram serialization: {e:?}")))?;
+            put(format!("histograms/chain-credit__{}.hdr", row.rail), bytes)?;
+        }
     }
     write_atomic(dir, "scenario.toml", loaded.effective_text.as_bytes())
         .map_err(|e| io_err("cannot write scenario.toml", e))?;
