@@ -51,6 +51,13 @@ pub fn chart(args: &ChartArgs) -> Result<String, AppError> {
         }
     };
     let loaded = load(&args.dir)?;
+    if loaded.figures.is_empty() {
+        return Err(AppError::Usage(format!(
+            "{}: nothing to draw: a sweep needs a grid axis with numeric or duration values (e.g. \
+chains[0].background.tx_per_s or chains[0].block_interval), or two axes for a heatmap",
+            args.dir.display()
+        )));
+    }
     let out = args.out.clone().unwrap_or_else(|| args.dir.join("figures"));
     let written = write_figures(&loaded, &out, svg, png)?;
     Ok(format!(
@@ -375,7 +382,12 @@ fn load_sweep(dir: &Path, manifest: serde_json::Value) -> Result<Loaded, AppErro
         }
     }
     figures.extend(heatmaps(&points, &rails, &reps));
-    if let Some(mut fig) = chain::stale_rate(&points) {
+    // Stale rate against the measured block interval only when the interval is what was swept; otherwise the
+    // small drift of the measured interval would look like the cause.
+    let interval_swept = crate::chart::sweep::grid_axes(&points)
+        .iter()
+        .any(|a| a.ends_with("block_interval"));
+    if let Some(mut fig) = chain::stale_rate(&points).filter(|_| interval_swept) {
         chain::colour_by_rail(&mut fig, &rails);
         figures.push(AnyFigure::Band(fig));
     }
