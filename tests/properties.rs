@@ -7,6 +7,17 @@ use proptest::prelude::*;
 use settlesim::model::record::PaymentRecord;
 use settlesim::model::sim::{self, RunOptions};
 
+/// Every id from 0 to n−1 reports exactly once, and no amount or cost is negative.
+fn nothing_lost(records: &mut [PaymentRecord], payments: u64) -> Result<(), TestCaseError> {
+    prop_assert_eq!(records.len() as u64, payments);
+    records.sort_by_key(|r| r.id);
+    for (i, r) in records.iter().enumerate() {
+        prop_assert_eq!(r.id, i as u64);
+        prop_assert!(r.delivered_minor >= 0 && r.cost.total() >= 0);
+    }
+    Ok(())
+}
+
 fn scenario() -> impl Strategy<Value = Vec<String>> {
     (
         (0u64..1000, prop::sample::select(vec!["OUR", "SHA", "BEN"]), 0.0f64..60.0, 0.0f64..60.0),
@@ -48,13 +59,7 @@ proptest! {
         let mut records: Vec<PaymentRecord> = Vec::new();
         let result = sim::run(&loaded.world, |r: &PaymentRecord| records.push(r.clone()), &RunOptions::default());
         let (outcome, _) = result.map_err(|e| TestCaseError::fail(format!("{e} with {overrides:?}")))?;
-        prop_assert_eq!(records.len() as u64, outcome.payments);
-        records.sort_by_key(|r| r.id);
-        for (i, r) in records.iter().enumerate() {
-            prop_assert_eq!(r.id, i as u64);
-            prop_assert!(r.delivered_minor >= 0);
-            prop_assert!(r.cost.total() >= 0);
-        }
+        nothing_lost(&mut records, outcome.payments)?;
     }
 }
 
@@ -119,12 +124,7 @@ proptest! {
         let mut records: Vec<PaymentRecord> = Vec::new();
         let result = sim::run(&loaded.world, |r: &PaymentRecord| records.push(r.clone()), &RunOptions::default());
         let (outcome, _) = result.map_err(|e| TestCaseError::fail(format!("{e} with {overrides:?}")))?;
-        prop_assert_eq!(records.len() as u64, outcome.payments);
-        records.sort_by_key(|r| r.id);
-        for (i, r) in records.iter().enumerate() {
-            prop_assert_eq!(r.id, i as u64);
-            prop_assert!(r.delivered_minor >= 0 && r.cost.total() >= 0);
-        }
+        nothing_lost(&mut records, outcome.payments)?;
         // The same inputs give the same records.
         let mut again: Vec<PaymentRecord> = Vec::new();
         let _ = sim::run(&loaded.world, |r: &PaymentRecord| again.push(r.clone()), &RunOptions::default());

@@ -212,27 +212,20 @@ pub fn render_table(report: &RunReport) -> String {
     if !report.chain_rows.is_empty() {
         lines.push(String::new());
         lines.push(format!(
-            "{:<14} {:>9} {:>10} {:>8} {:>12} {:>9} {:>12}",
+            "{:<16} {:>9} {:>10} {:>8} {:>12} {:>9} {:>12}",
             "chain", "blocks", "interval", "stale", "tx/s", "full", "fees USD"
         ));
         for r in &report.chain_rows {
-            let v = &r.values;
-            let interval: f64 = v[10].parse().unwrap_or(f64::NAN);
-            let stale: f64 = v[6].parse().unwrap_or(f64::NAN);
-            let name = if v[1] == "all" {
-                v[0].clone()
-            } else {
-                format!("{}/{}", v[0], v[1])
-            };
+            let f = &r.figures;
             lines.push(format!(
-                "{:<14} {:>9} {:>10} {:>7.2}% {:>12} {:>8}% {:>12}",
-                name,
-                v[4],
-                human_duration_s(interval),
-                100.0 * stale,
-                v[12],
-                v[13],
-                v[15]
+                "{:<16} {:>9} {:>10} {:>7.2}% {:>12.3} {:>8.2}% {:>12.2}",
+                r.label,
+                r.canonical_blocks,
+                human_duration_s(f.interval_s),
+                100.0 * f.stale_rate,
+                f.tx_per_s,
+                f.fullness_pct,
+                r.fees_usd
             ));
         }
     }

@@ -278,11 +278,6 @@ impl Metrics {
         }
     }
 
-    pub fn record_in_flight(&mut self, rec: &PaymentRecord, _end_us: u64) {
-        debug_assert_eq!(rec.status, Status::InFlight);
-        self.record(rec);
-    }
-
     pub fn cell(&self, rail: RailId, corridor: usize) -> &Cell {
         &self.cells[rail.idx() * self.corridors + corridor]
     }

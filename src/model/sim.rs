@@ -465,7 +465,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             EndedBy::MaxTime => self.w.max_time_us,
             _ => self.now,
         };
-        self.finish_in_flight(end_us);
+        self.finish_in_flight();
         self.check_conservation()?;
         for c in &mut self.chains {
             c.finish();
@@ -1386,14 +1386,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
         let per_unit = self.chains[si].paid_per_unit(spec, tx) as u128;
         let native_minor =
             (per_unit * self.chains[si].tx_units(tx) as u128).min(i64::MAX as u128) as i64;
-        let native = self
-            .w
-            .fx
-            .currencies
-            .iter()
-            .position(|c| c.code() == spec.native_code)
-            .map(|i| CurId(i as u16))
-            .expect("every chain's native coin is in the FX table");
+        let native = spec.native;
         let p = &self.arena[slot as usize];
         let route = self.w.route(p.route);
         let (a, b, cur) = (
@@ -1559,7 +1552,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
     }
 
     /// Payments still moving when the run stops are reported as in flight, in id order.
-    fn finish_in_flight(&mut self, end_us: u64) {
+    fn finish_in_flight(&mut self) {
         let mut free = vec![false; self.arena.len()];
         for &s in &self.free {
             free[s as usize] = true;
@@ -1570,7 +1563,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
         live.sort_by_key(|&s| self.arena[s as usize].id);
         for slot in live {
             let rec = self.record_of(slot, Status::InFlight, None);
-            self.metrics.record_in_flight(&rec, end_us);
+            self.metrics.record(&rec);
             self.sink.record(&rec);
             self.free.push(slot);
         }

@@ -262,12 +262,8 @@ pub fn chain_summary_rows(w: &World, chains: &[ChainOutcome], span_us: u64) -> V
         .iter()
         .map(|o| {
             let spec = &w.chains[o.chain.idx()];
-            let rail = match o.rail {
-                Some(r) => format!("{}@{}", spec.name, w.rails[r.idx()].name),
-                None => spec.name.clone(),
-            };
             SummaryRow {
-                rail,
+                rail: chain_label(w, o),
                 corridor: "chain".into(),
                 cell: Cell::new(w.demand_end_us),
                 chain: Some(ChainFigures::of(&o.metrics, spec.block_capacity, span_us)),
@@ -403,9 +399,23 @@ pub const CHAIN_COLUMNS: &[&str] = &[
     "gossip_messages_per_block",
 ];
 
-/// Headline figures of one chain, as floats for tables and sweeps.
+/// One chain's row of chains.csv, with the typed figures the terminal table shows.
 pub struct ChainRow {
+    /// `tron`, or `tron@usdt` for the copy serving one rail in mirror mode.
+    pub label: String,
+    pub canonical_blocks: u64,
+    pub figures: ChainFigures,
+    pub fees_usd: f64,
     pub values: Vec<String>,
+}
+
+/// A simulated chain's name: the chain, or `chain@rail` for the copy serving one rail in mirror mode.
+pub fn chain_label(w: &World, o: &ChainOutcome) -> String {
+    let name = &w.chains[o.chain.idx()].name;
+    match o.rail {
+        Some(r) => format!("{name}@{}", w.rails[r.idx()].name),
+        None => name.clone(),
+    }
 }
 
 /// Native minor units as a decimal of the native asset.
@@ -436,13 +446,7 @@ pub fn chain_rows(w: &World, chains: &[ChainOutcome], span_us: u64) -> Vec<Chain
                 Consensus::Bft { .. } => "bft",
             };
             let produced = m.blocks_produced.max(1) as f64;
-            let interval = if m.canonical_blocks > 1 {
-                (m.last_block_us - m.first_block_us) as f64 / 1e6 / (m.canonical_blocks - 1) as f64
-            } else {
-                f64::NAN
-            };
-            let fullness = 100.0 * m.units_used as f64
-                / (m.canonical_blocks.max(1) * spec.block_capacity) as f64;
+            let f = ChainFigures::of(m, spec.block_capacity, span_us);
             let fees_usd = m.fees_native_minor as f64 / 10_f64.powi(spec.native_decimals as i32)
                 * spec.native_price_usd;
             let per_block = |x: u64| {
@@ -458,6 +462,10 @@ pub fn chain_rows(w: &World, chains: &[ChainOutcome], span_us: u64) -> Vec<Chain
                 crate::model::chain::spec::FeeMarket::Eip1559 { .. }
             );
             ChainRow {
+                label: chain_label(w, o),
+                canonical_blocks: m.canonical_blocks,
+                figures: f,
+                fees_usd,
                 values: vec![
                     spec.name.clone(),
                     rail_label(w, o),
@@ -465,14 +473,14 @@ pub fn chain_rows(w: &World, chains: &[ChainOutcome], span_us: u64) -> Vec<Chain
                     m.blocks_produced.to_string(),
                     m.canonical_blocks.to_string(),
                     m.stale_blocks.to_string(),
-                    fixed(m.stale_blocks as f64 / produced, 6),
+                    fixed(f.stale_rate, 6),
                     m.reorgs.to_string(),
                     m.reorg_depth_max.to_string(),
                     m.missed_slots.to_string(),
-                    fixed(interval, 3),
+                    fixed(f.interval_s, 3),
                     m.txs_included.to_string(),
-                    fixed(m.txs_included as f64 / (span_us.max(1) as f64 / 1e6), 3),
-                    fixed(fullness, 2),
+                    fixed(f.tx_per_s, 3),
+                    fixed(f.fullness_pct, 2),
                     native(m.fees_native_minor, spec.native_decimals),
                     fixed(fees_usd, 2),
                     native(m.burned_native_minor, spec.native_decimals),

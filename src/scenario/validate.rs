@@ -313,6 +313,7 @@ pub fn validate(s: &raw::Scenario) -> R<World> {
         .map(|(i, c)| crate::scenario::validate_chain::chain(i, c, s.seed))
         .collect::<R<Vec<_>>>()?;
     for (i, c) in s.chains.iter().enumerate() {
+        chains[i].native = ctx.currency(&format!("chains[{i}].native"), &c.native)?;
         if let Some(name) = &c.operating_hours {
             chains[i].hours =
                 Some(ctx.calendar_ref(&format!("chains[{i}].operating_hours"), name)?);
@@ -345,7 +346,6 @@ pub fn validate(s: &raw::Scenario) -> R<World> {
             &rails,
             &banks,
             &nostros,
-            &calendars,
             i,
             c,
             &mut routes,
@@ -895,7 +895,6 @@ fn corridor(
     rails: &[Rail],
     banks: &[Bank],
     nostros: &[Nostro],
-    calendars: &[Calendar],
     i: usize,
     c: &raw::CorridorDef,
     routes: &mut Vec<Route>,
@@ -975,7 +974,6 @@ fn corridor(
         None => {
             let first = routes[route_ids[0].idx()].path[0];
             let cal = banks[first.idx()].calendar;
-            let _ = calendars;
             chrono_tz::Tz::from_str(&ctx.s.calendars[&ctx.cal_names[cal.idx()]].zone)
                 .expect("validated zone")
         }

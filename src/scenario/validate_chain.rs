@@ -346,6 +346,7 @@ pub fn chain(i: usize, c: &ChainDef, seed: u64) -> R<ChainSpec> {
         native_price_usd: price,
         native_decimals: c.native_decimals,
         native_code: c.native.clone(),
+        native: crate::model::fx::CurId(0), // resolved against the FX table by `validate`
         network,
         propagation,
         background_tx_per_s: tx_per_s,

@@ -86,6 +86,8 @@ pub struct ChainSpec {
     pub native_price_usd: f64,
     pub native_decimals: u8,
     pub native_code: String,
+    /// The native coin in the FX table (network fees are paid in it).
+    pub native: crate::model::fx::CurId,
     /// Abstract network mode: a block reaches each node after a delay drawn from this distribution.
     pub propagation: Delay,
     pub network: Network,
