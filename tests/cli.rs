@@ -117,6 +117,10 @@ fn trace_tells_the_story_of_a_payment() {
     assert!(text.starts_with("payment 5 "), "{text}");
     assert!(text.contains("payment created"));
     assert!(text.contains("accepted for processing"));
+    assert!(
+        text.contains("cost USD") && text.contains("sender fee"),
+        "{text}"
+    );
     settlesim()
         .arg("trace")
         .arg(&out)

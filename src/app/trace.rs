@@ -237,6 +237,13 @@ pub fn render(w: &World, rec: &PaymentRecord, steps: &[TraceStep]) -> String {
         ),
         None => "still in flight at the end of the run".into(),
     };
+    // The "where" column fits the longest bank or rail name in the story.
+    let where_w = steps
+        .iter()
+        .map(|s| place_name(w, s.place).chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(5);
     let mut out = vec![
         format!(
             "payment {} (demand {}) · {corridor} on {rail} · {} · {outcome}",
@@ -245,25 +252,21 @@ pub fn render(w: &World, rec: &PaymentRecord, steps: &[TraceStep]) -> String {
             money(w, rec.amount_minor, rec.currency)
         ),
         format!(
-            "cost USD {} = {:.0} bps: sender fee {}, intermediary fees {}, receiver fee {}, FX spread {}, domestic fees {}",
+            "cost USD {} = {:.0} bps: {}",
             format_minor(rec.cost.total(), 2),
             rec.cost_bps(),
-            format_minor(rec.cost.sender_fee, 2),
-            format_minor(rec.cost.intermediary_fees, 2),
-            format_minor(rec.cost.receiver_fee, 2),
-            format_minor(rec.cost.fx_spread, 2),
-            format_minor(rec.cost.domestic_fees, 2),
+            cost_parts(&rec.cost)
         ),
         String::new(),
         format!(
-            "{:<24} {:<24} {:<10} {:<8} what",
+            "{:<24} {:<24} {:<10} {:<where_w$} what",
             "time (UTC)", "local time", "elapsed", "where"
         ),
     ];
     for s in steps {
         let elapsed = human_duration_s((s.t_us - rec.created_us) as f64 / 1e6);
         out.push(format!(
-            "{:<24} {:<24} {:<10} {:<8} {}",
+            "{:<24} {:<24} {:<10} {:<where_w$} {}",
             crate::output::csv_out::iso(w.start, s.t_us),
             local(w, s.place, s.t_us),
             if s.t_us == rec.created_us {
@@ -276,4 +279,19 @@ pub fn render(w: &World, rec: &PaymentRecord, steps: &[TraceStep]) -> String {
         ));
     }
     out.join("\n")
+}
+
+/// The cost split as words, components that cost nothing left out: "sender fee 40.00, FX spread 25.10".
+fn cost_parts(c: &crate::model::record::CostSplit) -> String {
+    let parts: Vec<String> = crate::model::record::CostSplit::NAMES
+        .iter()
+        .zip(c.parts())
+        .filter(|(_, v)| *v != 0)
+        .map(|(name, v)| format!("{} {}", name.replace('_', " "), format_minor(v, 2)))
+        .collect();
+    if parts.is_empty() {
+        "nothing".into()
+    } else {
+        parts.join(", ")
+    }
 }
