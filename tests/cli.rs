@@ -117,8 +117,12 @@ fn trace_tells_the_story_of_a_payment() {
     assert!(text.starts_with("payment 5 "), "{text}");
     assert!(text.contains("payment created"));
     assert!(text.contains("accepted for processing"));
+    // Payment 5 is on the USDT rail: its cost line names the chain components.
+    let cost = text.lines().nth(1).unwrap_or_default();
     assert!(
-        text.contains("cost USD") && text.contains("sender fee"),
+        cost.starts_with("cost USD")
+            && cost.contains("network fee")
+            && cost.contains("ramp spread"),
         "{text}"
     );
     settlesim()
