@@ -30,12 +30,15 @@ pub enum Command {
     Run {
         /// Scenario file (TOML). Without it, the embedded default scenario runs.
         file: Option<PathBuf>,
-        /// Master seed (overrides the scenario's `seed`).
-        #[arg(long)]
+        /// Master seed (overrides the scenario's `seed`): 0 to 9223372036854775807, the TOML integer range.
+        #[arg(long, value_parser = seed_parser())]
         seed: Option<u64>,
-        /// Output directory.
+        /// Output directory. Built beside the target and swapped in whole when the run completes.
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
+        /// Replace --out even if it is a non-empty directory that settlesim did not write.
+        #[arg(long)]
+        force: bool,
         /// Override any scenario field: `--set duration=2d --set banks[1].stp_rate=0.8`. Repeatable.
         #[arg(long = "set", value_name = "PATH=VALUE")]
         set: Vec<String>,
@@ -138,8 +141,8 @@ settlesim sweep a.toml b.toml --replications 50 --shard 3/8 --out out/shard-3   
         /// Replications per grid point (each with its own derived seed).
         #[arg(long, short = 'r', default_value_t = 10, value_name = "R")]
         replications: u32,
-        /// Master seed from which every run's seed is derived.
-        #[arg(long, default_value_t = 0, value_name = "N")]
+        /// Master seed from which every run's seed is derived (0 to 9223372036854775807).
+        #[arg(long, default_value_t = 0, value_name = "N", value_parser = seed_parser())]
         seed: u64,
         /// Worker threads (default: all cores).
         #[arg(long, short = 'j', value_name = "J")]
@@ -169,6 +172,12 @@ and their sweep definitions must agree.\n\nExample:\n  settlesim merge out/shard
         /// Output directory.
         #[arg(long, value_name = "DIR", required = true)]
         out: PathBuf,
+        /// Replace --out even if it is a non-empty directory that settlesim did not write.
+        #[arg(long)]
+        force: bool,
+        /// Merge shards whose manifests or files fail verification (the merged manifest says so).
+        #[arg(long)]
+        no_verify: bool,
     },
     /// Draw figures from a run or sweep directory (never re-running): latency CDF, cost split, time series,
     /// sweep curves with 95% intervals, chain figures. SVG and/or PNG (2×), DejaVu Sans embedded.
@@ -187,6 +196,12 @@ settlesim chart results/claims\n  settlesim chart results/sweep --format both --
         /// Output directory (default DIR/figures).
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
+        /// Draw even if DIR fails verification (manifest, file hashes); every footer then says "unverified".
+        #[arg(long)]
+        no_verify: bool,
+        /// Replace --out even if it is a non-empty directory that settlesim did not write.
+        #[arg(long)]
+        force: bool,
     },
     /// Write report.md and a self-contained report.html for a run directory: what the scenario models, a headline
     /// table per rail with the G20 targets, the figures, claims vs measured for the flagship, provenance throughout.
@@ -196,6 +211,13 @@ settlesim chart results/claims\n  settlesim chart results/sweep --format both --
         /// Output directory (default DIR/report).
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
+        /// Report even if DIR fails verification (manifest, file hashes); the report and its figures then say
+        /// "unverified".
+        #[arg(long)]
+        no_verify: bool,
+        /// Replace --out even if it is a non-empty directory that settlesim did not write.
+        #[arg(long)]
+        force: bool,
     },
     /// Tell one payment's story: every step in UTC and local time, why it waited, the fees taken.
     Trace {
@@ -203,7 +225,15 @@ settlesim chart results/claims\n  settlesim chart results/sweep --format both --
         dir: PathBuf,
         /// The payment id (column `id` of payments.csv).
         id: u64,
+        /// Replay even if DIR fails verification (manifest, file hashes).
+        #[arg(long)]
+        no_verify: bool,
     },
+}
+
+/// Seeds are TOML integers in the scenario file, so every way of giving one accepts the same range.
+fn seed_parser() -> clap::builder::RangedU64ValueParser<u64> {
+    clap::value_parser!(u64).range(0..=i64::MAX as u64)
 }
 
 /// Runs the parsed command; returns what to print on stdout.
@@ -215,6 +245,7 @@ pub fn dispatch(cli: Cli) -> Result<String, AppError> {
             out,
             set,
             quiet,
+            force,
         } => {
             let args = app::run::RunArgs {
                 file,
@@ -222,6 +253,7 @@ pub fn dispatch(cli: Cli) -> Result<String, AppError> {
                 out,
                 set,
                 quiet,
+                force,
             };
             let report = app::run::run(&args)?;
             Ok(app::run::render_table(&report))
@@ -253,16 +285,41 @@ pub fn dispatch(cli: Cli) -> Result<String, AppError> {
             let report = app::sweep::sweep(&args)?;
             Ok(app::sweep::render(&report))
         }
-        Command::Merge { dirs, out } => {
-            let report = app::sweep::merge::merge(&dirs, &out)?;
+        Command::Merge {
+            dirs,
+            out,
+            force,
+            no_verify,
+        } => {
+            let report = app::sweep::merge::merge(&dirs, &out, force, !no_verify)?;
             Ok(app::sweep::render(&report))
         }
         Command::Check { file, set } => app::check(&file, &set),
-        Command::Chart { dir, format, out } => {
-            app::chart::chart(&app::chart::ChartArgs { dir, format, out })
-        }
-        Command::Report { dir, out } => app::report::report(&app::report::ReportArgs { dir, out }),
-        Command::Trace { dir, id } => app::trace::trace(&dir, id),
+        Command::Chart {
+            dir,
+            format,
+            out,
+            no_verify,
+            force,
+        } => app::chart::chart(&app::chart::ChartArgs {
+            dir,
+            format,
+            out,
+            verify: !no_verify,
+            force,
+        }),
+        Command::Report {
+            dir,
+            out,
+            no_verify,
+            force,
+        } => app::report::report(&app::report::ReportArgs {
+            dir,
+            out,
+            verify: !no_verify,
+            force,
+        }),
+        Command::Trace { dir, id, no_verify } => app::trace::trace(&dir, id, !no_verify),
         Command::Risk {
             attacker_share,
             confirmations,

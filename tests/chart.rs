@@ -130,7 +130,10 @@ fn bad_input_is_one_line_and_exit_2() {
     let tmp = tempfile::tempdir().unwrap();
     for (dir, expected) in [
         (tmp.path().join("nope"), "no such directory"),
-        (tmp.path().to_path_buf(), "not a run or sweep directory"),
+        (
+            tmp.path().to_path_buf(),
+            "not a settlesim results directory",
+        ),
     ] {
         let a = settlesim().arg("chart").arg(&dir).assert().code(2);
         let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();

@@ -13,6 +13,8 @@ use crate::chart::latency::{LatencyCdf, RailCdf};
 use crate::chart::sweep::{BandFigure, YAxis, band_lines, numeric_axes};
 use crate::chart::timeseries::{TimeFigure, chain_lines, rail_lines, weekend_spans};
 use crate::chart::{AnyFigure, Provenance, chain, cost::CostStack};
+use crate::output::staging::{Kind, Staged};
+use crate::output::verify::{ResultDir, SWEEP_KIND};
 use crate::output::write_atomic;
 
 #[derive(Clone, Debug)]
@@ -20,6 +22,10 @@ pub struct ChartArgs {
     pub dir: PathBuf,
     pub format: String,
     pub out: Option<PathBuf>,
+    /// Check the manifest and the hash of every file read (off with `--no-verify`).
+    pub verify: bool,
+    /// Replace `--out` even if it is a directory settlesim did not write.
+    pub force: bool,
 }
 
 /// What a results directory holds.
@@ -50,7 +56,7 @@ pub fn chart(args: &ChartArgs) -> Result<String, AppError> {
             )));
         }
     };
-    let loaded = load(&args.dir)?;
+    let loaded = load(&args.dir, args.verify)?;
     if loaded.figures.is_empty() {
         return Err(AppError::Usage(format!(
             "{}: nothing to draw: a sweep needs a grid axis with numeric or duration values (e.g. \
@@ -59,7 +65,10 @@ chains[0].background.tx_per_s or chains[0].block_interval), or two axes for a he
         )));
     }
     let out = args.out.clone().unwrap_or_else(|| args.dir.join("figures"));
-    let written = write_figures(&loaded, &out, svg, png)?;
+    let staged = Staged::begin(&out, Kind::Figures, args.force)?;
+    let written = write_figures(&loaded, staged.dir(), svg, png)?;
+    write_index(staged.dir(), &loaded, &written)?;
+    staged.commit()?;
     Ok(format!(
         "{} figure files in {}: {}",
         written.len(),
@@ -95,6 +104,20 @@ pub fn write_figures(
     Ok(written)
 }
 
+/// `index.json` of a figures directory: what was drawn from which results (and whether they were verified), the
+/// marker by which a later `chart` or `report` knows it may replace the directory.
+pub fn write_index(out: &Path, loaded: &Loaded, files: &[String]) -> Result<(), AppError> {
+    let index = serde_json::json!({
+        "kind": "settlesim figures",
+        "settlesim_version": env!("CARGO_PKG_VERSION"),
+        "results_digest": loaded.provenance.digest,
+        "verified": loaded.provenance.verified,
+        "files": files,
+    });
+    let bytes = serde_json::to_vec_pretty(&index).map_err(|e| AppError::Io(e.to_string()))?;
+    put(out, "index.json", &bytes)
+}
+
 fn draw_error(name: &str, e: String) -> AppError {
     AppError::Io(format!("figure {name}: {e}"))
 }
@@ -104,39 +127,29 @@ fn put(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), AppError> {
         .map_err(|e| AppError::Io(format!("{}: cannot write {name}: {e}", dir.display())))
 }
 
-fn read(dir: &Path, name: &str) -> Result<Vec<u8>, AppError> {
-    fs::read(dir.join(name))
-        .map_err(|e| AppError::Usage(format!("{}: cannot read {name}: {e}", dir.display())))
+/// A file of the results directory, checked against its manifest.
+fn read(dir: &ResultDir, name: &str) -> Result<Vec<u8>, AppError> {
+    dir.read(name).map_err(AppError::Usage)
 }
 
-fn table(dir: &Path, name: &str) -> Result<Table, AppError> {
+fn table(dir: &ResultDir, name: &str) -> Result<Table, AppError> {
     Table::parse(&read(dir, name)?)
         .map_err(|e| AppError::Usage(format!("{}: {name}: {e}", dir.join(name).display())))
 }
 
-/// Reads a `run` or `sweep` results directory and builds its figures.
-pub fn load(dir: &Path) -> Result<Loaded, AppError> {
-    if !dir.is_dir() {
-        return Err(AppError::Usage(format!(
-            "{}: no such directory",
-            dir.display()
-        )));
-    }
-    let kind = if dir.join("summary.csv").is_file() {
-        DirKind::Run
-    } else if dir.join("points.csv").is_file() {
-        DirKind::Sweep
+/// Reads a `run` or `sweep` results directory (verified against its manifest unless `verify` is false) and
+/// builds its figures.
+pub fn load(dir: &Path, verify: bool) -> Result<Loaded, AppError> {
+    let dir = ResultDir::open(dir, verify).map_err(AppError::Usage)?;
+    if dir.kind == SWEEP_KIND {
+        load_sweep(&dir)
+    } else if dir.has("summary.csv") {
+        load_run(&dir)
     } else {
-        return Err(AppError::Usage(format!(
+        Err(AppError::Usage(format!(
             "{}: not a run or sweep directory (no summary.csv or points.csv)",
             dir.display()
-        )));
-    };
-    let manifest: serde_json::Value = serde_json::from_slice(&read(dir, "manifest.json")?)
-        .map_err(|e| AppError::Usage(format!("{}: manifest.json: {e}", dir.display())))?;
-    match kind {
-        DirKind::Run => load_run(dir, manifest),
-        DirKind::Sweep => load_sweep(dir, manifest),
+        )))
     }
 }
 
@@ -148,8 +161,10 @@ fn text(v: &serde_json::Value) -> String {
     }
 }
 
-fn load_run(dir: &Path, manifest: serde_json::Value) -> Result<Loaded, AppError> {
+fn load_run(dir: &ResultDir) -> Result<Loaded, AppError> {
+    let manifest = dir.manifest.clone();
     let provenance = Provenance {
+        verified: dir.verified,
         scenario: text(&manifest["scenario"]),
         scenario_sha256: text(&manifest["scenario_sha256"]),
         seed: text(&manifest["seed"]),
@@ -182,9 +197,10 @@ fn load_run(dir: &Path, manifest: serde_json::Value) -> Result<Loaded, AppError>
     let mut credit = Vec::new();
     for (i, rail) in rails.iter().enumerate() {
         let name = format!("histograms/chain-credit__{rail}.hdr");
-        let Ok(bytes) = fs::read(dir.join(&name)) else {
+        if !dir.has(&name) {
             continue;
-        };
+        }
+        let bytes = read(dir, &name)?;
         let hist: hdrhistogram::Histogram<u64> = Deserializer::new()
             .deserialize(&mut bytes.as_slice())
             .map_err(|e| AppError::Usage(format!("{}: {name}: {e:?}", dir.display())))?;
@@ -246,7 +262,7 @@ fn load_run(dir: &Path, manifest: serde_json::Value) -> Result<Loaded, AppError>
         overlay: true,
         weekends: weekends.clone(),
     }));
-    if dir.join("chain_timeseries.csv").is_file() {
+    if dir.has("chain_timeseries.csv") {
         let cts = table(dir, "chain_timeseries.csv")?;
         figures.push(AnyFigure::Time(TimeFigure {
             name: "chain-mempool".into(),
@@ -322,7 +338,8 @@ const SWEEP_METRICS: [(&str, &str, &str, YAxis); 5] = [
     ),
 ];
 
-fn load_sweep(dir: &Path, manifest: serde_json::Value) -> Result<Loaded, AppError> {
+fn load_sweep(dir: &ResultDir) -> Result<Loaded, AppError> {
+    let manifest = dir.manifest.clone();
     let def = &manifest["definition"];
     let scenarios = def["scenarios"].as_array().cloned().unwrap_or_default();
     let provenance = Provenance {
@@ -339,6 +356,7 @@ fn load_sweep(dir: &Path, manifest: serde_json::Value) -> Result<Loaded, AppErro
         seed: format!("master {}", text(&def["seed"])),
         version: text(&manifest["settlesim_version"]),
         digest: text(&manifest["digest"]),
+        verified: dir.verified,
     };
     let points = table(dir, "points.csv")?;
     let reps = text(&def["replications"]);

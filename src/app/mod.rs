@@ -31,6 +31,17 @@ pub enum AppError {
     Sim(String),
 }
 
+impl From<crate::output::staging::StageError> for AppError {
+    fn from(e: crate::output::staging::StageError) -> AppError {
+        use crate::output::staging::StageError;
+        match e {
+            // A target that is a file or a foreign directory is the user's input: exit 2, like any bad argument.
+            StageError::Refused(m) => AppError::Usage(m),
+            StageError::Busy(m) | StageError::Io(m) => AppError::Io(m),
+        }
+    }
+}
+
 impl AppError {
     pub fn exit_code(&self) -> i32 {
         match self {

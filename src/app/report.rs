@@ -3,12 +3,13 @@
 //! headline table per rail with the G20 targets, the figures, for the flagship a claims-vs-measured table, and
 //! the provenance (command line, scenario sha256, seed, version, digest) under every figure and table.
 
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::app::AppError;
 use crate::app::chart::{self, DirKind, Loaded};
 use crate::chart::data::{COST_COMPONENTS, Table, cost_bars};
+use crate::output::staging::{Kind, Staged};
+use crate::output::verify::ResultDir;
 use crate::output::write_atomic;
 use crate::units::human_duration_s;
 
@@ -16,6 +17,10 @@ use crate::units::human_duration_s;
 pub struct ReportArgs {
     pub dir: PathBuf,
     pub out: Option<PathBuf>,
+    /// Check the manifest and the hash of every file read (off with `--no-verify`).
+    pub verify: bool,
+    /// Replace `--out` even if it is a directory settlesim did not write.
+    pub force: bool,
 }
 
 /// A table: header and rows of cells (plain text).
@@ -38,25 +43,34 @@ enum Block {
 }
 
 pub fn report(args: &ReportArgs) -> Result<String, AppError> {
-    let loaded = chart::load(&args.dir)?;
+    let loaded = chart::load(&args.dir, args.verify)?;
+    let results = ResultDir::open(&args.dir, args.verify).map_err(AppError::Usage)?;
     if loaded.kind != DirKind::Run {
         return Err(AppError::Usage(format!(
             "{}: a report is written from a `settlesim run` directory; for a sweep use `settlesim chart`",
             args.dir.display()
         )));
     }
-    let out = args.out.clone().unwrap_or_else(|| args.dir.join("report"));
+    let target = args.out.clone().unwrap_or_else(|| args.dir.join("report"));
+    let staged = Staged::begin(&target, Kind::Figures, args.force)?;
+    let out = staged.dir().to_path_buf();
     let figures_dir = out.join("figures");
-    chart::write_figures(&loaded, &figures_dir, true, false)?;
-    let blocks = blocks(&args.dir, &loaded)?;
+    std::fs::create_dir_all(&figures_dir)
+        .map_err(|e| AppError::Io(format!("{}: cannot create: {e}", figures_dir.display())))?;
+    let figure_files = chart::write_figures(&loaded, &figures_dir, true, false)?;
+    let blocks = blocks(&results, &loaded)?;
     let provenance = provenance_lines(&loaded);
     let md = markdown(&blocks, &provenance);
     let html = html(&blocks, &provenance, &title(&loaded));
     put(&out, "report.md", md.as_bytes())?;
     put(&out, "report.html", html.as_bytes())?;
+    let mut files = vec!["report.md".to_string(), "report.html".to_string()];
+    files.extend(figure_files.iter().map(|f| format!("figures/{f}")));
+    chart::write_index(&out, &loaded, &files)?;
+    staged.commit()?;
     Ok(format!(
         "report in {}: report.md, report.html, figures/ ({} figures)",
-        out.display(),
+        target.display(),
         loaded.figures.len()
     ))
 }
@@ -97,8 +111,12 @@ fn provenance_lines(loaded: &Loaded) -> String {
     )
 }
 
-fn blocks(dir: &Path, loaded: &Loaded) -> Result<Vec<Block>, AppError> {
-    let scenario_text = fs::read_to_string(dir.join("scenario.toml")).unwrap_or_default();
+fn blocks(dir: &ResultDir, loaded: &Loaded) -> Result<Vec<Block>, AppError> {
+    let scenario_text = if dir.has("scenario.toml") {
+        String::from_utf8_lossy(&dir.read("scenario.toml").map_err(AppError::Usage)?).into_owned()
+    } else {
+        String::new()
+    };
     let scenario: toml::Table = scenario_text.parse().unwrap_or_default();
     let description = scenario
         .get("description")

@@ -10,6 +10,8 @@ use serde::Serialize;
 use crate::app::AppError;
 use crate::model::sim::{self, RunOptions};
 use crate::output::csv_out::{self, SummaryRow};
+use crate::output::staging::{Kind, Staged};
+use crate::output::verify::{MANIFEST_SCHEMA, RUN_KIND, file_hashes};
 use crate::output::{self, write_atomic};
 use crate::scenario::Loaded;
 use crate::units::human_duration_s;
@@ -21,10 +23,16 @@ pub struct RunArgs {
     pub out: Option<PathBuf>,
     pub set: Vec<String>,
     pub quiet: bool,
+    /// Replace `--out` even when it is a non-empty directory that settlesim did not write.
+    pub force: bool,
 }
 
 #[derive(Serialize)]
 pub struct Manifest {
+    /// `settlesim run`: what readers check before they trust the directory.
+    pub kind: String,
+    /// The manifest format (see `output::verify`).
+    pub schema: u32,
     pub settlesim_version: String,
     pub scenario: String,
     pub scenario_source: String,
@@ -41,6 +49,8 @@ pub struct Manifest {
     pub conservation: String,
     pub latency_histogram_unit: String,
     pub files: Vec<String>,
+    /// SHA-256 of each file in `files`: readers check every file they read against it.
+    pub file_sha256: std::collections::BTreeMap<String, String>,
     pub digest: String,
     pub wall_time_s: f64,
 }
@@ -62,10 +72,15 @@ pub fn run(args: &RunArgs) -> Result<RunReport, AppError> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("results").join(&loaded.raw.name));
-    simulate_to_dir(&loaded, &overrides, &dir, args.quiet)
+    let staged = Staged::begin(&dir, Kind::Run, args.force).map_err(AppError::from)?;
+    let mut report = simulate_to_dir(&loaded, &overrides, staged.dir(), args.quiet)?;
+    staged.commit().map_err(AppError::from)?;
+    report.dir = dir;
+    Ok(report)
 }
 
-/// Runs a loaded scenario and writes every result file into `dir`.
+/// Runs a loaded scenario and writes every result file into `dir` (a fresh directory: `run` passes its staging
+/// directory, a sweep its partial run directory).
 pub fn simulate_to_dir(
     loaded: &Loaded,
     overrides: &[String],
@@ -91,6 +106,7 @@ pub fn simulate_to_dir(
     }
     sink.finish(dir)
         .map_err(|e| io_err("cannot write payments.csv", e))?;
+    output::failpoint("after-payments");
 
     let rows = csv_out::summary_rows(world, &outcome.metrics, &outcome.chains, outcome.end_us);
     let mut files = vec!["payments.csv".to_string(), "scenario.toml".to_string()];
@@ -142,8 +158,12 @@ pub fn simulate_to_dir(
         .map_err(|e| io_err("cannot write scenario.toml", e))?;
     let digest = output::digest(dir, &files).map_err(|e| io_err("digest", e))?;
     files.sort();
+    let file_sha256 = file_hashes(dir, &files).map_err(|e| io_err("hashes", e))?;
+    output::failpoint("before-manifest");
     let span_s = outcome.end_us as f64 / 1e6;
     let manifest = Manifest {
+        kind: RUN_KIND.into(),
+        schema: MANIFEST_SCHEMA,
         settlesim_version: env!("CARGO_PKG_VERSION").to_string(),
         scenario: world.name.clone(),
         scenario_source: loaded.source.clone(),
@@ -161,6 +181,7 @@ pub fn simulate_to_dir(
         latency_histogram_unit: "milliseconds (HDR V2, 3 significant digits, settled payments)"
             .into(),
         files,
+        file_sha256,
         digest,
         wall_time_s: wall.elapsed().as_secs_f64(),
     };

@@ -2,8 +2,9 @@
 //! replays it (the simulation is deterministic) with the payment marked, and explains each step: when, where,
 //! in UTC and local time, why it waited, what it cost.
 
-use std::fs;
 use std::path::Path;
+
+use crate::output::verify::{RUN_KIND, ResultDir};
 
 use crate::app::AppError;
 use crate::model::calendar::WaitReason;
@@ -12,20 +13,30 @@ use crate::model::sim::{self, RunOptions};
 use crate::model::world::World;
 use crate::units::{format_minor, human_duration_s};
 
-pub fn trace(dir: &Path, id: u64) -> Result<String, AppError> {
-    let scenario_path = dir.join("scenario.toml");
-    let text = fs::read_to_string(&scenario_path).map_err(|e| {
-        AppError::Io(format!(
-            "{}: cannot read ({e}); is {} a settlesim run directory?",
-            scenario_path.display(),
+pub fn trace(dir: &Path, id: u64, verify: bool) -> Result<String, AppError> {
+    // The replay must be of the run that wrote this directory: its scenario.toml is checked against the
+    // manifest's hash, and its canonical form against the manifest's scenario sha256.
+    let results = ResultDir::open(dir, verify).map_err(AppError::Usage)?;
+    if results.kind != RUN_KIND {
+        return Err(AppError::Usage(format!(
+            "{}: a sweep directory; trace one of its runs (runs/<k>/ with --payments) or a `settlesim run` directory",
             dir.display()
+        )));
+    }
+    let bytes = results.read("scenario.toml").map_err(AppError::Usage)?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        AppError::Usage(format!(
+            "{}: not UTF-8",
+            dir.join("scenario.toml").display()
         ))
     })?;
+    let scenario_path = dir.join("scenario.toml");
     let loaded = crate::scenario::load(&scenario_path.display().to_string(), &text, &[])
         .map_err(AppError::Scenario)?;
-    if let Ok(manifest) = fs::read_to_string(dir.join("manifest.json"))
-        && let Ok(json) = serde_json::from_str::<serde_json::Value>(&manifest)
-        && let Some(sha) = json.get("scenario_sha256").and_then(|v| v.as_str())
+    if let Some(sha) = results
+        .manifest
+        .get("scenario_sha256")
+        .and_then(|v| v.as_str())
         && sha != loaded.sha256
     {
         return Err(AppError::Usage(format!(

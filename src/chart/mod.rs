@@ -209,18 +209,25 @@ pub struct Provenance {
     pub seed: String,
     pub version: String,
     pub digest: String,
+    /// False when the results were read with `--no-verify`: the footer then says so.
+    pub verified: bool,
 }
 
 impl Provenance {
     pub fn footer(&self) -> String {
-        format!(
+        let footer = format!(
             "settlesim {} · scenario {} (sha256 {}) · seed {} · results digest {}",
             self.version,
             self.scenario,
             short(&self.scenario_sha256),
             self.seed,
             short(&self.digest)
-        )
+        );
+        if self.verified {
+            footer
+        } else {
+            format!("UNVERIFIED results (read with --no-verify) · {footer}")
+        }
     }
 }
 

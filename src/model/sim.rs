@@ -538,10 +538,14 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             }
             Mode::Split => {
                 let mut pick = rng::unit(&mut d.stream) * d.share_total;
+                // Rounding can leave `pick` at or above zero after the last subtraction: fall back to the last
+                // route that has a share, never to one with share 0.
                 let mut chosen = *corridor
                     .routes
-                    .last()
-                    .expect("validated: a corridor has routes");
+                    .iter()
+                    .rev()
+                    .find(|&&r| w.route(r).share > 0.0)
+                    .expect("validated: a split corridor has a positive share");
                 for &r in &corridor.routes {
                     pick -= w.route(r).share;
                     if pick < 0.0 {

@@ -3,6 +3,8 @@
 //! files (names and contents, in name order), excluding the manifest, whose wall time differs between runs.
 
 pub mod csv_out;
+pub mod staging;
+pub mod verify;
 
 use std::fs;
 use std::io::{self, Read, Write};
@@ -10,11 +12,40 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+/// Test hook at the edge: when the environment variable `SETTLESIM_FAILPOINT` names `point`, the process aborts
+/// there, as a kill would. The kill tests use it to stop a writer at every step of committing its output.
+pub fn failpoint(point: &str) {
+    static ARMED: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    let armed = ARMED.get_or_init(|| std::env::var("SETTLESIM_FAILPOINT").ok());
+    if armed.as_deref() == Some(point) {
+        std::process::abort();
+    }
+}
+
+/// Creates `path` exclusively: a file a killed writer left there is removed first, and a symlink placed there is
+/// removed, never followed, so a temporary name can never be used to overwrite another file.
+pub fn create_exclusive(path: &Path) -> io::Result<fs::File> {
+    match fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+    {
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            fs::remove_file(path)?;
+            fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(path)
+        }
+        other => other,
+    }
+}
+
 /// Writes `bytes` to `dir/name` atomically (temporary file, then rename).
 pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
     let tmp = temp_path(dir, name);
     {
-        let mut f = fs::File::create(&tmp)?;
+        let mut f = create_exclusive(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
     }
@@ -32,7 +63,7 @@ pub struct AtomicFile {
 impl AtomicFile {
     pub fn create(dir: &Path, name: &str) -> io::Result<AtomicFile> {
         let tmp = temp_path(dir, name);
-        let file = fs::File::create(&tmp)?;
+        let file = create_exclusive(&tmp)?;
         Ok(AtomicFile {
             tmp,
             dest: dir.join(name),

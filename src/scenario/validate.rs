@@ -146,13 +146,38 @@ fn index_of(names: &[String], name: &str) -> Option<usize> {
     names.iter().position(|n| n == name)
 }
 
+/// The one pattern for every name that can reach a file or directory name (`name`, and the ids of banks,
+/// domestic rails, rails, chains and corridors): an ASCII letter or digit, then up to 63 letters, digits, `.`, `_`
+/// or `-`, with no `__` (the separator of histogram file names). So `..`, `a/b`, absolute paths and hidden names
+/// can never be written, whatever the scenario says.
+pub const SAFE_NAME_PATTERN: &str = "[A-Za-z0-9][A-Za-z0-9._-]{0,63} without \"__\"";
+
+/// Checks `value` against `SAFE_NAME_PATTERN`.
+pub fn safe_name(path: &str, value: &str) -> R<()> {
+    let mut chars = value.chars();
+    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric());
+    let rest_ok = value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if value.is_empty() {
+        return bad(path, "must not be empty");
+    }
+    if !first_ok || !rest_ok || value.len() > 64 || value.contains("__") {
+        return bad(
+            path,
+            format!(
+                "{value:?} is not a safe name: use {SAFE_NAME_PATTERN} (it becomes a file name)"
+            ),
+        );
+    }
+    Ok(())
+}
+
 fn unique_ids<'a>(section: &str, ids: impl Iterator<Item = &'a String>) -> R<Vec<String>> {
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     for (i, id) in ids.enumerate() {
-        if id.is_empty() {
-            return bad(format!("{section}[{i}].id"), "must not be empty");
-        }
+        safe_name(&format!("{section}[{i}].id"), id)?;
         if !seen.insert(id.clone()) {
             return bad(format!("{section}[{i}].id"), format!("duplicate id {id:?}"));
         }
@@ -235,9 +260,7 @@ impl Ctx<'_> {
 
 /// Turns a parsed scenario into a runnable world.
 pub fn validate(s: &raw::Scenario) -> R<World> {
-    if s.name.trim().is_empty() {
-        return bad("name", "must not be empty");
-    }
+    safe_name("name", &s.name)?;
     let start = parse_start(&s.start.text())?;
     let demand_end_us = duration("duration", &s.duration)?;
     if demand_end_us == 0 {
@@ -335,6 +358,7 @@ pub fn validate(s: &raw::Scenario) -> R<World> {
     let mut routes = Vec::new();
     let mut corridor_names = BTreeSet::new();
     for (i, c) in s.corridors.iter().enumerate() {
+        safe_name(&format!("corridors[{i}].id"), &c.id)?;
         if !corridor_names.insert(c.id.clone()) {
             return bad(
                 format!("corridors[{i}].id"),
@@ -968,6 +992,14 @@ fn corridor(
         )?;
         routes.push(route);
         route_ids.push(RouteId(routes.len() as u16 - 1));
+    }
+    // In split mode the shares are the routing weights: a route with share 0 gets nothing, and shares that are
+    // all zero route nothing at all, which is a mistake, not a scenario.
+    if ctx.s.mode == "split" && c.routes.iter().all(|r| r.share == 0.0) {
+        return bad(
+            format!("{p}.routes"),
+            "every route has share 0: in split mode at least one share must be positive",
+        );
     }
     let zone = match &c.zone {
         Some(z) => zone(&format!("{p}.zone"), z)?,

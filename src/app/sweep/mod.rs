@@ -57,6 +57,9 @@ struct Source {
 #[derive(Serialize, Deserialize)]
 pub struct SweepManifest {
     pub kind: String,
+    /// The manifest format (see `output::verify`).
+    #[serde(default)]
+    pub schema: u32,
     pub settlesim_version: String,
     pub definition: Definition,
     pub shard: Shard,
@@ -66,6 +69,9 @@ pub struct SweepManifest {
     pub runs: u64,
     pub points: u64,
     pub files: Vec<String>,
+    /// SHA-256 of each file in `files`: readers check every file they read against it.
+    #[serde(default)]
+    pub file_sha256: std::collections::BTreeMap<String, String>,
     pub digest: String,
     pub runs_executed: u64,
     pub runs_skipped: u64,
@@ -206,6 +212,9 @@ pub fn sweep(args: &SweepArgs) -> Result<SweepReport, AppError> {
         definition: def.clone(),
         shard,
     };
+    // A sweep directory is resumable, so it is written in place (each run committed whole), under the lock so
+    // that a second sweep into it fails at once instead of interleaving.
+    let _lock = crate::output::staging::lock(&dir)?;
     store::prepare(&dir, &id)?;
 
     // Resume: a committed, intact run of this plan is kept; anything else runs (again).
@@ -261,8 +270,9 @@ pub fn sweep(args: &SweepArgs) -> Result<SweepReport, AppError> {
     let run_phase_s = started.elapsed().as_secs_f64();
 
     let finished = finish::finish(&dir, &def, shard)?;
-    let manifest = SweepManifest {
+    let mut manifest = SweepManifest {
         kind: MANIFEST_KIND.into(),
+        schema: crate::output::verify::MANIFEST_SCHEMA,
         settlesim_version: env!("CARGO_PKG_VERSION").to_string(),
         runs_total: def.runs(),
         runs: owned.len() as u64,
@@ -272,6 +282,7 @@ pub fn sweep(args: &SweepArgs) -> Result<SweepReport, AppError> {
         scenario_sources: sources.iter().map(|s| s.path.clone()).collect(),
         seed_derivation: SEED_DERIVATION.into(),
         files: finished.files.clone(),
+        file_sha256: Default::default(),
         digest: finished.digest.clone(),
         runs_executed: pending.len() as u64,
         runs_skipped: skipped,
@@ -279,7 +290,7 @@ pub fn sweep(args: &SweepArgs) -> Result<SweepReport, AppError> {
         merged_from: vec![],
         wall_time_s: wall.elapsed().as_secs_f64(),
     };
-    write_manifest(&dir, &manifest)?;
+    write_manifest(&dir, &mut manifest)?;
     Ok(SweepReport {
         dir,
         manifest,
@@ -288,7 +299,14 @@ pub fn sweep(args: &SweepArgs) -> Result<SweepReport, AppError> {
     })
 }
 
-pub fn write_manifest(dir: &Path, m: &SweepManifest) -> Result<(), AppError> {
+/// Writes `manifest.json` last, with the hash of every result file, so that readers can verify the directory.
+pub fn write_manifest(dir: &Path, m: &mut SweepManifest) -> Result<(), AppError> {
+    m.file_sha256 = crate::output::verify::file_hashes(dir, &m.files).map_err(|e| {
+        AppError::Io(format!(
+            "{}: cannot hash the result files: {e}",
+            dir.display()
+        ))
+    })?;
     let json = serde_json::to_vec_pretty(m).map_err(|e| AppError::Io(e.to_string()))?;
     write_atomic(dir, "manifest.json", &json).map_err(|e| {
         AppError::Io(format!(
