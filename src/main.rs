@@ -14,12 +14,15 @@ fn main() {
         }
         Err(e) => {
             // One line, like every other error: clap's own first line names the flag and the problem.
+            // clap lists missing arguments on the indented lines after its first: keep them on the line.
             let text = e.render().to_string();
-            let first = text
-                .lines()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("error: bad arguments");
-            eprintln!("{first} (see --help)");
+            let mut lines = text.lines().skip_while(|l| l.trim().is_empty());
+            let mut line = lines.next().unwrap_or("error: bad arguments").to_string();
+            for more in lines.take_while(|l| l.starts_with(' ') && !l.trim().is_empty()) {
+                line.push(' ');
+                line.push_str(more.trim());
+            }
+            eprintln!("{line} (see --help)");
             std::process::exit(2);
         }
     };

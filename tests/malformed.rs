@@ -39,7 +39,7 @@ const CASES: &[Case] = &[
         name: "missing required field",
         replace: ("id = \"a\"\ncountry = \"US\"\n", "id = \"a\"\n"),
         overrides: &[],
-        expected: "base.toml:19:1: missing field `country` (banks[0])",
+        expected: "base.toml:19:1: missing field `country` (banks[0].country)",
     },
     Case {
         name: "route through a bank that does not exist",
@@ -123,7 +123,7 @@ const CASES: &[Case] = &[
         name: "bad value given by --set",
         replace: ("", ""),
         overrides: &["duration=soon"],
-        expected: "base.toml:4:12: bad duration \"soon\": expected a number at \"soon\" (value set by --set) (duration)",
+        expected: "--set duration=soon: bad duration \"soon\": expected a number at \"soon\" (duration)",
     },
     Case {
         name: "--set on a field that does not exist",

@@ -57,13 +57,25 @@ pub fn load_scenario(file: Option<&Path>, overrides: &[String]) -> Result<Loaded
         None => scenario::load(DEFAULT_SCENARIO_NAME, DEFAULT_SCENARIO, overrides)
             .map_err(AppError::Scenario),
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                AppError::Usage(format!("{}: cannot read scenario: {e}", path.display()))
-            })?;
+            let text = read_scenario(path)?;
             scenario::load(&path.display().to_string(), &text, overrides)
                 .map_err(AppError::Scenario)
         }
     }
+}
+
+/// Reads a scenario file: a regular file of at most `SCENARIO_BYTES_MAX` bytes, in UTF-8. A FIFO, a device such
+/// as /dev/zero or a huge file is refused with one line, before anything is parsed.
+pub fn read_scenario(path: &Path) -> Result<String, AppError> {
+    let bytes = crate::output::verify::read_capped(path, scenario::SCENARIO_BYTES_MAX)
+        .map_err(|e| AppError::Usage(format!("{}: cannot read scenario: {e}", path.display())))?;
+    String::from_utf8(bytes).map_err(|e| {
+        AppError::Usage(format!(
+            "{}: cannot read scenario: not UTF-8 (byte {})",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        ))
+    })
 }
 
 /// `settlesim check FILE`: validate without running.

@@ -50,7 +50,64 @@ impl fmt::Display for ScenarioError {
 
 impl std::error::Error for ScenarioError {}
 
-/// Parses, applies overrides, validates.
+/// A scenario file is small (the documented reference of every field is 14 kB): anything above this is refused
+/// before it is parsed, so a huge file or an endless stream cannot exhaust memory.
+pub const SCENARIO_BYTES_MAX: u64 = 1 << 20;
+/// `--set` values are short too.
+pub const OVERRIDE_BYTES_MAX: usize = 64 << 10;
+
+/// The `--set` argument whose path is, or contains, `path`: an error there is the override's, not the file's.
+fn override_for<'a>(overrides: &'a [String], path: &locate::FieldPath) -> Option<&'a String> {
+    overrides.iter().rev().find(|o| {
+        locate::split_override(o)
+            .and_then(|(lhs, _)| lhs.trim().parse::<locate::FieldPath>().ok())
+            .is_some_and(|lhs| path.0.starts_with(&lhs.0))
+    })
+}
+
+/// A hint for a value that is a bare number where a duration is expected: `--set duration=2`.
+fn duration_hint(message: &str, arg: &str) -> String {
+    let value = locate::split_override(arg)
+        .map(|(_, v)| v.trim())
+        .unwrap_or("");
+    let looks_like_duration = message.contains("duration") || message.contains("a string");
+    if looks_like_duration && !value.is_empty() && value.parse::<f64>().is_ok() {
+        format!("{message}; add a unit: {value}d, {value}h, {value}min or {value}s")
+    } else {
+        message.to_string()
+    }
+}
+
+/// toml stops at nesting deeper than its recursion limit without a position: say what it means.
+fn deep_hint(message: &str) -> String {
+    if message.contains("recursion limit") {
+        "keys, arrays or tables nested too deeply (beyond toml's recursion limit); no scenario field nests that deep"
+            .into()
+    } else {
+        message.to_string()
+    }
+}
+
+/// The line with the most nesting (dots, brackets and braces): where an unlocated recursion-limit error is.
+fn deepest_line(text: &str) -> Option<locate::Pos> {
+    let (line, depth) = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            (
+                i,
+                l.chars().filter(|c| matches!(c, '.' | '[' | '{')).count(),
+            )
+        })
+        .max_by_key(|&(i, d)| (d, std::cmp::Reverse(i)))?;
+    (depth > 0).then_some(locate::Pos {
+        line: line + 1,
+        col: 1,
+    })
+}
+
+/// Parses, applies overrides, validates. An error in a value that a `--set` supplied is reported against that
+/// argument (`--set duration=2: ...`); every other error against the file's line and column.
 pub fn load(source: &str, text: &str, overrides: &[String]) -> Result<Loaded, ScenarioError> {
     let err = |line, col, message: String, field| ScenarioError {
         file: source.to_string(),
@@ -59,32 +116,79 @@ pub fn load(source: &str, text: &str, overrides: &[String]) -> Result<Loaded, Sc
         message,
         field,
     };
-    let effective_text = locate::apply_overrides(text, overrides)
-        .map_err(|e| err(None, None, e.to_string(), None))?;
-    let raw: raw::Scenario = locate::from_str_located(&effective_text).map_err(|e| {
-        err(
-            e.pos.as_ref().map(|p| p.line),
-            e.pos.as_ref().map(|p| p.col),
-            e.message.clone(),
-            e.path.as_ref().map(|p| p.to_string()),
-        )
+    let blamed = |arg: &String, message: &str, field: String| ScenarioError {
+        file: format!("--set {arg}"),
+        line: None,
+        col: None,
+        message: duration_hint(message, arg),
+        field: Some(field),
+    };
+    if text.len() as u64 > SCENARIO_BYTES_MAX {
+        return Err(err(
+            None,
+            None,
+            format!(
+                "larger than {} kB: not a scenario file",
+                SCENARIO_BYTES_MAX >> 10
+            ),
+            None,
+        ));
+    }
+    if let Some(o) = overrides.iter().find(|o| o.len() > OVERRIDE_BYTES_MAX) {
+        return Err(ScenarioError {
+            file: format!("--set {}…", o.chars().take(40).collect::<String>()),
+            line: None,
+            col: None,
+            message: format!("longer than {} kB", OVERRIDE_BYTES_MAX >> 10),
+            field: None,
+        });
+    }
+    let effective_text = locate::apply_overrides(text, overrides).map_err(|e| match e {
+        // The file itself does not parse (before any override could be applied): the file's position.
+        locate::OverrideError::Document(le) => err(
+            le.pos.as_ref().map(|p| p.line),
+            le.pos.as_ref().map(|p| p.col),
+            deep_hint(&le.message),
+            le.path
+                .as_ref()
+                .filter(|p| !p.is_empty())
+                .map(|p| p.to_string()),
+        ),
+        other => err(None, None, other.to_string(), None),
     })?;
-    let world = validate::validate(&raw).map_err(|inv| {
-        let pos = locate::FieldPath::from_str(&inv.path)
-            .ok()
-            .and_then(|p| locate::locate(&effective_text, &p));
-        let overridden = overrides
-            .iter()
-            .any(|o| o.split_once('=').is_some_and(|(k, _)| k.trim() == inv.path));
-        let message = if overridden {
-            format!("{} (value set by --set)", inv.message)
-        } else {
-            inv.message
-        };
+    let raw: raw::Scenario = locate::from_str_located(&effective_text).map_err(|e| {
+        // toml names a missing field only in its message: put it in the field path too.
+        let mut path = e.path.clone().unwrap_or_default();
+        if let Some(name) = e
+            .message
+            .strip_prefix("missing field `")
+            .and_then(|m| m.split('`').next())
+        {
+            path.0.push(locate::Seg::Key(name.to_string()));
+        }
+        if let Some(arg) = override_for(overrides, &path).filter(|_| !path.is_empty()) {
+            return blamed(arg, &e.message, path.to_string());
+        }
+        let pos = e.pos.clone().or_else(|| deepest_line(&effective_text));
         err(
             pos.as_ref().map(|p| p.line),
             pos.as_ref().map(|p| p.col),
-            message,
+            deep_hint(&e.message),
+            (!path.is_empty()).then(|| path.to_string()),
+        )
+    })?;
+    let world = validate::validate(&raw).map_err(|inv| {
+        let field = locate::FieldPath::from_str(&inv.path).ok();
+        if let Some(arg) = field.as_ref().and_then(|p| override_for(overrides, p)) {
+            return blamed(arg, &inv.message, inv.path.clone());
+        }
+        let pos = field
+            .as_ref()
+            .and_then(|p| locate::locate(&effective_text, p));
+        err(
+            pos.as_ref().map(|p| p.line),
+            pos.as_ref().map(|p| p.col),
+            inv.message,
             Some(inv.path),
         )
     })?;

@@ -19,7 +19,7 @@ pub struct Scenario {
     /// How long demand arrives, e.g. `"30d"`.
     pub duration: String,
     #[serde(default)]
-    pub seed: u64,
+    pub seed: i64,
     /// `"mirror"`: every payment is replayed on every rail of its corridor (a paired comparison).
     /// `"split"`: each payment goes to one rail, drawn by the routes' shares.
     #[serde(default = "default_mode")]

@@ -261,6 +261,17 @@ impl Ctx<'_> {
 /// Turns a parsed scenario into a runnable world.
 pub fn validate(s: &raw::Scenario) -> R<World> {
     safe_name("name", &s.name)?;
+    // The file, `--set seed=`, `--seed` and `sweep --seed` accept the same range: TOML's integers.
+    if s.seed < 0 {
+        return bad(
+            "seed",
+            format!(
+                "must be between 0 and {} (the largest TOML integer)",
+                i64::MAX
+            ),
+        );
+    }
+    let seed = s.seed as u64;
     let start = parse_start(&s.start.text())?;
     let demand_end_us = duration("duration", &s.duration)?;
     if demand_end_us == 0 {
@@ -333,7 +344,7 @@ pub fn validate(s: &raw::Scenario) -> R<World> {
         .chains
         .iter()
         .enumerate()
-        .map(|(i, c)| crate::scenario::validate_chain::chain(i, c, s.seed))
+        .map(|(i, c)| crate::scenario::validate_chain::chain(i, c, seed))
         .collect::<R<Vec<_>>>()?;
     for (i, c) in s.chains.iter().enumerate() {
         chains[i].native = ctx.currency(&format!("chains[{i}].native"), &c.native)?;
@@ -385,7 +396,7 @@ pub fn validate(s: &raw::Scenario) -> R<World> {
     Ok(World {
         name: s.name.clone(),
         start,
-        seed: s.seed,
+        seed,
         mode,
         demand_end_us,
         max_time_us,
@@ -534,7 +545,7 @@ fn fx_table(s: &raw::Scenario, days: usize) -> R<FxTable> {
         });
     }
     assets(s, &mut specs)?;
-    Ok(FxTable::build(&specs, days, s.seed))
+    Ok(FxTable::build(&specs, days, s.seed as u64))
 }
 
 fn calendar(

@@ -123,9 +123,7 @@ fn define(args: &SweepArgs) -> Result<(Definition, Vec<Source>), AppError> {
     let mut sources: Vec<Source> = Vec::new();
     let mut scenarios: Vec<ScenarioId> = Vec::new();
     for path in &args.files {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            AppError::Usage(format!("{}: cannot read scenario: {e}", path.display()))
-        })?;
+        let text = crate::app::read_scenario(path)?;
         let source = Source {
             path: path.display().to_string(),
             text,
