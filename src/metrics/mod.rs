@@ -68,9 +68,11 @@ impl Cell {
 
     fn add(&mut self, rec: &PaymentRecord) {
         self.counts[status_index(rec.status)] += 1;
-        self.amount_usd_cents += rec.amount_usd_cents;
+        // Money totals saturate rather than wrap: validated bounds keep real runs far below i64, and an absurd
+        // input then shows as the largest value, never as a negative total.
+        self.amount_usd_cents = self.amount_usd_cents.saturating_add(rec.amount_usd_cents);
         for (t, c) in self.cost_cents.iter_mut().zip(rec.cost.parts()) {
-            *t += c;
+            *t = t.saturating_add(c);
         }
         self.duplicates += u64::from(rec.duplicate);
         if let Some(us) = rec.chain_inclusion_us {
@@ -104,9 +106,9 @@ impl Cell {
         self.cost_cbps.add(&other.cost_cbps).expect("same bounds");
         self.cost_bps_sum += other.cost_bps_sum;
         for (a, b) in self.cost_cents.iter_mut().zip(other.cost_cents) {
-            *a += b;
+            *a = a.saturating_add(b);
         }
-        self.amount_usd_cents += other.amount_usd_cents;
+        self.amount_usd_cents = self.amount_usd_cents.saturating_add(other.amount_usd_cents);
         self.duplicates += other.duplicates;
         self.chain_inclusion_ms
             .add(&other.chain_inclusion_ms)

@@ -81,12 +81,16 @@ impl FxTable {
         }
         let cf = self.currency(from);
         let ct = self.currency(to);
-        let num = minor as i128
-            * self.rate(to, t_us)
-            * 10_i128.pow(ct.exponent as u32)
-            * (1_000_000 - spread_centi_bps as i128);
+        let num = (minor as i128)
+            .checked_mul(self.rate(to, t_us))
+            .and_then(|x| x.checked_mul(10_i128.pow(ct.exponent as u32)))
+            .and_then(|x| x.checked_mul(1_000_000 - spread_centi_bps as i128));
         let den = self.rate(from, t_us) * 10_i128.pow(cf.exponent as u32) * 1_000_000;
-        num.div_euclid(den) as i64
+        match num {
+            Some(num) => saturate(num.div_euclid(den)),
+            // Beyond i128 only for amounts far past any validated bound: saturate, never wrap.
+            None => saturate_sign(minor),
+        }
     }
 
     /// Value of `minor` units of `c` in USD cents at mid, rounded half away from zero (for cost reporting).
@@ -96,16 +100,31 @@ impl FxTable {
         let cf = self.currency(c);
         let num = minor as i128 * RATE_ONE * 100;
         let den = self.rate(c, t_us) * 10_i128.pow(cf.exponent as u32);
-        round_div(num, den) as i64
+        saturate(round_div(num, den))
     }
 
     /// A USD amount written by a person (e.g. a $25 fee), in minor units of `c` at the mid rate of time t.
     pub fn from_usd(&self, usd: f64, c: CurId, t_us: u64) -> i64 {
         let cents = (usd * 100.0).round() as i64;
         let ct = self.currency(c);
-        let num = cents as i128 * self.rate(c, t_us) * 10_i128.pow(ct.exponent as u32);
-        round_div(num, RATE_ONE * 100) as i64
+        match (cents as i128)
+            .checked_mul(self.rate(c, t_us))
+            .and_then(|x| x.checked_mul(10_i128.pow(ct.exponent as u32)))
+        {
+            Some(num) => saturate(round_div(num, RATE_ONE * 100)),
+            None => saturate_sign(cents),
+        }
     }
+}
+
+/// An i128 result as i64, clamped (never wrapped) at the ends of the range.
+fn saturate(x: i128) -> i64 {
+    x.clamp(i64::MIN as i128, i64::MAX as i128) as i64
+}
+
+/// The saturated value with the sign of `x`, for a product that left i128.
+fn saturate_sign(x: i64) -> i64 {
+    if x < 0 { i64::MIN } else { i64::MAX }
 }
 
 /// Integer division rounding half away from zero.

@@ -30,6 +30,30 @@ impl Status {
     }
 }
 
+/// Why a payment ended as it did, where its status alone does not say (the `end_reason` column).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum EndReason {
+    #[default]
+    None,
+    /// Screening rejected it: failed at the first bank, returned from a later one.
+    ComplianceReject,
+    /// A second submission of an order already paid (merchant QR), refunded by the platform.
+    DuplicateRefunded,
+    /// Fees deducted on the way took everything it carried: failed, never "settled" with nothing delivered.
+    FeesExceedAmount,
+}
+
+impl EndReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndReason::None => "",
+            EndReason::ComplianceReject => "compliance_reject",
+            EndReason::DuplicateRefunded => "duplicate_refunded",
+            EndReason::FeesExceedAmount => "fees_exceed_amount",
+        }
+    }
+}
+
 /// Cost components, each valued in USD cents at the mid rate of the moment it was taken.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CostSplit {
@@ -70,7 +94,7 @@ impl CostSplit {
         ]
     }
     pub fn total(&self) -> i64 {
-        self.parts().iter().sum()
+        self.parts().iter().fold(0_i64, |a, &x| a.saturating_add(x))
     }
     /// Everything but spreads.
     pub fn fees(&self) -> i64 {
@@ -99,6 +123,8 @@ pub struct PaymentRecord {
     pub cost: CostSplit,
     /// A second submission of the same order (merchant QR): detected and refunded by the platform.
     pub duplicate: bool,
+    /// Why it ended so (rejected, refunded duplicate, fees took everything); `None` for an ordinary end.
+    pub reason: EndReason,
     /// Chain rails: from broadcast to first inclusion in a block, and to the deposit being credited.
     pub chain_inclusion_us: Option<u64>,
     pub chain_settlement_us: Option<u64>,

@@ -15,7 +15,7 @@ use crate::model::chain::spec::{Consensus, FeeMarket};
 use crate::model::chain::state::{ChainMetrics, ChainState};
 use crate::model::fx::CurId;
 use crate::model::ledger::{AccountId, AccountKind, Ledger, LedgerError};
-use crate::model::record::{CostSplit, PaymentRecord, Place, Status, Step, TraceStep};
+use crate::model::record::{CostSplit, EndReason, PaymentRecord, Place, Status, Step, TraceStep};
 use crate::model::world::{
     BankId, ChainId, ChargeBearer, CorridorId, DomKind, DomRailId, HopFunding, Mode, NostroId,
     RailId, RailKind, RouteId, World,
@@ -99,6 +99,8 @@ struct Payment {
     duplicate: bool,
     /// On-ramp withdrawal desk: 0 not seen, 1 limit checked, 2 batched.
     withdrawal_stage: u8,
+    /// Why it will end as it does, when that is not the ordinary way (see `EndReason`).
+    reason: EndReason,
     cost: CostSplit,
 }
 
@@ -624,6 +626,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             deposited_us: 0,
             duplicate,
             withdrawal_stage: 0,
+            reason: EndReason::None,
             cost: CostSplit::default(),
         };
         let id = self.next_id;
@@ -993,8 +996,16 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             let c = self.w.corridors[p.corridor.idx()].source;
             (c, self.acc.originators(c), self.w.fx.from_usd(usd, c, now))
         } else {
-            let minor = self.w.fx.from_usd(usd, p.cur, now).min(p.transit_minor);
-            (p.cur, self.acc.transit(holder, p.cur), minor)
+            let wanted = self.w.fx.from_usd(usd, p.cur, now);
+            if wanted > 0 && wanted >= p.transit_minor {
+                self.arena[slot as usize].reason = EndReason::FeesExceedAmount;
+            }
+            let p = &self.arena[slot as usize];
+            (
+                p.cur,
+                self.acc.transit(holder, p.cur),
+                wanted.min(p.transit_minor),
+            )
         };
         self.ledger.transfer(from, to(&self.acc, c), minor);
         if !originator_pays {
@@ -1404,11 +1415,9 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             self.acc.chain_fees(doms, chain, native),
             native_minor,
         );
-        let in_asset = self
-            .w
-            .fx
-            .convert(native_minor, native, cur, now, 0)
-            .min(p.transit_minor);
+        let wanted = self.w.fx.convert(native_minor, native, cur, now, 0);
+        let in_asset = wanted.min(p.transit_minor);
+        let exceeded = wanted > 0 && wanted >= p.transit_minor;
         self.ledger
             .transfer(self.acc.transit(b, cur), self.acc.fees(a, cur), in_asset);
         let cents = self.w.fx.usd_cents(native_minor, native, now);
@@ -1416,7 +1425,10 @@ impl<'w, S: RecordSink> Sim<'w, S> {
         p.transit_minor -= in_asset;
         p.fee_charged = true;
         p.included_us = now;
-        p.cost.network_fee += cents;
+        p.cost.network_fee = p.cost.network_fee.saturating_add(cents);
+        if exceeded {
+            p.reason = EndReason::FeesExceedAmount;
+        }
         self.trace_step(
             slot,
             Place::Bank(a),
@@ -1471,6 +1483,15 @@ impl<'w, S: RecordSink> Sim<'w, S> {
         let b = self.bank_at(slot);
         let p = &self.arena[slot as usize];
         let (c, x) = (p.cur, p.transit_minor);
+        if p.reason == EndReason::FeesExceedAmount {
+            // Fees on the way took everything: nothing reaches the beneficiary, so this is a failure, whatever
+            // is left (nothing, or a rounding remainder) goes back to the originator.
+            self.ledger
+                .transfer(self.acc.transit(b, c), self.acc.returns(c), x);
+            self.trace_step(slot, Place::Bank(b), Step::Failed);
+            self.finish(slot, Status::Failed, Some(self.now));
+            return;
+        }
         self.ledger
             .transfer(self.acc.transit(b, c), self.acc.beneficiaries(c), x);
         self.trace_step(
@@ -1487,6 +1508,14 @@ impl<'w, S: RecordSink> Sim<'w, S> {
     /// A rejection at the first bank fails the payment on the spot (the funds never left); later, the funds
     /// travel back and the payment is returned.
     fn reject(&mut self, slot: u32) {
+        let p = &mut self.arena[slot as usize];
+        if p.reason == EndReason::None {
+            p.reason = if p.duplicate {
+                EndReason::DuplicateRefunded
+            } else {
+                EndReason::ComplianceReject
+            };
+        }
         let p = &self.arena[slot as usize];
         if p.hop == 0 {
             let b = self.bank_at(slot);
@@ -1543,6 +1572,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             delivered_currency: p.cur,
             cost: p.cost,
             duplicate: p.duplicate,
+            reason: p.reason,
             chain_inclusion_us: (p.included_us > 0).then(|| p.included_us - p.broadcast_us),
             chain_settlement_us: (p.deposited_us > 0).then(|| p.deposited_us - p.broadcast_us),
         }

@@ -61,6 +61,7 @@ pub const PAYMENT_COLUMNS: &[&str] = &[
     "chain_inclusion_s",
     "chain_settlement_s",
     "duplicate",
+    "end_reason",
 ];
 
 /// Streams payment records to `payments.csv` under its temporary name. I/O errors are kept and reported by
@@ -144,6 +145,7 @@ pub fn payment_row(w: &World, r: &PaymentRecord) -> Vec<String> {
             .map(|u| fixed(u as f64 / 1e6, 3))
             .unwrap_or_default(),
         r.duplicate.to_string(),
+        r.reason.as_str().to_string(),
     ]
 }
 

@@ -169,7 +169,7 @@ pub fn load(source: &str, text: &str, overrides: &[String]) -> Result<Loaded, Sc
         if let Some(arg) = override_for(overrides, &path).filter(|_| !path.is_empty()) {
             return blamed(arg, &e.message, path.to_string());
         }
-        let pos = e.pos.clone().or_else(|| deepest_line(&effective_text));
+        let pos = e.pos.or_else(|| deepest_line(&effective_text));
         err(
             pos.as_ref().map(|p| p.line),
             pos.as_ref().map(|p| p.col),

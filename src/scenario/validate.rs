@@ -11,6 +11,7 @@ use std::str::FromStr;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 
 use crate::model::calendar::{Calendar, CalendarSpec, parse_local_time, parse_weekday};
+use crate::model::chain::spec::ChainSpec;
 use crate::model::fx::{CurId, FxTable, RateSpec};
 use crate::model::world::*;
 use crate::rng::Delay;
@@ -140,6 +141,37 @@ fn topup(path: &str, text: &str) -> R<bool> {
             format!("unknown top-up {other:?} (\"daily\" or \"none\")"),
         ),
     }
+}
+
+/// The largest network fee one transaction may bid, in USD at the start rates: far above any fee a chain has
+/// charged (Bitcoin's record is in the hundreds of dollars), low enough that fees, their conversions and their
+/// totals stay exact in 64-bit minor units.
+const NETWORK_FEE_USD_MAX: i64 = 1_000_000;
+
+/// A chain rail's fixed bid times its transaction size, valued at the start, must stay below
+/// `NETWORK_FEE_USD_MAX`: the bound is derived from what the bid multiplies.
+fn network_fee_bounds(fx: &FxTable, chains: &[ChainSpec], rails: &[Rail]) -> R<()> {
+    for (i, r) in rails.iter().enumerate() {
+        let RailKind::Chain { chain, fee_bid, .. } = r.kind else {
+            continue;
+        };
+        let spec = &chains[chain.idx()];
+        let native = fee_bid
+            .checked_mul(spec.tx_units)
+            .filter(|&x| x <= i64::MAX as u64);
+        let usd_cents = native.map(|x| fx.usd_cents(x as i64, spec.native, 0));
+        if usd_cents.is_none_or(|c| c > NETWORK_FEE_USD_MAX * 100) {
+            return bad(
+                format!("rails[{i}].fee_bid"),
+                format!(
+                    "{fee_bid} per unit × {} units per transaction is a network fee above ${NETWORK_FEE_USD_MAX} \
+                     per transaction at the start rates",
+                    spec.tx_units
+                ),
+            );
+        }
+    }
+    Ok(())
 }
 
 fn index_of(names: &[String], name: &str) -> Option<usize> {
@@ -365,6 +397,7 @@ pub fn validate(s: &raw::Scenario) -> R<World> {
         .enumerate()
         .map(|(i, r)| rail(&ctx, &chain_names, i, r))
         .collect::<R<Vec<_>>>()?;
+    network_fee_bounds(&ctx.fx, &chains, &rails)?;
     let mut corridors = Vec::new();
     let mut routes = Vec::new();
     let mut corridor_names = BTreeSet::new();
