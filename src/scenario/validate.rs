@@ -11,7 +11,7 @@ use std::str::FromStr;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 
 use crate::model::calendar::{Calendar, CalendarSpec, parse_local_time, parse_weekday};
-use crate::model::chain::spec::ChainSpec;
+use crate::model::chain::spec::{ChainSpec, Consensus, Network};
 use crate::model::fx::{CurId, FxTable, RateSpec};
 use crate::model::world::*;
 use crate::rng::Delay;
@@ -169,6 +169,84 @@ fn network_fee_bounds(fx: &FxTable, chains: &[ChainSpec], rails: &[Rail]) -> R<(
                     spec.tx_units
                 ),
             );
+        }
+    }
+    Ok(())
+}
+
+/// The median of a delay distribution, estimated from a fixed sample (validation only; no run's stream).
+fn typical_us(d: &Delay) -> f64 {
+    let mut stream = crate::rng::stream(0, "validate/typical-delay");
+    let mut xs: Vec<u64> = (0..255).map(|_| d.sample(&mut stream)).collect();
+    xs.sort_unstable();
+    xs[xs.len() / 2] as f64
+}
+
+/// A limit on work: blocks (or slots, or BFT heights) one chain may produce over a run.
+const CHAIN_BLOCKS_MAX: u64 = 50_000_000;
+
+/// Refuses chain parameters that pass one by one but make a run degenerate or endless: more blocks than
+/// `CHAIN_BLOCKS_MAX` over the run, a Nakamoto interval no longer than the time a block takes to spread (every
+/// block would fork), a BFT round timeout shorter than the three message delays a round needs (no round could
+/// ever commit, and each retry costs a round of messages).
+fn chain_work_bounds(chains: &[ChainSpec], span_us: u64) -> R<()> {
+    for (i, c) in chains.iter().enumerate() {
+        let p = format!("chains[{i}]");
+        let (step_us, what) = match &c.consensus {
+            Consensus::Nakamoto { interval_us, .. } => (*interval_us, "blocks"),
+            Consensus::Pos { slot_us, .. } => (*slot_us, "slots"),
+            Consensus::Bft {
+                commit_pause_us, ..
+            } => ((*commit_pause_us).max(1), "heights"),
+        };
+        let steps = span_us / step_us.max(1);
+        if steps > CHAIN_BLOCKS_MAX {
+            return bad(
+                format!("{p}.block_interval"),
+                format!(
+                    "{steps} {what} over the run's {:.1} days is beyond the limit of {CHAIN_BLOCKS_MAX}: \
+                     lengthen the interval or shorten the run",
+                    span_us as f64 / US_PER_DAY as f64
+                ),
+            );
+        }
+        match &c.consensus {
+            Consensus::Nakamoto { interval_us, .. } => {
+                let spread_us = match &c.network {
+                    Network::Abstract => typical_us(&c.propagation),
+                    Network::Gossip(g) => (g.validate_us + g.transmit_us) as f64,
+                };
+                if (*interval_us as f64) <= spread_us {
+                    return bad(
+                        format!("{p}.block_interval"),
+                        format!(
+                            "{} is not longer than the time a block takes to spread ({}): nearly every block \
+                             would fork",
+                            crate::units::human_duration_s(*interval_us as f64 / 1e6),
+                            crate::units::human_duration_s(spread_us / 1e6)
+                        ),
+                    );
+                }
+            }
+            Consensus::Bft {
+                round_timeout_us,
+                message_delay,
+                ..
+            } => {
+                let round_us = 3.0 * typical_us(message_delay);
+                if (*round_timeout_us as f64) < round_us {
+                    return bad(
+                        format!("{p}.round_timeout"),
+                        format!(
+                            "{} is shorter than the three message delays a round needs (typically {}): no \
+                             round could commit",
+                            crate::units::human_duration_s(*round_timeout_us as f64 / 1e6),
+                            crate::units::human_duration_s(round_us / 1e6)
+                        ),
+                    );
+                }
+            }
+            Consensus::Pos { .. } => {}
         }
     }
     Ok(())
@@ -398,6 +476,7 @@ pub fn validate(s: &raw::Scenario) -> R<World> {
         .map(|(i, r)| rail(&ctx, &chain_names, i, r))
         .collect::<R<Vec<_>>>()?;
     network_fee_bounds(&ctx.fx, &chains, &rails)?;
+    chain_work_bounds(&chains, max_time_us)?;
     let mut corridors = Vec::new();
     let mut routes = Vec::new();
     let mut corridor_names = BTreeSet::new();
