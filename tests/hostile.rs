@@ -439,7 +439,7 @@ fn a_route_with_share_zero_gets_nothing_in_split_mode() {
     .unwrap();
     let w = &loaded.world;
     let mut rails = std::collections::BTreeSet::new();
-    settlesim::model::sim::run(
+    let _ = settlesim::model::sim::run(
         w,
         |r: &settlesim::model::record::PaymentRecord| {
             if r.corridor.0 == 0 {
