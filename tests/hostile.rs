@@ -465,3 +465,96 @@ fn a_route_with_share_zero_gets_nothing_in_split_mode() {
     .unwrap();
     assert!(err.to_string().contains("every route has share 0"), "{err}");
 }
+
+mod hostile_overrides {
+    //! Hostile `--set` values on the flagship: whatever the value, loading never panics, a refusal is one line
+    //! naming the file or the argument, and what loads runs (bounded) with its invariants: conservation (checked
+    //! by the run itself), every id once, no negative fee, amount or delivered sum.
+    use proptest::prelude::*;
+    use settlesim::model::record::PaymentRecord;
+    use settlesim::model::sim::{self, RunOptions};
+
+    const FIELDS: &[&str] = &[
+        "duration",
+        "limits.drain",
+        "seed",
+        "mode",
+        "banks[0].send_fee_usd",
+        "banks[1].lifting_fee_usd",
+        "banks[0].stp_rate",
+        "nostros[0].balance",
+        "corridors[0].payments_per_day",
+        "corridors[0].amount.median",
+        "corridors[0].amount.sigma",
+        "corridors[0].amount.max",
+        "corridors[0].diurnal",
+        "corridors[0].routes[0].share",
+        "rails[1].fee_bid",
+        "rails[1].duplicate_rate",
+        "chains[0].block_interval",
+        "chains[0].block_capacity",
+        "chains[0].tx_units",
+        "chains[1].miners[0]",
+        "chains[2].round_timeout",
+        "name",
+        "rails[0].id",
+    ];
+    const VALUES: &[&str] = &[
+        "9223372036854775807",
+        "-9223372036854775808",
+        "18446744073709551616",
+        "1e308",
+        "-1e308",
+        "-1",
+        "0",
+        "1",
+        "nan",
+        "inf",
+        "1e-300",
+        "0.5",
+        "\"\"",
+        "\"1us\"",
+        "\"999999d\"",
+        "\"../x\"",
+        "[]",
+        "[1e308, 0]",
+        "{}",
+        "true",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+        #[test]
+        fn hostile_set_values_fail_cleanly_or_run_clean(
+            picks in proptest::collection::vec((0..FIELDS.len(), 0..VALUES.len()), 1..3),
+        ) {
+            let text = std::fs::read_to_string("scenarios/claims.toml").unwrap();
+            let mut o = vec!["duration=3h".to_string(), "limits.drain=12h".to_string()];
+            o.extend(picks.iter().map(|&(f, v)| format!("{}={}", FIELDS[f], VALUES[v])));
+            o.push("limits.max_events=300000".into());
+            match settlesim::scenario::load("claims.toml", &text, &o) {
+                Err(e) => {
+                    let line = e.to_string();
+                    prop_assert!(!line.contains('\n'), "{line}");
+                    prop_assert!(line.starts_with("claims.toml") || line.starts_with("--set "), "{line}");
+                }
+                Ok(loaded) => {
+                    let mut ids = Vec::new();
+                    let mut bad = None;
+                    let sink = |r: &PaymentRecord| {
+                        if r.delivered_minor < 0 || r.amount_minor <= 0 || r.cost.parts().iter().any(|&c| c < 0) {
+                            bad = Some(format!("{r:?}"));
+                        }
+                        ids.push(r.id);
+                    };
+                    let (outcome, _) = sim::run(&loaded.world, sink, &RunOptions::default())
+                        .map_err(|e| TestCaseError::fail(format!("{o:?}: {e}")))?;
+                    prop_assert!(bad.is_none(), "{o:?}: {bad:?}");
+                    ids.sort_unstable();
+                    prop_assert_eq!(ids.len() as u64, outcome.payments);
+                    prop_assert!(ids.iter().enumerate().all(|(i, &id)| i as u64 == id));
+                }
+            }
+        }
+    }
+}
