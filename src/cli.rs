@@ -14,7 +14,7 @@ use crate::app::{self, AppError};
     long_about = "settlesim replays payment demand over correspondent banking (and, later, blockchain) rails in a \
 deterministic discrete-event simulation: business calendars and cut-offs, compliance holds, fees, FX spreads and \
 nostro liquidity. The same scenario, seed and overrides always give byte-identical results.",
-    after_help = "Examples:\n  settlesim run                          # the embedded default: the claims scenario\n  settlesim run scenarios/correspondent.toml --set duration=2d --seed 7\n  settlesim check my.toml                # validate only\n  settlesim trace results/claims 1234    # why did payment 1234 take so long?\n  settlesim sweep scenarios/correspondent.toml --grid duration=7d,14d --replications 20 --jobs 2\n  settlesim risk --attacker-share 0.1 --confirmations 6   # double-spend risk"
+    after_help = "Examples:\n  settlesim run                          # the embedded default: the claims scenario\n  settlesim run scenarios/correspondent.toml --set duration=2d --seed 7\n  settlesim check my.toml                # validate only\n  settlesim trace results/claims 1234    # why did payment 1234 take so long?\n  settlesim sweep scenarios/correspondent.toml --grid duration=7d,14d --replications 20 --jobs 2\n  settlesim risk --attacker-share 0.1 --confirmations 6   # double-spend risk\n\nExit codes: 0 success; 2 bad input or usage (scenario errors are one line FILE:LINE:COL: message (field)); 1 the environment failed (disk full, permissions, another settlesim writing the same --out)."
 )]
 pub struct Cli {
     #[command(subcommand)]
