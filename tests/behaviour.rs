@@ -431,7 +431,10 @@ fn queue_releases_when_the_balance_exactly_covers() {
             released += 1;
         }
     }
-    assert!(released >= 2, "payments must wait for a top-up, saw {released}");
+    assert!(
+        released >= 2,
+        "payments must wait for a top-up, saw {released}"
+    );
 }
 
 /// Catches: a manual repair timed from the moment processing ends instead of from the bank's next opening.
@@ -480,7 +483,10 @@ fn manual_repair_starts_at_the_next_opening() {
             assert_eq!(until, done.t_us + 3_600_000_000, "processed {local}");
         }
     }
-    assert!(after_hours >= 10 && in_hours >= 10, "{after_hours} after hours, {in_hours} in hours");
+    assert!(
+        after_hours >= 10 && in_hours >= 10,
+        "{after_hours} after hours, {in_hours} in hours"
+    );
 }
 
 /// Catches: the domestic fee of a first-mile rail charged to the amount instead of the originator under SHA

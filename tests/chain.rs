@@ -115,7 +115,10 @@ fn eip1559_base_fee_follows_the_rule_under_full_blocks() {
         expected = spec_base_fee(expected, 30_000_000, 30_000_000);
     }
     assert_eq!(m.base_fee_max as u128, expected);
-    assert_eq!(expected, 10_545_067, "1.125^20 with the specification's truncation");
+    assert_eq!(
+        expected, 10_545_067,
+        "1.125^20 with the specification's truncation"
+    );
 }
 
 #[test]
@@ -137,11 +140,27 @@ fn eip1559_base_fee_follows_the_rule_under_empty_blocks() {
 fn eip1559_effective_price_is_capped_by_the_max_fee() {
     // The specification: priority_fee = min(max_priority_fee, max_fee − base_fee); price = base_fee + priority.
     let m = FeeMarket::Eip1559 { initial_base: 1 };
-    assert_eq!(fee_per_unit(&m, 100, 10, 1_000), 110, "the tip fits under the cap");
-    assert_eq!(fee_per_unit(&m, 100, 10, 105), 105, "the cap binds: 5 of the 10 tip");
+    assert_eq!(
+        fee_per_unit(&m, 100, 10, 1_000),
+        110,
+        "the tip fits under the cap"
+    );
+    assert_eq!(
+        fee_per_unit(&m, 100, 10, 105),
+        105,
+        "the cap binds: 5 of the 10 tip"
+    );
     assert_eq!(fee_per_unit(&m, 100, 10, 110), 110, "exactly at the cap");
-    assert_eq!(fee_per_unit(&m, 100, 0, 1_000), 100, "no tip: the base fee alone");
-    assert_eq!(fee_per_unit(&FeeMarket::FirstPrice, 100, 10, 105), 10, "first price: the bid");
+    assert_eq!(
+        fee_per_unit(&m, 100, 0, 1_000),
+        100,
+        "no tip: the base fee alone"
+    );
+    assert_eq!(
+        fee_per_unit(&FeeMarket::FirstPrice, 100, 10, 105),
+        10,
+        "first price: the bid"
+    );
 }
 
 #[test]

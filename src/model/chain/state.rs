@@ -122,7 +122,8 @@ pub struct ChainState {
 }
 
 impl ChainState {
-    pub fn new(spec: &ChainSpec, idx: u16, world: usize, seed: u64, hours: usize) -> ChainState {
+    /// `world` names the copy of the infrastructure this chain state belongs to (its stream label).
+    pub fn new(spec: &ChainSpec, idx: u16, world: &str, seed: u64, hours: usize) -> ChainState {
         let nodes = match (&spec.consensus, &spec.network) {
             (Consensus::Nakamoto { .. }, Network::Gossip(g)) => g.peers.len(),
             (Consensus::Nakamoto { shares, .. }, Network::Abstract) => shares.len() + 1,
