@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Sweep throughput: a 200-run sweep of the default scenario (4 grid points × 50 replications) with --jobs 1 and
+# Sweep throughput: a 200-run sweep of scenarios/correspondent.toml (4 grid points × 50 replications) with --jobs 1 and
 # --jobs 2, alternated REPS times (default 5) so that a noisy neighbour hurts both alike; and, as the machine's own
 # ceiling for two busy processes, the same sweep as two concurrent --jobs 1 shards. Each run is timed with
 # /usr/bin/time -v (wall time and peak RSS). Prints one CSV row per measurement, then medians, runs/s, parallel

@@ -4,7 +4,7 @@
 mod common;
 
 use chrono::{Datelike, Timelike, Weekday};
-use settlesim::model::record::{Status, Step};
+use settlesim::model::record::{Place, Status, Step};
 
 #[test]
 fn friday_after_cutoff_settles_monday() {
@@ -339,4 +339,185 @@ fn throughput_counts_settlements_inside_the_demand_window() {
         .metrics
         .rail_total(settlesim::model::world::RailId(0));
     assert!((all.throughput_per_day() - inside as f64 / days).abs() < 1e-9);
+}
+
+// ----- Pinned behaviour: each test below fails on a specific plausible bug (named in its comment) ------------
+
+/// The trace of every payment of a run, one replay each (small runs only).
+fn traces(run: &common::Run) -> Vec<Vec<settlesim::model::record::TraceStep>> {
+    run.records.iter().map(|r| run.trace_of(r.id)).collect()
+}
+
+fn bank_id(run: &common::Run, name: &str) -> settlesim::model::world::BankId {
+    settlesim::model::world::BankId(
+        run.loaded
+            .world
+            .banks
+            .iter()
+            .position(|b| b.name == name)
+            .unwrap() as u16,
+    )
+}
+
+/// Catches: the shortfall queue's FIFO check removed, so a small payment overtakes a larger one waiting on the
+/// same nostro. Amounts are unequal (a log-normal with σ = 1), so overtaking would show: every payment that
+/// reaches the nostro hop while another waits must queue behind it, and hops are posted in arrival order.
+#[test]
+fn nostro_queue_is_fifo_with_unequal_amounts() {
+    let run = common::run(&[
+        "nostros[0].balance=2000",
+        "corridors[0].payments_per_day=6",
+        "corridors[0].amount={ median = 800, sigma = 1.0 }",
+    ]);
+    let a = bank_id(&run, "a");
+    // (time the payment reached the hop, time the hop was posted, amount)
+    let mut hops = Vec::new();
+    for steps in traces(&run) {
+        let sent = steps
+            .iter()
+            .find(|s| matches!(s.step, Step::Sent { .. }) && s.place == Place::Bank(a));
+        let Some(sent) = sent else { continue };
+        let reached = steps
+            .iter()
+            .find(|s| matches!(s.step, Step::NostroShortfall { .. }))
+            .map_or(sent.t_us, |s| s.t_us);
+        hops.push((reached, sent.t_us));
+    }
+    hops.sort();
+    let mut overtakable = 0;
+    for w in hops.windows(2) {
+        assert!(
+            w[0].1 <= w[1].1,
+            "a payment reaching the hop at {} was posted at {}, after one reaching it later ({}) posted at {}",
+            w[0].0,
+            w[0].1,
+            w[1].0,
+            w[1].1
+        );
+        // The later one arrived while the earlier one still waited: the case an overtaking bug would get wrong.
+        if w[1].0 < w[0].1 {
+            overtakable += 1;
+        }
+    }
+    assert!(
+        overtakable >= 5,
+        "the run must queue payments behind waiting ones, saw {overtakable} of {}",
+        hops.len()
+    );
+}
+
+/// Catches: the queue releasing its head only when the balance strictly exceeds what it needs. The nostro
+/// holds exactly one 1,000 USD payment and is topped back up to exactly that each morning: every payment
+/// settles, one per business morning, released at 08:00.
+#[test]
+fn queue_releases_when_the_balance_exactly_covers() {
+    let run = common::run(&[
+        "nostros[0].balance=1000",
+        "corridors[0].payments_per_day=2",
+        "limits.drain=21d",
+        "corridors[0].amount={ median = 1000, sigma = 0.0 }",
+    ]);
+    assert!(run.records.len() >= 4, "{} payments", run.records.len());
+    let mut released = 0;
+    for (r, steps) in run.records.iter().zip(traces(&run)) {
+        assert_eq!(r.amount_minor, 100_000);
+        assert_eq!(r.status, Status::Settled, "payment {}", r.id);
+        if let Some(f) = steps
+            .iter()
+            .find(|s| matches!(s.step, Step::NostroFunded { .. }))
+        {
+            let local = run.ny(f.t_us);
+            assert_eq!((local.hour(), local.minute()), (8, 0), "payment {}", r.id);
+            released += 1;
+        }
+    }
+    assert!(
+        released >= 2,
+        "payments must wait for a top-up, saw {released}"
+    );
+}
+
+/// Catches: a manual repair timed from the moment processing ends instead of from the bank's next opening.
+/// Processing takes 3 h, so payments accepted after 14:00 finish after the 17:00 cut-off; their one-hour
+/// repair then runs 08:00–09:00 on the next business day.
+#[test]
+fn manual_repair_starts_at_the_next_opening() {
+    let run = common::run(&[
+        "corridors[0].payments_per_day=20",
+        "banks[1].processing={ fixed = \"3h\" }",
+        "banks[1].stp_rate=0",
+        "banks[1].repair={ fixed = \"1h\" }",
+    ]);
+    let b = bank_id(&run, "b");
+    let (mut after_hours, mut in_hours) = (0, 0);
+    for steps in traces(&run) {
+        let Some(done) = steps
+            .iter()
+            .find(|s| s.step == Step::Processed && s.place == Place::Bank(b))
+        else {
+            continue;
+        };
+        let until = steps
+            .iter()
+            .find_map(|s| match s.step {
+                Step::ManualRepair { until_us } => Some(until_us),
+                _ => None,
+            })
+            .expect("STP 0: every payment is repaired");
+        let local = run.ny(done.t_us);
+        let closed = local.hour() >= 17
+            || local.hour() < 8
+            || matches!(local.weekday(), Weekday::Sat | Weekday::Sun);
+        if closed {
+            after_hours += 1;
+            let end = run.ny(until);
+            assert_eq!(
+                (end.hour(), end.minute(), end.second()),
+                (9, 0, 0),
+                "processed {local}, repaired until {end}"
+            );
+            assert!(end.date_naive() > local.date_naive() || local.hour() < 8);
+            assert!(!matches!(end.weekday(), Weekday::Sat | Weekday::Sun));
+        } else {
+            in_hours += 1;
+            assert_eq!(until, done.t_us + 3_600_000_000, "processed {local}");
+        }
+    }
+    assert!(
+        after_hours >= 10 && in_hours >= 10,
+        "{after_hours} after hours, {in_hours} in hours"
+    );
+}
+
+/// Catches: the domestic fee of a first-mile rail charged to the amount instead of the originator under SHA
+/// (the originator pays everything at the first hop). A $1.50 first-mile fee: the originator pays it, the
+/// beneficiary still gets the amount less the intermediary's and the receiver's fees.
+#[test]
+fn first_mile_domestic_fee_is_paid_by_the_originator_under_sha() {
+    let run = common::run(&[
+        "corridors[0].payments_per_day=50",
+        "corridors[0].routes[0].first_mile=\"instant\"",
+        "domestic_rails[1].fee_usd=1.5",
+    ]);
+    let mut settled = 0;
+    for r in run.records.iter().filter(|r| r.status == Status::Settled) {
+        assert_eq!(r.cost.domestic_fees, 150, "payment {}", r.id);
+        assert_eq!(
+            r.delivered_minor,
+            r.amount_minor - 20_00 - 5_00,
+            "payment {}: the first-mile fee is not deducted from the amount",
+            r.id
+        );
+        settled += 1;
+    }
+    assert!(settled > 100);
+    // On the last mile (not the first hop) the same fee is deducted under SHA.
+    let run = common::run(&[
+        "corridors[0].payments_per_day=50",
+        "corridors[0].routes[0].last_mile=\"instant\"",
+        "domestic_rails[1].fee_usd=1.5",
+    ]);
+    for r in run.records.iter().filter(|r| r.status == Status::Settled) {
+        assert_eq!(r.delivered_minor, r.amount_minor - 20_00 - 5_00 - 1_50);
+    }
 }

@@ -1,7 +1,8 @@
 //! The chain layer against theory: Poisson block production, EIP-1559's base-fee rule, the stale rate's growth
 //! with propagation delay (≈ 1 − e^(−d/T) for d ≪ T), and BFT quorum safety and liveness.
 
-use settlesim::model::chain::state::{ChainMetrics, next_base_fee};
+use settlesim::model::chain::spec::FeeMarket;
+use settlesim::model::chain::state::{ChainMetrics, fee_per_unit};
 use settlesim::model::sim::{self, NullSink, RunOptions};
 
 const FIXTURE: &str = include_str!("fixtures/chain.toml");
@@ -75,6 +76,28 @@ const EIP1559: [&str; 12] = [
     "chains[0].background.max_fee_median=1000000000000",
 ];
 
+/// The base-fee rule transcribed from the EIP-1559 specification (not from the model), with
+/// ELASTICITY_MULTIPLIER = 2 and BASE_FEE_MAX_CHANGE_DENOMINATOR = 8:
+/// ```text
+/// parent_gas_target = parent_gas_limit // ELASTICITY_MULTIPLIER
+/// if parent_gas_used > parent_gas_target:
+///     delta = max(parent_base_fee * (parent_gas_used - parent_gas_target) // parent_gas_target // 8, 1)
+///     expected = parent_base_fee + delta
+/// else:
+///     delta = parent_base_fee * (parent_gas_target - parent_gas_used) // parent_gas_target // 8
+///     expected = parent_base_fee - delta
+/// ```
+fn spec_base_fee(parent: u128, used: u128, limit: u128) -> u128 {
+    let target = limit / 2;
+    if used == target {
+        parent
+    } else if used > target {
+        parent + (parent * (used - target) / target / 8).max(1)
+    } else {
+        parent - parent * (target - used) / target / 8
+    }
+}
+
 #[test]
 fn eip1559_base_fee_follows_the_rule_under_full_blocks() {
     // 2,000 transfers a second: every 12 s block is full, so the base fee rises by exactly 1/8 each block.
@@ -84,13 +107,18 @@ fn eip1559_base_fee_follows_the_rule_under_full_blocks() {
     // Slots at 12 s, 24 s, ..., 240 s: 20 blocks.
     assert_eq!(m.canonical_blocks, 20);
     assert_eq!(m.units_used, 20 * 30_000_000, "every block full");
+    // By hand: 1,000,000 → 1,125,000 → 1,265,625 → 1,423,828 (1,265,625 / 8 = 158,203 after truncation).
+    assert_eq!(spec_base_fee(1_000_000, 30_000_000, 30_000_000), 1_125_000);
+    assert_eq!(spec_base_fee(1_265_625, 30_000_000, 30_000_000), 1_423_828);
     let mut expected = 1_000_000;
     for _ in 0..20 {
-        expected = next_base_fee(expected, 30_000_000, 30_000_000);
+        expected = spec_base_fee(expected, 30_000_000, 30_000_000);
     }
-    assert_eq!(m.base_fee_max, expected);
-    // Integer truncation aside, that is 1.125^20.
-    assert!((expected as f64 / 1e6 / 1.125_f64.powi(20) - 1.0).abs() < 1e-5);
+    assert_eq!(m.base_fee_max as u128, expected);
+    assert_eq!(
+        expected, 10_545_067,
+        "1.125^20 with the specification's truncation"
+    );
 }
 
 #[test]
@@ -98,12 +126,63 @@ fn eip1559_base_fee_follows_the_rule_under_empty_blocks() {
     let m = run(&EIP1559);
     assert_eq!(m.canonical_blocks, 20);
     assert_eq!(m.units_used, 0);
+    // By hand: 1,000,000 → 875,000 → 765,625 → 669,922 (765,625 / 8 = 95,703 after truncation).
+    assert_eq!(spec_base_fee(765_625, 0, 30_000_000), 669_922);
     let mut expected = 1_000_000;
     for _ in 0..20 {
-        expected = next_base_fee(expected, 0, 30_000_000);
+        expected = spec_base_fee(expected, 0, 30_000_000);
     }
-    assert_eq!(m.base_fee_min, expected);
+    assert_eq!(m.base_fee_min as u128, expected);
     assert!((expected as f64 / 1e6 / 0.875_f64.powi(20) - 1.0).abs() < 1e-3);
+}
+
+#[test]
+fn eip1559_effective_price_is_capped_by_the_max_fee() {
+    // The specification: priority_fee = min(max_priority_fee, max_fee − base_fee); price = base_fee + priority.
+    let m = FeeMarket::Eip1559 { initial_base: 1 };
+    assert_eq!(
+        fee_per_unit(&m, 100, 10, 1_000),
+        110,
+        "the tip fits under the cap"
+    );
+    assert_eq!(
+        fee_per_unit(&m, 100, 10, 105),
+        105,
+        "the cap binds: 5 of the 10 tip"
+    );
+    assert_eq!(fee_per_unit(&m, 100, 10, 110), 110, "exactly at the cap");
+    assert_eq!(
+        fee_per_unit(&m, 100, 0, 1_000),
+        100,
+        "no tip: the base fee alone"
+    );
+    assert_eq!(
+        fee_per_unit(&FeeMarket::FirstPrice, 100, 10, 105),
+        10,
+        "first price: the bid"
+    );
+}
+
+#[test]
+fn eip1559_fees_and_burn_of_two_full_blocks_by_hand() {
+    // Every background transfer tips 1,000 with a max fee of 1,125,500 (no spread): block 1 at base 1,000,000
+    // pays the full tip; block 2 at base 1,125,000 can only tip 500 under the cap.
+    let mut o: Vec<&str> = EIP1559.to_vec();
+    o.extend([
+        "duration=24s",
+        "chains[0].background.tx_per_s=2000",
+        "chains[0].background.fee_sigma=0",
+        "chains[0].background.max_fee_median=1125500",
+    ]);
+    let m = run(&o);
+    assert_eq!(m.canonical_blocks, 2);
+    assert_eq!(m.units_used, 2 * 30_000_000);
+    assert_eq!(m.burned_native_minor, 30_000_000 * (1_000_000 + 1_125_000));
+    assert_eq!(
+        m.fees_native_minor,
+        30_000_000 * (1_001_000 + 1_125_500),
+        "the second block's tip is capped at max fee − base fee = 500"
+    );
 }
 
 const BFT: [&str; 8] = [

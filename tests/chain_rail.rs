@@ -296,3 +296,61 @@ fn withdrawals_leave_in_batches_and_large_ones_are_reviewed() {
         );
     }
 }
+
+/// The trace of a settled chain payment: (inclusion time, deposit time, confirmations at the deposit).
+fn confirmation_wait(overrides: &[&str]) -> Vec<(u64, u64, u32)> {
+    let (_, records, loaded) = run(overrides, None);
+    let usdt = rail_of(&loaded, "usdt_tron");
+    let ids: Vec<u64> = records
+        .iter()
+        .filter(|r| r.rail.0 == usdt && r.status == Status::Settled)
+        .map(|r| r.id)
+        .step_by(97)
+        .take(5)
+        .collect();
+    assert_eq!(ids.len(), 5);
+    ids.iter()
+        .map(|&id| {
+            let (outcome, _, _) = run(overrides, Some(id));
+            let included = outcome
+                .trace
+                .iter()
+                .find(|s| matches!(s.step, Step::ChainIncluded { .. }))
+                .expect("included")
+                .t_us;
+            let (deposit, confs) = outcome
+                .trace
+                .iter()
+                .find_map(|s| match s.step {
+                    Step::ChainDeposit { confirmations, .. } => Some((s.t_us, confirmations)),
+                    _ => None,
+                })
+                .expect("deposited");
+            (included, deposit, confs)
+        })
+        .collect()
+}
+
+/// Catches an off-by-one in confirmation counting (the wait target `height + k − 1` written `height + k`) or in
+/// waking the waiters (`h > tip` written `h >= tip`): with no missed slot, the 19th confirmation is exactly 18
+/// slots of 3 s after the block that included the transfer.
+#[test]
+fn nineteen_confirmations_take_exactly_eighteen_slots() {
+    for (included, deposit, confs) in confirmation_wait(&["chains[0].missed_slot_rate=0"]) {
+        assert_eq!(included % 3_000_000, 0, "included on a slot boundary");
+        assert_eq!(confs, 19);
+        assert_eq!(deposit - included, 18 * 3_000_000, "included at {included}");
+    }
+}
+
+/// One confirmation is the including block itself: the deposit is credited when the transfer is included.
+#[test]
+fn one_confirmation_credits_at_inclusion() {
+    for (included, deposit, confs) in confirmation_wait(&[
+        "chains[0].missed_slot_rate=0",
+        "banks[4].deposit_confirmations=1",
+    ]) {
+        assert_eq!(confs, 1);
+        assert_eq!(deposit, included);
+    }
+}

@@ -137,7 +137,45 @@ const CASES: &[Case] = &[
         overrides: &["duration"],
         expected: "base.toml: --set `duration`: expected PATH=VALUE",
     },
+    Case {
+        name: "settlement delay on an instant rail",
+        replace: (
+            "capacity_per_s = 1\n",
+            "capacity_per_s = 1\nsettlement_delay = \"1h\"\n",
+        ),
+        overrides: &[],
+        expected: "base.toml:66:20: only ACH rails settle after a delay (RTGS and instant rails settle on submission): leave it out (domestic_rails[1].settlement_delay)",
+    },
+    Case {
+        name: "corridor origin country unlike its first bank's",
+        replace: ("from_country = \"US\"", "from_country = \"GB\""),
+        overrides: &[],
+        expected: "base.toml:76:16: is \"GB\" but route 0's first bank \"a\" is in \"US\" (corridors[0].from_country)",
+    },
+    Case {
+        name: "corridor destination country unlike its last bank's",
+        replace: ("", ""),
+        overrides: &["banks[2].country=\"MX\""],
+        expected: "base.toml:77:14: is \"US\" but route 0's last bank \"c\" is in \"MX\" (corridors[0].to_country)",
+    },
+    Case {
+        name: "propagation on a proof-of-stake chain",
+        replace: ("[[rails]]", POS_CHAIN),
+        overrides: &[],
+        expected: "base.toml:77:15: propagation applies to nakamoto chains only; pos blocks reach every node when produced here: leave it out (chains[0].propagation)",
+    },
+    Case {
+        name: "propagation on a BFT chain",
+        replace: ("[[rails]]", POS_CHAIN),
+        overrides: &["chains[0].consensus=\"bft\""],
+        expected: "base.toml:77:15: propagation applies to nakamoto chains only; bft blocks reach every node when produced here: leave it out (chains[0].propagation)",
+    },
 ];
+
+/// A proof-of-stake chain that sets a propagation delay (line 77 of the edited fixture).
+const POS_CHAIN: &str = "[[chains]]\nid = \"p\"\nconsensus = \"pos\"\nblock_interval = \"12s\"\nvalidators = 10\n\
+                         block_capacity = 1000\ntx_units = 10\nnative = \"P\"\nnative_decimals = 6\n\
+                         native_price_usd = 1\npropagation = { fixed = \"30s\" }\n\n[[rails]]";
 
 fn check(case: &Case) -> Result<(), String> {
     let (from, to) = case.replace;
@@ -181,5 +219,56 @@ fn malformed_scenarios_give_one_located_line() {
         failures.len(),
         CASES.len(),
         failures.join("\n")
+    );
+}
+
+/// A daily top-up restores a nostro's balance but never raises it: payments larger than it never clear and block
+/// the queue. Loading warns (naming the nostro), and `settlesim check` prints the warning on stderr and succeeds.
+#[test]
+fn payments_larger_than_a_topped_up_nostro_are_warned_about() {
+    let thin = ["nostros[0].balance=1500"];
+    let o: Vec<String> = thin.iter().map(|s| s.to_string()).collect();
+    let loaded = settlesim::scenario::load("base.toml", common::BASE, &o).unwrap();
+    assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
+    let w = &loaded.warnings[0];
+    assert!(
+        w.starts_with("base.toml:44:11: warning: nostro a@b is topped up daily to 1,500.00 USD")
+            || w.starts_with(
+                "base.toml:44:11: warning: nostro a@b is topped up daily to 1500.00 USD"
+            ),
+        "{w}"
+    );
+    assert!(w.ends_with("(nostros[0].balance)"), "{w}");
+    // The fixture's own nostro (1e9 USD) and a thin one without top-up (nothing restores it, nothing to warn).
+    assert!(common::load(&[]).warnings.is_empty());
+    assert!(
+        common::load(&["nostros[0].balance=1500", "nostros[0].topup=\"none\""])
+            .warnings
+            .is_empty()
+    );
+    // A capped amount distribution cannot exceed the balance.
+    assert!(
+        common::load(&[
+            "nostros[0].balance=1500",
+            "corridors[0].amount={ median = 1000, sigma = 0.5, max = 1400 }"
+        ])
+        .warnings
+        .is_empty()
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("thin.toml");
+    std::fs::write(&file, common::BASE).unwrap();
+    let out = assert_cmd::Command::cargo_bin("settlesim")
+        .unwrap()
+        .args(["check", "--set", "nostros[0].balance=1500"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("warning: nostro a@b is topped up daily"),
+        "{stderr}"
     );
 }

@@ -53,6 +53,14 @@ impl AppError {
 
 /// Reads a scenario file (or the embedded default) and applies `--set` overrides.
 pub fn load_scenario(file: Option<&Path>, overrides: &[String]) -> Result<Loaded, AppError> {
+    let loaded = load_quietly(file, overrides)?;
+    for w in &loaded.warnings {
+        eprintln!("{w}");
+    }
+    Ok(loaded)
+}
+
+fn load_quietly(file: Option<&Path>, overrides: &[String]) -> Result<Loaded, AppError> {
     match file {
         None => scenario::load(DEFAULT_SCENARIO_NAME, DEFAULT_SCENARIO, overrides)
             .map_err(AppError::Scenario),

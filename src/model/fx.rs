@@ -207,6 +207,35 @@ mod tests {
         assert_eq!(t.from_usd(25.0, CurId(2), 0), 3_750);
     }
 
+    /// Catches `usd_cents` truncating instead of rounding half away from zero: a currency at exactly 2 per USD
+    /// (exponent 2) and one at 200 per USD (exponent 0) put values on half cents.
+    #[test]
+    fn usd_cents_rounds_half_cents_away_from_zero() {
+        let c = |s| Currency::from_code(s).unwrap();
+        let spec = |code, per_usd| RateSpec {
+            currency: c(code),
+            per_usd,
+            daily_vol_bps: 0.0,
+        };
+        let t = FxTable::build(
+            &[spec("USD", 1.0), spec("ILS", 2.0), spec("JPY", 200.0)],
+            2,
+            1,
+        );
+        let (ils, jpy) = (CurId(1), CurId(2));
+        // 0.01 ILS = 0.5 cent → 1; 0.03 ILS = 1.5 cents → 2; 0.04 ILS = 2 cents exactly.
+        assert_eq!(t.usd_cents(1, ils, 0), 1);
+        assert_eq!(t.usd_cents(3, ils, 0), 2);
+        assert_eq!(t.usd_cents(4, ils, 0), 2);
+        // Away from zero on the negative side too.
+        assert_eq!(t.usd_cents(-1, ils, 0), -1);
+        assert_eq!(t.usd_cents(-3, ils, 0), -2);
+        // 1 JPY = 0.5 cent → 1; 3 JPY = 1.5 cents → 2; 5 JPY = 2.5 cents → 3.
+        assert_eq!(t.usd_cents(1, jpy, 0), 1);
+        assert_eq!(t.usd_cents(3, jpy, 0), 2);
+        assert_eq!(t.usd_cents(5, jpy, 0), 3);
+    }
+
     #[test]
     fn random_walk_is_deterministic_and_moves() {
         let a = table();

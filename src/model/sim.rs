@@ -357,10 +357,11 @@ impl<'w, S: RecordSink> Sim<'w, S> {
         let mut doms = Vec::new();
         let mut nostros = Vec::new();
         for world in 0..worlds {
+            let label = world_label(w, world);
             for d in &w.dom_rails {
                 doms.push(DomState {
                     free_us: 0,
-                    stream: rng::stream(seed, &format!("world/{world}/domestic/{}", d.name)),
+                    stream: rng::stream(seed, &format!("world/{label}/domestic/{}", d.name)),
                 });
             }
             for n in &w.nostros {
@@ -1688,6 +1689,15 @@ type ChainStates = (
 
 /// One chain state per chain and per world that uses it: in mirror mode each rail that uses a chain gets its own
 /// copy (a paired comparison must not share a mempool), a chain no rail uses runs once (a load test).
+/// The name a world's random streams are keyed by: in mirror mode the rail whose copy of the infrastructure it
+/// is, so inserting a rail anywhere shifts no other world's draws; otherwise the one shared world.
+fn world_label(w: &World, world: usize) -> String {
+    match w.mode {
+        Mode::Mirror if world < w.rails.len() => format!("rail:{}", w.rails[world].name),
+        _ => "shared".into(),
+    }
+}
+
 fn chain_states(w: &World, worlds: usize, seed: u64, hours: usize) -> ChainStates {
     let n = w.chains.len();
     let mut states = Vec::new();
@@ -1708,7 +1718,11 @@ fn chain_states(w: &World, worlds: usize, seed: u64, hours: usize) -> ChainState
         };
         for (world, rail) in instances {
             let idx = states.len() as u16;
-            states.push(ChainState::new(spec, idx, world, seed, hours));
+            let label = match rail {
+                Some(r) => world_label(w, r.idx()),
+                None => world_label(w, usize::MAX),
+            };
+            states.push(ChainState::new(spec, idx, &label, seed, hours));
             meta.push((chain, rail));
             state_of[world * n + c] = Some(idx);
         }

@@ -5,6 +5,7 @@ pub mod locate;
 pub mod raw;
 pub mod validate;
 pub mod validate_chain;
+pub mod warn;
 
 use std::fmt;
 use std::str::FromStr;
@@ -20,6 +21,8 @@ pub struct Loaded {
     pub world: World,
     /// The scenario text with overrides applied: what actually ran.
     pub effective_text: String,
+    /// Not errors: `FILE:LINE:COL: warning: message (field)` lines for the edge to print on stderr.
+    pub warnings: Vec<String>,
     /// SHA-256 of the effective scenario in canonical form (JSON of the parsed fields, defaults filled in), so
     /// comments, formatting and key order do not change it but any value does.
     pub sha256: String,
@@ -192,8 +195,19 @@ pub fn load(source: &str, text: &str, overrides: &[String]) -> Result<Loaded, Sc
             Some(inv.path),
         )
     })?;
+    let warnings = warn::unpayable_tails(&world)
+        .into_iter()
+        .map(|(path, message)| {
+            let pos = locate::FieldPath::from_str(&path)
+                .ok()
+                .and_then(|p| locate::locate(&effective_text, &p));
+            let at = pos.map_or(String::new(), |p| format!(":{}:{}", p.line, p.col));
+            format!("{source}{at}: warning: {message} ({path})")
+        })
+        .collect();
     let canonical = serde_json::to_vec(&raw).expect("scenario serializes");
     Ok(Loaded {
+        warnings,
         source: source.to_string(),
         raw,
         world,

@@ -852,6 +852,13 @@ fn dom_rail(ctx: &Ctx, calendars: &[Calendar], i: usize, d: &raw::DomesticRailDe
     } else if !d.windows.is_empty() {
         return bad(format!("{p}.windows"), "only ACH rails have batch windows");
     }
+    let settlement_delay_us = duration(&format!("{p}.settlement_delay"), &d.settlement_delay)?;
+    if kind != DomKind::Ach && settlement_delay_us != 0 {
+        return bad(
+            format!("{p}.settlement_delay"),
+            "only ACH rails settle after a delay (RTGS and instant rails settle on submission): leave it out",
+        );
+    }
     Ok(DomRail {
         name: d.id.clone(),
         kind,
@@ -861,7 +868,7 @@ fn dom_rail(ctx: &Ctx, calendars: &[Calendar], i: usize, d: &raw::DomesticRailDe
         exp_service,
         latency: delay(&format!("{p}.latency"), &d.latency)?,
         batch_closes,
-        settlement_delay_us: duration(&format!("{p}.settlement_delay"), &d.settlement_delay)?,
+        settlement_delay_us,
     })
 }
 
@@ -1113,6 +1120,29 @@ fn corridor(
         let route = route(
             ctx, banks, nostros, &rp, r, rail, kind, cid, share, source, dest, median_usd,
         )?;
+        // The corridor's countries are what its routes connect: the first bank is the originator's, in
+        // `from_country`, the last the beneficiary's, in `to_country`.
+        let ends = [
+            ("from_country", &c.from_country, route.path[0], "first"),
+            (
+                "to_country",
+                &c.to_country,
+                route.path[route.path.len() - 1],
+                "last",
+            ),
+        ];
+        for (field, country, b, which) in ends {
+            let bank = &banks[b.idx()];
+            if bank.country != *country {
+                return bad(
+                    format!("{p}.{field}"),
+                    format!(
+                        "is {country:?} but route {j}'s {which} bank {:?} is in {:?}",
+                        bank.name, bank.country
+                    ),
+                );
+            }
+        }
         routes.push(route);
         route_ids.push(RouteId(routes.len() as u16 - 1));
     }

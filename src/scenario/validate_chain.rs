@@ -332,6 +332,17 @@ pub fn chain(i: usize, c: &ChainDef, seed: u64) -> R<ChainSpec> {
             })
         })
         .collect::<R<Vec<_>>>()?;
+    // Blocks of PoS and BFT chains reach the observer when produced (they do not fork here): a propagation
+    // delay would change nothing, so it is refused rather than silently ignored.
+    if !matches!(consensus, Consensus::Nakamoto { .. }) && c.propagation != DelayDef::default() {
+        return bad(
+            format!("{p}.propagation"),
+            format!(
+                "propagation applies to nakamoto chains only; {} blocks reach every node when produced here: leave it out",
+                c.consensus
+            ),
+        );
+    }
     let propagation: Delay = delay(&format!("{p}.propagation"), &c.propagation)?;
     let network = network(&p, c, &consensus, seed)?;
     Ok(ChainSpec {

@@ -131,6 +131,9 @@ fn define(args: &SweepArgs) -> Result<(Definition, Vec<Source>), AppError> {
         let mut o = args.set.clone();
         o.push("seed=0".into());
         let loaded = scenario::load(&source.path, &source.text, &o).map_err(AppError::Scenario)?;
+        for w in &loaded.warnings {
+            eprintln!("{w}");
+        }
         if let Some(i) = scenarios.iter().position(|s| s.name == loaded.raw.name) {
             return Err(AppError::Usage(format!(
                 "{}: scenario name {:?} is also the name of {}; names label the rows, so they must differ",

@@ -122,7 +122,8 @@ pub struct ChainState {
 }
 
 impl ChainState {
-    pub fn new(spec: &ChainSpec, idx: u16, world: usize, seed: u64, hours: usize) -> ChainState {
+    /// `world` names the copy of the infrastructure this chain state belongs to (its stream label).
+    pub fn new(spec: &ChainSpec, idx: u16, world: &str, seed: u64, hours: usize) -> ChainState {
         let nodes = match (&spec.consensus, &spec.network) {
             (Consensus::Nakamoto { .. }, Network::Gossip(g)) => g.peers.len(),
             (Consensus::Nakamoto { shares, .. }, Network::Abstract) => shares.len() + 1,
@@ -411,13 +412,10 @@ impl ChainState {
             let units = tx.units * tx.count;
             used += units;
             lowest_bid = lowest_bid.min(tx.bid);
-            let per_unit = match spec.fee_market {
-                FeeMarket::FirstPrice => tx.bid,
-                FeeMarket::Eip1559 { .. } => {
-                    self.metrics.burned_native_minor += self.base_fee as u128 * units as u128;
-                    self.base_fee + tx.bid.min(tx.max_fee.saturating_sub(self.base_fee))
-                }
-            };
+            if let FeeMarket::Eip1559 { .. } = spec.fee_market {
+                self.metrics.burned_native_minor += self.base_fee as u128 * units as u128;
+            }
+            let per_unit = fee_per_unit(&spec.fee_market, self.base_fee, tx.bid, tx.max_fee);
             self.metrics.fees_native_minor += per_unit as u128 * units as u128;
             self.metrics.txs_included += tx.count;
             included += tx.count;
@@ -522,12 +520,7 @@ impl ChainState {
     /// The fee a transaction paid per size unit, once included (what `canon_enter` charged).
     pub fn paid_per_unit(&self, spec: &ChainSpec, tx: u32) -> u64 {
         let t = &self.txs[tx as usize];
-        match spec.fee_market {
-            FeeMarket::FirstPrice => t.bid,
-            FeeMarket::Eip1559 { .. } => {
-                t.paid_base + t.bid.min(t.max_fee.saturating_sub(t.paid_base))
-            }
-        }
+        fee_per_unit(&spec.fee_market, t.paid_base, t.bid, t.max_fee)
     }
 
     /// A wallet's estimate from recent blocks (as Bitcoin Core's `estimatesmartfee` does, simplified): 10% over
@@ -806,6 +799,17 @@ impl ChainState {
             .blocks_produced
             .saturating_sub(self.metrics.canonical_blocks);
         self.metrics.stale_blocks = stale_total;
+    }
+}
+
+/// What an included transaction pays per size unit, the one computation behind both the chain's fee figures
+/// and what a payment is charged. First price: its bid. EIP-1559 (the specification's `effective_gas_price`):
+/// the block's base fee plus the priority fee `min(max_priority_fee, max_fee − base_fee)`, so a transaction never
+/// pays more than its max fee.
+pub fn fee_per_unit(market: &FeeMarket, base_fee: u64, bid: u64, max_fee: u64) -> u64 {
+    match market {
+        FeeMarket::FirstPrice => bid,
+        FeeMarket::Eip1559 { .. } => base_fee + bid.min(max_fee.saturating_sub(base_fee)),
     }
 }
 

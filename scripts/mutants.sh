@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Mutation testing of the simulation core (model, engine, metrics, sweep statistics, units) with cargo-mutants,
+# configured in .cargo/mutants.toml (which also keeps the reference digest test from counting as a kill).
+# Needs `cargo install --locked cargo-mutants`. Results in mutants.out/ (caught.txt, missed.txt, timeout.txt,
+# unviable.txt, outcomes.json).
+#
+#   scripts/mutants.sh                     the whole core (hours on a 2-core machine)
+#   scripts/mutants.sh --in-diff BASE      only mutants in lines changed since the git revision BASE (e.g. main)
+#   scripts/mutants.sh [--in-diff BASE] ARGS...
+#                                          extra cargo-mutants arguments, e.g. `-f src/model/fx.rs` or
+#                                          `-F 'drain_nostro_queue'`
+#
+# MUTANTS_JOBS (default 1) sets --jobs: each job builds the crate, so keep it at 1 on a small shared machine.
+# MUTANTS_IN_PLACE=1 mutates this tree and reuses its target/ instead of building a copy from scratch (do not edit
+# the tree meanwhile; cargo-mutants restores each file after its mutant).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v cargo-mutants > /dev/null || {
+    echo "cargo-mutants is not installed: cargo install --locked cargo-mutants" >&2
+    exit 2
+}
+args=(--jobs "${MUTANTS_JOBS:-1}")
+[[ "${MUTANTS_IN_PLACE:-0}" == 1 ]] && args+=(--in-place)
+if [[ "${1:-}" == "--in-diff" ]]; then
+    base=${2:?"--in-diff needs a git revision"}
+    shift 2
+    diff=$(mktemp)
+    trap 'rm -f "$diff"' EXIT
+    git diff "$base" -- src > "$diff"
+    args+=(--in-diff "$diff")
+fi
+cargo mutants "${args[@]}" "$@"
