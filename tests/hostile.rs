@@ -319,7 +319,8 @@ fn money_never_wraps_and_fees_never_settle_an_empty_payment() {
             assert!(d > 0.0, "settled with nothing delivered: {row:?}");
         }
         if &row[reason] == "fees_exceed_amount" {
-            assert_eq!(&row[status], "failed");
+            // Failed where the fees took it all; returned if a later bank rejected it first.
+            assert!(matches!(&row[status], "failed" | "returned"), "{row:?}");
             exceeded += 1;
         }
     }
