@@ -156,5 +156,11 @@ fn hold(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, hold);
+// No plots: criterion's plot backend needs a system font and panics (`FontUnavailable`) on machines without
+// one; the figures are in the terminal output and target/criterion/*/estimates.json.
+criterion_group! {
+    name = benches;
+    config = Criterion::default().without_plots();
+    targets = hold
+}
 criterion_main!(benches);
