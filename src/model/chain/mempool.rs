@@ -235,6 +235,25 @@ impl Histogram {
         k
     }
 
+    /// Empties the histogram, calling `each(cell, count)` for every non-empty cell (lowest bid level first).
+    pub fn drain(&mut self, mut each: impl FnMut(u32, u64)) {
+        for w in 0..self.bid_mask.len() {
+            let mut word = std::mem::take(&mut self.bid_mask[w]);
+            while word != 0 {
+                let b = w * 64 + word.trailing_zeros() as usize;
+                word &= word - 1;
+                let mut caps = std::mem::take(&mut self.cap_mask[b]);
+                while caps != 0 {
+                    let c = caps.trailing_zeros() as usize;
+                    caps &= caps - 1;
+                    let cell = b * self.caps + c;
+                    each(cell as u32, std::mem::take(&mut self.counts[cell]));
+                }
+            }
+        }
+        self.total = 0;
+    }
+
     /// Non-empty cap levels of a bid level.
     pub fn caps_at(&self, bid: usize) -> u64 {
         self.cap_mask[bid]
@@ -316,6 +335,7 @@ mod tests {
     #[test]
     fn histogram_finds_highest_and_lowest_levels() {
         let mut h = Histogram::new(200, 3);
+        let h_levels = |cell: u32| (cell as usize / 3, cell as usize % 3);
         assert_eq!(h.highest_below(usize::MAX), None);
         h.add(h.cell(5, 1), 3);
         h.add(h.cell(130, 2), 4);
@@ -329,6 +349,10 @@ mod tests {
         assert_eq!(h.lowest(), Some(64));
         assert_eq!(h.total, 5);
         assert_eq!(h.caps_at(130), 0b100);
+        let mut seen = Vec::new();
+        h.drain(|cell, k| seen.push((h_levels(cell), k)));
+        assert_eq!(seen, [((64, 0), 1), ((130, 2), 4)]);
+        assert_eq!((h.total, h.lowest()), (0, None));
     }
 
     #[test]

@@ -56,6 +56,9 @@ struct BgTake {
     count: u64,
 }
 
+/// A take of the whole background mempool (a block with room for all of it on a chain that does not fork).
+const ALL_CELLS: u32 = u32::MAX;
+
 /// What a block builder chose: payment transfers and background takes.
 type Contents = (Vec<u32>, Vec<BgTake>);
 
@@ -363,8 +366,25 @@ impl ChainState {
         self.fill_background(spec, now);
         let mut txs = self.spare_txs.pop().unwrap_or_default();
         let mut bg = self.spare_bg.pop().unwrap_or_default();
-        let units = spec.tx_units.max(1);
-        let mut room = spec.block_capacity / units;
+        let room = spec.block_capacity / spec.tx_units.max(1);
+        let eip1559 = matches!(spec.fee_market, FeeMarket::Eip1559 { .. });
+        let forks = matches!(spec.consensus, Consensus::Nakamoto { .. });
+        if !eip1559 && !forks && self.mempool.len() as u64 + self.bg.total <= room {
+            // Everything fits, in fee order: the block enters the chain right away and takes the whole mempool.
+            txs.extend(self.mempool.values().copied());
+            bg.push(BgTake {
+                cell: ALL_CELLS,
+                count: self.bg.total,
+            });
+            return (txs, bg);
+        }
+        self.choose(spec, &mut txs, &mut bg);
+        (txs, bg)
+    }
+
+    /// The best transactions that fit, level by level (see `build`).
+    fn choose(&self, spec: &ChainSpec, txs: &mut Vec<u32>, bg: &mut Vec<BgTake>) {
+        let mut room = spec.block_capacity / spec.tx_units.max(1);
         let eip1559 = matches!(spec.fee_market, FeeMarket::Eip1559 { .. });
         // Background cells whose max fee covers the base fee.
         let eligible = match &self.cap_grid {
@@ -402,7 +422,6 @@ impl ChainState {
                 break;
             }
         }
-        (txs, bg)
     }
 
     // ----- the canonical chain ----------------------------------------------------------------------------
@@ -458,6 +477,32 @@ impl ChainState {
             included += 1;
             lowest_bid = lowest_bid.min(bid);
             self.charge(spec, bid, max_fee, units, 1);
+        }
+        if let [
+            BgTake {
+                cell: ALL_CELLS, ..
+            },
+        ] = bg[..]
+        {
+            // The whole background mempool, first price, in one pass over its cells.
+            let (grid, mut bids, mut lowest) = (&self.bid_grid, 0u128, u64::MAX);
+            let caps = self.cap_grid.as_ref().map_or(1, FeeGrid::levels);
+            let mut count = 0;
+            self.bg.drain(|cell, k| {
+                let bid = grid.value(cell as usize / caps);
+                bids += bid as u128 * k as u128;
+                lowest = lowest.min(bid);
+                count += k;
+            });
+            bg[0].count = count;
+            let units = spec.tx_units * count;
+            self.mempool_units -= units;
+            used += units;
+            included += count;
+            lowest_bid = lowest_bid.min(lowest);
+            self.metrics.fees_native_minor += bids * spec.tx_units as u128;
+            self.metrics.txs_included += count;
+            bg.clear();
         }
         for take in &mut bg {
             // Blocks built in parallel (Nakamoto miners) may hold the same background load: a block takes what is
@@ -1175,6 +1220,53 @@ mod tests {
         );
         let m = &c.metrics;
         assert!(m.burned_native_minor > 0 && m.fees_native_minor > m.burned_native_minor);
+    }
+
+    #[test]
+    fn taking_the_whole_mempool_equals_taking_it_level_by_level() {
+        // A chain with room for everything: `build` takes the whole mempool in one pass; `choose` walks the
+        // levels. Same arrivals, same payments: the same fees, counts, floor and mempool afterwards.
+        let mut spec = saturated(FeeMarket::FirstPrice);
+        spec.block_capacity = 10_000;
+        let (mut whole, mut cells) = (
+            ChainState::new(&spec, 0, 0, 9, 1),
+            ChainState::new(&spec, 0, 0, 9, 1),
+        );
+        for k in 1..50_u64 {
+            for c in [&mut whole, &mut cells] {
+                c.submit(&spec, 1, 90 + k, 90 + k);
+                c.fill_background(&spec, k * 10_000_000);
+            }
+            let a = whole.build(&spec, k * 10_000_000); // arrivals already drawn: adds none
+            assert_eq!(a.1[0].cell, ALL_CELLS);
+            let mut b = (Vec::new(), Vec::new());
+            cells.choose(&spec, &mut b.0, &mut b.1);
+            for (c, contents) in [(&mut whole, a), (&mut cells, b)] {
+                let h = c.tip_height() + 1;
+                let parent = *c.canon.back().expect("tip");
+                let id = c.push_block(parent, h, k * 10_000_000, contents);
+                c.canon_enter(&spec, id, k * 10_000_000);
+            }
+            let (m, n) = (&whole.metrics, &cells.metrics);
+            assert_eq!(
+                (
+                    m.fees_native_minor,
+                    m.txs_included,
+                    m.units_used,
+                    m.payment_txs_included
+                ),
+                (
+                    n.fees_native_minor,
+                    n.txs_included,
+                    n.units_used,
+                    n.payment_txs_included
+                )
+            );
+            assert_eq!((whole.mempool_units, whole.bg.total), (0, 0));
+            assert_eq!((cells.mempool_units, cells.bg.total), (0, 0));
+            assert_eq!(whole.recent_floors, cells.recent_floors);
+        }
+        assert!(whole.metrics.txs_included > 20_000);
     }
 
     #[test]
