@@ -170,7 +170,9 @@ fn normal_cdf(z: f64) -> f64 {
 /// and lowest non-empty levels are found in a few word operations.
 #[derive(Clone, Debug)]
 pub struct Histogram {
-    caps: usize,
+    /// A cell is `bid << cap_bits | cap`: cap levels rounded up to a power of two, so a cell splits with a
+    /// shift and a mask, not a division.
+    cap_bits: u32,
     counts: Vec<u64>,
     /// Per bid level: bit c set iff cell (level, c) is non-empty.
     cap_mask: Vec<u64>,
@@ -186,9 +188,10 @@ impl Histogram {
             (1..=CAP_LEVELS_MAX).contains(&caps),
             "cap levels fit one mask"
         );
+        let cap_bits = caps.next_power_of_two().trailing_zeros();
         Histogram {
-            caps,
-            counts: vec![0; bids * caps],
+            cap_bits,
+            counts: vec![0; bids << cap_bits],
             cap_mask: vec![0; bids],
             bid_mask: vec![0; bids.div_ceil(64)],
             total: 0,
@@ -196,12 +199,13 @@ impl Histogram {
     }
 
     pub fn cell(&self, bid: usize, cap: usize) -> u32 {
-        (bid * self.caps + cap) as u32
+        ((bid << self.cap_bits) | cap) as u32
     }
 
     /// (bid level, cap level) of a cell.
     pub fn levels_of(&self, cell: u32) -> (usize, usize) {
-        (cell as usize / self.caps, cell as usize % self.caps)
+        let cell = cell as usize;
+        (cell >> self.cap_bits, cell & ((1 << self.cap_bits) - 1))
     }
 
     pub fn count(&self, cell: u32) -> u64 {
@@ -246,7 +250,7 @@ impl Histogram {
                 while caps != 0 {
                     let c = caps.trailing_zeros() as usize;
                     caps &= caps - 1;
-                    let cell = b * self.caps + c;
+                    let cell = (b << self.cap_bits) | c;
                     each(cell as u32, std::mem::take(&mut self.counts[cell]));
                 }
             }
@@ -335,7 +339,7 @@ mod tests {
     #[test]
     fn histogram_finds_highest_and_lowest_levels() {
         let mut h = Histogram::new(200, 3);
-        let h_levels = |cell: u32| (cell as usize / 3, cell as usize % 3);
+        let h_levels = |cell: u32| (cell as usize / 4, cell as usize % 4);
         assert_eq!(h.highest_below(usize::MAX), None);
         h.add(h.cell(5, 1), 3);
         h.add(h.cell(130, 2), 4);

@@ -140,6 +140,8 @@ pub struct ChainState {
     pub ready: Vec<(u32, u32)>,
     stream: Stream,
     bg_last_us: u64,
+    /// The arrival-count distribution of the last interval and its mean.
+    arrivals: Option<(f64, Poisson<f64>)>,
     slot: u64,
     height_next: u32,
     /// The lowest bid in each of the last blocks when they were nearly full (0 when not).
@@ -200,6 +202,7 @@ impl ChainState {
             ready: Vec::new(),
             stream: rng::stream(seed, &format!("world/{world}/chain/{}", spec.name)),
             bg_last_us: 0,
+            arrivals: None,
             slot: 0,
             height_next: 1,
             recent_floors: VecDeque::with_capacity(FEE_WINDOW),
@@ -323,9 +326,14 @@ impl ChainState {
         if mean <= 0.0 {
             return;
         }
-        let n = Poisson::new(mean)
-            .map(|p| p.sample(&mut self.stream) as u64)
-            .unwrap_or(0);
+        // Slots and heights repeat the same interval: the distribution (its set-up takes logarithms) is reused.
+        if self.arrivals.as_ref().is_none_or(|(m, _)| *m != mean) {
+            self.arrivals = Poisson::new(mean).ok().map(|p| (mean, p));
+        }
+        let n = match &self.arrivals {
+            Some((_, p)) => p.sample(&mut self.stream) as u64,
+            None => 0,
+        };
         let bid_shift = self.bid_grid.shift(mult);
         // A user's willingness to pay does not follow the base fee: as it rises, demand falls away.
         let cap_shift = self.cap_grid.as_ref().map_or(0, |g| g.shift(mult));
@@ -486,10 +494,10 @@ impl ChainState {
         {
             // The whole background mempool, first price, in one pass over its cells.
             let (grid, mut bids, mut lowest) = (&self.bid_grid, 0u128, u64::MAX);
-            let caps = self.cap_grid.as_ref().map_or(1, FeeGrid::levels);
             let mut count = 0;
+            // First price: one cap level, so a cell is its bid level.
             self.bg.drain(|cell, k| {
-                let bid = grid.value(cell as usize / caps);
+                let bid = grid.value(cell as usize);
                 bids += bid as u128 * k as u128;
                 lowest = lowest.min(bid);
                 count += k;
