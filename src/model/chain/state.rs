@@ -1292,7 +1292,7 @@ mod tests {
                 .map(|o| o + (rng::unit(&mut s) * 4.0) as u64)
                 .collect();
             quorum_times(&own, &heard, quorum, &mut work, &mut out);
-            for j in 0..n {
+            for (j, &got) in out.iter().enumerate() {
                 let mut votes: Vec<u64> = (0..n)
                     .map(|i| if i == j { own[i] } else { heard[i] })
                     .collect();
