@@ -1298,7 +1298,7 @@ mod tests {
                     .collect();
                 votes.sort_unstable();
                 assert_eq!(
-                    out[j],
+                    got,
                     votes[quorum - 1],
                     "n {n} j {j} own {own:?} heard {heard:?}"
                 );
