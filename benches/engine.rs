@@ -31,5 +31,11 @@ fn benches(c: &mut Criterion) {
     scenario(c, "claims_7d", CLAIMS, &["duration=7d", "limits.drain=7d"]);
 }
 
-criterion_group!(engine, benches);
+// No plots: criterion's plot backend needs a system font and panics (`FontUnavailable`) on machines without
+// one; the figures are in the terminal output and target/criterion/*/estimates.json.
+criterion_group! {
+    name = engine;
+    config = Criterion::default().without_plots();
+    targets = benches
+}
 criterion_main!(engine);

@@ -6,6 +6,11 @@
 //! 1,000,000 hold operations on the same long-running queue, so the figures
 //! are steady-state throughput (`Throughput::Elements` = hold operations/s).
 //!
+//! Three queues side by side at 1k, 100k and 1M pending: settlesim's
+//! `EventQueue` (`radix_heap`: FIFO among equal times), a plain textbook radix
+//! heap on u64 times written here for comparison (`plain_radix`: no order
+//! among equal times, the bare limit), and std's `BinaryHeap` on (time, seq).
+//!
 //! In the main benchmarks, delays come from a precomputed table of 2^20 draws
 //! (ChaCha8Rng with a fixed seed, rand_distr::Exp), so the measurement is the
 //! queue cost alone. The `*_inline_rng` variants sample ChaCha8 + Exp inside
@@ -74,6 +79,73 @@ fn filled_radix(n: usize) -> EventQueue<Ev> {
     q
 }
 
+/// A plain monotone radix heap on u64 times (the textbook structure with
+/// cached bucket minimums): bucket 0 holds times equal to the last popped one
+/// (popped in any order), bucket b the times first differing from it in bit
+/// b - 1.
+struct PlainRadix {
+    buckets: Vec<Vec<(u64, Ev)>>,
+    mins: [u64; 65],
+    occupied: u128,
+    last: u64,
+}
+
+impl PlainRadix {
+    fn new() -> Self {
+        PlainRadix {
+            buckets: (0..65).map(|_| Vec::new()).collect(),
+            mins: [u64::MAX; 65],
+            occupied: 0,
+            last: 0,
+        }
+    }
+
+    #[inline]
+    fn bucket(&self, t: u64) -> usize {
+        64 - (t ^ self.last).leading_zeros() as usize
+    }
+
+    #[inline]
+    fn push(&mut self, t: u64, ev: Ev) {
+        let b = self.bucket(t);
+        self.buckets[b].push((t, ev));
+        self.mins[b] = self.mins[b].min(t);
+        self.occupied |= 1 << b;
+    }
+
+    #[inline]
+    fn pop(&mut self) -> Option<(u64, Ev)> {
+        if self.occupied & 1 == 0 {
+            if self.occupied == 0 {
+                return None;
+            }
+            let p = self.occupied.trailing_zeros() as usize;
+            self.last = self.mins[p];
+            self.mins[p] = u64::MAX;
+            self.occupied &= !(1 << p);
+            let mut items = std::mem::take(&mut self.buckets[p]);
+            for (t, ev) in items.drain(..) {
+                self.push(t, ev);
+            }
+            self.buckets[p] = items;
+        }
+        let e = self.buckets[0].pop();
+        if self.buckets[0].is_empty() {
+            self.occupied &= !1;
+            self.mins[0] = u64::MAX;
+        }
+        e
+    }
+}
+
+fn filled_plain(n: usize) -> PlainRadix {
+    let mut q = PlainRadix::new();
+    for (i, t) in initial_times(n).into_iter().enumerate() {
+        q.push(t, Ev::A(i as u32));
+    }
+    q
+}
+
 type Heap = BinaryHeap<Reverse<(u64, u64, u32)>>;
 
 fn filled_heap(n: usize) -> (Heap, u64) {
@@ -89,7 +161,7 @@ fn filled_heap(n: usize) -> (Heap, u64) {
 fn hold(c: &mut Criterion) {
     let delays = delay_table();
 
-    for n in [100_000usize, 1_000_000] {
+    for n in [1_000usize, 100_000, 1_000_000] {
         let mut group = c.benchmark_group(format!("hold/{n}"));
         group.sampling_mode(SamplingMode::Flat);
         group.sample_size(10);
@@ -106,6 +178,20 @@ fn hold(c: &mut Criterion) {
                     q.push(t + d, next_ev(ev));
                 }
                 black_box(q.peek_time())
+            });
+        });
+
+        group.bench_function("plain_radix", |b| {
+            let mut q = filled_plain(n);
+            let mut i = 0usize;
+            b.iter(|| {
+                for _ in 0..BATCH {
+                    let (t, ev) = q.pop().expect("hold keeps the queue non-empty");
+                    let d = delays[i & TABLE_MASK];
+                    i = i.wrapping_add(1);
+                    q.push(t + d, next_ev(ev));
+                }
+                black_box(q.last)
             });
         });
 
@@ -156,5 +242,11 @@ fn hold(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, hold);
+// No plots: criterion's plot backend needs a system font and panics (`FontUnavailable`) on machines without
+// one; the figures are in the terminal output and target/criterion/*/estimates.json.
+criterion_group! {
+    name = benches;
+    config = Criterion::default().without_plots();
+    targets = hold
+}
 criterion_main!(benches);

@@ -24,5 +24,11 @@ fn races(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, races);
+// No plots: criterion's plot backend needs a system font and panics (`FontUnavailable`) on machines without
+// one; the figures are in the terminal output and target/criterion/*/estimates.json.
+criterion_group! {
+    name = benches;
+    config = Criterion::default().without_plots();
+    targets = races
+}
 criterion_main!(benches);

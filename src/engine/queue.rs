@@ -3,77 +3,58 @@
 //! order)` order, so events at the same microsecond pop first-in first-out
 //! and a run is fully deterministic.
 //!
-//! It is a *monotone radix heap*. Each entry gets a 128-bit key
-//! `(time_us << 64) | seq`, where `seq` is a per-queue insertion counter, so
-//! keys are unique and order exactly like `(time, seq)`. A radix heap only
-//! works when no key smaller than the last popped key is ever inserted. That
-//! holds for a discrete-event simulator: the clock never goes backwards, so a
-//! new event is scheduled at `time >= now` (the time of the last popped
-//! event), and a fresh `seq` is larger than every earlier one, so the new key
-//! is strictly larger than the last popped key. [`EventQueue::push`] checks
-//! this with `assert!`.
+//! It is a *monotone radix heap on times*, with insertion order restored only
+//! where it can be lost. A radix heap works when no key smaller than the last
+//! popped key is ever inserted; that holds for a discrete-event simulator,
+//! whose clock never goes backwards ([`EventQueue::push`] asserts it).
 //!
-//! Entries sit in buckets chosen by the highest bit in which their key
-//! differs from the last popped key. Popping takes the lowest non-empty
-//! bucket. If it holds more than one entry, its minimum becomes the new
-//! reference key and the rest of its entries move to strictly lower buckets.
-//! Each entry can only move down, at most 128 times, so push and pop cost
-//! amortised O(key bits) no matter how many events are pending, with no
-//! sift-up/sift-down over the whole set as in a binary heap. The textbook
-//! layout has 129 buckets; bucket 0 would hold keys *equal* to the last
-//! popped key. Keys are unique, so that bucket is never occupied between
-//! calls, and we keep only buckets for bits 0..=127 (the 128-bit occupancy
-//! mask fits in a `u128`).
+//! Bucket 0 holds the events at exactly the last popped time, in insertion
+//! order (a FIFO). Bucket `b >= 1` holds the events whose time differs from
+//! the last popped time first in bit `b - 1`. Popping takes the head of bucket
+//! 0; when it is empty, the lowest non-empty bucket is spread out: its minimum
+//! time becomes the last popped time, the events at that time go to bucket 0
+//! and the rest to strictly lower buckets. Each event moves down at most 64
+//! times, so push and pop cost amortised O(time bits) however many events are
+//! pending.
 //!
-//! Each bucket caches its minimum key. That makes [`EventQueue::peek_time`]
-//! O(1) through `&self`, and a redistribution needs only one pass. Bucket
-//! `Vec`s keep their capacity: a bucket is moved out with `mem::take`, which
-//! does not allocate, drained into lower buckets, and put back empty. Once
-//! every bucket has reached its working size, push and pop do not allocate.
-//! As a result, memory is the sum of each bucket's peak occupancy, not the
-//! current number of pending events. It can rise by up to the pending count
-//! the first time event times cross a new power of two, because the bucket
-//! for that time bit then comes into use. Such growth is logarithmic in
-//! simulated time.
+//! Why insertion order survives with keys of time alone, without sequence
+//! numbers: every pending event at time `t` sits in the bucket for the
+//! highest bit where `t` differs from the last popped time. Spreading bucket
+//! `p` moves the last popped time only within bits below `p - 1`, so events in
+//! higher buckets stay where they belong; events at one time are therefore
+//! always in one bucket, together. Within it they are in insertion order: a
+//! push appends, and a spreading pass moves a bucket's events in order and
+//! all same-time events at once (none of them can already be in the target
+//! bucket). When `t` becomes the last popped time they all reach the FIFO in
+//! that order, and later pushes at `t` join its tail. Keys are 64-bit times,
+//! not (time, sequence) pairs: 65 buckets instead of 129, no spreading over
+//! sequence bits and 8 bytes less per event — the cost of a plain radix heap.
+//!
+//! Each bucket caches its minimum time, so [`EventQueue::peek_time`] is O(1)
+//! through `&self`. Bucket `Vec`s keep their capacity (a bucket is moved out
+//! with `mem::take`, drained and put back empty), so once every bucket has
+//! reached its working size push and pop do not allocate. Memory is the sum of
+//! each bucket's peak occupancy, not the current number of pending events.
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::mem;
 
-/// Number of buckets: one per bit position of the 128-bit key.
-const BUCKETS: usize = 128;
+/// Buckets 1..=64, one per bit position of a 64-bit time (bucket 0 is the FIFO).
+const BUCKETS: usize = 64;
 
 #[derive(Clone)]
 struct Entry<E> {
     time: u64,
-    seq: u64,
     event: E,
 }
 
-impl<E> Entry<E> {
-    #[inline]
-    fn key(&self) -> u128 {
-        make_key(self.time, self.seq)
-    }
-}
-
+/// Bucket (1..=64) for `time` relative to the last popped time `last`:
+/// one more than the highest bit in which they differ. Requires `time > last`.
 #[inline]
-fn make_key(time: u64, seq: u64) -> u128 {
-    (u128::from(time) << 64) | u128::from(seq)
-}
-
-/// Bucket for `key` relative to reference key `last`: the index of the
-/// highest bit in which they differ. Requires `key != last`.
-#[inline]
-fn bucket_of(key: u128, last: u128) -> usize {
-    debug_assert!(key > last, "radix heap key must exceed the reference key");
-    (key ^ last).ilog2() as usize
-}
-
-#[derive(Clone)]
-struct Bucket<E> {
-    /// Smallest key in `items`; `u128::MAX` when empty.
-    min: u128,
-    items: Vec<Entry<E>>,
+fn bucket_of(time: u64, last: u64) -> usize {
+    debug_assert!(time > last, "radix heap key must exceed the reference key");
+    64 - (time ^ last).leading_zeros() as usize
 }
 
 /// Monotone priority queue of simulation events ordered by
@@ -84,14 +65,16 @@ struct Bucket<E> {
 /// recently popped event.
 #[derive(Clone)]
 pub struct EventQueue<E> {
-    buckets: Box<[Bucket<E>; BUCKETS]>,
-    /// Bit `b` set iff `buckets[b]` is non-empty.
-    occupied: u128,
-    /// Key of the last popped event (0 before the first pop).
-    last: u128,
-    /// Sequence number for the next push. Starts at 1 so that even the first
-    /// event at time 0 has a key strictly above the initial `last` of 0.
-    next_seq: u64,
+    /// Events at exactly `last`, in insertion order.
+    now: VecDeque<Entry<E>>,
+    /// `buckets[b - 1]` is bucket `b`.
+    buckets: Box<[Vec<Entry<E>>; BUCKETS]>,
+    /// Minimum time of each bucket (`u64::MAX` when empty).
+    mins: [u64; BUCKETS],
+    /// Bit `b - 1` set iff bucket `b` is non-empty.
+    occupied: u64,
+    /// Time of the last popped event (0 before the first pop).
+    last: u64,
     len: usize,
 }
 
@@ -100,13 +83,11 @@ impl<E> EventQueue<E> {
     /// first push.
     pub fn new() -> Self {
         Self {
-            buckets: Box::new(std::array::from_fn(|_| Bucket {
-                min: u128::MAX,
-                items: Vec::new(),
-            })),
+            now: VecDeque::new(),
+            buckets: Box::new(std::array::from_fn(|_| Vec::new())),
+            mins: [u64::MAX; BUCKETS],
             occupied: 0,
             last: 0,
-            next_seq: 1,
             len: 0,
         }
     }
@@ -115,15 +96,15 @@ impl<E> EventQueue<E> {
     /// load of about `n` events.
     ///
     /// Which bucket an event lands in depends on its time, so this is only a
-    /// hint. While nothing has been popped, an event at time `t` goes to the
-    /// bucket for bit `64 + ilog2(t)`. This reserves `n / 8` entries in each
-    /// of the 15 buckets for `t` in `[2^6, 2^21)` µs (64 µs to about 2 s),
-    /// about `1.9 * n` entries in all. Buckets still grow to their working
-    /// sizes during warm-up.
+    /// hint. While nothing has been popped, an event at time `t > 0` goes to
+    /// bucket `1 + ilog2(t)`. This reserves `n / 8` entries in each of the 15
+    /// buckets for `t` in `[2^6, 2^21)` µs (64 µs to about 2 s), about
+    /// `1.9 * n` entries in all. Buckets still grow to their working sizes
+    /// during warm-up.
     pub fn with_capacity(n: usize) -> Self {
         let mut q = Self::new();
-        for bucket in &mut q.buckets[64 + 6..64 + 21] {
-            bucket.items.reserve(n / 8);
+        for bucket in &mut q.buckets[6..21] {
+            bucket.reserve(n / 8);
         }
         q
     }
@@ -138,85 +119,86 @@ impl<E> EventQueue<E> {
     #[inline]
     pub fn push(&mut self, time_us: u64, event: E) {
         assert!(
-            time_us >= self.last_time(),
+            time_us >= self.last,
             "EventQueue::push: time {time_us} µs is before the last popped time {} µs",
-            self.last_time()
+            self.last
         );
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        let key = make_key(time_us, seq);
-        debug_assert!(key > self.last, "monotone radix heap invariant");
-        let b = bucket_of(key, self.last);
-        let bucket = &mut self.buckets[b];
-        bucket.items.push(Entry {
+        let e = Entry {
             time: time_us,
-            seq,
             event,
-        });
-        if key < bucket.min {
-            bucket.min = key;
-        }
-        self.occupied |= 1u128 << b;
+        };
         self.len += 1;
+        if time_us == self.last {
+            self.now.push_back(e);
+            return;
+        }
+        let b = bucket_of(time_us, self.last) - 1;
+        self.buckets[b].push(e);
+        if time_us < self.mins[b] {
+            self.mins[b] = time_us;
+        }
+        self.occupied |= 1 << b;
     }
 
     /// Removes and returns the earliest event and its time, FIFO among equal
     /// times. The returned time becomes [`last_time`](Self::last_time).
     #[inline]
     pub fn pop(&mut self) -> Option<(u64, E)> {
-        if self.occupied == 0 {
-            return None;
+        if self.now.is_empty() {
+            if self.occupied == 0 {
+                return None;
+            }
+            self.spread();
         }
-        let p = self.occupied.trailing_zeros() as usize;
-        let new_last = self.buckets[p].min;
-        self.last = new_last;
         self.len -= 1;
-
-        let bucket = &mut self.buckets[p];
-        if bucket.items.len() == 1 {
-            // Common fast path: nothing to redistribute.
-            let e = bucket.items.pop().expect("bucket marked occupied");
-            bucket.min = u128::MAX;
-            self.occupied &= !(1u128 << p);
-            return Some((e.time, e.event));
-        }
-
-        // Move the bucket out without allocating (an empty Vec is left in
-        // place), spread all but its minimum over strictly lower buckets, then
-        // put the emptied Vec back so its capacity is reused.
-        let mut items = mem::take(&mut bucket.items);
-        bucket.min = u128::MAX;
-        self.occupied &= !(1u128 << p);
-        let mut found = None;
-        for e in items.drain(..) {
-            let key = e.key();
-            if key == new_last {
-                found = Some(e);
-                continue;
-            }
-            let b = bucket_of(key, new_last);
-            debug_assert!(b < p);
-            let target = &mut self.buckets[b];
-            target.items.push(e);
-            if key < target.min {
-                target.min = key;
-            }
-            self.occupied |= 1u128 << b;
-        }
-        self.buckets[p].items = items;
-        let e = found.expect("cached bucket minimum must be present in the bucket");
+        let e = self.now.pop_front().expect("spreading fills the FIFO");
         Some((e.time, e.event))
     }
 
+    /// Spreads the lowest non-empty bucket: its minimum time becomes the last
+    /// popped time, its events at that time go to the FIFO (in insertion
+    /// order, see the module docs), the others to lower buckets.
+    fn spread(&mut self) {
+        let p = self.occupied.trailing_zeros() as usize;
+        let m = self.mins[p];
+        self.last = m;
+        self.mins[p] = u64::MAX;
+        self.occupied &= !(1 << p);
+        // Move the bucket out without allocating (an empty Vec is left in
+        // place) and put the emptied Vec back so its capacity is reused.
+        let mut items = mem::take(&mut self.buckets[p]);
+        if items.len() == 1 {
+            // Common fast path: nothing to redistribute.
+            self.now.extend(items.drain(..));
+        } else {
+            for e in items.drain(..) {
+                if e.time == m {
+                    self.now.push_back(e);
+                    continue;
+                }
+                let b = bucket_of(e.time, m) - 1;
+                debug_assert!(b < p);
+                if e.time < self.mins[b] {
+                    self.mins[b] = e.time;
+                }
+                self.buckets[b].push(e);
+                self.occupied |= 1 << b;
+            }
+        }
+        self.buckets[p] = items;
+    }
+
     /// Time of the earliest pending event, without removing it. O(1) through
-    /// `&self` because every bucket caches its minimum key.
+    /// `&self` because every bucket caches its minimum time.
     #[inline]
     pub fn peek_time(&self) -> Option<u64> {
+        if !self.now.is_empty() {
+            return Some(self.last);
+        }
         if self.occupied == 0 {
             return None;
         }
-        let p = self.occupied.trailing_zeros() as usize;
-        Some((self.buckets[p].min >> 64) as u64)
+        Some(self.mins[self.occupied.trailing_zeros() as usize])
     }
 
     /// Number of pending events.
@@ -235,14 +217,14 @@ impl<E> EventQueue<E> {
     /// is the earliest time [`push`](Self::push) accepts.
     #[inline]
     pub fn last_time(&self) -> u64 {
-        (self.last >> 64) as u64
+        self.last
     }
 
     /// Total entry capacity held by the buckets (test helper for the
     /// "no allocation in steady state" property).
     #[cfg(test)]
     fn capacity(&self) -> usize {
-        self.buckets.iter().map(|b| b.items.capacity()).sum()
+        self.now.capacity() + self.buckets.iter().map(Vec::capacity).sum::<usize>()
     }
 }
 

@@ -1342,6 +1342,10 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             self.charge_network_fee(slot, si, tx, 0);
             self.chains[si].detach_payment(tx);
             self.arena[slot as usize].tx = u32::MAX;
+            if self.arena[slot as usize].reason == EndReason::FeesExceedAmount {
+                self.fail_fees_exceeded(slot);
+                return;
+            }
             self.deposit(slot, 0, false);
         }
     }
@@ -1372,6 +1376,13 @@ impl<'w, S: RecordSink> Sim<'w, S> {
         };
         if !fee_charged {
             self.charge_network_fee(slot, si, tx, height);
+            if self.arena[slot as usize].reason == EndReason::FeesExceedAmount {
+                // The transaction stays in its block (it was paid for); the payment no longer waits on it.
+                self.chains[si].free_payment_tx(tx);
+                self.arena[slot as usize].tx = u32::MAX;
+                self.fail_fees_exceeded(slot);
+                return;
+            }
         }
         let p = &self.arena[slot as usize];
         let receiver = self.w.route(p.route).path[p.hop as usize + 1];
@@ -1438,6 +1449,18 @@ impl<'w, S: RecordSink> Sim<'w, S> {
                 network_fee_usd_cents: cents,
             },
         );
+    }
+
+    /// The network fee took everything the transfer carried: nothing can reach the beneficiary, so the payment
+    /// fails now, and what is left (nothing, or a rounding remainder) goes back to the originator.
+    fn fail_fees_exceeded(&mut self, slot: u32) {
+        let p = &self.arena[slot as usize];
+        let b = self.w.route(p.route).path[p.hop as usize + 1];
+        let (c, x) = (p.cur, p.transit_minor);
+        self.ledger
+            .transfer(self.acc.transit(b, c), self.acc.returns(c), x);
+        self.trace_step(slot, Place::Bank(b), Step::Failed);
+        self.finish(slot, Status::Failed, Some(self.now));
     }
 
     /// The receiving ramp credits the deposit: the payment arrives there.

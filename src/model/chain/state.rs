@@ -4,17 +4,19 @@
 //! the confirmations (or finality) their receiver wants.
 //!
 //! Simplifications, each stated where it matters: background transactions arrive in bulk when a block is built
-//! (a Poisson count over the elapsed time), which is equivalent for block contents; one global mempool (transaction
-//! propagation is fast next to block intervals); payment transactions are never evicted (their wallets rebroadcast);
-//! proof-of-stake and BFT chains do not fork.
+//! (a Poisson count over the elapsed time), which is equivalent for block contents, and are held as counts on a
+//! fee grid (`mempool`), not one by one; one global mempool (transaction propagation is fast next to block
+//! intervals); payment transactions are never evicted (their wallets rebroadcast); proof-of-stake and BFT chains
+//! do not fork.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, VecDeque};
 
-use rand_distr::{Distribution, Exp, LogNormal, Poisson};
+use rand_distr::{Distribution, Exp, Poisson};
 
 use crate::engine::queue::EventQueue;
 use crate::model::calendar::Calendar;
+use crate::model::chain::mempool::{CAP_LEVELS_MAX, FeeGrid, Histogram};
 use crate::model::chain::spec::{ChainSpec, Consensus, FeeMarket, Gossip, Network};
 use crate::model::sim::Ev;
 use crate::rng::{self, Stream};
@@ -28,6 +30,8 @@ const PRUNE_DEPTH: u32 = 128;
 const FEE_WINDOW: usize = 6;
 /// Background arrivals between two blocks are drawn as at most this many bids (groups of equal size).
 const GROUPS: u64 = 32;
+/// Bid levels of the background fee grid at most (σ/8 steps over ±4σ need 65, bursts add more).
+const BID_LEVELS_MAX: usize = 4096;
 
 #[derive(Clone, Debug)]
 struct Tx {
@@ -43,17 +47,30 @@ struct Tx {
     in_mempool: bool,
     /// EIP-1559: the base fee of the block that included it.
     paid_base: u64,
-    /// Identical transactions this entry stands for: 1 for a payment's transfer; background load arrives in
-    /// groups that share a bid, so a block costs O(groups), not O(transactions).
+}
+
+/// Background transactions a block holds: `count` from one cell of the fee histogram.
+#[derive(Clone, Copy, Debug)]
+struct BgTake {
+    cell: u32,
     count: u64,
 }
+
+/// A take of the whole background mempool (a block with room for all of it on a chain that does not fork).
+const ALL_CELLS: u32 = u32::MAX;
+
+/// What a block builder chose: payment transfers and background takes.
+type Contents = (Vec<u32>, Vec<BgTake>);
 
 #[derive(Clone, Debug)]
 struct Block {
     parent: u32,
     height: u32,
     time_us: u64,
+    /// Payment transfers (individual transactions).
     txs: Vec<u32>,
+    /// Background load, by fee cell. Once on the observer's chain: what it actually took from the mempool.
+    bg: Vec<BgTake>,
     /// Nodes that adopted it (Nakamoto propagation).
     reached: u32,
 }
@@ -77,6 +94,8 @@ pub struct ChainMetrics {
     pub bft_rounds: u64,
     pub bft_messages: u64,
     pub evicted: u64,
+    /// Background transactions that arrived (included + evicted + still waiting, at every block).
+    pub background_arrived: u64,
     /// Nakamoto propagation: sums over blocks of the time to reach half and 95% of the nodes.
     pub reach50_us_sum: u128,
     pub reach50_blocks: u64,
@@ -94,7 +113,14 @@ pub struct ChainMetrics {
 
 pub struct ChainState {
     idx: u16,
+    /// Payment transfers waiting, best bid first (equal bids in arrival order).
     mempool: BTreeMap<(Reverse<u64>, u64), u32>,
+    /// Background load waiting: counts per (bid level, max-fee level).
+    bg: Histogram,
+    bid_grid: FeeGrid,
+    /// EIP-1559: the background users' max-fee levels (first price: none, one cap level).
+    cap_grid: Option<FeeGrid>,
+    /// Size units of everything waiting (payments and background).
     mempool_units: u64,
     txs: Vec<Tx>,
     free_txs: Vec<u32>,
@@ -114,10 +140,16 @@ pub struct ChainState {
     pub ready: Vec<(u32, u32)>,
     stream: Stream,
     bg_last_us: u64,
+    /// The arrival-count distribution of the last interval and its mean.
+    arrivals: Option<(f64, Poisson<f64>)>,
     slot: u64,
     height_next: u32,
     /// The lowest bid in each of the last blocks when they were nearly full (0 when not).
     recent_floors: VecDeque<u64>,
+    /// Emptied block contents, reused so that building a block does not allocate.
+    spare_txs: Vec<Vec<u32>>,
+    spare_bg: Vec<Vec<BgTake>>,
+    bft: BftScratch,
     pub metrics: ChainMetrics,
 }
 
@@ -139,11 +171,24 @@ impl ChainState {
             height: 0,
             time_us: 0,
             txs: Vec::new(),
+            bg: Vec::new(),
             reached: 0,
         });
+        let mult_max = spec
+            .bursts
+            .iter()
+            .map(|b| b.fee_multiplier)
+            .fold(1.0, f64::max);
+        let bid_grid = FeeGrid::new(spec.fee_mu, spec.fee_sigma, mult_max, BID_LEVELS_MAX);
+        let cap_grid = matches!(spec.fee_market, FeeMarket::Eip1559 { .. })
+            .then(|| FeeGrid::new(spec.max_fee_mu, spec.fee_sigma, mult_max, CAP_LEVELS_MAX));
+        let caps = cap_grid.as_ref().map_or(1, FeeGrid::levels);
         ChainState {
             idx,
             mempool: BTreeMap::new(),
+            bg: Histogram::new(bid_grid.levels(), caps),
+            bid_grid,
+            cap_grid,
             mempool_units: 0,
             txs: Vec::new(),
             free_txs: Vec::new(),
@@ -158,9 +203,13 @@ impl ChainState {
             ready: Vec::new(),
             stream: rng::stream(seed, &format!("world/{world}/chain/{}", spec.name)),
             bg_last_us: 0,
+            arrivals: None,
             slot: 0,
             height_next: 1,
             recent_floors: VecDeque::with_capacity(FEE_WINDOW),
+            spare_txs: Vec::new(),
+            spare_bg: Vec::new(),
+            bft: BftScratch::default(),
             metrics: ChainMetrics {
                 base_fee_min: base_fee,
                 base_fee_max: base_fee,
@@ -231,7 +280,7 @@ impl ChainState {
         let t = &mut self.txs[id as usize];
         t.in_mempool = true;
         t.block = NONE;
-        let (key, units) = ((Reverse(t.bid), t.seq), t.units * t.count);
+        let (key, units) = ((Reverse(t.bid), t.seq), t.units);
         self.mempool.insert(key, id);
         self.mempool_units += units;
     }
@@ -239,7 +288,7 @@ impl ChainState {
     fn leave_mempool(&mut self, id: u32) {
         let key = self.key(&self.txs[id as usize]);
         if self.mempool.remove(&key).is_some() {
-            self.mempool_units -= self.txs[id as usize].units * self.txs[id as usize].count;
+            self.mempool_units -= self.txs[id as usize].units;
         }
         self.txs[id as usize].in_mempool = false;
     }
@@ -256,12 +305,20 @@ impl ChainState {
             seq: self.seq,
             in_mempool: false,
             paid_base: self.base_fee,
-            count: 1,
         };
         self.insert_tx(tx)
     }
 
+    /// The bid and max fee of a background cell (first price: the max fee is the bid).
+    fn cell_fees(&self, cell: u32) -> (u64, u64) {
+        let (b, c) = self.bg.levels_of(cell);
+        let bid = self.bid_grid.value(b);
+        (bid, self.cap_grid.as_ref().map_or(bid, |g| g.value(c)))
+    }
+
     /// Background arrivals since the last block, in bulk, then eviction of the lowest bids beyond capacity.
+    /// One Poisson draw for the count; each of up to `GROUPS` equal groups takes its bid level (and max-fee
+    /// level) from the alias tables, so no log-normal is sampled per group.
     fn fill_background(&mut self, spec: &ChainSpec, now: u64) {
         let dt_s = now.saturating_sub(self.bg_last_us) as f64 / 1e6;
         self.bg_last_us = now;
@@ -270,112 +327,122 @@ impl ChainState {
         if mean <= 0.0 {
             return;
         }
-        let n = Poisson::new(mean)
-            .map(|p| p.sample(&mut self.stream) as u64)
-            .unwrap_or(0);
-        let sigma = spec.fee_sigma.max(1e-9);
-        let fee = LogNormal::new(spec.fee_mu, sigma).expect("valid fee distribution");
-        let cap = LogNormal::new(spec.max_fee_mu, sigma).expect("valid max-fee distribution");
-        let eip1559 = matches!(spec.fee_market, FeeMarket::Eip1559 { .. });
-        // Up to GROUPS bids per block interval, each standing for an equal share of the arrivals.
+        // Slots and heights repeat the same interval: the distribution (its set-up takes logarithms) is reused.
+        if self.arrivals.as_ref().is_none_or(|(m, _)| *m != mean) {
+            self.arrivals = Poisson::new(mean).ok().map(|p| (mean, p));
+        }
+        let n = match &self.arrivals {
+            Some((_, p)) => p.sample(&mut self.stream) as u64,
+            None => 0,
+        };
+        let bid_shift = self.bid_grid.shift(mult);
+        // A user's willingness to pay does not follow the base fee: as it rises, demand falls away.
+        let cap_shift = self.cap_grid.as_ref().map_or(0, |g| g.shift(mult));
         let groups = n.min(GROUPS);
         for g in 0..groups {
             let count = n / groups + u64::from(g < n % groups);
-            let bid = ((fee.sample(&mut self.stream) * mult).round() as u64).max(1);
-            // A user's willingness to pay does not follow the base fee: as it rises, demand falls away.
-            let max_fee = if eip1559 {
-                ((cap.sample(&mut self.stream) * mult).round() as u64).max(1)
-            } else {
-                bid
+            let b = self.bid_grid.draw(&mut self.stream, bid_shift);
+            let c = match &self.cap_grid {
+                Some(grid) => grid.draw(&mut self.stream, cap_shift),
+                None => 0,
             };
-            self.seq += 1;
-            let tx = Tx {
-                units: spec.tx_units,
-                bid,
-                max_fee,
-                payment: NONE,
-                block: NONE,
-                seq: self.seq,
-                in_mempool: false,
-                paid_base: 0,
-                count,
-            };
-            self.insert_tx(tx);
+            self.bg.add(self.bg.cell(b, c), count);
         }
+        self.mempool_units += n * spec.tx_units;
+        self.metrics.background_arrived += n;
         self.evict(spec);
         self.metrics.mempool_units_max = self.metrics.mempool_units_max.max(self.mempool_units);
     }
 
+    /// Evicts background transactions from the lowest bid level up (within a level, the lowest max fee first)
+    /// until the mempool fits. Payment transfers are never evicted (their wallets rebroadcast).
     fn evict(&mut self, spec: &ChainSpec) {
         while self.mempool_units > spec.mempool_capacity {
-            // The lowest bid that is not a payment's (payment wallets rebroadcast rather than give up).
-            let victim = self
-                .mempool
-                .iter()
-                .rev()
-                .map(|(_, &id)| id)
-                .find(|&id| self.txs[id as usize].payment == NONE);
-            let Some(id) = victim else { break };
-            self.leave_mempool(id);
-            self.free_txs.push(id);
-            self.metrics.evicted += self.txs[id as usize].count;
+            let Some(b) = self.bg.lowest() else { break };
+            let excess =
+                (self.mempool_units - spec.mempool_capacity).div_ceil(spec.tx_units.max(1));
+            let c = self.bg.caps_at(b).trailing_zeros() as usize;
+            let k = self.bg.take(self.bg.cell(b, c), excess);
+            self.mempool_units -= k * spec.tx_units;
+            self.metrics.evicted += k;
         }
     }
 
-    /// Takes the best transactions that fit; under EIP-1559 those whose max fee covers the base fee.
-    fn build(&mut self, spec: &ChainSpec, now: u64) -> Vec<u32> {
+    /// Takes the best transactions that fit, payments and background levels merged by bid (a payment first at an
+    /// equal bid); under EIP-1559 only those whose max fee covers the base fee. The mempool is not changed here:
+    /// a transaction leaves it when its block joins the observer's chain (`canon_enter`).
+    fn build(&mut self, spec: &ChainSpec, now: u64) -> Contents {
         self.fill_background(spec, now);
-        let mut chosen = Vec::new();
-        let mut used = 0;
-        let mut skipped = 0;
-        let mut split = None;
-        for (_, &id) in self.mempool.iter() {
-            let tx = &self.txs[id as usize];
-            if let FeeMarket::Eip1559 { .. } = spec.fee_market
-                && tx.max_fee < self.base_fee
-            {
-                skipped += 1;
-                // Bound the scan: a mempool full of underpriced entries must not make a block slow.
-                if skipped > 4 * GROUPS as usize + 64 {
-                    break;
+        let mut txs = self.spare_txs.pop().unwrap_or_default();
+        let mut bg = self.spare_bg.pop().unwrap_or_default();
+        let room = spec.block_capacity / spec.tx_units.max(1);
+        let eip1559 = matches!(spec.fee_market, FeeMarket::Eip1559 { .. });
+        let forks = matches!(spec.consensus, Consensus::Nakamoto { .. });
+        if !eip1559 && !forks && self.mempool.len() as u64 + self.bg.total <= room {
+            // Everything fits, in fee order: the block enters the chain right away and takes the whole mempool.
+            txs.extend(self.mempool.values().copied());
+            bg.push(BgTake {
+                cell: ALL_CELLS,
+                count: self.bg.total,
+            });
+            return (txs, bg);
+        }
+        self.choose(spec, &mut txs, &mut bg);
+        (txs, bg)
+    }
+
+    /// The best transactions that fit, level by level (see `build`).
+    fn choose(&self, spec: &ChainSpec, txs: &mut Vec<u32>, bg: &mut Vec<BgTake>) {
+        let mut room = spec.block_capacity / spec.tx_units.max(1);
+        let eip1559 = matches!(spec.fee_market, FeeMarket::Eip1559 { .. });
+        // Background cells whose max fee covers the base fee.
+        let eligible = match &self.cap_grid {
+            Some(g) => u64::MAX
+                .checked_shl(g.level_at_least(self.base_fee) as u32)
+                .unwrap_or(0),
+            None => u64::MAX,
+        };
+        let mut payments = self.mempool.values().copied().peekable();
+        let mut level = self.bg.highest_below(usize::MAX);
+        while room > 0 {
+            let next_payment = payments.peek().copied().filter(|&id| {
+                level.is_none_or(|b| self.txs[id as usize].bid >= self.bid_grid.value(b))
+            });
+            if let Some(id) = next_payment {
+                payments.next();
+                if eip1559 && self.txs[id as usize].max_fee < self.base_fee {
+                    continue;
                 }
-                continue;
-            }
-            let room = (spec.block_capacity - used) / tx.units;
-            if room == 0 {
+                txs.push(id);
+                room -= 1;
+            } else if let Some(b) = level {
+                let mut mask = self.bg.caps_at(b) & eligible;
+                // Higher max fees first: under EIP-1559 they pay the larger effective tip.
+                while mask != 0 && room > 0 {
+                    let c = 63 - mask.leading_zeros() as usize;
+                    mask &= !(1 << c);
+                    let cell = self.bg.cell(b, c);
+                    let k = self.bg.count(cell).min(room);
+                    bg.push(BgTake { cell, count: k });
+                    room -= k;
+                }
+                level = self.bg.highest_below(b);
+            } else {
                 break;
             }
-            if room < tx.count {
-                split = Some((id, room)); // the block takes part of a group
-                break;
-            }
-            used += tx.units * tx.count;
-            chosen.push(id);
         }
-        if let Some((id, k)) = split {
-            self.leave_mempool(id);
-            self.txs[id as usize].count -= k;
-            self.enter_mempool(id);
-            self.seq += 1;
-            let part = Tx {
-                count: k,
-                seq: self.seq,
-                in_mempool: false,
-                ..self.txs[id as usize].clone()
-            };
-            chosen.push(self.insert_tx(part));
-        }
-        chosen
     }
 
     // ----- the canonical chain ----------------------------------------------------------------------------
 
-    fn push_block(&mut self, parent: u32, height: u32, now: u64, txs: Vec<u32>) -> u32 {
+    fn push_block(&mut self, parent: u32, height: u32, now: u64, contents: Contents) -> u32 {
+        let (txs, bg) = contents;
         self.blocks.push_back(Block {
             parent,
             height,
             time_us: now,
             txs,
+            bg,
             reached: 0,
         });
         if self.blocks.len() > WINDOW {
@@ -388,10 +455,11 @@ impl ChainState {
 
     /// Block `id` becomes the observer's block at its height: its transactions leave the mempool and pay.
     fn canon_enter(&mut self, spec: &ChainSpec, id: u32, now: u64) {
-        let (height, txs) = {
-            let b = self.block(id);
-            (b.height, b.txs.clone())
-        };
+        let i = (id - self.block_base) as usize;
+        let height = self.blocks[i].height;
+        // Taken out and put back, so that entering a block does not allocate.
+        let txs = std::mem::take(&mut self.blocks[i].txs);
+        let mut bg = std::mem::take(&mut self.blocks[i].bg);
         debug_assert_eq!(height, self.tip_height() + 1);
         self.canon.push_back(id);
         if self.canon.len() > WINDOW {
@@ -401,7 +469,7 @@ impl ChainState {
         let mut used = 0;
         let mut included = 0;
         let mut lowest_bid = u64::MAX;
-        for t in txs {
+        for &t in &txs {
             if self.txs[t as usize].block != NONE || !self.txs[t as usize].in_mempool {
                 continue; // already included on this chain (a miner ahead of the observer re-included it)
             }
@@ -409,21 +477,59 @@ impl ChainState {
             let tx = &mut self.txs[t as usize];
             tx.block = id;
             tx.paid_base = self.base_fee;
-            let units = tx.units * tx.count;
-            used += units;
-            lowest_bid = lowest_bid.min(tx.bid);
-            if let FeeMarket::Eip1559 { .. } = spec.fee_market {
-                self.metrics.burned_native_minor += self.base_fee as u128 * units as u128;
-            }
-            let per_unit = fee_per_unit(&spec.fee_market, self.base_fee, tx.bid, tx.max_fee);
-            self.metrics.fees_native_minor += per_unit as u128 * units as u128;
-            self.metrics.txs_included += tx.count;
-            included += tx.count;
+            let (bid, max_fee, units) = (tx.bid, tx.max_fee, tx.units);
             if tx.payment != NONE {
                 self.metrics.payment_txs_included += 1;
                 self.ready.push((tx.payment, t));
             }
+            used += units;
+            included += 1;
+            lowest_bid = lowest_bid.min(bid);
+            self.charge(spec, bid, max_fee, units, 1);
         }
+        if let [
+            BgTake {
+                cell: ALL_CELLS, ..
+            },
+        ] = bg[..]
+        {
+            // The whole background mempool, first price, in one pass over its cells.
+            let (grid, mut bids, mut lowest) = (&self.bid_grid, 0u128, u64::MAX);
+            let mut count = 0;
+            // First price: one cap level, so a cell is its bid level.
+            self.bg.drain(|cell, k| {
+                let bid = grid.value(cell as usize);
+                bids += bid as u128 * k as u128;
+                lowest = lowest.min(bid);
+                count += k;
+            });
+            bg[0].count = count;
+            let units = spec.tx_units * count;
+            self.mempool_units -= units;
+            used += units;
+            included += count;
+            lowest_bid = lowest_bid.min(lowest);
+            self.metrics.fees_native_minor += bids * spec.tx_units as u128;
+            self.metrics.txs_included += count;
+            bg.clear();
+        }
+        for take in &mut bg {
+            // Blocks built in parallel (Nakamoto miners) may hold the same background load: a block takes what is
+            // still waiting, and records it so that a reorganisation returns exactly that.
+            take.count = self.bg.take(take.cell, take.count);
+            if take.count == 0 {
+                continue;
+            }
+            let (bid, max_fee) = self.cell_fees(take.cell);
+            let units = spec.tx_units * take.count;
+            self.mempool_units -= units;
+            used += units;
+            included += take.count;
+            lowest_bid = lowest_bid.min(bid);
+            self.charge(spec, bid, max_fee, spec.tx_units, take.count);
+        }
+        self.blocks[i].txs = txs;
+        self.blocks[i].bg = bg;
         self.metrics.units_used += used;
         self.metrics.canonical_blocks += 1;
         // What it took to get into a nearly full block: the floor a fee estimator bids above.
@@ -446,6 +552,19 @@ impl ChainState {
         self.release_waits(height);
     }
 
+    /// Fees of `count` included transactions of `units` each: first price pays the bid; EIP-1559 burns the base
+    /// fee and pays the tip, capped by the max fee.
+    fn charge(&mut self, spec: &ChainSpec, bid: u64, max_fee: u64, units: u64, count: u64) {
+        let units = units as u128 * count as u128;
+        if let FeeMarket::Eip1559 { .. } = spec.fee_market {
+            self.metrics.burned_native_minor += self.base_fee as u128 * units;
+        }
+        // The same computation that charges a payment (`paid_per_unit`): figures and charges cannot disagree.
+        let per_unit = fee_per_unit(&spec.fee_market, self.base_fee, bid, max_fee);
+        self.metrics.fees_native_minor += per_unit as u128 * units;
+        self.metrics.txs_included += count;
+    }
+
     fn update_base_fee(&mut self, spec: &ChainSpec, used: u64) {
         if let FeeMarket::Eip1559 { .. } = spec.fee_market {
             self.base_fee = next_base_fee(self.base_fee, used, spec.block_capacity);
@@ -465,7 +584,7 @@ impl ChainState {
         }
     }
 
-    /// Frees background transactions of the block `PRUNE_DEPTH` below the new tip.
+    /// Frees the detached transfers of the block `PRUNE_DEPTH` below the new tip and recycles its contents.
     fn prune(&mut self, tip: u32) {
         let Some(deep) = tip.checked_sub(PRUNE_DEPTH).and_then(|h| self.canon_at(h)) else {
             return;
@@ -473,13 +592,20 @@ impl ChainState {
         if !self.has_block(deep) {
             return;
         }
-        let txs = std::mem::take(&mut self.blocks[(deep - self.block_base) as usize].txs);
-        for t in txs {
+        let i = (deep - self.block_base) as usize;
+        let mut txs = std::mem::take(&mut self.blocks[i].txs);
+        let mut bg = std::mem::take(&mut self.blocks[i].bg);
+        for &t in &txs {
             let tx = &self.txs[t as usize];
             if tx.payment == NONE && tx.block == deep {
                 self.free_txs.push(t);
             }
         }
+        // Deeper reorganisations are not modelled for background load: its record is no longer needed.
+        txs.clear();
+        bg.clear();
+        self.spare_txs.push(txs);
+        self.spare_bg.push(bg);
     }
 
     fn release_waits(&mut self, tip: u32) {
@@ -640,21 +766,13 @@ impl ChainState {
                 q.push((self.slot + 1) * slot_us, Ev::ChainTick(self.idx));
             }
             Consensus::Bft {
-                validators,
                 commit_pause_us,
                 round_timeout_us,
-                message_delay,
+                ..
             } => {
                 let height = self.height_next as usize;
-                let (commit, rounds, messages) = bft_height(
-                    &mut self.stream,
-                    spec,
-                    *validators,
-                    height,
-                    now,
-                    *round_timeout_us,
-                    message_delay,
-                );
+                let (commit, rounds, messages) =
+                    bft_height(&mut self.stream, &mut self.bft, spec, height, now);
                 self.metrics.bft_rounds += rounds;
                 self.metrics.bft_messages += messages;
                 match commit {
@@ -772,18 +890,29 @@ impl ChainState {
             // Orphaned blocks: their transactions go back to the mempool.
             for _ in 0..depth {
                 let old = self.canon.pop_back().expect("above the fork");
-                let txs = self.block(old).txs.clone();
-                for t in txs {
+                let i = (old - self.block_base) as usize;
+                let txs = std::mem::take(&mut self.blocks[i].txs);
+                for &t in &txs {
                     if self.txs[t as usize].block == old {
-                        let units = self.txs[t as usize].units * self.txs[t as usize].count;
+                        let units = self.txs[t as usize].units;
                         if self.txs[t as usize].payment != NONE {
                             self.metrics.payment_reorgs += 1;
                             self.ready.push((self.txs[t as usize].payment, t));
                         }
                         self.metrics.units_used -= units;
-                        self.metrics.txs_included -= self.txs[t as usize].count;
+                        self.metrics.txs_included -= 1;
                         self.enter_mempool(t);
                     }
+                }
+                self.blocks[i].txs = txs;
+                // Its background load waits again; the block keeps its record (it may come back).
+                for k in 0..self.blocks[i].bg.len() {
+                    let take = self.blocks[i].bg[k];
+                    self.bg.add(take.cell, take.count);
+                    let units = spec.tx_units * take.count;
+                    self.mempool_units += units;
+                    self.metrics.units_used -= units;
+                    self.metrics.txs_included -= take.count;
                 }
             }
         }
@@ -809,7 +938,9 @@ impl ChainState {
 pub fn fee_per_unit(market: &FeeMarket, base_fee: u64, bid: u64, max_fee: u64) -> u64 {
     match market {
         FeeMarket::FirstPrice => bid,
-        FeeMarket::Eip1559 { .. } => base_fee + bid.min(max_fee.saturating_sub(base_fee)),
+        FeeMarket::Eip1559 { .. } => {
+            base_fee.saturating_add(bid.min(max_fee.saturating_sub(base_fee)))
+        }
     }
 }
 
@@ -841,29 +972,53 @@ fn pick(stream: &mut Stream, shares: &[f64]) -> usize {
     shares.len() - 1
 }
 
+/// Reused buffers of `bft_height`, so that a height does not allocate.
+#[derive(Clone, Debug, Default)]
+pub struct BftScratch {
+    online: Vec<usize>,
+    recv: Vec<u64>,
+    heard: Vec<u64>,
+    voted: Vec<u64>,
+    work: Vec<u64>,
+}
+
 /// One BFT height: rounds of propose, prevote, precommit until a round commits within its timeout. Returns the
 /// commit time (None when fewer than 2f+1 validators are online: nothing is final without 2f+1 precommits), the
 /// rounds used and the messages sent.
+///
+/// Each vote is a broadcast with one delay, the same to every receiver (the sender's send and gossip time),
+/// drawn once per vote: a validator then holds 2f+1 votes at an order statistic of the n broadcast times with
+/// its own vote at its own time, found with one selection per phase. The cost per height is linear in the
+/// validators; the message count is that of the full protocol (every vote to every other validator). The
+/// proposal goes to each validator with its own delay.
 pub fn bft_height(
     stream: &mut Stream,
+    scratch: &mut BftScratch,
     spec: &ChainSpec,
-    n: usize,
     height: usize,
     start: u64,
-    round_timeout_us: u64,
-    delay: &crate::rng::Delay,
 ) -> (Option<u64>, u64, u64) {
+    let Consensus::Bft {
+        validators: n,
+        round_timeout_us,
+        message_delay: delay,
+        ..
+    } = &spec.consensus
+    else {
+        unreachable!("a BFT chain")
+    };
+    let (n, round_timeout_us) = (*n, *round_timeout_us);
     let f = (n - 1) / 3;
     let quorum = 2 * f + 1;
     let mut t = start;
     let mut messages = 0;
-    let mut recv = vec![0_u64; n];
-    let mut prevoted = vec![0_u64; n];
-    let mut arrivals = Vec::with_capacity(n);
+    let s = scratch;
     for round in 0..64_u64 {
         let timeout = round_timeout_us * (1 + round);
-        let online: Vec<usize> = (0..n).filter(|&v| spec.is_online(v, t)).collect();
-        if online.len() < quorum {
+        s.online.clear();
+        s.online.extend((0..n).filter(|&v| spec.is_online(v, t)));
+        let on = s.online.len();
+        if on < quorum {
             return (None, round + 1, messages);
         }
         let proposer = (height + round as usize) % n;
@@ -871,43 +1026,30 @@ pub fn bft_height(
             t += timeout; // nobody hears a proposal: the round times out, the next proposer takes over
             continue;
         }
-        for &v in &online {
-            recv[v] = if v == proposer {
+        s.recv.clear();
+        for &v in &s.online {
+            s.recv.push(if v == proposer {
                 t
             } else {
                 t + delay.sample(stream)
-            };
+            });
         }
-        messages += online.len() as u64 - 1;
+        messages += on as u64 - 1;
         // Prevotes: each online validator broadcasts on receiving the proposal; a validator moves on with 2f+1.
-        for &j in &online {
-            arrivals.clear();
-            for &i in &online {
-                arrivals.push(if i == j {
-                    recv[i]
-                } else {
-                    recv[i] + delay.sample(stream)
-                });
-            }
-            prevoted[j] = *arrivals.select_nth_unstable(quorum - 1).1;
+        s.heard.clear();
+        for &r in &s.recv {
+            s.heard.push(r + delay.sample(stream));
         }
-        messages += (online.len() * (online.len() - 1)) as u64;
+        quorum_times(&s.recv, &s.heard, quorum, &mut s.work, &mut s.voted);
+        messages += (on * (on - 1)) as u64;
         // Precommits, then commit on 2f+1 precommits.
-        let mut committed = Vec::with_capacity(online.len());
-        for &j in &online {
-            arrivals.clear();
-            for &i in &online {
-                arrivals.push(if i == j {
-                    prevoted[i]
-                } else {
-                    prevoted[i] + delay.sample(stream)
-                });
-            }
-            committed.push(*arrivals.select_nth_unstable(quorum - 1).1);
+        s.heard.clear();
+        for &r in &s.voted {
+            s.heard.push(r + delay.sample(stream));
         }
-        messages += (online.len() * (online.len() - 1)) as u64;
-        committed.sort_unstable();
-        let commit = committed[quorum - 1];
+        quorum_times(&s.voted, &s.heard, quorum, &mut s.work, &mut s.recv);
+        messages += (on * (on - 1)) as u64;
+        let commit = *s.recv.select_nth_unstable(quorum - 1).1;
         if commit <= t + timeout {
             return (Some(commit), round + 1, messages);
         }
@@ -916,9 +1058,260 @@ pub fn bft_height(
     (None, 64, messages)
 }
 
+/// For each validator j, when it holds `quorum` votes: its own at `own[j]`, validator i's at `heard[i]` (its
+/// broadcast time, `heard[i] >= own[i]`). With S the sorted broadcast times, the others' k-th vote is S[k] if
+/// S[k] < heard[j] and S[k+1] otherwise (one copy of j's own broadcast time removed), so three order statistics
+/// of S answer every validator: O(n) in all.
+fn quorum_times(
+    own: &[u64],
+    heard: &[u64],
+    quorum: usize,
+    work: &mut Vec<u64>,
+    out: &mut Vec<u64>,
+) {
+    let q = quorum - 1;
+    work.clear();
+    work.extend_from_slice(heard);
+    let (left, s_q, right) = work.select_nth_unstable(q);
+    let s_q = *s_q;
+    let s_prev = left.iter().copied().max();
+    let s_next = right.iter().copied().min();
+    out.clear();
+    for (&a, &o) in heard.iter().zip(own) {
+        // The others' (q−1)-th and q-th votes (0-based); absent when fewer exist.
+        let t_prev = s_prev.map(|v| if v < a { v } else { s_q });
+        let t_q = if s_q < a { Some(s_q) } else { s_next };
+        out.push(match t_q {
+            Some(tq) if o >= tq => tq,
+            _ => t_prev.map_or(o, |p| p.max(o)),
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::next_base_fee;
+    use super::*;
+    use crate::model::fx::CurId;
+    use crate::rng::Delay;
+
+    /// A proof-of-stake chain with blocks of 100 one-unit transfers every 10 s, 50 background arrivals a second
+    /// (five times capacity) and room for 2,000 in the mempool.
+    fn saturated(fee_market: FeeMarket) -> ChainSpec {
+        ChainSpec {
+            name: "test".into(),
+            consensus: Consensus::Pos {
+                slot_us: 10_000_000,
+                slots_per_epoch: 32,
+                finality_epochs: 2,
+                missed_rate: 0.0,
+                validators: 10,
+            },
+            block_capacity: 100,
+            tx_units: 1,
+            fee_market,
+            mempool_capacity: 2_000,
+            native_price_usd: 1.0,
+            native_decimals: 8,
+            native_code: "T".into(),
+            native: CurId(0),
+            propagation: Delay::Zero,
+            network: Network::Abstract,
+            background_tx_per_s: 50.0,
+            fee_mu: 100f64.ln(),
+            fee_sigma: 0.8,
+            max_fee_mu: 1_000f64.ln(),
+            bursts: Vec::new(),
+            halts: Vec::new(),
+            offline: Vec::new(),
+            attacker_share: 0.0,
+            hours: None,
+        }
+    }
+
+    /// Runs `blocks` slots, calling `check` after each with the base fee the block was built under.
+    fn run_blocks(
+        spec: &ChainSpec,
+        blocks: usize,
+        mut before: impl FnMut(&mut ChainState, usize),
+        mut check: impl FnMut(&ChainState, u64),
+    ) -> ChainState {
+        let mut c = ChainState::new(spec, 0, 0, 7, 1);
+        let mut q = EventQueue::new();
+        c.start(spec, &mut q);
+        for k in 0..blocks {
+            before(&mut c, k);
+            let (t, _) = q.pop().expect("next slot");
+            let base = c.base_fee;
+            c.on_tick(spec, None, t, &mut q);
+            check(&c, base);
+        }
+        c
+    }
+
+    fn last_block(c: &ChainState) -> &Block {
+        c.block(*c.canon.back().expect("a tip"))
+    }
+
+    #[test]
+    fn blocks_take_the_highest_bids_and_eviction_the_lowest() {
+        let spec = saturated(FeeMarket::FirstPrice);
+        let c = run_blocks(
+            &spec,
+            200,
+            |_, _| {},
+            |c, _| {
+                let b = last_block(c);
+                let used: u64 = b.bg.iter().map(|t| t.count).sum();
+                assert_eq!(used, 100, "a saturated chain fills every block");
+                // Fee order: nothing left waiting bids above the worst bid the block took.
+                let worst =
+                    b.bg.iter()
+                        .map(|t| c.bg.levels_of(t.cell).0)
+                        .min()
+                        .expect("takes");
+                let best_left = c.bg.highest_below(usize::MAX).expect("a backlog");
+                assert!(best_left <= worst, "left {best_left} above taken {worst}");
+                assert!(c.mempool_units <= spec.mempool_capacity);
+                // Nothing is lost: every arrival is included, evicted or waiting.
+                let m = &c.metrics;
+                assert_eq!(
+                    m.background_arrived,
+                    m.txs_included + m.evicted + c.bg.total
+                );
+            },
+        );
+        // Eviction took the bottom: what waits is the best of what did not fit, so its lowest bid is far above
+        // the distribution's median (2,000 kept of ~500 arrivals a block beyond the 100 included).
+        let lowest = c.bid_grid.value(c.bg.lowest().expect("a backlog"));
+        assert!(lowest > 100, "lowest waiting bid {lowest}");
+        assert!(c.metrics.evicted > 50_000, "evicted {}", c.metrics.evicted);
+    }
+
+    #[test]
+    fn a_payment_above_the_floor_is_in_the_next_block_and_one_below_waits() {
+        let spec = saturated(FeeMarket::FirstPrice);
+        let (mut high, mut low) = (NONE, NONE);
+        let c = run_blocks(
+            &spec,
+            30,
+            |c, k| {
+                if k == 20 {
+                    high = c.submit(&spec, 1, 1_000_000, 1_000_000);
+                    low = c.submit(&spec, 2, 1, 1);
+                }
+            },
+            |_, _| {},
+        );
+        assert_eq!(c.included_height(high), Some(21), "included at once");
+        assert_eq!(
+            c.included_height(low),
+            None,
+            "a bid of 1 never beats the backlog"
+        );
+        assert_eq!(c.metrics.payment_txs_included, 1);
+    }
+
+    #[test]
+    fn eip1559_blocks_take_only_max_fees_covering_the_base_fee() {
+        let spec = saturated(FeeMarket::Eip1559 { initial_base: 10 });
+        let c = run_blocks(
+            &spec,
+            300,
+            |_, _| {},
+            |c, base| {
+                let grid = c.cap_grid.as_ref().expect("EIP-1559 cap levels");
+                for t in &last_block(c).bg {
+                    let cap = grid.value(c.bg.levels_of(t.cell).1);
+                    assert!(cap >= base, "max fee {cap} under base fee {base}");
+                }
+            },
+        );
+        // Demand above capacity pushes the base fee up until the willing (max fees around 1,000) no longer
+        // overfill blocks: it ends between the initial 10 and the top of the max-fee distribution.
+        assert!(
+            c.base_fee > 100 && c.base_fee < 30_000,
+            "base fee {}",
+            c.base_fee
+        );
+        let m = &c.metrics;
+        assert!(m.burned_native_minor > 0 && m.fees_native_minor > m.burned_native_minor);
+    }
+
+    #[test]
+    fn taking_the_whole_mempool_equals_taking_it_level_by_level() {
+        // A chain with room for everything: `build` takes the whole mempool in one pass; `choose` walks the
+        // levels. Same arrivals, same payments: the same fees, counts, floor and mempool afterwards.
+        let mut spec = saturated(FeeMarket::FirstPrice);
+        spec.block_capacity = 10_000;
+        let (mut whole, mut cells) = (
+            ChainState::new(&spec, 0, 0, 9, 1),
+            ChainState::new(&spec, 0, 0, 9, 1),
+        );
+        for k in 1..50_u64 {
+            for c in [&mut whole, &mut cells] {
+                c.submit(&spec, 1, 90 + k, 90 + k);
+                c.fill_background(&spec, k * 10_000_000);
+            }
+            let a = whole.build(&spec, k * 10_000_000); // arrivals already drawn: adds none
+            assert_eq!(a.1[0].cell, ALL_CELLS);
+            let mut b = (Vec::new(), Vec::new());
+            cells.choose(&spec, &mut b.0, &mut b.1);
+            for (c, contents) in [(&mut whole, a), (&mut cells, b)] {
+                let h = c.tip_height() + 1;
+                let parent = *c.canon.back().expect("tip");
+                let id = c.push_block(parent, h, k * 10_000_000, contents);
+                c.canon_enter(&spec, id, k * 10_000_000);
+            }
+            let (m, n) = (&whole.metrics, &cells.metrics);
+            assert_eq!(
+                (
+                    m.fees_native_minor,
+                    m.txs_included,
+                    m.units_used,
+                    m.payment_txs_included
+                ),
+                (
+                    n.fees_native_minor,
+                    n.txs_included,
+                    n.units_used,
+                    n.payment_txs_included
+                )
+            );
+            assert_eq!((whole.mempool_units, whole.bg.total), (0, 0));
+            assert_eq!((cells.mempool_units, cells.bg.total), (0, 0));
+            assert_eq!(whole.recent_floors, cells.recent_floors);
+        }
+        assert!(whole.metrics.txs_included > 20_000);
+    }
+
+    #[test]
+    fn quorum_times_are_the_order_statistic_of_own_and_heard_votes() {
+        // Against the direct definition: validator j's q-th vote among its own at own[j] and the others' at
+        // heard[i], with ties and small sets.
+        let mut s = rng::stream(3, "t");
+        let (mut work, mut out) = (Vec::new(), Vec::new());
+        for _ in 0..2_000 {
+            let n = 1 + (rng::unit(&mut s) * 12.0) as usize;
+            let quorum = 2 * ((n - 1) / 3) + 1;
+            let own: Vec<u64> = (0..n).map(|_| (rng::unit(&mut s) * 8.0) as u64).collect();
+            let heard: Vec<u64> = own
+                .iter()
+                .map(|o| o + (rng::unit(&mut s) * 4.0) as u64)
+                .collect();
+            quorum_times(&own, &heard, quorum, &mut work, &mut out);
+            for (j, &got) in out.iter().enumerate() {
+                let mut votes: Vec<u64> = (0..n)
+                    .map(|i| if i == j { own[i] } else { heard[i] })
+                    .collect();
+                votes.sort_unstable();
+                assert_eq!(
+                    got,
+                    votes[quorum - 1],
+                    "n {n} j {j} own {own:?} heard {heard:?}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn eip1559_moves_one_eighth_per_full_or_empty_block() {
