@@ -137,6 +137,27 @@ const CASES: &[Case] = &[
         overrides: &["duration"],
         expected: "base.toml: --set `duration`: expected PATH=VALUE",
     },
+    Case {
+        name: "zero servers on a domestic rail",
+        replace: ("capacity_per_s = 1\n", "capacity_per_s = 1\nservers = 0\n"),
+        overrides: &[],
+        expected: "base.toml:66:11: must be at least 1 (leave it out for unlimited) (domestic_rails[1].servers)",
+    },
+    Case {
+        name: "zero staff at a desk",
+        replace: ("send_fee_usd = 10", "send_fee_usd = 10\nreview_staff = 0"),
+        overrides: &[],
+        expected: "base.toml:25:16: must be at least 1 (leave it out for unlimited) (banks[0].review_staff)",
+    },
+    Case {
+        name: "unknown desk order",
+        replace: (
+            "send_fee_usd = 10",
+            "send_fee_usd = 10\ndesk_order = \"lifo\"",
+        ),
+        overrides: &[],
+        expected: "base.toml:25:14: unknown order \"lifo\" (\"fifo\" or \"amount\") (banks[0].desk_order)",
+    },
 ];
 
 fn check(case: &Case) -> Result<(), String> {

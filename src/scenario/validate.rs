@@ -558,6 +558,18 @@ fn calendar(
     Calendar::build(&spec, start, horizon_us).or_else(|m| bad(path, m))
 }
 
+/// Largest staff or server count of a station.
+const STAFF_MAX: u32 = 100_000;
+
+/// A staff or server count: at least 1 and at most `STAFF_MAX`.
+fn staff(path: &str, n: Option<u32>) -> R<Option<u32>> {
+    match n {
+        Some(0) => bad(path, "must be at least 1 (leave it out for unlimited)"),
+        Some(n) if n > STAFF_MAX => bad(path, format!("must be at most {STAFF_MAX}, got {n}")),
+        other => Ok(other),
+    }
+}
+
 fn bank(ctx: &Ctx, i: usize, b: &raw::BankDef) -> R<Bank> {
     let p = format!("banks[{i}]");
     let screening = match &b.screening {
@@ -624,6 +636,21 @@ fn bank(ctx: &Ctx, i: usize, b: &raw::BankDef) -> R<Bank> {
         },
         deposit_finality: b.deposit_finality,
         inventories: Vec::new(),
+        staff: [
+            staff(&format!("{p}.processing_staff"), b.processing_staff)?,
+            staff(&format!("{p}.repair_staff"), b.repair_staff)?,
+            staff(&format!("{p}.review_staff"), b.review_staff)?,
+        ],
+        desk_by_amount: match b.desk_order.as_deref() {
+            None | Some("fifo") => false,
+            Some("amount") => true,
+            Some(other) => {
+                return bad(
+                    format!("{p}.desk_order"),
+                    format!("unknown order {other:?} (\"fifo\" or \"amount\")"),
+                );
+            }
+        },
     })
 }
 
@@ -676,6 +703,7 @@ fn dom_rail(ctx: &Ctx, calendars: &[Calendar], i: usize, d: &raw::DomesticRailDe
             );
         }
     };
+    let servers = staff(&format!("{p}.servers"), d.servers)?.unwrap_or(1);
     let mut batch_closes = Vec::new();
     if kind == DomKind::Ach {
         if d.windows.is_empty() {
@@ -710,8 +738,15 @@ fn dom_rail(ctx: &Ctx, calendars: &[Calendar], i: usize, d: &raw::DomesticRailDe
         kind,
         calendar,
         fee_usd: at_most(&format!("{p}.fee_usd"), d.fee_usd, FEE_USD_MAX)?,
-        service_us: 1e6 / d.capacity_per_s,
+        service_us: 1e6 * servers as f64 / d.capacity_per_s,
         exp_service,
+        servers,
+        service: d
+            .service_time
+            .as_ref()
+            .map(|s| delay(&format!("{p}.service_time"), s))
+            .transpose()?,
+        declared_station: d.servers.is_some() || d.service_time.is_some(),
         latency: delay(&format!("{p}.latency"), &d.latency)?,
         batch_closes,
         settlement_delay_us: duration(&format!("{p}.settlement_delay"), &d.settlement_delay)?,
