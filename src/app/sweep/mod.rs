@@ -44,6 +44,8 @@ pub struct SweepArgs {
     pub shard: Option<String>,
     pub out: Option<PathBuf>,
     pub payments: bool,
+    /// Independent seeds per grid point instead of common random numbers.
+    pub independent: bool,
     pub quiet: bool,
 }
 
@@ -147,6 +149,7 @@ fn define(args: &SweepArgs) -> Result<(Definition, Vec<Source>), AppError> {
         replications: args.replications,
         seed: args.seed,
         payments: args.payments,
+        independent: args.independent,
     };
     def.check().map_err(usage)?;
     Ok((def, sources))
