@@ -158,6 +158,24 @@ const CASES: &[Case] = &[
         overrides: &[],
         expected: "base.toml:25:14: unknown order \"lifo\" (\"fifo\" or \"amount\") (banks[0].desk_order)",
     },
+    Case {
+        name: "a bound below a fixed delay",
+        replace: (
+            "processing = { fixed = \"1m\" }",
+            "processing = { fixed = \"1m\", max = \"30s\" }",
+        ),
+        overrides: &[],
+        expected: "base.toml:23:36: max must not be below the fixed delay (banks[0].processing.max)",
+    },
+    Case {
+        name: "a bound with no shape",
+        replace: (
+            "processing = { fixed = \"1m\" }",
+            "processing = { max = \"30s\" }",
+        ),
+        overrides: &[],
+        expected: "base.toml:23:14: max bounds a shape (fixed, mean, median), or is a uniform's top beside min (banks[0].processing)",
+    },
 ];
 
 fn check(case: &Case) -> Result<(), String> {

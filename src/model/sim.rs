@@ -15,7 +15,7 @@ use crate::model::chain::spec::{Consensus, FeeMarket};
 use crate::model::chain::state::{ChainMetrics, ChainState};
 use crate::model::fx::CurId;
 use crate::model::ledger::{AccountId, AccountKind, Ledger, LedgerError};
-use crate::model::record::{CostSplit, PaymentRecord, Place, Status, Step, TraceStep};
+use crate::model::record::{CostSplit, Hold, PaymentRecord, Place, Status, Step, TraceStep};
 use crate::model::station::{DeskQueue, Servers, StationStats};
 use crate::model::world::{
     BankId, ChainId, ChargeBearer, CorridorId, Desk, DomKind, DomRailId, HopFunding, Mode,
@@ -107,6 +107,12 @@ struct Payment {
     /// The service time drawn for the staffed desk the payment waits at (and which desk).
     desk_service_us: u64,
     desk: Desk,
+    /// First bank's acceptance (0 until it happens; a payment is never accepted at time 0 by a later bank).
+    accepted_us: u64,
+    accepted: bool,
+    /// The longest single hold so far and its kind.
+    slowest_us: u64,
+    slowest: Hold,
     cost: CostSplit,
 }
 
@@ -662,6 +668,10 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             withdrawal_stage: 0,
             desk_service_us: 0,
             desk: Desk::Processing,
+            accepted_us: 0,
+            accepted: false,
+            slowest_us: 0,
+            slowest: Hold::None,
             cost: CostSplit::default(),
         };
         let id = self.next_id;
@@ -746,6 +756,15 @@ impl<'w, S: RecordSink> Sim<'w, S> {
         &mut self.bank_streams[p.rail.idx() * self.w.banks.len() + b.idx()]
     }
 
+    /// Notes a hold of `us` of kind `what`; the payment keeps its longest.
+    fn hold(&mut self, slot: u32, us: u64, what: Hold) {
+        let p = &mut self.arena[slot as usize];
+        if us > p.slowest_us && us != u64::MAX {
+            p.slowest_us = us;
+            p.slowest = what;
+        }
+    }
+
     fn schedule(&mut self, slot: u32, at_us: u64, phase: Phase) {
         self.arena[slot as usize].phase = phase;
         self.q.push(at_us, Ev::Pay(slot));
@@ -769,6 +788,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
                 );
             }
             if open != u64::MAX {
+                self.hold(slot, open - self.now, Hold::ClosedHours);
                 self.schedule(slot, open, Phase::Accept);
             } else {
                 self.arena[slot as usize].phase = Phase::Accept;
@@ -781,12 +801,18 @@ impl<'w, S: RecordSink> Sim<'w, S> {
     fn accept(&mut self, slot: u32) {
         let b = self.bank_at(slot);
         self.trace_step(slot, Place::Bank(b), Step::Accepted);
+        let p = &mut self.arena[slot as usize];
+        if !p.accepted {
+            p.accepted = true;
+            p.accepted_us = self.now;
+        }
         self.bank_fee(slot, b);
         let bank = self.w.bank(b);
         let d = bank.processing.sample(self.bank_stream(slot));
         if self.staffed_desk(slot, Desk::Processing).is_some() {
             return self.desk_request(slot, Desk::Processing, d);
         }
+        self.hold(slot, d, Hold::Processing);
         self.schedule(slot, self.now + d, Phase::Processed);
     }
 
@@ -804,6 +830,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
                 return self.desk_request(slot, Desk::Repair, d);
             }
             let until = start.saturating_add(d);
+            self.hold(slot, until - self.now, Hold::Repair);
             self.trace_step(slot, Place::Bank(b), Step::ManualRepair { until_us: until });
             self.schedule_or_stall(slot, until, Phase::Repaired);
         }
@@ -859,6 +886,13 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             let (service, since, which) = (p.desk_service_us, p.queued_since_us, p.desk);
             desk.stats.leave(now, now - since, service);
             let until = now.saturating_add(service);
+            self.hold(slot, now - since, Hold::DeskQueue);
+            let kind = match which {
+                Desk::Processing => Hold::Processing,
+                Desk::Repair => Hold::Repair,
+                Desk::Review => Hold::ComplianceReview,
+            };
+            self.hold(slot, service, kind);
             let phase = match which {
                 Desk::Processing => Phase::Processed,
                 Desk::Repair => {
@@ -941,6 +975,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             return self.desk_request(slot, Desk::Review, d);
         }
         let until = start.saturating_add(d);
+        self.hold(slot, until - self.now, Hold::ComplianceReview);
         self.trace_step(slot, Place::Bank(b), Step::ScreeningHit { until_us: until });
         self.schedule_or_stall(slot, until, Phase::Reviewed);
     }
@@ -990,6 +1025,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
                     cal.add_business_days(self.now, n)
                 };
                 if at > self.now {
+                    self.hold(slot, at - self.now, Hold::Payout);
                     self.trace_step(slot, Place::Bank(b), Step::PayoutScheduled { at_us: at });
                     self.schedule_or_stall(slot, at, Phase::PayoutDue);
                     return;
@@ -1278,6 +1314,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             .message_delay
             .sample(&mut self.rail_streams[rail.idx()]);
         let arrives = self.now + d;
+        self.hold(slot, d, Hold::Transit);
         self.trace_step(
             slot,
             Place::Bank(a),
@@ -1304,6 +1341,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             }
             self.nostros[ni].queue.pop_front();
             let waited = self.now - self.arena[head as usize].queued_since_us;
+            self.hold(head, waited, Hold::NostroShortfall);
             let b = self.bank_at(head);
             self.trace_step(
                 head,
@@ -1375,6 +1413,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             0
         };
         let done = start + service + settle_delay + latency;
+        self.hold(slot, done - now, Hold::DomesticRail);
         if self.is_traced(slot) {
             if ready > now {
                 let reason = if rail.kind == DomKind::Ach {
@@ -1622,6 +1661,8 @@ impl<'w, S: RecordSink> Sim<'w, S> {
         let p = &mut self.arena[slot as usize];
         p.hop += 1;
         p.deposited_us = self.now;
+        let on_chain = p.deposited_us - p.broadcast_us;
+        self.hold(slot, on_chain, Hold::Chain);
         self.trace_step(
             slot,
             Place::Bank(receiver),
@@ -1673,6 +1714,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
                 .return_delay
                 .sample(&mut self.rail_streams[rail.idx()]);
             let at = self.now + d;
+            self.hold(slot, d, Hold::Return);
             let b = self.bank_at(slot);
             self.trace_step(slot, Place::Bank(b), Step::ReturnStarted { arrives_us: at });
             self.schedule(slot, at, Phase::Returning);
@@ -1716,6 +1758,9 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             duplicate: p.duplicate,
             chain_inclusion_us: (p.included_us > 0).then(|| p.included_us - p.broadcast_us),
             chain_settlement_us: (p.deposited_us > 0).then(|| p.deposited_us - p.broadcast_us),
+            accepted_us: p.accepted.then_some(p.accepted_us),
+            slowest: p.slowest,
+            slowest_us: p.slowest_us,
         }
     }
 

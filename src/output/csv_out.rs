@@ -61,6 +61,8 @@ pub const PAYMENT_COLUMNS: &[&str] = &[
     "chain_inclusion_s",
     "chain_settlement_s",
     "duplicate",
+    "latency_gpi_s",
+    "slow_reason",
 ];
 
 /// Streams payment records to `payments.csv` under its temporary name. I/O errors are kept and reported by
@@ -144,6 +146,12 @@ pub fn payment_row(w: &World, r: &PaymentRecord) -> Vec<String> {
             .map(|u| fixed(u as f64 / 1e6, 3))
             .unwrap_or_default(),
         r.duplicate.to_string(),
+        r.latency_gpi_us()
+            .map(|l| fixed(l as f64 / 1e6, 3))
+            .unwrap_or_default(),
+        r.slow_reason()
+            .map(|h| h.as_str().to_string())
+            .unwrap_or_default(),
     ]
 }
 
@@ -205,6 +213,11 @@ pub const SUMMARY_COLUMNS: &[&str] = &[
     "chain_block_fullness_pct",
     "chain_tx_per_s",
     "chain_block_interval_s",
+    "gpi_latency_s_p50",
+    "gpi_within_30m_pct",
+    "gpi_within_1h_pct",
+    "gpi_within_6h_pct",
+    "gpi_within_24h_pct",
 ];
 
 /// One summary line: a (rail, corridor) cell, or a rail's `all` row.
@@ -338,6 +351,11 @@ pub fn summary_record(row: &SummaryRow) -> Vec<String> {
         row.chain
             .map(|f| fixed(f.interval_s, 3))
             .unwrap_or_default(),
+        fixed(c.gpi_latency_s(0.5), 3),
+        fixed(100.0 * c.gpi_share_within_s(1800.0), 2),
+        fixed(100.0 * c.gpi_share_within_s(3600.0), 2),
+        fixed(100.0 * c.gpi_share_within_s(6.0 * 3600.0), 2),
+        fixed(100.0 * c.gpi_share_within_s(86_400.0), 2),
     ]
 }
 

@@ -68,8 +68,40 @@ const FEE_USD_MAX: f64 = 1e6;
 /// Largest amount or balance, in major units.
 const MONEY_MAJOR_MAX: f64 = 1e11;
 
-/// A delay distribution from its one shape; an empty table means no delay.
+/// A delay distribution from its one shape; an empty table means no delay. `max` beside `min` is a uniform
+/// distribution's top; beside any other shape it is an upper bound on the draws.
 pub fn delay(path: &str, d: &DelayDef) -> R<Delay> {
+    let dur = |field: &str, v: &Option<String>| -> R<Option<u64>> {
+        v.as_deref()
+            .map(|t| duration(&format!("{path}.{field}"), t))
+            .transpose()
+    };
+    let max = dur("max", &d.max)?;
+    let shape = delay_shape(path, d)?;
+    Ok(match (max, d.min.is_some()) {
+        (Some(_), false) if matches!(shape, Delay::Zero) && d.sigma.is_none() => {
+            return bad(
+                path,
+                "max bounds a shape (fixed, mean, median), or is a uniform's top beside min",
+            );
+        }
+        (Some(m), false) => {
+            if let Delay::Fixed(f) = shape
+                && f > m
+            {
+                return bad(
+                    format!("{path}.max"),
+                    "max must not be below the fixed delay",
+                );
+            }
+            shape.capped(m)
+        }
+        _ => shape,
+    })
+}
+
+/// The shape of a delay, without the bound.
+fn delay_shape(path: &str, d: &DelayDef) -> R<Delay> {
     let dur = |field: &str, v: &Option<String>| -> R<Option<u64>> {
         v.as_deref()
             .map(|t| duration(&format!("{path}.{field}"), t))
@@ -85,7 +117,7 @@ pub fn delay(path: &str, d: &DelayDef) -> R<Delay> {
         fixed.is_some(),
         mean.is_some(),
         median.is_some(),
-        min.is_some() || max.is_some(),
+        min.is_some(),
     ];
     if shapes.iter().filter(|&&s| s).count() > 1 {
         return bad(
@@ -124,11 +156,14 @@ pub fn delay(path: &str, d: &DelayDef) -> R<Delay> {
         }),
         (Some(_), Some(_)) => bad(format!("{path}.max"), "max must not be below min"),
         (Some(_), None) => bad(path, "a uniform delay needs max beside min"),
-        (None, Some(_)) => bad(path, "a uniform delay needs min beside max"),
-        (None, None) if d.sigma.is_some() => bad(format!("{path}.sigma"), "sigma needs a median"),
-        (None, None) => Ok(Delay::Zero),
+        (None, _) if d.sigma.is_some() => bad(format!("{path}.sigma"), "sigma needs a median"),
+        (None, _) => Ok(Delay::Zero),
     }
 }
+
+/// A compliance review with no `max` of its own is escalated and decided after this long (calendar time from
+/// the start of the review): a log-normal review time (median hours, p90 days) otherwise has a tail of months.
+pub const REVIEW_MAX_DEFAULT_US: u64 = 14 * 86_400 * 1_000_000;
 
 /// `topup = "daily"` (restored each business morning) or `"none"`.
 fn topup(path: &str, text: &str) -> R<bool> {
@@ -576,7 +611,15 @@ fn bank(ctx: &Ctx, i: usize, b: &raw::BankDef) -> R<Bank> {
         None => None,
         Some(s) => Some(Screening {
             hit_rate: unit_interval(&format!("{p}.screening.hit_rate"), s.hit_rate)?,
-            review: delay(&format!("{p}.screening.review"), &s.review)?,
+            review: {
+                let review = delay(&format!("{p}.screening.review"), &s.review)?;
+                // A uniform review already has its top; any other shape gets the default escalation cap.
+                if s.review.max.is_none() {
+                    review.capped(REVIEW_MAX_DEFAULT_US)
+                } else {
+                    review
+                }
+            },
             reject_rate: unit_interval(&format!("{p}.screening.reject_rate"), s.reject_rate)?,
         }),
     };
