@@ -156,6 +156,11 @@ settlesim sweep a.toml b.toml --replications 50 --shard 3/8 --out out/shard-3   
         /// Keep each run's payments.csv (in runs/<k>/); off by default, a sweep can be large.
         #[arg(long)]
         payments: bool,
+        /// Draw independent random numbers at every grid point. By default replication r uses the same seed at
+        /// every point (common random numbers): a rail the swept field does not touch repeats exactly and the
+        /// differences between points are paired.
+        #[arg(long)]
+        independent: bool,
         /// No progress bar.
         #[arg(long, short)]
         quiet: bool,
@@ -268,6 +273,7 @@ pub fn dispatch(cli: Cli) -> Result<String, AppError> {
             shard,
             out,
             payments,
+            independent,
             quiet,
         } => {
             let args = app::sweep::SweepArgs {
@@ -280,6 +286,7 @@ pub fn dispatch(cli: Cli) -> Result<String, AppError> {
                 shard,
                 out,
                 payments,
+                independent,
                 quiet,
             };
             let report = app::sweep::sweep(&args)?;

@@ -40,6 +40,12 @@ pub enum Delay {
         min_us: u64,
         max_us: u64,
     },
+    /// Another shape with an upper bound: draws above `max_us` are `max_us` (an escalation deadline: the step
+    /// is decided by then whatever the draw says).
+    Capped {
+        inner: Box<Delay>,
+        max_us: u64,
+    },
 }
 
 impl Delay {
@@ -74,6 +80,18 @@ impl Delay {
                     rng.random_range(*min_us..=*max_us)
                 }
             }
+            Delay::Capped { inner, max_us } => inner.sample(rng).min(*max_us),
+        }
+    }
+
+    /// This delay with an upper bound (one draw, then the bound): the stream is read as without it.
+    pub fn capped(self, max_us: u64) -> Delay {
+        match self {
+            Delay::Zero => Delay::Zero,
+            other => Delay::Capped {
+                inner: Box::new(other),
+                max_us,
+            },
         }
     }
 
@@ -82,7 +100,7 @@ impl Delay {
         match self {
             Delay::Zero => 0.0,
             Delay::Fixed(us) => *us as f64,
-            Delay::Exp(_) | Delay::LogNormal(_) => f64::NAN,
+            Delay::Exp(_) | Delay::LogNormal(_) | Delay::Capped { .. } => f64::NAN,
             Delay::Uniform { min_us, max_us } => (*min_us + *max_us) as f64 / 2.0,
         }
     }

@@ -170,6 +170,45 @@ const CASES: &[Case] = &[
         overrides: &["chains[0].consensus=\"bft\""],
         expected: "base.toml:77:15: propagation applies to nakamoto chains only; bft blocks reach every node when produced here: leave it out (chains[0].propagation)",
     },
+    Case {
+        name: "zero servers on a domestic rail",
+        replace: ("capacity_per_s = 1\n", "capacity_per_s = 1\nservers = 0\n"),
+        overrides: &[],
+        expected: "base.toml:66:11: must be at least 1 (leave it out for unlimited) (domestic_rails[1].servers)",
+    },
+    Case {
+        name: "zero staff at a desk",
+        replace: ("send_fee_usd = 10", "send_fee_usd = 10\nreview_staff = 0"),
+        overrides: &[],
+        expected: "base.toml:25:16: must be at least 1 (leave it out for unlimited) (banks[0].review_staff)",
+    },
+    Case {
+        name: "unknown desk order",
+        replace: (
+            "send_fee_usd = 10",
+            "send_fee_usd = 10\ndesk_order = \"lifo\"",
+        ),
+        overrides: &[],
+        expected: "base.toml:25:14: unknown order \"lifo\" (\"fifo\" or \"amount\") (banks[0].desk_order)",
+    },
+    Case {
+        name: "a bound below a fixed delay",
+        replace: (
+            "processing = { fixed = \"1m\" }",
+            "processing = { fixed = \"1m\", max = \"30s\" }",
+        ),
+        overrides: &[],
+        expected: "base.toml:23:36: max must not be below the fixed delay (banks[0].processing.max)",
+    },
+    Case {
+        name: "a bound with no shape",
+        replace: (
+            "processing = { fixed = \"1m\" }",
+            "processing = { max = \"30s\" }",
+        ),
+        overrides: &[],
+        expected: "base.toml:23:14: max bounds a shape (fixed, mean, median), or is a uniform's top beside min (banks[0].processing)",
+    },
 ];
 
 /// A proof-of-stake chain that sets a propagation delay (line 77 of the edited fixture).

@@ -136,6 +136,14 @@ pub fn simulate_to_dir(
                 .map_err(|e| io_err("chain_timeseries.csv", e))?,
         )?;
     }
+    // Only scenarios that declare a station get stations.csv, so the files of every other scenario are unchanged.
+    if outcome.stations.iter().any(|s| s.declared) {
+        put(
+            "stations.csv".into(),
+            csv_out::stations_csv(world, &outcome.stations, outcome.end_us)
+                .map_err(|e| io_err("stations.csv", e))?,
+        )?;
+    }
     for row in rows.iter() {
         let mut bytes = Vec::new();
         V2Serializer::new()

@@ -45,6 +45,10 @@ pub struct Cell {
     pub settled_in_window: u64,
     /// The demand window, [0, window_us) of simulated time.
     pub window_us: u64,
+    /// SWIFT gpi's basis (first bank's acceptance to the beneficiary bank's credit), settled payments, ms; and
+    /// the payments the first bank accepted (its denominator).
+    pub latency_gpi_ms: Histogram<u64>,
+    pub gpi_accepted: u64,
 }
 
 impl Cell {
@@ -63,6 +67,8 @@ impl Cell {
             chain_settlement_ms: latency_histogram(),
             settled_in_window: 0,
             window_us,
+            latency_gpi_ms: latency_histogram(),
+            gpi_accepted: 0,
         }
     }
 
@@ -80,6 +86,14 @@ impl Cell {
         }
         if let Some(us) = rec.chain_settlement_us {
             self.chain_settlement_ms.saturating_record(us / 1000);
+        }
+        if rec.accepted_us.is_some() {
+            self.gpi_accepted += 1;
+            if rec.status == Status::Settled
+                && let Some(us) = rec.latency_gpi_us()
+            {
+                self.latency_gpi_ms.saturating_record(us / 1000);
+            }
         }
         if rec.status == Status::Settled {
             let lat = rec.latency_us().unwrap_or(0);
@@ -117,6 +131,10 @@ impl Cell {
             .add(&other.chain_settlement_ms)
             .expect("same bounds");
         self.settled_in_window += other.settled_in_window;
+        self.latency_gpi_ms
+            .add(&other.latency_gpi_ms)
+            .expect("same bounds");
+        self.gpi_accepted += other.gpi_accepted;
         debug_assert_eq!(self.window_us, other.window_us);
     }
 
@@ -165,6 +183,21 @@ impl Cell {
             return f64::NAN;
         }
         self.cost_cbps.value_at_quantile(q) as f64 / 100.0
+    }
+    /// On SWIFT gpi's basis: share of the payments the first bank accepted that were credited within `secs` of
+    /// that acceptance.
+    pub fn gpi_share_within_s(&self, secs: f64) -> f64 {
+        if self.gpi_accepted == 0 {
+            return f64::NAN;
+        }
+        let ms = (secs * 1000.0) as u64;
+        self.latency_gpi_ms.count_between(0, ms) as f64 / self.gpi_accepted as f64
+    }
+    pub fn gpi_latency_s(&self, q: f64) -> f64 {
+        if self.latency_gpi_ms.is_empty() {
+            return f64::NAN;
+        }
+        self.latency_gpi_ms.value_at_quantile(q) as f64 / 1000.0
     }
     /// Share of settled payments within `secs` of creation (of all payments, so returns count as misses).
     pub fn share_within_s(&self, secs: f64) -> f64 {

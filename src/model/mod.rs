@@ -7,4 +7,5 @@ pub mod fx;
 pub mod ledger;
 pub mod record;
 pub mod sim;
+pub mod station;
 pub mod world;

@@ -128,11 +128,69 @@ pub struct PaymentRecord {
     /// Chain rails: from broadcast to first inclusion in a block, and to the deposit being credited.
     pub chain_inclusion_us: Option<u64>,
     pub chain_settlement_us: Option<u64>,
+    /// When the first bank accepted the payment (the start of SWIFT gpi's basis); `None` if it never did.
+    pub accepted_us: Option<u64>,
+    /// The longest single hold of the payment's life, and how long it was.
+    pub slowest: Hold,
+    pub slowest_us: u64,
+}
+
+/// What held a payment up: the kind of its longest single wait (reported for payments slower than a week).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Hold {
+    #[default]
+    None,
+    /// The bank was closed (night, weekend, holiday, after the cut-off).
+    ClosedHours,
+    Processing,
+    Repair,
+    ComplianceReview,
+    /// Waiting for a clerk at a staffed desk.
+    DeskQueue,
+    NostroShortfall,
+    /// Message and funds between two banks.
+    Transit,
+    DomesticRail,
+    /// On a chain: broadcast to the receiver's credit.
+    Chain,
+    /// A scheduled T+n payout.
+    Payout,
+    /// Funds travelling back to the originator.
+    Return,
+}
+
+impl Hold {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Hold::None => "",
+            Hold::ClosedHours => "closed_hours",
+            Hold::Processing => "processing",
+            Hold::Repair => "repair",
+            Hold::ComplianceReview => "compliance_review",
+            Hold::DeskQueue => "desk_queue",
+            Hold::NostroShortfall => "nostro_shortfall",
+            Hold::Transit => "transit",
+            Hold::DomesticRail => "domestic_rail",
+            Hold::Chain => "chain",
+            Hold::Payout => "payout",
+            Hold::Return => "return",
+        }
+    }
 }
 
 impl PaymentRecord {
     pub fn latency_us(&self) -> Option<u64> {
         self.ended_us.map(|e| e - self.created_us)
+    }
+    /// Latency on SWIFT gpi's basis: from the first bank's acceptance to the end (the beneficiary bank's credit
+    /// for a settled payment), leaving out the wait for the sending bank's hours and any first mile.
+    pub fn latency_gpi_us(&self) -> Option<u64> {
+        Some(self.ended_us? - self.accepted_us?)
+    }
+    /// Why a payment took more than a week: its longest hold; `None` for faster or unfinished payments.
+    pub fn slow_reason(&self) -> Option<Hold> {
+        const WEEK_US: u64 = 7 * 86_400 * 1_000_000;
+        (self.latency_us()? > WEEK_US).then_some(self.slowest)
     }
     /// All-in cost in bps of the amount (fees and FX spread).
     pub fn cost_bps(&self) -> f64 {

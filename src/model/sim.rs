@@ -15,10 +15,13 @@ use crate::model::chain::spec::{Consensus, FeeMarket};
 use crate::model::chain::state::{ChainMetrics, ChainState};
 use crate::model::fx::CurId;
 use crate::model::ledger::{AccountId, AccountKind, Ledger, LedgerError};
-use crate::model::record::{CostSplit, EndReason, PaymentRecord, Place, Status, Step, TraceStep};
+use crate::model::record::{
+    CostSplit, EndReason, Hold, PaymentRecord, Place, Status, Step, TraceStep,
+};
+use crate::model::station::{DeskQueue, Servers, StationStats};
 use crate::model::world::{
-    BankId, ChainId, ChargeBearer, CorridorId, DomKind, DomRailId, HopFunding, Mode, NostroId,
-    RailId, RailKind, RouteId, World,
+    BankId, ChainId, ChargeBearer, CorridorId, Desk, DomKind, DomRailId, HopFunding, Mode,
+    NostroId, RailId, RailKind, RouteId, World,
 };
 use crate::rng::{self, Stream};
 use crate::units::US_PER_DAY;
@@ -36,6 +39,8 @@ pub enum Ev {
     ChainTick(u16),
     /// Nakamoto propagation: `block` reaches `node` of `chain`.
     BlockArrive { chain: u16, node: u32, block: u32 },
+    /// A staffed desk (index into the per-world desks) opens with payments waiting.
+    Desk(u32),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,6 +71,8 @@ enum Phase {
     PayoutDue,
     /// At the on-ramp's withdrawal desk (review or batch done).
     Withdrawal,
+    /// Waiting at a staffed desk: no event pending, started by the desk when a clerk is free.
+    DeskQueued,
 }
 
 #[derive(Clone, Debug)]
@@ -101,6 +108,15 @@ struct Payment {
     withdrawal_stage: u8,
     /// Why it will end as it does, when that is not the ordinary way (see `EndReason`).
     reason: EndReason,
+    /// The service time drawn for the staffed desk the payment waits at (and which desk).
+    desk_service_us: u64,
+    desk: Desk,
+    /// First bank's acceptance (0 until it happens; a payment is never accepted at time 0 by a later bank).
+    accepted_us: u64,
+    accepted: bool,
+    /// The longest single hold so far and its kind.
+    slowest_us: u64,
+    slowest: Hold,
     cost: CostSplit,
 }
 
@@ -161,6 +177,22 @@ pub struct Outcome {
     pub metrics: Metrics,
     pub chains: Vec<ChainOutcome>,
     pub trace: Vec<TraceStep>,
+    /// Every station's queue accounting: domestic rails, then staffed desks.
+    pub stations: Vec<StationOutcome>,
+}
+
+/// What a station measured (for Little's law and the queueing checks).
+#[derive(Clone, Debug)]
+pub struct StationOutcome {
+    /// `domestic/<rail>` or `bank/<bank>/<desk>`.
+    pub name: String,
+    /// The rail whose world it served (mirror mode), if any.
+    pub rail: Option<RailId>,
+    /// Servers, or None for a pure delay.
+    pub servers: Option<u32>,
+    /// Whether the scenario declared it (servers, service_time or a staff count).
+    pub declared: bool,
+    pub stats: StationStats,
 }
 
 /// What one simulated chain measured; `rail` is the rail whose world it served (mirror mode), if any.
@@ -178,7 +210,7 @@ pub enum SimError {
 }
 
 struct DomState {
-    free_us: u64,
+    servers: Servers,
     stream: Stream,
 }
 
@@ -304,6 +336,8 @@ pub struct Sim<'w, S: RecordSink> {
     doms: Vec<DomState>,
     /// `nostros[world * nostros + n]`
     nostros: Vec<NostroState>,
+    /// `desks[(world * banks + bank) * 3 + desk]`, `None` where the desk is unstaffed (unlimited).
+    desks: Vec<Option<DeskQueue>>,
     metrics: Metrics,
     chains: Vec<ChainState>,
     /// Which chain each chain state simulates, and for which rail's world (mirror mode) if any.
@@ -360,7 +394,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             let label = world_label(w, world);
             for d in &w.dom_rails {
                 doms.push(DomState {
-                    free_us: 0,
+                    servers: Servers::new(d.servers),
                     stream: rng::stream(seed, &format!("world/{label}/domestic/{}", d.name)),
                 });
             }
@@ -373,6 +407,10 @@ impl<'w, S: RecordSink> Sim<'w, S> {
                 });
             }
         }
+        let desks = (0..worlds)
+            .flat_map(|_| w.banks.iter())
+            .flat_map(|b| b.staff.iter().map(|s| s.map(DeskQueue::new)))
+            .collect();
         let metrics = Metrics::new(w);
         let hours = (w.max_time_us / crate::units::US_PER_HOUR + 1) as usize;
         let (chains, chain_meta, chain_state_of) = chain_states(w, worlds, seed, hours);
@@ -391,6 +429,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             rail_streams,
             doms,
             nostros,
+            desks,
             metrics,
             chains,
             chain_meta,
@@ -462,6 +501,13 @@ impl<'w, S: RecordSink> Sim<'w, S> {
                     );
                     self.chain_wakes(chain as usize);
                 }
+                Ev::Desk(i) => {
+                    let desk = self.desks[i as usize]
+                        .as_mut()
+                        .expect("only staffed desks wake");
+                    desk.wake_pending = false;
+                    self.desk_dispatch(i as usize);
+                }
             }
         };
         let end_us = match ended_by {
@@ -470,6 +516,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
         };
         self.finish_in_flight();
         self.check_conservation()?;
+        let stations = self.stations(end_us);
         for c in &mut self.chains {
             c.finish();
         }
@@ -491,6 +538,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
                 })
                 .collect(),
             trace: self.trace,
+            stations,
         };
         Ok((outcome, self.sink))
     }
@@ -628,6 +676,12 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             duplicate,
             withdrawal_stage: 0,
             reason: EndReason::None,
+            desk_service_us: 0,
+            desk: Desk::Processing,
+            accepted_us: 0,
+            accepted: false,
+            slowest_us: 0,
+            slowest: Hold::None,
             cost: CostSplit::default(),
         };
         let id = self.next_id;
@@ -662,6 +716,18 @@ impl<'w, S: RecordSink> Sim<'w, S> {
 
     fn on_pay(&mut self, slot: u32) {
         let phase = self.arena[slot as usize].phase;
+        let finished_desk = match phase {
+            Phase::Processed => Some(Desk::Processing),
+            Phase::Repaired => Some(Desk::Repair),
+            Phase::Reviewed => Some(Desk::Review),
+            _ => None,
+        };
+        if let Some(desk) = finished_desk
+            && let Some(i) = self.staffed_desk(slot, desk)
+        {
+            self.desks[i].as_mut().expect("staffed").release();
+            self.desk_dispatch(i);
+        }
         match phase {
             Phase::Accept => self.accept(slot),
             Phase::Processed => self.after_processing(slot),
@@ -683,7 +749,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
                 };
                 self.withdraw(slot, c)
             }
-            Phase::NostroQueued | Phase::ChainPending => {
+            Phase::NostroQueued | Phase::ChainPending | Phase::DeskQueued => {
                 unreachable!("a queued or chain-pending payment has no pending event")
             }
         }
@@ -698,6 +764,15 @@ impl<'w, S: RecordSink> Sim<'w, S> {
         let p = &self.arena[slot as usize];
         let b = self.w.route(p.route).path[p.hop as usize];
         &mut self.bank_streams[p.rail.idx() * self.w.banks.len() + b.idx()]
+    }
+
+    /// Notes a hold of `us` of kind `what`; the payment keeps its longest.
+    fn hold(&mut self, slot: u32, us: u64, what: Hold) {
+        let p = &mut self.arena[slot as usize];
+        if us > p.slowest_us && us != u64::MAX {
+            p.slowest_us = us;
+            p.slowest = what;
+        }
     }
 
     fn schedule(&mut self, slot: u32, at_us: u64, phase: Phase) {
@@ -723,6 +798,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
                 );
             }
             if open != u64::MAX {
+                self.hold(slot, open - self.now, Hold::ClosedHours);
                 self.schedule(slot, open, Phase::Accept);
             } else {
                 self.arena[slot as usize].phase = Phase::Accept;
@@ -735,9 +811,18 @@ impl<'w, S: RecordSink> Sim<'w, S> {
     fn accept(&mut self, slot: u32) {
         let b = self.bank_at(slot);
         self.trace_step(slot, Place::Bank(b), Step::Accepted);
+        let p = &mut self.arena[slot as usize];
+        if !p.accepted {
+            p.accepted = true;
+            p.accepted_us = self.now;
+        }
         self.bank_fee(slot, b);
         let bank = self.w.bank(b);
         let d = bank.processing.sample(self.bank_stream(slot));
+        if self.staffed_desk(slot, Desk::Processing).is_some() {
+            return self.desk_request(slot, Desk::Processing, d);
+        }
+        self.hold(slot, d, Hold::Processing);
         self.schedule(slot, self.now + d, Phase::Processed);
     }
 
@@ -751,10 +836,130 @@ impl<'w, S: RecordSink> Sim<'w, S> {
         } else {
             let start = self.w.bank_calendar(b).next_open(self.now);
             let d = bank.repair.sample(self.bank_stream(slot));
+            if self.staffed_desk(slot, Desk::Repair).is_some() {
+                return self.desk_request(slot, Desk::Repair, d);
+            }
             let until = start.saturating_add(d);
+            self.hold(slot, until - self.now, Hold::Repair);
             self.trace_step(slot, Place::Bank(b), Step::ManualRepair { until_us: until });
             self.schedule_or_stall(slot, until, Phase::Repaired);
         }
+    }
+
+    /// The index of the current bank's `desk` if it is staffed (a station), in the payment's world.
+    fn staffed_desk(&self, slot: u32, desk: Desk) -> Option<usize> {
+        let b = self.bank_at(slot);
+        self.w.bank(b).staff[desk as usize]?;
+        let world = self.arena[slot as usize].world as usize;
+        Some((world * self.w.banks.len() + b.idx()) * 3 + desk as usize)
+    }
+
+    /// Queues the payment at a staffed desk with the service time already drawn (so the bank's stream is read
+    /// in the same order as for an unlimited desk), then lets the desk start whoever is next.
+    fn desk_request(&mut self, slot: u32, desk: Desk, service_us: u64) {
+        let i = self.staffed_desk(slot, desk).expect("a staffed desk");
+        let by_amount = self.w.bank(self.bank_at(slot)).desk_by_amount;
+        let p = &mut self.arena[slot as usize];
+        p.phase = Phase::DeskQueued;
+        p.desk = desk;
+        p.desk_service_us = service_us;
+        p.queued_since_us = self.now;
+        let key = if by_amount { p.amount_usd_cents } else { 0 };
+        self.desks[i]
+            .as_mut()
+            .expect("staffed")
+            .push(self.now, key, slot);
+        self.desk_dispatch(i);
+    }
+
+    /// Starts waiting payments while clerks are free and the bank is open; when it is closed, wakes the desk
+    /// at the next opening. A started payment is served to the end, even past the close (no pre-emption).
+    fn desk_dispatch(&mut self, i: usize) {
+        let bank = BankId(((i / 3) % self.w.banks.len()) as u16);
+        let cal = self.w.bank_calendar(bank);
+        let now = self.now;
+        loop {
+            let desk = self.desks[i].as_mut().expect("staffed");
+            if desk.is_empty() || desk.busy >= desk.servers {
+                return;
+            }
+            let open = cal.next_open(now);
+            if open > now {
+                if !desk.wake_pending && open != u64::MAX {
+                    desk.wake_pending = true;
+                    self.q.push(open, Ev::Desk(i as u32));
+                }
+                return;
+            }
+            let slot = desk.pop().expect("a waiting payment and a free clerk");
+            let p = &self.arena[slot as usize];
+            let (service, since, which) = (p.desk_service_us, p.queued_since_us, p.desk);
+            desk.stats.leave(now, now - since, service);
+            let until = now.saturating_add(service);
+            self.hold(slot, now - since, Hold::DeskQueue);
+            let kind = match which {
+                Desk::Processing => Hold::Processing,
+                Desk::Repair => Hold::Repair,
+                Desk::Review => Hold::ComplianceReview,
+            };
+            self.hold(slot, service, kind);
+            let phase = match which {
+                Desk::Processing => Phase::Processed,
+                Desk::Repair => {
+                    self.trace_step(
+                        slot,
+                        Place::Bank(bank),
+                        Step::ManualRepair { until_us: until },
+                    );
+                    Phase::Repaired
+                }
+                Desk::Review => {
+                    self.trace_step(
+                        slot,
+                        Place::Bank(bank),
+                        Step::ScreeningHit { until_us: until },
+                    );
+                    Phase::Reviewed
+                }
+            };
+            self.schedule(slot, until, phase);
+        }
+    }
+
+    /// Closes every station's window at `end_us` and names it.
+    fn stations(&mut self, end_us: u64) -> Vec<StationOutcome> {
+        let mirror = self.w.mode == Mode::Mirror;
+        let world_rail = |world: usize| mirror.then_some(RailId(world as u16));
+        let mut out = Vec::new();
+        let nd = self.w.dom_rails.len().max(1);
+        for (i, d) in self.doms.iter_mut().enumerate() {
+            d.servers.close(end_us);
+            let rail = &self.w.dom_rails[i % nd];
+            out.push(StationOutcome {
+                name: format!("domestic/{}", rail.name),
+                rail: world_rail(i / nd),
+                servers: Some(rail.servers),
+                declared: rail.declared_station,
+                stats: d.servers.stats.clone(),
+            });
+        }
+        let nb = self.w.banks.len().max(1);
+        for (i, desk) in self.desks.iter_mut().enumerate() {
+            let Some(desk) = desk else { continue };
+            desk.stats.close(end_us);
+            out.push(StationOutcome {
+                name: format!(
+                    "bank/{}/{}",
+                    self.w.banks[(i / 3) % nb].name,
+                    Desk::ALL[i % 3].name()
+                ),
+                rail: world_rail(i / 3 / nb),
+                servers: Some(desk.servers),
+                declared: true,
+                stats: desk.stats.clone(),
+            });
+        }
+        out
     }
 
     fn schedule_or_stall(&mut self, slot: u32, at_us: u64, phase: Phase) {
@@ -776,7 +981,11 @@ impl<'w, S: RecordSink> Sim<'w, S> {
         }
         let start = self.w.bank_calendar(b).next_open(self.now);
         let d = scr.review.sample(self.bank_stream(slot));
+        if self.staffed_desk(slot, Desk::Review).is_some() {
+            return self.desk_request(slot, Desk::Review, d);
+        }
         let until = start.saturating_add(d);
+        self.hold(slot, until - self.now, Hold::ComplianceReview);
         self.trace_step(slot, Place::Bank(b), Step::ScreeningHit { until_us: until });
         self.schedule_or_stall(slot, until, Phase::Reviewed);
     }
@@ -826,6 +1035,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
                     cal.add_business_days(self.now, n)
                 };
                 if at > self.now {
+                    self.hold(slot, at - self.now, Hold::Payout);
                     self.trace_step(slot, Place::Bank(b), Step::PayoutScheduled { at_us: at });
                     self.schedule_or_stall(slot, at, Phase::PayoutDue);
                     return;
@@ -1122,6 +1332,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             .message_delay
             .sample(&mut self.rail_streams[rail.idx()]);
         let arrives = self.now + d;
+        self.hold(slot, d, Hold::Transit);
         self.trace_step(
             slot,
             Place::Bank(a),
@@ -1148,6 +1359,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             }
             self.nostros[ni].queue.pop_front();
             let waited = self.now - self.arena[head as usize].queued_since_us;
+            self.hold(head, waited, Hold::NostroShortfall);
             let b = self.bank_at(head);
             self.trace_step(
                 head,
@@ -1188,7 +1400,9 @@ impl<'w, S: RecordSink> Sim<'w, S> {
         let cal = self.w.calendar(rail.calendar);
         let si = self.arena[slot as usize].world as usize * self.w.dom_rails.len() + d.idx();
         let st = &mut self.doms[si];
-        let service = if rail.exp_service {
+        let service = if let Some(s) = &rail.service {
+            s.sample(&mut st.stream)
+        } else if rail.exp_service {
             (-(1.0 - rng::unit(&mut st.stream)).ln() * rail.service_us).round() as u64
         } else {
             rail.service_us.round() as u64
@@ -1200,7 +1414,8 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             }
             DomKind::Rtgs | DomKind::Instant => cal.next_open(now),
         };
-        let mut start = ready.max(st.free_us);
+        let (server, free_us) = st.servers.earliest();
+        let mut start = ready.max(free_us);
         if rail.kind != DomKind::Ach && start != u64::MAX && !cal.is_open(start) {
             start = cal.next_open(start);
         }
@@ -1208,7 +1423,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             self.arena[slot as usize].phase = then;
             return;
         }
-        st.free_us = start + service;
+        st.servers.book(now, server, ready, start, service);
         let latency = rail.latency.sample(&mut st.stream);
         let settle_delay = if rail.kind == DomKind::Ach {
             rail.settlement_delay_us
@@ -1216,6 +1431,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             0
         };
         let done = start + service + settle_delay + latency;
+        self.hold(slot, done - now, Hold::DomesticRail);
         if self.is_traced(slot) {
             if ready > now {
                 let reason = if rail.kind == DomKind::Ach {
@@ -1487,6 +1703,8 @@ impl<'w, S: RecordSink> Sim<'w, S> {
         let p = &mut self.arena[slot as usize];
         p.hop += 1;
         p.deposited_us = self.now;
+        let on_chain = p.deposited_us - p.broadcast_us;
+        self.hold(slot, on_chain, Hold::Chain);
         self.trace_step(
             slot,
             Place::Bank(receiver),
@@ -1555,6 +1773,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
                 .return_delay
                 .sample(&mut self.rail_streams[rail.idx()]);
             let at = self.now + d;
+            self.hold(slot, d, Hold::Return);
             let b = self.bank_at(slot);
             self.trace_step(slot, Place::Bank(b), Step::ReturnStarted { arrives_us: at });
             self.schedule(slot, at, Phase::Returning);
@@ -1599,6 +1818,9 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             reason: p.reason,
             chain_inclusion_us: (p.included_us > 0).then(|| p.included_us - p.broadcast_us),
             chain_settlement_us: (p.deposited_us > 0).then(|| p.deposited_us - p.broadcast_us),
+            accepted_us: p.accepted.then_some(p.accepted_us),
+            slowest: p.slowest,
+            slowest_us: p.slowest_us,
         }
     }
 

@@ -75,6 +75,30 @@ pub struct Bank {
     pub withdrawal_limit_usd_cents: Option<i64>,
     /// Inventories this bank sells from when it converts (ramps), by currency.
     pub inventories: Vec<(CurId, NostroId)>,
+    /// Staff at each desk (processing, repair, compliance review), indexed by `Desk`; `None` is unlimited (a
+    /// pure delay, every payment served at once).
+    pub staff: [Option<u32>; 3],
+    /// Staffed desks serve the largest amount first instead of first come, first served.
+    pub desk_by_amount: bool,
+}
+
+/// A bank's desks, each a station when staffed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Desk {
+    Processing = 0,
+    Repair = 1,
+    Review = 2,
+}
+
+impl Desk {
+    pub const ALL: [Desk; 3] = [Desk::Processing, Desk::Repair, Desk::Review];
+    pub fn name(self) -> &'static str {
+        match self {
+            Desk::Processing => "processing",
+            Desk::Repair => "repair",
+            Desk::Review => "review",
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -99,9 +123,15 @@ pub struct DomRail {
     pub kind: DomKind,
     pub calendar: CalId,
     pub fee_usd: f64,
-    /// Service time per payment at capacity, in µs (1/capacity).
+    /// Service time per payment at one server, in µs (servers/capacity).
     pub service_us: f64,
     pub exp_service: bool,
+    /// Parallel servers (FIFO, each at `capacity / servers`); 1 unless the scenario says otherwise.
+    pub servers: u32,
+    /// A service-time distribution per server that replaces `service_us`/`exp_service` when given.
+    pub service: Option<Delay>,
+    /// Whether the scenario declared `servers` or `service_time` (then the run reports its stations).
+    pub declared_station: bool,
     pub latency: Delay,
     /// ACH: batch closes as simulated times, sorted.
     pub batch_closes: Vec<u64>,

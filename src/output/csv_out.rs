@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 
 use crate::metrics::{Cell, ChainFigures, Metrics};
 use crate::model::record::{CostSplit, PaymentRecord, Status};
-use crate::model::sim::{ChainOutcome, RecordSink};
+use crate::model::sim::{ChainOutcome, RecordSink, StationOutcome};
 use crate::model::world::{RailId, World};
 use crate::units::{US_PER_HOUR, format_minor};
 
@@ -61,6 +61,8 @@ pub const PAYMENT_COLUMNS: &[&str] = &[
     "chain_inclusion_s",
     "chain_settlement_s",
     "duplicate",
+    "latency_gpi_s",
+    "slow_reason",
     "end_reason",
 ];
 
@@ -145,6 +147,12 @@ pub fn payment_row(w: &World, r: &PaymentRecord) -> Vec<String> {
             .map(|u| fixed(u as f64 / 1e6, 3))
             .unwrap_or_default(),
         r.duplicate.to_string(),
+        r.latency_gpi_us()
+            .map(|l| fixed(l as f64 / 1e6, 3))
+            .unwrap_or_default(),
+        r.slow_reason()
+            .map(|h| h.as_str().to_string())
+            .unwrap_or_default(),
         r.reason.as_str().to_string(),
     ]
 }
@@ -207,6 +215,11 @@ pub const SUMMARY_COLUMNS: &[&str] = &[
     "chain_block_fullness_pct",
     "chain_tx_per_s",
     "chain_block_interval_s",
+    "gpi_latency_s_p50",
+    "gpi_within_30m_pct",
+    "gpi_within_1h_pct",
+    "gpi_within_6h_pct",
+    "gpi_within_24h_pct",
 ];
 
 /// One summary line: a (rail, corridor) cell, or a rail's `all` row.
@@ -340,6 +353,11 @@ pub fn summary_record(row: &SummaryRow) -> Vec<String> {
         row.chain
             .map(|f| fixed(f.interval_s, 3))
             .unwrap_or_default(),
+        fixed(c.gpi_latency_s(0.5), 3),
+        fixed(100.0 * c.gpi_share_within_s(1800.0), 2),
+        fixed(100.0 * c.gpi_share_within_s(3600.0), 2),
+        fixed(100.0 * c.gpi_share_within_s(6.0 * 3600.0), 2),
+        fixed(100.0 * c.gpi_share_within_s(86_400.0), 2),
     ]
 }
 
@@ -605,4 +623,56 @@ fn mean_s(sum_us: u128, n: u64) -> String {
     } else {
         fixed(sum_us as f64 / n as f64 / 1e6, 3)
     }
+}
+
+pub const STATION_COLUMNS: &[&str] = &[
+    "station",
+    "rail",
+    "servers",
+    "arrivals",
+    "started",
+    "queued_at_end",
+    "wait_share",
+    "wait_s_mean",
+    "arrivals_per_s",
+    "queue_len_mean",
+    "lambda_w",
+    "little_gap",
+    "utilisation",
+];
+
+/// One row per station (domestic rails, then staffed desks): the queue's own time-average length beside λ·W
+/// from the payments' waits, so every run states how well Little's law holds (`little_gap` = L/(λW) − 1; it
+/// departs from 0 only by payments still queued at the end of the window).
+pub fn stations_csv(w: &World, stations: &[StationOutcome], span_us: u64) -> io::Result<Vec<u8>> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record(STATION_COLUMNS)?;
+    for s in stations {
+        let l = s.stats.little(span_us, s.servers);
+        let gap = if l.lambda_w > 0.0 {
+            // Rounded to the printed decimals so float noise around 0 does not print as "-0.000000".
+            ((l.queue_len_mean / l.lambda_w - 1.0) * 1e6).round() / 1e6 + 0.0
+        } else {
+            f64::NAN
+        };
+        out.write_record([
+            s.name.clone(),
+            s.rail
+                .map(|r| w.rails[r.idx()].name.clone())
+                .unwrap_or_default(),
+            s.servers.map(|c| c.to_string()).unwrap_or_default(),
+            s.stats.arrivals.to_string(),
+            s.stats.started.to_string(),
+            s.stats.queued().to_string(),
+            fixed(l.wait_share, 6),
+            fixed(l.wait_s_mean, 6),
+            fixed(l.arrivals_per_s, 6),
+            fixed(l.queue_len_mean, 6),
+            fixed(l.lambda_w, 6),
+            fixed(gap, 6),
+            fixed(l.utilisation.unwrap_or(f64::NAN), 6),
+        ])?;
+    }
+    out.into_inner()
+        .map_err(|e| io::Error::other(e.to_string()))
 }

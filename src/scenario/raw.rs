@@ -223,6 +223,19 @@ pub struct BankDef {
     /// business hours).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub withdrawal_limit_usd: Option<f64>,
+    /// Staff at the processing desk (payments wait for a free clerk, who starts work only in business hours).
+    /// Absent: unlimited, processing is a pure delay.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub processing_staff: Option<u32>,
+    /// Staff at the repair desk. Absent: unlimited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repair_staff: Option<u32>,
+    /// Staff reviewing screening hits. Absent: unlimited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review_staff: Option<u32>,
+    /// Queue order at staffed desks: `"fifo"` (default) or `"amount"` (largest USD amount first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desk_order: Option<String>,
 }
 
 fn one_u32() -> u32 {
@@ -267,6 +280,13 @@ pub struct DomesticRailDef {
     /// Service time at capacity: `"fixed"` (1/capacity, M/D/1-like) or `"exp"` (mean 1/capacity, M/M/1-like).
     #[serde(default = "default_service")]
     pub service: String,
+    /// Parallel servers, FIFO; each serves at `capacity_per_s / servers` (so the rail's throughput stays
+    /// `capacity_per_s`). Default 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub servers: Option<u32>,
+    /// Service time of one server as a delay distribution (any shape); replaces `capacity_per_s` and `service`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_time: Option<DelayDef>,
     /// Time from acceptance to credit, on top of queueing.
     #[serde(default)]
     pub latency: DelayDef,

@@ -69,8 +69,40 @@ const FEE_USD_MAX: f64 = 1e6;
 /// Largest amount or balance, in major units.
 const MONEY_MAJOR_MAX: f64 = 1e11;
 
-/// A delay distribution from its one shape; an empty table means no delay.
+/// A delay distribution from its one shape; an empty table means no delay. `max` beside `min` is a uniform
+/// distribution's top; beside any other shape it is an upper bound on the draws.
 pub fn delay(path: &str, d: &DelayDef) -> R<Delay> {
+    let dur = |field: &str, v: &Option<String>| -> R<Option<u64>> {
+        v.as_deref()
+            .map(|t| duration(&format!("{path}.{field}"), t))
+            .transpose()
+    };
+    let max = dur("max", &d.max)?;
+    let shape = delay_shape(path, d)?;
+    Ok(match (max, d.min.is_some()) {
+        (Some(_), false) if matches!(shape, Delay::Zero) && d.sigma.is_none() => {
+            return bad(
+                path,
+                "max bounds a shape (fixed, mean, median), or is a uniform's top beside min",
+            );
+        }
+        (Some(m), false) => {
+            if let Delay::Fixed(f) = shape
+                && f > m
+            {
+                return bad(
+                    format!("{path}.max"),
+                    "max must not be below the fixed delay",
+                );
+            }
+            shape.capped(m)
+        }
+        _ => shape,
+    })
+}
+
+/// The shape of a delay, without the bound.
+fn delay_shape(path: &str, d: &DelayDef) -> R<Delay> {
     let dur = |field: &str, v: &Option<String>| -> R<Option<u64>> {
         v.as_deref()
             .map(|t| duration(&format!("{path}.{field}"), t))
@@ -86,7 +118,7 @@ pub fn delay(path: &str, d: &DelayDef) -> R<Delay> {
         fixed.is_some(),
         mean.is_some(),
         median.is_some(),
-        min.is_some() || max.is_some(),
+        min.is_some(),
     ];
     if shapes.iter().filter(|&&s| s).count() > 1 {
         return bad(
@@ -125,11 +157,14 @@ pub fn delay(path: &str, d: &DelayDef) -> R<Delay> {
         }),
         (Some(_), Some(_)) => bad(format!("{path}.max"), "max must not be below min"),
         (Some(_), None) => bad(path, "a uniform delay needs max beside min"),
-        (None, Some(_)) => bad(path, "a uniform delay needs min beside max"),
-        (None, None) if d.sigma.is_some() => bad(format!("{path}.sigma"), "sigma needs a median"),
-        (None, None) => Ok(Delay::Zero),
+        (None, _) if d.sigma.is_some() => bad(format!("{path}.sigma"), "sigma needs a median"),
+        (None, _) => Ok(Delay::Zero),
     }
 }
+
+/// A compliance review with no `max` of its own is escalated and decided after this long (calendar time from
+/// the start of the review): a log-normal review time (median hours, p90 days) otherwise has a tail of months.
+pub const REVIEW_MAX_DEFAULT_US: u64 = 14 * 86_400 * 1_000_000;
 
 /// `topup = "daily"` (restored each business morning) or `"none"`.
 fn topup(path: &str, text: &str) -> R<bool> {
@@ -705,13 +740,33 @@ fn calendar(
     Calendar::build(&spec, start, horizon_us).or_else(|m| bad(path, m))
 }
 
+/// Largest staff or server count of a station.
+const STAFF_MAX: u32 = 100_000;
+
+/// A staff or server count: at least 1 and at most `STAFF_MAX`.
+fn staff(path: &str, n: Option<u32>) -> R<Option<u32>> {
+    match n {
+        Some(0) => bad(path, "must be at least 1 (leave it out for unlimited)"),
+        Some(n) if n > STAFF_MAX => bad(path, format!("must be at most {STAFF_MAX}, got {n}")),
+        other => Ok(other),
+    }
+}
+
 fn bank(ctx: &Ctx, i: usize, b: &raw::BankDef) -> R<Bank> {
     let p = format!("banks[{i}]");
     let screening = match &b.screening {
         None => None,
         Some(s) => Some(Screening {
             hit_rate: unit_interval(&format!("{p}.screening.hit_rate"), s.hit_rate)?,
-            review: delay(&format!("{p}.screening.review"), &s.review)?,
+            review: {
+                let review = delay(&format!("{p}.screening.review"), &s.review)?;
+                // A uniform review already has its top; any other shape gets the default escalation cap.
+                if s.review.max.is_none() {
+                    review.capped(REVIEW_MAX_DEFAULT_US)
+                } else {
+                    review
+                }
+            },
             reject_rate: unit_interval(&format!("{p}.screening.reject_rate"), s.reject_rate)?,
         }),
     };
@@ -771,6 +826,21 @@ fn bank(ctx: &Ctx, i: usize, b: &raw::BankDef) -> R<Bank> {
         },
         deposit_finality: b.deposit_finality,
         inventories: Vec::new(),
+        staff: [
+            staff(&format!("{p}.processing_staff"), b.processing_staff)?,
+            staff(&format!("{p}.repair_staff"), b.repair_staff)?,
+            staff(&format!("{p}.review_staff"), b.review_staff)?,
+        ],
+        desk_by_amount: match b.desk_order.as_deref() {
+            None | Some("fifo") => false,
+            Some("amount") => true,
+            Some(other) => {
+                return bad(
+                    format!("{p}.desk_order"),
+                    format!("unknown order {other:?} (\"fifo\" or \"amount\")"),
+                );
+            }
+        },
     })
 }
 
@@ -823,6 +893,7 @@ fn dom_rail(ctx: &Ctx, calendars: &[Calendar], i: usize, d: &raw::DomesticRailDe
             );
         }
     };
+    let servers = staff(&format!("{p}.servers"), d.servers)?.unwrap_or(1);
     let mut batch_closes = Vec::new();
     if kind == DomKind::Ach {
         if d.windows.is_empty() {
@@ -864,8 +935,15 @@ fn dom_rail(ctx: &Ctx, calendars: &[Calendar], i: usize, d: &raw::DomesticRailDe
         kind,
         calendar,
         fee_usd: at_most(&format!("{p}.fee_usd"), d.fee_usd, FEE_USD_MAX)?,
-        service_us: 1e6 / d.capacity_per_s,
+        service_us: 1e6 * servers as f64 / d.capacity_per_s,
         exp_service,
+        servers,
+        service: d
+            .service_time
+            .as_ref()
+            .map(|s| delay(&format!("{p}.service_time"), s))
+            .transpose()?,
+        declared_station: d.servers.is_some() || d.service_time.is_some(),
         latency: delay(&format!("{p}.latency"), &d.latency)?,
         batch_closes,
         settlement_delay_us,

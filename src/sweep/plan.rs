@@ -182,6 +182,15 @@ pub struct Definition {
     pub seed: u64,
     /// Whether each run keeps its payments.csv.
     pub payments: bool,
+    /// Seeds differ between grid points (`--independent`); otherwise replication r has the same seed at every
+    /// point of a scenario (common random numbers). A definition written before this field existed was
+    /// independent, hence the default.
+    #[serde(default = "independent_before_crn")]
+    pub independent: bool,
+}
+
+fn independent_before_crn() -> bool {
+    true
 }
 
 /// One run of the plan.
@@ -278,10 +287,17 @@ impl Definition {
         let point = k / r;
         let replication = (k % r) as u32;
         let scenario = self.point_scenario(point);
+        // Common random numbers: the grid point is left out of the seed, so every point of a scenario replays the
+        // same demand and component streams in replication r.
+        let overrides = if self.independent {
+            self.point_overrides(point)
+        } else {
+            Vec::new()
+        };
         let seed = run_seed(
             self.seed,
             &self.scenarios[scenario].sha256,
-            &self.point_overrides(point),
+            &overrides,
             replication,
         );
         RunSpec {
@@ -316,6 +332,9 @@ impl Definition {
         }
         if self.payments != other.payments {
             d.push("--payments");
+        }
+        if self.independent != other.independent {
+            d.push("--independent");
         }
         d
     }
@@ -368,6 +387,7 @@ mod tests {
             replications,
             seed: 9,
             payments: false,
+            independent: true,
         }
     }
 
@@ -490,6 +510,24 @@ mod tests {
         other.seed = 10;
         assert_ne!(other.run(0).seed, big.run(0).seed);
         assert!(seeds.iter().all(|&s| s <= i64::MAX as u64));
+    }
+
+    #[test]
+    fn common_random_numbers_share_a_replication_seed_across_points() {
+        let mut d = def(&["x=1,2,3", "y=p,q"], 4);
+        d.independent = false;
+        for k in 0..d.runs() {
+            let r = d.run(k);
+            // The same replication of the same scenario at grid point 0 has the same seed.
+            let first = d.run(
+                (d.point_scenario(r.point) as u64 * d.points_per_scenario()) * 4
+                    + r.replication as u64,
+            );
+            assert_eq!(r.seed, first.seed);
+        }
+        // Replications and scenarios still differ.
+        assert_ne!(d.run(0).seed, d.run(1).seed);
+        assert_ne!(d.run(0).seed, d.run(d.points_per_scenario() * 4).seed);
     }
 
     #[test]

@@ -81,6 +81,7 @@ mod tests {
             replications: 3,
             seed,
             payments: false,
+            independent: true,
         }
     }
 

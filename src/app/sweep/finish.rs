@@ -42,7 +42,44 @@ fn points_header(def: &Definition) -> Vec<String> {
             format!("{m}_ci95_hi"),
         ]);
     }
+    for (m, _) in HEADLINE {
+        h.extend([
+            format!("{m}_diff"),
+            format!("{m}_diff_ci95_lo"),
+            format!("{m}_diff_ci95_hi"),
+        ]);
+    }
+    h.push("constant".into());
     h
+}
+
+/// The interval of a metric, kept inside the values it can take: every headline metric is non-negative, and
+/// percentages and the stale rate are bounded above. `None` when every replication gave the same value: a
+/// zero-width interval would read as certainty (the `constant` column names such metrics instead).
+fn bounded(metric: &str, e: &Estimate) -> Option<(f64, f64)> {
+    let (lo, hi) = (e.lo()?, e.hi()?);
+    if hi <= lo {
+        return None;
+    }
+    let top = if metric.ends_with("_pct") {
+        100.0
+    } else if metric == "stale_rate" {
+        1.0
+    } else {
+        f64::INFINITY
+    };
+    Some((lo.max(0.0), hi.min(top)))
+}
+
+/// Paired differences of `values` against the baseline point's replications (same replication, same seed under
+/// common random numbers), in replication order.
+fn paired(values: Option<&[f64]>, base: Option<&[f64]>) -> Option<Estimate> {
+    let (v, b) = (values?, base?);
+    if v.len() != b.len() {
+        return None;
+    }
+    let d: Vec<f64> = v.iter().zip(b).map(|(x, y)| x - y).collect();
+    stats::estimate(&d)
 }
 
 /// A row of points.csv worth showing on the terminal (a rail's `all` row).
@@ -139,6 +176,8 @@ pub fn finish(dir: &Path, def: &Definition, shard: Shard) -> Result<Finished, Ap
     let mut lines = Vec::new();
     let mut lines_total = 0;
     let reps = def.replications as u64;
+    // The scenario's first grid point: the baseline of the paired differences.
+    let mut base: Option<PointAcc> = None;
     for point in 0..def.points() {
         let mut acc: Option<PointAcc> = None;
         for k in point * reps..(point + 1) * reps {
@@ -162,6 +201,7 @@ pub fn finish(dir: &Path, def: &Definition, shard: Shard) -> Result<Finished, Ap
                 .iter()
                 .map(|s| s.to_string())
                 .collect();
+            let is_base = point % def.points_per_scenario() == 0;
             for (i, (rail, corridor)) in acc.labels.iter().enumerate() {
                 let estimates: Vec<Option<Estimate>> = acc.values[i]
                     .iter()
@@ -170,14 +210,35 @@ pub fn finish(dir: &Path, def: &Definition, shard: Shard) -> Result<Finished, Ap
                 let mut rec = vec![point.to_string(), scenario.clone()];
                 rec.extend(labels.iter().cloned());
                 rec.extend([rail.clone(), corridor.clone(), reps.to_string()]);
-                for (e, (_, decimals)) in estimates.iter().zip(HEADLINE) {
+                let mut constant = Vec::new();
+                for (e, (m, decimals)) in estimates.iter().zip(HEADLINE) {
                     let f = |x: Option<f64>| x.map(|x| fixed(x, *decimals)).unwrap_or_default();
-                    rec.extend([
-                        f(e.map(|e| e.mean)),
-                        f(e.and_then(|e| e.lo())),
-                        f(e.and_then(|e| e.hi())),
-                    ]);
+                    let ci = e.and_then(|e| bounded(m, &e));
+                    if e.is_some_and(|e| e.n >= 2) && ci.is_none() {
+                        constant.push(m.to_string());
+                    }
+                    rec.extend([f(e.map(|e| e.mean)), f(ci.map(|c| c.0)), f(ci.map(|c| c.1))]);
                 }
+                // The baseline row of the same rail and corridor, if the point has one.
+                let base_row = base.as_ref().filter(|_| !is_base).and_then(|b| {
+                    b.labels
+                        .iter()
+                        .position(|l| l.0 == *rail && l.1 == *corridor)
+                        .map(|j| &b.values[j])
+                });
+                for (j, (m, decimals)) in HEADLINE.iter().enumerate() {
+                    let f = |x: Option<f64>| x.map(|x| fixed(x, *decimals)).unwrap_or_default();
+                    let d =
+                        base_row.and_then(|b| paired(acc.values[i][j].as_deref(), b[j].as_deref()));
+                    let ci = d
+                        .and_then(|d| Some((d.lo()?, d.hi()?)))
+                        .filter(|c| c.1 > c.0);
+                    if d.is_some_and(|d| d.n >= 2) && ci.is_none() {
+                        constant.push(format!("{m}_diff"));
+                    }
+                    rec.extend([f(d.map(|d| d.mean)), f(ci.map(|c| c.0)), f(ci.map(|c| c.1))]);
+                }
+                rec.push(constant.join(";"));
                 write_record(out, &rec).map_err(|e| io("points.csv", e))?;
                 let name = format!("histograms/point-{point}/{rail}__{corridor}.hdr");
                 let mut bytes = Vec::new();
@@ -200,6 +261,9 @@ pub fn finish(dir: &Path, def: &Definition, shard: Shard) -> Result<Finished, Ap
                         });
                     }
                 }
+            }
+            if is_base {
+                base = Some(acc);
             }
         }
     }

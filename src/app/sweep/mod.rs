@@ -31,7 +31,8 @@ pub const JOBS_MAX: usize = 1024;
 
 pub const SEED_DERIVATION: &str = "seed of a run = first 8 bytes (little-endian) of SHA-256 over the length-prefixed \
 fields (\"settlesim sweep seed v1\", master seed as u64 LE, scenario sha256, number of grid overrides, each \
-PATH=VALUE override sorted, replication as u32 LE), top bit cleared";
+PATH=VALUE override sorted, replication as u32 LE), top bit cleared; the grid overrides are left out (zero of them) \
+unless the definition is independent (common random numbers across grid points)";
 
 #[derive(Clone, Debug, Default)]
 pub struct SweepArgs {
@@ -44,6 +45,8 @@ pub struct SweepArgs {
     pub shard: Option<String>,
     pub out: Option<PathBuf>,
     pub payments: bool,
+    /// Independent seeds per grid point instead of common random numbers.
+    pub independent: bool,
     pub quiet: bool,
 }
 
@@ -154,6 +157,7 @@ fn define(args: &SweepArgs) -> Result<(Definition, Vec<Source>), AppError> {
         replications: args.replications,
         seed: args.seed,
         payments: args.payments,
+        independent: args.independent,
     };
     def.check().map_err(usage)?;
     Ok((def, sources))
