@@ -12,6 +12,7 @@ use crate::chart::data::{self, Table};
 use crate::chart::latency::{LatencyCdf, RailCdf};
 use crate::chart::sweep::{BandFigure, YAxis, band_lines, numeric_axes};
 use crate::chart::timeseries::{TimeFigure, chain_lines, rail_lines, weekend_spans};
+use crate::chart::labels::{field_label, field_name};
 use crate::chart::{AnyFigure, Provenance, chain, cost::CostStack};
 use crate::output::write_atomic;
 
@@ -37,6 +38,8 @@ pub struct Loaded {
     pub figures: Vec<AnyFigure>,
     /// summary.csv of a run (empty for a sweep).
     pub summary: Table,
+    /// Figures or panels left out, each with the reason (printed by `chart`, listed in the report).
+    pub notes: Vec<String>,
 }
 
 pub fn chart(args: &ChartArgs) -> Result<String, AppError> {
@@ -60,12 +63,16 @@ chains[0].background.tx_per_s or chains[0].block_interval), or two axes for a he
     }
     let out = args.out.clone().unwrap_or_else(|| args.dir.join("figures"));
     let written = write_figures(&loaded, &out, svg, png)?;
-    Ok(format!(
+    let mut msg = format!(
         "{} figure files in {}: {}",
         written.len(),
         out.display(),
         written.join(", ")
-    ))
+    );
+    for n in &loaded.notes {
+        msg.push_str(&format!("\n{n}"));
+    }
+    Ok(msg)
 }
 
 /// Renders every figure of `loaded` into `out`; returns the file names written, in order.
@@ -159,6 +166,7 @@ fn load_run(dir: &Path, manifest: serde_json::Value) -> Result<Loaded, AppError>
     let summary = table(dir, "summary.csv")?;
     let rails = data::rails(&summary);
     let mut figures = Vec::new();
+    let notes: Vec<String> = Vec::new();
 
     let mut cdfs = Vec::new();
     for (i, rail) in rails.iter().enumerate() {
@@ -285,6 +293,7 @@ fn load_run(dir: &Path, manifest: serde_json::Value) -> Result<Loaded, AppError>
         provenance,
         figures,
         summary,
+        notes,
     })
 }
 
@@ -343,6 +352,7 @@ fn load_sweep(dir: &Path, manifest: serde_json::Value) -> Result<Loaded, AppErro
     let points = table(dir, "points.csv")?;
     let reps = text(&def["replications"]);
     let mut figures = Vec::new();
+    let mut notes = Vec::new();
     let mut rails: Vec<String> = Vec::new();
     for r in points
         .rows
@@ -366,30 +376,42 @@ fn load_sweep(dir: &Path, manifest: serde_json::Value) -> Result<Loaded, AppErro
             }
             figures.push(AnyFigure::Band(BandFigure {
                 name: format!("sweep-{file}-vs-{}", tag.trim_matches('-')),
-                title: format!("{} against {axis}", capitalise(what)),
+                title: format!("{} against {}", capitalise(what), field_name(&axis)),
                 subtitle: format!(
-                    "mean over {reps} replications per point, all corridors; bands and bars: 95% confidence interval"
+                    "mean over {reps} replications per point, all corridors; bands and bars: 95% confidence interval; colour: rail, marker and line style: the other grid values"
                 ),
                 caption: format!(
-                    "{} per rail against the swept parameter {axis}, with 95% confidence intervals.",
-                    capitalise(what)
+                    "{} per rail against the swept parameter {} (`{axis}`), with 95% confidence intervals.",
+                    capitalise(what),
+                    field_name(&axis)
                 ),
                 x_desc: axis_desc(&axis, &points),
                 y_desc: what.to_string(),
                 y_axis,
                 lines,
+                notes: Vec::new(),
             }));
         }
     }
-    figures.extend(heatmaps(&points, &rails, &reps));
+    let (heat, heat_notes) = heatmaps(&points, &rails, &reps);
+    figures.extend(heat);
+    notes.extend(heat_notes);
     // Stale rate against the measured block interval only when the interval is what was swept; otherwise the
     // small drift of the measured interval would look like the cause.
     let interval_swept = crate::chart::sweep::grid_axes(&points)
         .iter()
         .any(|a| a.ends_with("block_interval"));
-    if let Some(mut fig) = chain::stale_rate(&points).filter(|_| interval_swept) {
-        chain::colour_by_rail(&mut fig, &rails);
-        figures.push(AnyFigure::Band(fig));
+    if interval_swept {
+        match chain::stale_rate(&points) {
+            Some(mut fig) => {
+                chain::colour_by_rail(&mut fig, &rails);
+                figures.push(AnyFigure::Band(fig));
+            }
+            None if points.rows.iter().any(|r| data::is_chain_row(&points, r)) => notes.push(
+                "chain-stale-rate: not drawn, no chain produced a stale block at any point".into(),
+            ),
+            None => {}
+        }
     }
     Ok(Loaded {
         kind: DirKind::Sweep,
@@ -397,19 +419,22 @@ fn load_sweep(dir: &Path, manifest: serde_json::Value) -> Result<Loaded, AppErro
         provenance,
         figures,
         summary: Table::default(),
+        notes,
     })
 }
 
-/// The x-axis description of a grid axis: its field path, with "(s)" when its values are durations.
+/// The x-axis description of a grid axis: its human label and unit (`chart::labels`), with "(s)" when its values
+/// are durations and the label table does not know the field.
 fn axis_desc(axis: &str, points: &Table) -> String {
     let durations = points.rows.iter().any(|r| {
         let v = points.text(r, axis);
         v.parse::<f64>().is_err() && data::grid_number(v).is_some()
     });
-    if durations {
-        format!("{axis} (s)")
+    let label = field_label(axis);
+    if durations && !label.ends_with(')') {
+        format!("{label} (s)")
     } else {
-        axis.to_string()
+        label
     }
 }
 
@@ -421,32 +446,49 @@ fn capitalise(s: &str) -> String {
 }
 
 /// With exactly two grid axes: a heatmap per rail of p99 latency and of mean cost, and per chain of the stale rate.
-fn heatmaps(points: &Table, rails: &[String], reps: &str) -> Vec<AnyFigure> {
-    use crate::chart::heatmap::{Heatmap, grid};
+/// A heatmap whose every cell is zero (a chain that never forked) is left out; the returned notes say which.
+fn heatmaps(points: &Table, rails: &[String], reps: &str) -> (Vec<AnyFigure>, Vec<String>) {
+    use crate::chart::heatmap::{CellFormat, Heatmap, grid, grid_intervals};
     let axes = crate::chart::sweep::grid_axes(points);
     let [x, y] = axes.as_slice() else {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     };
     let mut out = Vec::new();
+    let mut notes = Vec::new();
     let tag = |s: &str| {
         s.chars()
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
             .collect::<String>()
     };
-    let mut add = |rail: &str, chain: bool, metric: &str, what: &str, decimals: usize| {
+    let mut add = |rail: &str, chain: bool, metric: &str, what: &str, format: CellFormat, unit: &str| {
         if let Some((xs, ys, values)) = grid(points, metric, x, y, rail, chain) {
-            out.push(AnyFigure::Heat(Heatmap {
+            let intervals = grid_intervals(points, metric, (x, y), (&xs, &ys), rail, chain);
+            let fig = Heatmap {
                 name: format!("heatmap-{}-{}", tag(rail), tag(metric)),
-                title: format!("{}: {what}", rail),
-                subtitle: format!("mean over {reps} replications per cell; lighter is higher"),
-                caption: format!("{what} of {rail} over the two swept parameters {x} and {y}."),
-                x_desc: x.clone(),
-                y_desc: y.clone(),
+                title: format!("{rail}: {what} over {} and {}", field_name(x), field_name(y)),
+                subtitle: format!("mean over {reps} replications per cell"),
+                caption: format!(
+                    "{what} of {rail} over the two swept parameters {} and {}.",
+                    field_label(x),
+                    field_label(y)
+                ),
+                x_desc: field_label(x),
+                y_desc: field_label(y),
                 x_labels: xs,
                 y_labels: ys,
                 values,
-                decimals,
-            }));
+                intervals,
+                format,
+                unit: unit.to_string(),
+            };
+            if fig.is_empty_or_zero() {
+                notes.push(format!(
+                    "{}: not drawn, {what} is zero in every cell",
+                    fig.name
+                ));
+            } else {
+                out.push(AnyFigure::Heat(fig));
+            }
         }
     };
     for rail in rails {
@@ -454,10 +496,18 @@ fn heatmaps(points: &Table, rails: &[String], reps: &str) -> Vec<AnyFigure> {
             rail,
             false,
             "latency_s_p99",
-            "p99 end-to-end latency (s)",
-            0,
+            "p99 end-to-end latency",
+            CellFormat::Duration,
+            "p99 latency (duration)",
         );
-        add(rail, false, "cost_bps_mean", "mean cost (bps)", 1);
+        add(
+            rail,
+            false,
+            "cost_bps_mean",
+            "mean cost",
+            CellFormat::Number(0),
+            "mean cost (bps of the amount)",
+        );
     }
     let chains: Vec<String> = {
         let mut v: Vec<String> = Vec::new();
@@ -470,7 +520,14 @@ fn heatmaps(points: &Table, rails: &[String], reps: &str) -> Vec<AnyFigure> {
         v
     };
     for c in &chains {
-        add(c, true, "stale_rate", "stale-block rate", 4);
+        add(
+            c,
+            true,
+            "stale_rate",
+            "stale-block rate",
+            CellFormat::Percent,
+            "stale blocks (% of produced)",
+        );
     }
-    out
+    (out, notes)
 }
