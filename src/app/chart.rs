@@ -11,7 +11,9 @@ use crate::app::AppError;
 use crate::chart::data::{self, Table};
 use crate::chart::latency::{LatencyCdf, RailCdf};
 use crate::chart::sweep::{BandFigure, YAxis, band_lines, numeric_axes};
-use crate::chart::timeseries::{TimeFigure, chain_lines, rail_lines, weekend_spans};
+use crate::chart::timeseries::{
+    TimeFigure, chain_lines, drop_zero_lines, rail_lines, weekend_spans,
+};
 use crate::chart::labels::{field_label, field_name};
 use crate::chart::{AnyFigure, Provenance, chain, cost::CostStack};
 use crate::output::write_atomic;
@@ -166,7 +168,7 @@ fn load_run(dir: &Path, manifest: serde_json::Value) -> Result<Loaded, AppError>
     let summary = table(dir, "summary.csv")?;
     let rails = data::rails(&summary);
     let mut figures = Vec::new();
-    let notes: Vec<String> = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
 
     let mut cdfs = Vec::new();
     for (i, rail) in rails.iter().enumerate() {
@@ -232,41 +234,78 @@ fn load_run(dir: &Path, manifest: serde_json::Value) -> Result<Loaded, AppError>
         .fold(0.0, f64::max) as usize
         + 1;
     let weekends = weekend_spans(start, hours);
+    // Demand ends after the last hour in which a payment arrived; the hours after it are the drain.
+    let demand_end = ts
+        .rows
+        .iter()
+        .filter(|r| ts.num(r, "arrivals").is_some_and(|a| a > 0.0))
+        .filter_map(|r| ts.num(r, "hour"))
+        .fold(None, |m: Option<f64>, h| Some(m.map_or(h, |m| m.max(h))))
+        .map(|h| (h + 1.0) / 24.0);
+    let mut settled = rail_lines(&ts, &rails, "settled");
+    let settled_notes = drop_zero_lines(&mut settled, "nothing settled");
     figures.push(AnyFigure::Time(TimeFigure {
         name: "throughput".into(),
         title: "Payments settled per hour, per rail".into(),
-        subtitle: "cut-offs, nights and weekends show as gaps on rails that keep business hours"
+        subtitle: "one scale for all panels; an hour with none settled is a gap: the rail, or a leg it waits for \
+(bank cut-offs, ACH funding, payout calendars), was closed or nothing had arrived"
             .into(),
-        caption: "Payments settled in each simulated hour, one panel per rail; weekends shaded."
+        caption: "Payments settled in each simulated hour, one panel per rail on a common scale; weekends and \
+the drain after demand ends shaded."
             .into(),
         y_desc: "settled per hour".into(),
-        lines: rail_lines(&ts, &rails, "settled"),
+        lines: settled,
         overlay: false,
         weekends: weekends.clone(),
+        demand_end,
+        notes: settled_notes,
     }));
     figures.push(AnyFigure::Time(TimeFigure {
         name: "backlog".into(),
         title: "Backlog: payments in flight at the end of each hour".into(),
-        subtitle: "payments initiated and not yet settled, returned or failed".into(),
-        caption: "Payments in flight per rail over simulated time; weekends shaded.".into(),
+        subtitle: "payments initiated and not yet settled, returned or failed; overlapping lines are drawn \
+thinner and dashed so none hides another"
+            .into(),
+        caption: "Payments in flight per rail over simulated time; weekends and the drain shaded.".into(),
         y_desc: "payments in flight".into(),
         lines: rail_lines(&ts, &rails, "backlog"),
         overlay: true,
         weekends: weekends.clone(),
+        demand_end,
+        notes: Vec::new(),
     }));
     if dir.join("chain_timeseries.csv").is_file() {
         let cts = table(dir, "chain_timeseries.csv")?;
-        figures.push(AnyFigure::Time(TimeFigure {
-            name: "chain-mempool".into(),
-            title: "Mempool backlog per chain".into(),
-            subtitle: "transaction units (vbytes or gas) waiting at the hour's last block".into(),
-            caption: "Mempool backlog of each chain at the end of each simulated hour, one panel per chain."
-                .into(),
-            y_desc: "mempool (units)".into(),
-            lines: chain_lines(&cts, &rails, "mempool_units"),
-            overlay: false,
-            weekends: weekends.clone(),
-        }));
+        let chains = if dir.join("chains.csv").is_file() {
+            table(dir, "chains.csv")?
+        } else {
+            Table::default()
+        };
+        let mut mempool = chain_lines(&cts, &rails, "mempool_units");
+        for l in &mut mempool {
+            l.label = format!("{}, {}", l.label, mempool_unit(&chains, &cts, &l.label));
+        }
+        let mempool_notes = drop_zero_lines(&mut mempool, "mempool empty");
+        if mempool.is_empty() {
+            notes.push("chain-mempool: not drawn, every chain's mempool was empty at every hour".into());
+        } else {
+            figures.push(AnyFigure::Time(TimeFigure {
+                name: "chain-mempool".into(),
+                title: "Mempool backlog per chain".into(),
+                subtitle: "transaction size units waiting at the hour's last block, in each chain's own unit \
+(virtual bytes on Bitcoin-like chains, gas on Ethereum-like chains)"
+                    .into(),
+                caption: "Mempool backlog of each chain at the end of each simulated hour, one panel per \
+chain with a non-empty mempool."
+                    .into(),
+                y_desc: "mempool".into(),
+                lines: mempool,
+                overlay: false,
+                weekends: weekends.clone(),
+                demand_end,
+                notes: mempool_notes,
+            }));
+        }
         let fees = chain_lines(&cts, &rails, "base_fee");
         let fees: Vec<_> = fees
             .into_iter()
@@ -284,6 +323,8 @@ fn load_run(dir: &Path, manifest: serde_json::Value) -> Result<Loaded, AppError>
                 lines: fees,
                 overlay: false,
                 weekends,
+                demand_end,
+                notes: Vec::new(),
             }));
         }
     }
@@ -295,6 +336,26 @@ fn load_run(dir: &Path, manifest: serde_json::Value) -> Result<Loaded, AppError>
         summary,
         notes,
     })
+}
+
+/// The unit of a chain's mempool (its transaction size unit): virtual bytes on a Nakamoto (Bitcoin-like) chain,
+/// gas on a chain with an EIP-1559 base fee, otherwise the scenario's `tx_units`.
+fn mempool_unit(chains: &Table, cts: &Table, label: &str) -> &'static str {
+    let chain = label.split(' ').next().unwrap_or("");
+    let consensus = chains
+        .filter("chain", chain)
+        .next()
+        .map_or("", |r| chains.text(r, "consensus"));
+    let eip1559 = cts
+        .filter("chain", chain)
+        .any(|r| cts.num(r, "base_fee").is_some_and(|f| f > 0.0));
+    if consensus == "nakamoto" {
+        "vbytes"
+    } else if eip1559 {
+        "gas"
+    } else {
+        "size units"
+    }
 }
 
 /// Headline metrics drawn against each numeric grid axis of a sweep: (points.csv stem, file tag, title, axis).
