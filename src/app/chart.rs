@@ -9,12 +9,12 @@ use hdrhistogram::serialization::Deserializer;
 
 use crate::app::AppError;
 use crate::chart::data::{self, Table};
+use crate::chart::labels::{field_label, field_name};
 use crate::chart::latency::{LatencyCdf, RailCdf};
 use crate::chart::sweep::{BandFigure, YAxis, band_lines, numeric_axes};
 use crate::chart::timeseries::{
     TimeFigure, chain_lines, drop_zero_lines, rail_lines, weekend_spans,
 };
-use crate::chart::labels::{field_label, field_name};
 use crate::chart::{AnyFigure, Provenance, chain, cost::CostStack};
 use crate::output::write_atomic;
 
@@ -287,7 +287,9 @@ thinner and dashed so none hides another"
         }
         let mempool_notes = drop_zero_lines(&mut mempool, "mempool empty");
         if mempool.is_empty() {
-            notes.push("chain-mempool: not drawn, every chain's mempool was empty at every hour".into());
+            notes.push(
+                "chain-mempool: not drawn, every chain's mempool was empty at every hour".into(),
+            );
         } else {
             figures.push(AnyFigure::Time(TimeFigure {
                 name: "chain-mempool".into(),
@@ -521,37 +523,42 @@ fn heatmaps(points: &Table, rails: &[String], reps: &str) -> (Vec<AnyFigure>, Ve
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
             .collect::<String>()
     };
-    let mut add = |rail: &str, chain: bool, metric: &str, what: &str, format: CellFormat, unit: &str| {
-        if let Some((xs, ys, values)) = grid(points, metric, x, y, rail, chain) {
-            let intervals = grid_intervals(points, metric, (x, y), (&xs, &ys), rail, chain);
-            let fig = Heatmap {
-                name: format!("heatmap-{}-{}", tag(rail), tag(metric)),
-                title: format!("{rail}: {what} over {} and {}", field_name(x), field_name(y)),
-                subtitle: format!("mean over {reps} replications per cell"),
-                caption: format!(
-                    "{what} of {rail} over the two swept parameters {} and {}.",
-                    field_label(x),
-                    field_label(y)
-                ),
-                x_desc: field_label(x),
-                y_desc: field_label(y),
-                x_labels: xs,
-                y_labels: ys,
-                values,
-                intervals,
-                format,
-                unit: unit.to_string(),
-            };
-            if fig.is_empty_or_zero() {
-                notes.push(format!(
-                    "{}: not drawn, {what} is zero in every cell",
-                    fig.name
-                ));
-            } else {
-                out.push(AnyFigure::Heat(fig));
+    let mut add =
+        |rail: &str, chain: bool, metric: &str, what: &str, format: CellFormat, unit: &str| {
+            if let Some((xs, ys, values)) = grid(points, metric, x, y, rail, chain) {
+                let intervals = grid_intervals(points, metric, (x, y), (&xs, &ys), rail, chain);
+                let fig = Heatmap {
+                    name: format!("heatmap-{}-{}", tag(rail), tag(metric)),
+                    title: format!(
+                        "{rail}: {what} over {} and {}",
+                        field_name(x),
+                        field_name(y)
+                    ),
+                    subtitle: format!("mean over {reps} replications per cell"),
+                    caption: format!(
+                        "{what} of {rail} over the two swept parameters {} and {}.",
+                        field_label(x),
+                        field_label(y)
+                    ),
+                    x_desc: field_label(x),
+                    y_desc: field_label(y),
+                    x_labels: xs,
+                    y_labels: ys,
+                    values,
+                    intervals,
+                    format,
+                    unit: unit.to_string(),
+                };
+                if fig.is_empty_or_zero() {
+                    notes.push(format!(
+                        "{}: not drawn, {what} is zero in every cell",
+                        fig.name
+                    ));
+                } else {
+                    out.push(AnyFigure::Heat(fig));
+                }
             }
-        }
-    };
+        };
     for rail in rails {
         add(
             rail,

@@ -2,6 +2,7 @@
 //! outside world (files, terminal, clock) lives here or in `output`, never in the core.
 
 pub mod chart;
+pub mod claims;
 pub mod progress;
 pub mod report;
 pub mod risk;

@@ -191,7 +191,10 @@ mod tests {
     fn a_narrow_band_gets_a_fitted_axis_with_ticks_inside() {
         // Medians between 6 h and 9 h: the axis stays near them, with at least two labelled ticks.
         let (lo, hi, ticks) = fitted_log_time(6.0 * 3600.0, 9.0 * 3600.0);
-        assert!(lo > 3.0 * 3600.0_f64.log10() && hi < 86_400.0_f64.log10(), "{lo} {hi}");
+        assert!(
+            lo > 3.0 * 3600.0_f64.log10() && hi < 86_400.0_f64.log10(),
+            "{lo} {hi}"
+        );
         assert!(ticks.len() >= 2 && ticks.iter().all(|t| *t >= lo && *t <= hi));
         // A wide spread thins to the coarse ticks.
         let (_, _, ticks) = fitted_log_time(1.0, 28.0 * 86_400.0);

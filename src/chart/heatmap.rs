@@ -286,11 +286,22 @@ fn colour_bar<DB: DrawingBackend>(
             .map_err(de)?;
     }
     let font = s.tick().pos(Pos::new(HPos::Left, VPos::Center));
-    area.draw(&Text::new(format.text(hi), (x1 + s.px(4.0) as i32, top), font.clone()))
-        .map_err(de)?;
-    area.draw(&Text::new(format.text(lo), (x1 + s.px(4.0) as i32, bottom), font))
-        .map_err(de)?;
-    for (k, line) in super::wrap(area, unit, &s.note(), s.px(100.0)).into_iter().enumerate() {
+    area.draw(&Text::new(
+        format.text(hi),
+        (x1 + s.px(4.0) as i32, top),
+        font.clone(),
+    ))
+    .map_err(de)?;
+    area.draw(&Text::new(
+        format.text(lo),
+        (x1 + s.px(4.0) as i32, bottom),
+        font,
+    ))
+    .map_err(de)?;
+    for (k, line) in super::wrap(area, unit, &s.note(), s.px(100.0))
+        .into_iter()
+        .enumerate()
+    {
         area.draw(&Text::new(
             line,
             (x0, top - s.px(24.0) as i32 + k as i32 * s.px(12.0) as i32),

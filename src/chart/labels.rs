@@ -39,10 +39,10 @@ pub fn field_label(path: &str) -> String {
         .unwrap_or("")
         .trim_end_matches('.')
         .to_string();
-    let (name, unit) = FIELDS
-        .iter()
-        .find(|(k, _, _)| *k == last)
-        .map_or_else(|| (last.replace('_', " "), ""), |(_, n, u)| (n.to_string(), *u));
+    let (name, unit) = FIELDS.iter().find(|(k, _, _)| *k == last).map_or_else(
+        || (last.replace('_', " "), ""),
+        |(_, n, u)| (n.to_string(), *u),
+    );
     // The first chain and the scenario root are implied; anything else is named so the label is unambiguous.
     let owner = match owner.as_str() {
         "" | "chains[0]" | "chains[0].background" | "limits" => String::new(),
@@ -88,7 +88,10 @@ mod tests {
 
     #[test]
     fn known_fields_get_names_and_units() {
-        assert_eq!(field_label("chains[0].block_interval"), "block interval (s)");
+        assert_eq!(
+            field_label("chains[0].block_interval"),
+            "block interval (s)"
+        );
         assert_eq!(
             field_label("chains[0].background.tx_per_s"),
             "background load (tx/s)"

@@ -164,7 +164,13 @@ finality), per chain rail (log time axis)."
             // Each rail in its own dash and a little thinner than the one before, so coinciding curves stay
             // visible on top of each other.
             let width = s.px(2.6 - 1.4 * k as f64 / n.max(2) as f64).max(1);
-            styled_line(&mut chart, steps(&r.points, lo, hi), k, s.line(c).stroke_width(width), s)?;
+            styled_line(
+                &mut chart,
+                steps(&r.points, lo, hi),
+                k,
+                s.line(c).stroke_width(width),
+                s,
+            )?;
             let pts = steps(&r.points, lo, hi);
             if let Some(at) = pts.iter().rev().find(|p| p.0 < hi - 0.02 * (hi - lo)) {
                 chart
@@ -225,7 +231,9 @@ fn quantile(points: &[(f64, f64)], q: f64) -> Option<f64> {
 /// Groups of rails (two or more) whose curves coincide: deciles within 2% (or 1 ms) of the group's first rail.
 fn coinciding(rails: &[RailCdf]) -> Vec<Vec<String>> {
     let deciles = |r: &RailCdf| -> Vec<Option<f64>> {
-        (1..10).map(|k| quantile(&r.points, k as f64 / 10.0)).collect()
+        (1..10)
+            .map(|k| quantile(&r.points, k as f64 / 10.0))
+            .collect()
     };
     let mut taken = vec![false; rails.len()];
     let mut groups = Vec::new();
@@ -293,7 +301,10 @@ mod tests {
             chain_step: true,
         };
         let notes = fig.notes();
-        assert!(notes[0].contains("a 30%") && notes[0].contains("c 30%"), "{notes:?}");
+        assert!(
+            notes[0].contains("a 30%") && notes[0].contains("c 30%"),
+            "{notes:?}"
+        );
         assert!(notes[1].starts_with("a, c coincide"), "{notes:?}");
         assert_eq!(notes.len(), 2);
     }

@@ -17,8 +17,8 @@ pub mod timeseries;
 use plotters::coord::Shift;
 use plotters::element::{Drawable, PointCollection};
 use plotters::prelude::*;
-use plotters_backend::{BackendCoord, DrawingErrorKind};
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters_backend::{BackendCoord, DrawingErrorKind};
 
 pub use style::Style;
 
@@ -252,11 +252,24 @@ impl<C, DB: DrawingBackend> Drawable<DB> for Mark<C> {
         };
         match self.kind % 5 {
             0 => backend.draw_circle((x, y), r as u32, st, st.filled),
-            1 => outline(backend, vec![(x, y - r - 1), (x + r + 1, y + r), (x - r - 1, y + r)]),
-            2 => backend.draw_rect((x - r + 1, y - r + 1), (x + r - 1, y + r - 1), st, st.filled),
+            1 => outline(
+                backend,
+                vec![(x, y - r - 1), (x + r + 1, y + r), (x - r - 1, y + r)],
+            ),
+            2 => backend.draw_rect(
+                (x - r + 1, y - r + 1),
+                (x + r - 1, y + r - 1),
+                st,
+                st.filled,
+            ),
             3 => outline(
                 backend,
-                vec![(x, y - r - 1), (x + r + 1, y), (x, y + r + 1), (x - r - 1, y)],
+                vec![
+                    (x, y - r - 1),
+                    (x + r + 1, y),
+                    (x, y + r + 1),
+                    (x - r - 1, y),
+                ],
             ),
             _ => {
                 let st = ShapeStyle {
@@ -390,7 +403,10 @@ pub enum LegendMark {
     Dashed,
     Box,
     /// A data series: its line style (`Style::dash`) with its marker shape in the middle.
-    Series { marker: usize, dash: usize },
+    Series {
+        marker: usize,
+        dash: usize,
+    },
 }
 
 /// The provenance line under every figure.

@@ -312,7 +312,11 @@ or failed; see settled_pct in points.csv): {}.",
                 )
                 .map_err(de)?;
             chart
-                .draw_series(l.failed.iter().map(|x| marker((*x, y_lo), l.marker, c, false, s)))
+                .draw_series(
+                    l.failed
+                        .iter()
+                        .map(|x| marker((*x, y_lo), l.marker, c, false, s)),
+                )
                 .map_err(de)?;
         }
         Ok(())

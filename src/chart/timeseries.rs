@@ -51,7 +51,10 @@ pub fn drop_zero_lines(lines: &mut Vec<Line>, what: &str) -> Vec<String> {
     if zero.is_empty() {
         Vec::new()
     } else {
-        vec![format!("Not drawn: {} ({what} zero throughout).", zero.join(", "))]
+        vec![format!(
+            "Not drawn: {} ({what} zero throughout).",
+            zero.join(", ")
+        )]
     }
 }
 
@@ -291,9 +294,12 @@ fn draw_panel<DB: DrawingBackend>(
         chart
             .plotting_area()
             .draw(&Text::new(
-                format!("{} — {} (max {})", l.label, fig.y_desc, compact(
-                    l.points.iter().map(|p| p.1).fold(0.0, f64::max)
-                )),
+                format!(
+                    "{} — {} (max {})",
+                    l.label,
+                    fig.y_desc,
+                    compact(l.points.iter().map(|p| p.1).fold(0.0, f64::max))
+                ),
                 (x_max * 0.995, y_top * 0.97),
                 s.label().pos(Pos::new(HPos::Right, VPos::Top)),
             ))
