@@ -123,6 +123,18 @@ fn a_sweep_directory_gives_curves_with_intervals() {
     let (w, h, colours) = png_facts(&png);
     assert_eq!((w, h), (1344, 840));
     assert!(colours > 8);
+    // A sweep gets a report too: each headline with its 95% interval over the replications.
+    settlesim().arg("report").arg(&sweep).assert().success();
+    let md = fs::read_to_string(sweep.join("report/report.md")).unwrap();
+    assert!(
+        md.contains("settlesim sweep") && md.contains("--replications 2"),
+        "{md}"
+    );
+    assert!(md.contains(" – "), "intervals in brackets: {md}");
+    assert!(
+        md.contains("lifting fee usd, banks[1]"),
+        "axis named in words: {md}"
+    );
 }
 
 #[test]

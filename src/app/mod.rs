@@ -8,6 +8,7 @@ pub mod report;
 pub mod risk;
 pub mod run;
 pub mod sweep;
+pub mod sweep_report;
 pub mod trace;
 
 use std::path::Path;

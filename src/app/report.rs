@@ -19,13 +19,13 @@ pub struct ReportArgs {
 }
 
 /// A table: header and rows of cells (plain text).
-struct Grid {
-    header: Vec<String>,
-    rows: Vec<Vec<String>>,
+pub(crate) struct Grid {
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
 }
 
 /// One section of the report, rendered to Markdown and HTML alike.
-enum Block {
+pub(crate) enum Block {
     Heading(String),
     Para(String),
     Table(Grid),
@@ -39,17 +39,17 @@ enum Block {
 
 pub fn report(args: &ReportArgs) -> Result<String, AppError> {
     let loaded = chart::load(&args.dir)?;
-    if loaded.kind != DirKind::Run {
-        return Err(AppError::Usage(format!(
-            "{}: a report is written from a `settlesim run` directory; for a sweep use `settlesim chart`",
-            args.dir.display()
-        )));
-    }
     let out = args.out.clone().unwrap_or_else(|| args.dir.join("report"));
     let figures_dir = out.join("figures");
     chart::write_figures(&loaded, &figures_dir, true, false)?;
-    let blocks = blocks(&args.dir, &loaded)?;
-    let provenance = provenance_lines(&loaded);
+    let (blocks, provenance) = if loaded.kind == DirKind::Run {
+        (blocks(&args.dir, &loaded)?, provenance_lines(&loaded))
+    } else {
+        (
+            crate::app::sweep_report::blocks(&args.dir, &loaded)?,
+            crate::app::sweep_report::provenance(&loaded),
+        )
+    };
     let md = markdown(&blocks, &provenance);
     let html = html(&blocks, &provenance, &title(&loaded));
     put(&out, "report.md", md.as_bytes())?;
