@@ -58,6 +58,7 @@ fn every_run_figure_renders_as_svg_and_png() {
     let text = String::from_utf8(a.get_output().stdout.clone()).unwrap();
     for name in [
         "latency-cdf",
+        "corridor-scorecard",
         "cost",
         "throughput",
         "backlog",
@@ -172,8 +173,8 @@ fn report_html_loads_every_figure_in_chromium() {
     let html = fs::read_to_string(run.join("report/report.html")).unwrap();
     let figures = html.matches("<figure").count();
     assert_eq!(
-        figures, 6,
-        "chain credit, latency, cost, throughput, backlog, mempool"
+        figures, 7,
+        "latency, corridor scorecard, cost, chain credit, throughput, backlog, mempool"
     );
     assert!(html.contains("Claims vs measured") && html.contains("Provenance: "));
     // Every claim of the seeds has rows, each cost figure is named, and provenance is printed once (figures carry

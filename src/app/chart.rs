@@ -222,6 +222,12 @@ fn load_run(dir: &Path, manifest: serde_json::Value) -> Result<Loaded, AppError>
     figures.push(AnyFigure::Cost(CostStack {
         bars: data::cost_bars(&summary),
     }));
+    let bells = crate::chart::dumbbell::bells(&summary, &rails);
+    if bells.len() > 1 {
+        figures.push(AnyFigure::Dumbbell(crate::chart::dumbbell::Dumbbell {
+            bells,
+        }));
+    }
 
     let ts = table(dir, "timeseries.csv")?;
     let start = text(&manifest["start_utc"])

@@ -275,7 +275,7 @@ fn colour_bar<DB: DrawingBackend>(
     s: &Style,
 ) -> DrawResult {
     let (_, h) = area.dim_in_pixel();
-    let (top, bottom) = (s.px(30.0) as i32, h as i32 - s.px(60.0) as i32);
+    let (top, bottom) = (s.px(48.0) as i32, h as i32 - s.px(60.0) as i32);
     let (x0, x1) = (s.px(8.0) as i32, s.px(24.0) as i32);
     let steps = 64;
     for k in 0..steps {
@@ -304,7 +304,7 @@ fn colour_bar<DB: DrawingBackend>(
     {
         area.draw(&Text::new(
             line,
-            (x0, top - s.px(24.0) as i32 + k as i32 * s.px(12.0) as i32),
+            (x0, s.px(4.0) as i32 + k as i32 * s.px(13.0) as i32),
             s.note(),
         ))
         .map_err(de)?;

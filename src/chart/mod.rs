@@ -7,6 +7,7 @@ pub mod axis;
 pub mod chain;
 pub mod cost;
 pub mod data;
+pub mod dumbbell;
 pub mod heatmap;
 pub mod labels;
 pub mod latency;
@@ -445,6 +446,7 @@ pub enum AnyFigure {
     Time(timeseries::TimeFigure),
     Band(sweep::BandFigure),
     Heat(heatmap::Heatmap),
+    Dumbbell(dumbbell::Dumbbell),
 }
 
 impl AnyFigure {
@@ -455,6 +457,7 @@ impl AnyFigure {
             AnyFigure::Time(f) => f.name(),
             AnyFigure::Band(f) => f.name(),
             AnyFigure::Heat(f) => f.name(),
+            AnyFigure::Dumbbell(f) => f.name(),
         }
     }
     pub fn caption(&self) -> String {
@@ -464,6 +467,7 @@ impl AnyFigure {
             AnyFigure::Time(f) => f.caption(),
             AnyFigure::Band(f) => f.caption(),
             AnyFigure::Heat(f) => f.caption(),
+            AnyFigure::Dumbbell(f) => f.caption(),
         }
     }
     pub fn svg(&self, footer: &str) -> Result<String, String> {
@@ -473,6 +477,7 @@ impl AnyFigure {
             AnyFigure::Time(f) => render_svg(f, footer),
             AnyFigure::Band(f) => render_svg(f, footer),
             AnyFigure::Heat(f) => render_svg(f, footer),
+            AnyFigure::Dumbbell(f) => render_svg(f, footer),
         }
     }
     pub fn png(&self, footer: &str) -> Result<Vec<u8>, String> {
@@ -482,6 +487,7 @@ impl AnyFigure {
             AnyFigure::Time(f) => render_png(f, footer),
             AnyFigure::Band(f) => render_png(f, footer),
             AnyFigure::Heat(f) => render_png(f, footer),
+            AnyFigure::Dumbbell(f) => render_png(f, footer),
         }
     }
 }
