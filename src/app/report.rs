@@ -141,7 +141,9 @@ payments; the shares are of all payments. \"Within 1 day\" is 24 hours of calend
 \"1 business day\" over weekends. Two cost definitions, both in bps of the amount: the **per-payment mean** \
 (summary.csv `cost_bps_mean`: each payment's cost over its amount, averaged; small payments paying fixed fees \
 weigh as much as large ones) and the **amount-weighted** cost (total cost over total amount, as in the cost \
-figure). G20 speed target (FSB 2021, 2027): 75% credited within 1 hour."
+figure). G20 speed target (FSB 2021, 2027): 75% credited within 1 hour. These are one run's numbers (one \
+seed, no interval): a sweep of the scenario with no grid and `--replications N`, reported with `settlesim report`, \
+gives each with its 95% interval."
                 .into(),
         ),
     ];

@@ -186,13 +186,13 @@ pub fn noted<DB: DrawingBackend>(
         .flat_map(|n| wrap(area, n, &font, w.saturating_sub(s.px(28.0))))
         .collect();
     let line_h = s.px(14.0);
-    let used = (line_h * lines.len() as u32 + s.px(4.0)).min(h / 2);
+    let used = (line_h * lines.len() as u32 + s.px(8.0)).min(h / 2);
     let (plot, below) = area.split_vertically(h - used);
     for (k, line) in lines.iter().enumerate() {
         below
             .draw(&Text::new(
                 line.clone(),
-                (s.px(14.0) as i32, (k as u32 * line_h) as i32),
+                (s.px(14.0) as i32, (s.px(6.0) + k as u32 * line_h) as i32),
                 font.clone(),
             ))
             .map_err(de)?;

@@ -198,7 +198,7 @@ impl Figure for TimeFigure {
             .fold(0.0, f64::max);
         let n = panels.len().max(1);
         let (_, h) = area.dim_in_pixel();
-        let bottom = s.px(44.0);
+        let bottom = s.px(50.0);
         let per = (h.saturating_sub(bottom)) / n as u32;
         let mut rest = area;
         for (k, lines) in panels.iter().enumerate() {
@@ -232,7 +232,7 @@ fn draw_panel<DB: DrawingBackend>(
         .margin_left(s.px(12.0))
         .margin_right(s.px(20.0))
         .margin_top(s.px(if single { 4.0 } else { 12.0 }))
-        .x_label_area_size(if last { s.px(44.0) } else { 0 })
+        .x_label_area_size(if last { s.px(50.0) } else { 0 })
         .y_label_area_size(s.px(if single { 52.0 } else { 64.0 }))
         .build_cartesian_2d(
             Ticked::new(0.0..x_max, day_ticks(x_max)),
