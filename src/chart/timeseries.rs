@@ -52,8 +52,8 @@ pub fn drop_zero_lines(lines: &mut Vec<Line>, what: &str) -> Vec<String> {
         Vec::new()
     } else {
         vec![format!(
-            "Not drawn: {} ({what} zero throughout).",
-            zero.join(", ")
+            "Not drawn: {} ({what} throughout).",
+            zero.join("; ")
         )]
     }
 }
