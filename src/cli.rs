@@ -11,7 +11,7 @@ use crate::app::{self, AppError};
     name = "settlesim",
     version,
     about = "Simulate cross-border payment rails and compare their latency and cost",
-    long_about = "settlesim replays payment demand over correspondent banking (and, later, blockchain) rails in a \
+    long_about = "settlesim replays payment demand over correspondent banking and blockchain rails in a \
 deterministic discrete-event simulation: business calendars and cut-offs, compliance holds, fees, FX spreads and \
 nostro liquidity. The same scenario, seed and overrides always give byte-identical results.",
     after_help = "Examples:\n  settlesim run                          # the embedded default: the claims scenario\n  settlesim run scenarios/correspondent.toml --set duration=2d --seed 7\n  settlesim check my.toml                # validate only\n  settlesim trace results/claims 1234    # why did payment 1234 take so long?\n  settlesim sweep scenarios/correspondent.toml --grid duration=7d,14d --replications 20 --jobs 2\n  settlesim risk --attacker-share 0.1 --confirmations 6   # double-spend risk\n\nExit codes: 0 success; 2 bad input or usage (scenario errors are one line FILE:LINE:COL: message (field)); 1 the environment failed (disk full, permissions, another settlesim writing the same --out)."
@@ -188,8 +188,11 @@ and their sweep definitions must agree.\n\nExample:\n  settlesim merge out/shard
     /// sweep curves with 95% intervals, chain figures. SVG and/or PNG (2×), DejaVu Sans embedded.
     #[command(
         after_help = "Figures from a run directory: latency-cdf, cost, throughput, backlog, and with chains \
-chain-mempool (and chain-base-fee for EIP-1559 chains). From a sweep directory: sweep-METRIC-vs-AXIS for each numeric \
-grid axis (p99 and median latency, share within 1 h, cost, throughput) and chain-stale-rate.\n\nExamples:\n  \
+chain-credit-cdf, chain-mempool (and chain-base-fee for EIP-1559 chains). From a sweep directory: \
+sweep-METRIC-vs-AXIS for each numeric grid axis (p99 and median latency, share within 1 h, cost, throughput), \
+chain-stale-rate when the block interval was swept, and with two grid axes heatmap-RAIL-METRIC (p99 latency, cost, \
+stale rate). Figures with nothing to show (all zero) are left out and named on stdout. SVG 672 × 420 (7 in at \
+96 dpi), PNG the same at 2×.\n\nExamples:\n  \
 settlesim chart results/claims\n  settlesim chart results/sweep --format both --out figs"
     )]
     Chart {
@@ -209,7 +212,8 @@ settlesim chart results/claims\n  settlesim chart results/sweep --format both --
         force: bool,
     },
     /// Write report.md and a self-contained report.html for a run directory: what the scenario models, a headline
-    /// table per rail with the G20 targets, the figures, claims vs measured for the flagship, provenance throughout.
+    /// table per rail and corridor, the G20 targets at their payment sizes, every claim of the seeds against the
+    /// baseline rail, the figures (report/figures/*.svg), provenance.
     Report {
         /// A directory written by `settlesim run`.
         dir: PathBuf,

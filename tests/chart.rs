@@ -58,6 +58,7 @@ fn every_run_figure_renders_as_svg_and_png() {
     let text = String::from_utf8(a.get_output().stdout.clone()).unwrap();
     for name in [
         "latency-cdf",
+        "corridor-scorecard",
         "cost",
         "throughput",
         "backlog",
@@ -73,7 +74,7 @@ fn every_run_figure_renders_as_svg_and_png() {
             "{name}.svg"
         );
         let (w, h, colours) = png_facts(&out.join(format!("{name}.png")));
-        assert_eq!((w, h), (1920, 1200), "{name}.png is the SVG at 2×");
+        assert_eq!((w, h), (1344, 840), "{name}.png is the SVG at 2×");
         assert!(colours > 8, "{name}.png looks blank ({colours} colours)");
     }
     // Deterministic: the same inputs give the same bytes.
@@ -121,8 +122,20 @@ fn a_sweep_directory_gives_curves_with_intervals() {
         .success();
     let png = sweep.join("figures/sweep-cost-vs-banks-1--lifting-fee-usd.png");
     let (w, h, colours) = png_facts(&png);
-    assert_eq!((w, h), (1920, 1200));
+    assert_eq!((w, h), (1344, 840));
     assert!(colours > 8);
+    // A sweep gets a report too: each headline with its 95% interval over the replications.
+    settlesim().arg("report").arg(&sweep).assert().success();
+    let md = fs::read_to_string(sweep.join("report/report.md")).unwrap();
+    assert!(
+        md.contains("settlesim sweep") && md.contains("--replications 2"),
+        "{md}"
+    );
+    assert!(md.contains(" – "), "intervals in brackets: {md}");
+    assert!(
+        md.contains("lifting fee usd, banks[1]"),
+        "axis named in words: {md}"
+    );
 }
 
 #[test]
@@ -163,10 +176,29 @@ fn report_html_loads_every_figure_in_chromium() {
     let html = fs::read_to_string(run.join("report/report.html")).unwrap();
     let figures = html.matches("<figure").count();
     assert_eq!(
-        figures, 6,
-        "chain credit, latency, cost, throughput, backlog, mempool"
+        figures, 7,
+        "latency, corridor scorecard, cost, chain credit, throughput, backlog, mempool"
     );
     assert!(html.contains("Claims vs measured") && html.contains("Provenance: "));
+    // Every claim of the seeds has rows, each cost figure is named, and provenance is printed once (figures carry
+    // it in their footer).
+    for claim in [
+        "settles in seconds instead of days",
+        "cheaper because intermediaries are removed",
+        "available 24/7",
+        "duplicate payments are impossible",
+        "cost, per-payment mean (bps)",
+        "cost, amount-weighted (bps)",
+        "G20 remittances: ≤ 3% at $200",
+        "demand payments, each replayed on the 4 rails",
+    ] {
+        assert!(html.contains(&claim.replace('&', "&amp;")), "{claim}");
+    }
+    assert_eq!(html.matches("Provenance: ").count(), 1);
+    assert!(
+        html.find("fig-latency-cdf").unwrap() < html.find("fig-chain-credit-cdf").unwrap(),
+        "the headline latency figure comes first"
+    );
     let Some(chromium) = ["chromium", "chromium-browser"].into_iter().find(|c| {
         std::process::Command::new(c)
             .arg("--version")
@@ -240,6 +272,6 @@ fn two_swept_parameters_give_a_heatmap() {
     let heat = figs.join("heatmap-c-stale-rate.png");
     assert!(heat.is_file(), "a stale-rate heatmap for the chain");
     let (w, h, colours) = png_facts(&heat);
-    assert_eq!((w, h), (1920, 1200));
+    assert_eq!((w, h), (1344, 840));
     assert!(colours > 8, "cells of several colours, not a blank page");
 }

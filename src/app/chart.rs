@@ -9,9 +9,12 @@ use hdrhistogram::serialization::Deserializer;
 
 use crate::app::AppError;
 use crate::chart::data::{self, Table};
+use crate::chart::labels::{field_label, field_name};
 use crate::chart::latency::{LatencyCdf, RailCdf};
 use crate::chart::sweep::{BandFigure, YAxis, band_lines, numeric_axes};
-use crate::chart::timeseries::{TimeFigure, chain_lines, rail_lines, weekend_spans};
+use crate::chart::timeseries::{
+    TimeFigure, chain_lines, drop_zero_lines, rail_lines, weekend_spans,
+};
 use crate::chart::{AnyFigure, Provenance, chain, cost::CostStack};
 use crate::output::staging::{Kind, Staged};
 use crate::output::verify::{ResultDir, SWEEP_KIND};
@@ -43,6 +46,8 @@ pub struct Loaded {
     pub figures: Vec<AnyFigure>,
     /// summary.csv of a run (empty for a sweep).
     pub summary: Table,
+    /// Figures or panels left out, each with the reason (printed by `chart`, listed in the report).
+    pub notes: Vec<String>,
 }
 
 pub fn chart(args: &ChartArgs) -> Result<String, AppError> {
@@ -69,12 +74,16 @@ chains[0].background.tx_per_s or chains[0].block_interval), or two axes for a he
     let written = write_figures(&loaded, staged.dir(), svg, png)?;
     write_index(staged.dir(), &loaded, &written)?;
     staged.commit()?;
-    Ok(format!(
+    let mut msg = format!(
         "{} figure files in {}: {}",
         written.len(),
         out.display(),
         written.join(", ")
-    ))
+    );
+    for n in &loaded.notes {
+        msg.push_str(&format!("\n{n}"));
+    }
+    Ok(msg)
 }
 
 /// Renders every figure of `loaded` into `out`; returns the file names written, in order.
@@ -174,6 +183,7 @@ fn load_run(dir: &ResultDir) -> Result<Loaded, AppError> {
     let summary = table(dir, "summary.csv")?;
     let rails = data::rails(&summary);
     let mut figures = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
 
     let mut cdfs = Vec::new();
     for (i, rail) in rails.iter().enumerate() {
@@ -228,6 +238,12 @@ fn load_run(dir: &ResultDir) -> Result<Loaded, AppError> {
     figures.push(AnyFigure::Cost(CostStack {
         bars: data::cost_bars(&summary),
     }));
+    let bells = crate::chart::dumbbell::bells(&summary, &rails);
+    if bells.len() > 1 {
+        figures.push(AnyFigure::Dumbbell(crate::chart::dumbbell::Dumbbell {
+            bells,
+        }));
+    }
 
     let ts = table(dir, "timeseries.csv")?;
     let start = text(&manifest["start_utc"])
@@ -240,41 +256,80 @@ fn load_run(dir: &ResultDir) -> Result<Loaded, AppError> {
         .fold(0.0, f64::max) as usize
         + 1;
     let weekends = weekend_spans(start, hours);
+    // Demand ends after the last hour in which a payment arrived; the hours after it are the drain.
+    let demand_end = ts
+        .rows
+        .iter()
+        .filter(|r| ts.num(r, "arrivals").is_some_and(|a| a > 0.0))
+        .filter_map(|r| ts.num(r, "hour"))
+        .fold(None, |m: Option<f64>, h| Some(m.map_or(h, |m| m.max(h))))
+        .map(|h| (h + 1.0) / 24.0);
+    let mut settled = rail_lines(&ts, &rails, "settled");
+    let settled_notes = drop_zero_lines(&mut settled, "nothing settled");
     figures.push(AnyFigure::Time(TimeFigure {
         name: "throughput".into(),
         title: "Payments settled per hour, per rail".into(),
-        subtitle: "cut-offs, nights and weekends show as gaps on rails that keep business hours"
+        subtitle: "one scale for all panels; an hour with none settled is a gap: the rail, or a leg it waits for \
+(bank cut-offs, ACH funding, payout calendars), was closed or nothing had arrived"
             .into(),
-        caption: "Payments settled in each simulated hour, one panel per rail; weekends shaded."
+        caption: "Payments settled in each simulated hour, one panel per rail on a common scale; weekends and \
+the drain after demand ends shaded."
             .into(),
         y_desc: "settled per hour".into(),
-        lines: rail_lines(&ts, &rails, "settled"),
+        lines: settled,
         overlay: false,
         weekends: weekends.clone(),
+        demand_end,
+        notes: settled_notes,
     }));
     figures.push(AnyFigure::Time(TimeFigure {
         name: "backlog".into(),
         title: "Backlog: payments in flight at the end of each hour".into(),
-        subtitle: "payments initiated and not yet settled, returned or failed".into(),
-        caption: "Payments in flight per rail over simulated time; weekends shaded.".into(),
+        subtitle: "payments initiated and not yet settled, returned or failed; overlapping lines are drawn \
+thinner and dashed so none hides another"
+            .into(),
+        caption: "Payments in flight per rail over simulated time; weekends and the drain shaded.".into(),
         y_desc: "payments in flight".into(),
         lines: rail_lines(&ts, &rails, "backlog"),
         overlay: true,
         weekends: weekends.clone(),
+        demand_end,
+        notes: Vec::new(),
     }));
     if dir.has("chain_timeseries.csv") {
         let cts = table(dir, "chain_timeseries.csv")?;
-        figures.push(AnyFigure::Time(TimeFigure {
-            name: "chain-mempool".into(),
-            title: "Mempool backlog per chain".into(),
-            subtitle: "transaction units (vbytes or gas) waiting at the hour's last block".into(),
-            caption: "Mempool backlog of each chain at the end of each simulated hour, one panel per chain."
-                .into(),
-            y_desc: "mempool (units)".into(),
-            lines: chain_lines(&cts, &rails, "mempool_units"),
-            overlay: false,
-            weekends: weekends.clone(),
-        }));
+        let chains = if dir.join("chains.csv").is_file() {
+            table(dir, "chains.csv")?
+        } else {
+            Table::default()
+        };
+        let mut mempool = chain_lines(&cts, &rails, "mempool_units");
+        for l in &mut mempool {
+            l.label = format!("{}, {}", l.label, mempool_unit(&chains, &cts, &l.label));
+        }
+        let mempool_notes = drop_zero_lines(&mut mempool, "mempool empty");
+        if mempool.is_empty() {
+            notes.push(
+                "chain-mempool: not drawn, every chain's mempool was empty at every hour".into(),
+            );
+        } else {
+            figures.push(AnyFigure::Time(TimeFigure {
+                name: "chain-mempool".into(),
+                title: "Mempool backlog per chain".into(),
+                subtitle: "transaction size units waiting at the hour's last block, in each chain's own unit \
+(virtual bytes on Bitcoin-like chains, gas on Ethereum-like chains)"
+                    .into(),
+                caption: "Mempool backlog of each chain at the end of each simulated hour, one panel per \
+chain with a non-empty mempool."
+                    .into(),
+                y_desc: "mempool".into(),
+                lines: mempool,
+                overlay: false,
+                weekends: weekends.clone(),
+                demand_end,
+                notes: mempool_notes,
+            }));
+        }
         let fees = chain_lines(&cts, &rails, "base_fee");
         let fees: Vec<_> = fees
             .into_iter()
@@ -292,6 +347,8 @@ fn load_run(dir: &ResultDir) -> Result<Loaded, AppError> {
                 lines: fees,
                 overlay: false,
                 weekends,
+                demand_end,
+                notes: Vec::new(),
             }));
         }
     }
@@ -301,7 +358,28 @@ fn load_run(dir: &ResultDir) -> Result<Loaded, AppError> {
         provenance,
         figures,
         summary,
+        notes,
     })
+}
+
+/// The unit of a chain's mempool (its transaction size unit): virtual bytes on a Nakamoto (Bitcoin-like) chain,
+/// gas on a chain with an EIP-1559 base fee, otherwise the scenario's `tx_units`.
+fn mempool_unit(chains: &Table, cts: &Table, label: &str) -> &'static str {
+    let chain = label.split(' ').next().unwrap_or("");
+    let consensus = chains
+        .filter("chain", chain)
+        .next()
+        .map_or("", |r| chains.text(r, "consensus"));
+    let eip1559 = cts
+        .filter("chain", chain)
+        .any(|r| cts.num(r, "base_fee").is_some_and(|f| f > 0.0));
+    if consensus == "nakamoto" {
+        "vbytes"
+    } else if eip1559 {
+        "gas"
+    } else {
+        "size units"
+    }
 }
 
 /// Headline metrics drawn against each numeric grid axis of a sweep: (points.csv stem, file tag, title, axis).
@@ -361,6 +439,7 @@ fn load_sweep(dir: &ResultDir) -> Result<Loaded, AppError> {
     let points = table(dir, "points.csv")?;
     let reps = text(&def["replications"]);
     let mut figures = Vec::new();
+    let mut notes = Vec::new();
     let mut rails: Vec<String> = Vec::new();
     for r in points
         .rows
@@ -384,30 +463,42 @@ fn load_sweep(dir: &ResultDir) -> Result<Loaded, AppError> {
             }
             figures.push(AnyFigure::Band(BandFigure {
                 name: format!("sweep-{file}-vs-{}", tag.trim_matches('-')),
-                title: format!("{} against {axis}", capitalise(what)),
+                title: format!("{} against {}", capitalise(what), field_name(&axis)),
                 subtitle: format!(
-                    "mean over {reps} replications per point, all corridors; bands and bars: 95% confidence interval"
+                    "mean over {reps} replications per point, all corridors; bands and bars: 95% confidence interval; colour: rail, marker and line style: the other grid values"
                 ),
                 caption: format!(
-                    "{} per rail against the swept parameter {axis}, with 95% confidence intervals.",
-                    capitalise(what)
+                    "{} per rail against the swept parameter {} (`{axis}`), with 95% confidence intervals.",
+                    capitalise(what),
+                    field_name(&axis)
                 ),
                 x_desc: axis_desc(&axis, &points),
                 y_desc: what.to_string(),
                 y_axis,
                 lines,
+                notes: Vec::new(),
             }));
         }
     }
-    figures.extend(heatmaps(&points, &rails, &reps));
+    let (heat, heat_notes) = heatmaps(&points, &rails, &reps);
+    figures.extend(heat);
+    notes.extend(heat_notes);
     // Stale rate against the measured block interval only when the interval is what was swept; otherwise the
     // small drift of the measured interval would look like the cause.
     let interval_swept = crate::chart::sweep::grid_axes(&points)
         .iter()
         .any(|a| a.ends_with("block_interval"));
-    if let Some(mut fig) = chain::stale_rate(&points).filter(|_| interval_swept) {
-        chain::colour_by_rail(&mut fig, &rails);
-        figures.push(AnyFigure::Band(fig));
+    if interval_swept {
+        match chain::stale_rate(&points) {
+            Some(mut fig) => {
+                chain::colour_by_rail(&mut fig, &rails);
+                figures.push(AnyFigure::Band(fig));
+            }
+            None if points.rows.iter().any(|r| data::is_chain_row(&points, r)) => notes.push(
+                "chain-stale-rate: not drawn, no chain produced a stale block at any point".into(),
+            ),
+            None => {}
+        }
     }
     Ok(Loaded {
         kind: DirKind::Sweep,
@@ -415,19 +506,22 @@ fn load_sweep(dir: &ResultDir) -> Result<Loaded, AppError> {
         provenance,
         figures,
         summary: Table::default(),
+        notes,
     })
 }
 
-/// The x-axis description of a grid axis: its field path, with "(s)" when its values are durations.
+/// The x-axis description of a grid axis: its human label and unit (`chart::labels`), with "(s)" when its values
+/// are durations and the label table does not know the field.
 fn axis_desc(axis: &str, points: &Table) -> String {
     let durations = points.rows.iter().any(|r| {
         let v = points.text(r, axis);
         v.parse::<f64>().is_err() && data::grid_number(v).is_some()
     });
-    if durations {
-        format!("{axis} (s)")
+    let label = field_label(axis);
+    if durations && !label.ends_with(')') {
+        format!("{label} (s)")
     } else {
-        axis.to_string()
+        label
     }
 }
 
@@ -439,43 +533,73 @@ fn capitalise(s: &str) -> String {
 }
 
 /// With exactly two grid axes: a heatmap per rail of p99 latency and of mean cost, and per chain of the stale rate.
-fn heatmaps(points: &Table, rails: &[String], reps: &str) -> Vec<AnyFigure> {
-    use crate::chart::heatmap::{Heatmap, grid};
+/// A heatmap whose every cell is zero (a chain that never forked) is left out; the returned notes say which.
+fn heatmaps(points: &Table, rails: &[String], reps: &str) -> (Vec<AnyFigure>, Vec<String>) {
+    use crate::chart::heatmap::{CellFormat, Heatmap, grid, grid_intervals};
     let axes = crate::chart::sweep::grid_axes(points);
     let [x, y] = axes.as_slice() else {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     };
     let mut out = Vec::new();
+    let mut notes = Vec::new();
     let tag = |s: &str| {
         s.chars()
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
             .collect::<String>()
     };
-    let mut add = |rail: &str, chain: bool, metric: &str, what: &str, decimals: usize| {
-        if let Some((xs, ys, values)) = grid(points, metric, x, y, rail, chain) {
-            out.push(AnyFigure::Heat(Heatmap {
-                name: format!("heatmap-{}-{}", tag(rail), tag(metric)),
-                title: format!("{}: {what}", rail),
-                subtitle: format!("mean over {reps} replications per cell; lighter is higher"),
-                caption: format!("{what} of {rail} over the two swept parameters {x} and {y}."),
-                x_desc: x.clone(),
-                y_desc: y.clone(),
-                x_labels: xs,
-                y_labels: ys,
-                values,
-                decimals,
-            }));
-        }
-    };
+    let mut add =
+        |rail: &str, chain: bool, metric: &str, what: &str, format: CellFormat, unit: &str| {
+            if let Some((xs, ys, values)) = grid(points, metric, x, y, rail, chain) {
+                let intervals = grid_intervals(points, metric, (x, y), (&xs, &ys), rail, chain);
+                let fig = Heatmap {
+                    name: format!("heatmap-{}-{}", tag(rail), tag(metric)),
+                    title: format!(
+                        "{rail}: {what} over {} and {}",
+                        field_name(x),
+                        field_name(y)
+                    ),
+                    subtitle: format!("mean over {reps} replications per cell"),
+                    caption: format!(
+                        "{what} of {rail} over the two swept parameters {} and {}.",
+                        field_label(x),
+                        field_label(y)
+                    ),
+                    x_desc: field_label(x),
+                    y_desc: field_label(y),
+                    x_labels: xs,
+                    y_labels: ys,
+                    values,
+                    intervals,
+                    format,
+                    unit: unit.to_string(),
+                };
+                if fig.is_empty_or_zero() {
+                    notes.push(format!(
+                        "{}: not drawn, {what} is zero in every cell",
+                        fig.name
+                    ));
+                } else {
+                    out.push(AnyFigure::Heat(fig));
+                }
+            }
+        };
     for rail in rails {
         add(
             rail,
             false,
             "latency_s_p99",
-            "p99 end-to-end latency (s)",
-            0,
+            "p99 end-to-end latency",
+            CellFormat::Duration,
+            "p99 latency (duration)",
         );
-        add(rail, false, "cost_bps_mean", "mean cost (bps)", 1);
+        add(
+            rail,
+            false,
+            "cost_bps_mean",
+            "mean cost",
+            CellFormat::Number(0),
+            "mean cost (bps of the amount)",
+        );
     }
     let chains: Vec<String> = {
         let mut v: Vec<String> = Vec::new();
@@ -488,7 +612,14 @@ fn heatmaps(points: &Table, rails: &[String], reps: &str) -> Vec<AnyFigure> {
         v
     };
     for c in &chains {
-        add(c, true, "stale_rate", "stale-block rate", 4);
+        add(
+            c,
+            true,
+            "stale_rate",
+            "stale-block rate",
+            CellFormat::Percent,
+            "stale blocks (% of produced)",
+        );
     }
-    out
+    (out, notes)
 }

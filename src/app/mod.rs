@@ -2,11 +2,13 @@
 //! outside world (files, terminal, clock) lives here or in `output`, never in the core.
 
 pub mod chart;
+pub mod claims;
 pub mod progress;
 pub mod report;
 pub mod risk;
 pub mod run;
 pub mod sweep;
+pub mod sweep_report;
 pub mod trace;
 
 use std::path::Path;

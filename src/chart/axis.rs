@@ -47,7 +47,8 @@ impl Ranged for Ticked {
 }
 
 /// Tick durations in seconds with their labels.
-const TIME_TICKS: [(f64, &str); 11] = [
+const TIME_TICKS: [(f64, &str); 12] = [
+    (0.01, "10 ms"),
     (0.1, "100 ms"),
     (1.0, "1 s"),
     (10.0, "10 s"),
@@ -77,7 +78,7 @@ pub fn log_time_range(min_s: f64, max_s: f64) -> (f64, f64) {
         .iter()
         .rev()
         .find(|(t, _)| *t <= lo_s)
-        .map_or(0.1, |(t, _)| *t);
+        .map_or(0.01, |(t, _)| *t);
     let hi = TIME_TICKS
         .iter()
         .find(|(t, _)| *t >= hi_s)
@@ -94,9 +95,89 @@ pub fn log_time_ticks(lo: f64, hi: f64) -> Vec<f64> {
         .collect()
 }
 
+/// Finer tick durations for an axis fitted to data in a narrow band (a sweep's medians within a factor of three).
+const FINE_TICKS: [(f64, &str); 27] = [
+    (0.01, "10 ms"),
+    (0.1, "100 ms"),
+    (0.2, "200 ms"),
+    (0.5, "500 ms"),
+    (1.0, "1 s"),
+    (2.0, "2 s"),
+    (5.0, "5 s"),
+    (10.0, "10 s"),
+    (20.0, "20 s"),
+    (30.0, "30 s"),
+    (60.0, "1 min"),
+    (120.0, "2 min"),
+    (300.0, "5 min"),
+    (600.0, "10 min"),
+    (1200.0, "20 min"),
+    (1800.0, "30 min"),
+    (3600.0, "1 h"),
+    (7200.0, "2 h"),
+    (3.0 * 3600.0, "3 h"),
+    (6.0 * 3600.0, "6 h"),
+    (12.0 * 3600.0, "12 h"),
+    (86_400.0, "1 day"),
+    (2.0 * 86_400.0, "2 days"),
+    (3.0 * 86_400.0, "3 days"),
+    (7.0 * 86_400.0, "1 week"),
+    (14.0 * 86_400.0, "2 weeks"),
+    (28.0 * 86_400.0, "4 weeks"),
+];
+
+/// A log time axis fitted to `[min_s, max_s]` (both > 0): the data plus a small margin, not widened to whole
+/// decades, with ticks from the fine list (thinned to at most eight) so a narrow band still gets labelled ticks.
+/// Returns (lo, hi, ticks) in log10 seconds.
+pub fn fitted_log_time(min_s: f64, max_s: f64) -> (f64, f64, Vec<f64>) {
+    let (a, b) = if min_s.is_finite() && min_s > 0.0 && max_s.is_finite() && max_s >= min_s {
+        (min_s.log10(), max_s.log10())
+    } else {
+        (0.0, 86_400.0_f64.log10())
+    };
+    // At least a factor of 2 on screen, so two fine ticks usually fall inside.
+    let span = (b - a).max(0.3);
+    let mid = (a + b) / 2.0;
+    let pad = span * 0.08;
+    let (mut lo, mut hi) = (mid - span / 2.0 - pad, mid + span / 2.0 + pad);
+    // Fewer than two fine ticks inside: reach out to the nearest tick on each side, so the band is readable.
+    let count = |lo: f64, hi: f64| {
+        FINE_TICKS
+            .iter()
+            .filter(|(t, _)| (lo..=hi).contains(&t.log10()))
+            .count()
+    };
+    if count(lo, hi) < 2 {
+        if let Some((t, _)) = FINE_TICKS.iter().rev().find(|(t, _)| t.log10() <= lo) {
+            lo = t.log10() - 0.02;
+        }
+        if count(lo, hi) < 2
+            && let Some((t, _)) = FINE_TICKS.iter().find(|(t, _)| t.log10() >= hi)
+        {
+            hi = t.log10() + 0.02;
+        }
+    }
+    let inside = |list: &[(f64, &str)]| -> Vec<f64> {
+        list.iter()
+            .map(|(t, _)| t.log10())
+            .filter(|v| *v >= lo && *v <= hi)
+            .collect()
+    };
+    let mut ticks = inside(&FINE_TICKS);
+    if ticks.len() > 8 {
+        let coarse = inside(&TIME_TICKS);
+        if coarse.len() >= 3 {
+            ticks = coarse;
+        }
+        let step = ticks.len().div_ceil(8);
+        ticks = ticks.into_iter().step_by(step).collect();
+    }
+    (lo, hi, ticks)
+}
+
 /// The label of the tick nearest to `v` (log10 seconds).
 pub fn time_label(v: f64) -> String {
-    TIME_TICKS
+    FINE_TICKS
         .iter()
         .min_by(|a, b| (a.0.log10() - v).abs().total_cmp(&(b.0.log10() - v).abs()))
         .map_or_else(String::new, |(_, l)| (*l).to_string())
@@ -120,5 +201,20 @@ mod tests {
         assert_eq!(ticks.len(), 8);
         assert_eq!(log_time_ticks(0.0, (28.0 * 86_400.0_f64).log10()).len(), 10);
         assert_eq!(time_label(ticks[5]), "1 h");
+    }
+
+    #[test]
+    fn a_narrow_band_gets_a_fitted_axis_with_ticks_inside() {
+        // Medians between 6 h and 9 h: the axis stays near them, with at least two labelled ticks.
+        let (lo, hi, ticks) = fitted_log_time(6.0 * 3600.0, 9.0 * 3600.0);
+        assert!(
+            lo > 7200.0_f64.log10() && hi < 86_400.0_f64.log10(),
+            "{lo} {hi}"
+        );
+        assert!(ticks.len() >= 2 && ticks.iter().all(|t| *t >= lo && *t <= hi));
+        // A wide spread thins to the coarse ticks.
+        let (_, _, ticks) = fitted_log_time(1.0, 28.0 * 86_400.0);
+        assert!(ticks.len() <= 8);
+        assert_eq!(time_label(7200.0_f64.log10()), "2 h");
     }
 }

@@ -2,13 +2,20 @@
 //! per chain, with 95% confidence intervals over replications.
 
 use super::data::Table;
-use super::sweep::{BandFigure, BandLine, BandPoint, YAxis};
+use super::labels::field_value;
+use super::sweep::{BandFigure, BandLine, BandPoint, YAxis, grid_axes};
 
-/// Stale rate against the mean block interval of each chain row of points.csv; chains that never produced a
-/// stale block are left out (they would lie flat on zero and hide nothing).
+/// Stale rate against the mean block interval of each chain row of points.csv, one line per chain and value of
+/// the other grid axes (a block-capacity axis gives one line per capacity, never a zig-zag through them); chains
+/// that never produced a stale block are left out, and the figure's notes say so.
 pub fn stale_rate(points: &Table) -> Option<BandFigure> {
+    let others: Vec<String> = grid_axes(points)
+        .into_iter()
+        .filter(|a| !a.ends_with("block_interval"))
+        .collect();
     let mut lines: Vec<BandLine> = Vec::new();
     let mut rails: Vec<String> = Vec::new();
+    let mut rests: Vec<String> = Vec::new();
     for r in points
         .rows
         .iter()
@@ -20,7 +27,20 @@ pub fn stale_rate(points: &Table) -> Option<BandFigure> {
         ) else {
             continue;
         };
-        let label = points.text(r, "rail").to_string();
+        let chain = points.text(r, "rail").to_string();
+        let rest = others
+            .iter()
+            .map(|a| field_value(a, points.text(r, a)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        if !rests.contains(&rest) {
+            rests.push(rest.clone());
+        }
+        let label = if rest.is_empty() {
+            chain.clone()
+        } else {
+            format!("{chain} ({rest})")
+        };
         let p = BandPoint {
             x,
             mean,
@@ -28,7 +48,7 @@ pub fn stale_rate(points: &Table) -> Option<BandFigure> {
             hi: points.num(r, "stale_rate_ci95_hi"),
         };
         // The colour follows the rail (the part after '@'), as in every other figure.
-        let rail = label.rsplit('@').next().unwrap_or("").to_string();
+        let rail = chain.rsplit('@').next().unwrap_or("").to_string();
         if !rails.contains(&rail) {
             rails.push(rail.clone());
         }
@@ -37,11 +57,17 @@ pub fn stale_rate(points: &Table) -> Option<BandFigure> {
             None => lines.push(BandLine {
                 label,
                 colour: 0,
-                marker: 0,
+                marker: rests.iter().position(|x| *x == rest).unwrap_or(0),
                 points: vec![p],
+                failed: Vec::new(),
             }),
         }
     }
+    let zero: Vec<String> = lines
+        .iter()
+        .filter(|l| l.points.iter().all(|p| p.mean <= 0.0))
+        .map(|l| l.label.clone())
+        .collect();
     lines.retain(|l| l.points.iter().any(|p| p.mean > 0.0));
     if lines.is_empty() {
         return None;
@@ -60,13 +86,22 @@ block interval: shorter intervals leave less time for propagation and fork more.
         y_desc: "stale blocks (% of produced)".into(),
         y_axis: YAxis::Percent,
         lines,
+        notes: if zero.is_empty() {
+            Vec::new()
+        } else {
+            vec![format!(
+                "Not drawn: {} (no stale block at any point).",
+                zero.join("; ")
+            )]
+        },
     })
 }
 
 /// Gives chain lines the colour of their rail, by the rail order of the rails' rows.
 pub fn colour_by_rail(fig: &mut BandFigure, rails: &[String]) {
     for l in &mut fig.lines {
-        let rail = l.label.rsplit('@').next().unwrap_or("");
+        let chain = l.label.split(' ').next().unwrap_or("");
+        let rail = chain.rsplit('@').next().unwrap_or("");
         l.colour = rails.iter().position(|r| r == rail).unwrap_or(0);
     }
 }

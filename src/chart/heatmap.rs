@@ -1,5 +1,7 @@
 //! Heatmap of a metric over two swept parameters: one cell per pair of grid values, coloured on a sequential
-//! colour-blind-safe scale (viridis stops) and labelled with its value, so the figure reads without a colour bar.
+//! colour-blind-safe scale (viridis stops), labelled with its value in the metric's unit, with a colour bar. When
+//! every cell's 95% interval overlaps every other's, the colours would dramatise noise: the cells are drawn in one
+//! neutral colour and a note says no difference is resolved. A cell with no value (nothing settled) says so.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -7,7 +9,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::data::{Table, grid_number, is_chain_row};
 use super::style::Style;
-use super::{DrawResult, Figure, de, titled};
+use super::{DrawResult, Figure, de, noted, titled};
 
 /// The x values, the y values, and `values[y][x]`.
 pub type Grid = (Vec<String>, Vec<String>, Vec<Vec<Option<f64>>>);
@@ -24,7 +26,83 @@ pub struct Heatmap {
     pub y_labels: Vec<String>,
     /// `values[y][x]`; None where the point has no value.
     pub values: Vec<Vec<Option<f64>>>,
-    pub decimals: usize,
+    /// The 95% intervals, `intervals[y][x]` (None with one replication).
+    pub intervals: Vec<Vec<Option<(f64, f64)>>>,
+    pub format: CellFormat,
+    /// The colour bar's label, with the unit.
+    pub unit: String,
+}
+
+/// How a cell's value is written.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum CellFormat {
+    /// Seconds, written as a duration ("18.9h").
+    Duration,
+    /// A fraction, written in percent.
+    Percent,
+    /// A number with this many decimals.
+    Number(usize),
+}
+
+impl CellFormat {
+    pub fn text(self, v: f64) -> String {
+        match self {
+            CellFormat::Duration => crate::units::human_duration_s(v),
+            CellFormat::Percent => format!("{:.2}%", v * 100.0),
+            CellFormat::Number(d) => format!("{v:.d$}"),
+        }
+    }
+}
+
+impl Heatmap {
+    /// Whether every cell's 95% interval overlaps every other's (some value lies in all of them): the differences
+    /// between cells are then within replication noise. False without intervals.
+    pub fn within_intervals(&self) -> bool {
+        let all: Vec<(f64, f64)> = self.intervals.iter().flatten().flatten().copied().collect();
+        let known = self.values.iter().flatten().flatten().count();
+        if all.len() < 2 || all.len() < known {
+            return false;
+        }
+        let lo = all.iter().map(|i| i.0).fold(f64::NEG_INFINITY, f64::max);
+        let hi = all.iter().map(|i| i.1).fold(f64::INFINITY, f64::min);
+        lo <= hi
+    }
+
+    /// Whether the heatmap has nothing to show: no value, or every value zero.
+    pub fn is_empty_or_zero(&self) -> bool {
+        self.values.iter().flatten().flatten().all(|v| *v == 0.0)
+    }
+}
+
+/// The `_ci95_lo`/`_ci95_hi` of `metric` laid out like `grid`'s values.
+pub fn grid_intervals(
+    points: &Table,
+    metric: &str,
+    (x, y): (&str, &str),
+    (xs, ys): (&[String], &[String]),
+    rail: &str,
+    chain: bool,
+) -> Vec<Vec<Option<(f64, f64)>>> {
+    let mut out = vec![vec![None; xs.len()]; ys.len()];
+    for r in points.rows.iter().filter(|r| {
+        is_chain_row(points, r) == chain
+            && points.text(r, "rail") == rail
+            && (chain || points.text(r, "corridor") == "all")
+    }) {
+        let (Some(i), Some(j)) = (
+            xs.iter().position(|v| v == points.text(r, x)),
+            ys.iter().position(|v| v == points.text(r, y)),
+        ) else {
+            continue;
+        };
+        if let (Some(lo), Some(hi)) = (
+            points.num(r, &format!("{metric}_ci95_lo")),
+            points.num(r, &format!("{metric}_ci95_hi")),
+        ) {
+            out[j][i] = Some((lo, hi));
+        }
+    }
+    out
 }
 
 /// The values of `metric` (`_mean` column) for one row selector over the two grid axes `x` and `y`, each axis
@@ -99,14 +177,35 @@ impl Figure for Heatmap {
     }
     fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, s: &Style) -> DrawResult {
         let area = titled(area, &self.title, &self.subtitle, s)?;
+        let flat = self.within_intervals();
+        let mut notes = Vec::new();
+        if flat {
+            notes.push(
+                "Every cell lies within every other's 95% interval: the differences are replication noise, so \
+the cells share one colour."
+                    .to_string(),
+            );
+        }
+        if self.values.iter().flatten().any(Option::is_none) {
+            notes.push(
+                "\"no value\": no payment settled in that cell (saturated or failed), so the metric is undefined."
+                    .to_string(),
+            );
+        }
+        let area = noted(&area, &notes, s)?;
         let (nx, ny) = (self.x_labels.len(), self.y_labels.len());
         let known: Vec<f64> = self.values.iter().flatten().flatten().copied().collect();
         let lo = known.iter().copied().fold(f64::INFINITY, f64::min);
         let hi = known.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let (w, _) = area.dim_in_pixel();
+        let (area, bar) = area.split_horizontally(w - s.px(if flat { 0.0 } else { 110.0 }));
+        if !flat && hi.is_finite() {
+            colour_bar(&bar, lo, hi, self.format, &self.unit, s)?;
+        }
         let mut chart = ChartBuilder::on(&area)
-            .margin(s.px(16.0))
-            .x_label_area_size(s.px(50.0))
-            .y_label_area_size(s.px(90.0))
+            .margin(s.px(12.0))
+            .x_label_area_size(s.px(44.0))
+            .y_label_area_size(s.px(80.0))
             .build_cartesian_2d(0.0..nx as f64, 0.0..ny as f64)
             .map_err(de)?;
         let xl = self.x_labels.clone();
@@ -128,11 +227,12 @@ impl Figure for Heatmap {
             for (i, v) in row.iter().enumerate() {
                 let (x, y) = (i as f64, j as f64);
                 let (fill, text) = match v {
+                    Some(v) if flat => (RGBColor(150, 170, 190), self.format.text(*v)),
                     Some(v) => {
                         let t = if hi > lo { (v - lo) / (hi - lo) } else { 0.5 };
-                        (viridis(t), format!("{v:.prec$}", prec = self.decimals))
+                        (viridis(t), self.format.text(*v))
                     }
-                    None => (RGBColor(235, 235, 235), "–".to_string()),
+                    None => (RGBColor(235, 235, 235), "no value".to_string()),
                 };
                 chart
                     .draw_series(std::iter::once(Rectangle::new(
@@ -163,6 +263,53 @@ impl Figure for Heatmap {
         }
         Ok(())
     }
+}
+
+/// A vertical colour bar from `lo` (bottom) to `hi` (top) with the two end values and the unit.
+fn colour_bar<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    lo: f64,
+    hi: f64,
+    format: CellFormat,
+    unit: &str,
+    s: &Style,
+) -> DrawResult {
+    let (_, h) = area.dim_in_pixel();
+    let (top, bottom) = (s.px(48.0) as i32, h as i32 - s.px(60.0) as i32);
+    let (x0, x1) = (s.px(8.0) as i32, s.px(24.0) as i32);
+    let steps = 64;
+    for k in 0..steps {
+        let t = k as f64 / (steps - 1) as f64;
+        let y1 = bottom - ((bottom - top) as f64 * k as f64 / steps as f64) as i32;
+        let y0 = bottom - ((bottom - top) as f64 * (k + 1) as f64 / steps as f64) as i32;
+        area.draw(&Rectangle::new([(x0, y0), (x1, y1)], viridis(t).filled()))
+            .map_err(de)?;
+    }
+    let font = s.tick().pos(Pos::new(HPos::Left, VPos::Center));
+    area.draw(&Text::new(
+        format.text(hi),
+        (x1 + s.px(4.0) as i32, top),
+        font.clone(),
+    ))
+    .map_err(de)?;
+    area.draw(&Text::new(
+        format.text(lo),
+        (x1 + s.px(4.0) as i32, bottom),
+        font,
+    ))
+    .map_err(de)?;
+    for (k, line) in super::wrap(area, unit, &s.note(), s.px(100.0))
+        .into_iter()
+        .enumerate()
+    {
+        area.draw(&Text::new(
+            line,
+            (x0, s.px(4.0) as i32 + k as i32 * s.px(13.0) as i32),
+            s.note(),
+        ))
+        .map_err(de)?;
+    }
+    Ok(())
 }
 
 /// The label of the cell whose centre is at `v` (cell k spans [k, k + 1)); empty between cells.

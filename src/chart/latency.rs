@@ -9,7 +9,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::axis::{log_time_range, log_time_ticks, time_label};
 use super::style::{self, REFERENCE, Style, rail_colour};
-use super::{DrawResult, Figure, LegendMark, de, legend_row, titled};
+use super::{DrawResult, Figure, LegendMark, de, legend_row, marker, noted, styled_line, titled};
 
 /// One rail's curve: (seconds, share of all payments settled within).
 #[derive(Clone, Debug)]
@@ -59,7 +59,14 @@ finality), per chain rail (log time axis)."
         let mut legend: Vec<_> = self
             .rails
             .iter()
-            .map(|r| (r.rail.clone(), rail_colour(r.colour), LegendMark::Line))
+            .enumerate()
+            .map(|(k, r)| {
+                (
+                    r.rail.clone(),
+                    rail_colour(r.colour),
+                    LegendMark::Series { marker: k, dash: k },
+                )
+            })
             .collect();
         if !self.chain_step {
             legend.push((
@@ -69,17 +76,24 @@ finality), per chain rail (log time axis)."
             ));
         }
         let area = legend_row(&area, &legend, s)?;
+        let area = noted(&area, &self.notes(), s)?;
         let max_s = self
             .rails
             .iter()
             .filter_map(|r| r.points.last().map(|p| p.0))
             .fold(0.0, f64::max);
+        // The smallest positive time: sub-second credits (a fast chain, zero-conf) must be on the axis, not
+        // piled on its left edge.
         let min_s = self
             .rails
             .iter()
-            .filter_map(|r| r.points.first().map(|p| p.0))
+            .flat_map(|r| r.points.iter().map(|p| p.0).filter(|t| *t > 0.0))
             .fold(f64::INFINITY, f64::min);
-        let (lo, hi) = log_time_range(min_s.min(1.0), max_s.max(86_400.0));
+        let (lo, hi) = if self.chain_step {
+            log_time_range(min_s, max_s.max(min_s * 10.0))
+        } else {
+            log_time_range(min_s.min(1.0), max_s.max(86_400.0))
+        };
         let ticks = log_time_ticks(lo, hi);
         let mut chart = ChartBuilder::on(&area)
             .margin_left(s.px(12.0))
@@ -100,7 +114,11 @@ finality), per chain rail (log time axis)."
             } else {
                 "time from initiation to credit of the beneficiary (log scale)"
             })
-            .y_desc("payments credited (% of all)")
+            .y_desc(if self.chain_step {
+                "transfers credited (% of chain transfers)"
+            } else {
+                "payments credited (% of all)"
+            })
             .x_label_formatter(&|v| time_label(*v))
             .y_label_formatter(&|v| format!("{:.0}%", v * 100.0))
             .y_labels(11)
@@ -140,11 +158,25 @@ finality), per chain rail (log time axis)."
                 )))
                 .map_err(de)?;
         }
-        for r in &self.rails {
+        let n = self.rails.len();
+        for (k, r) in self.rails.iter().enumerate() {
             let c = rail_colour(r.colour);
-            chart
-                .draw_series(LineSeries::new(steps(&r.points, lo, hi), s.line(c)))
-                .map_err(de)?;
+            // Each rail in its own dash and a little thinner than the one before, so coinciding curves stay
+            // visible on top of each other.
+            let width = s.px(2.6 - 1.4 * k as f64 / n.max(2) as f64).max(1);
+            styled_line(
+                &mut chart,
+                steps(&r.points, lo, hi),
+                k,
+                s.line(c).stroke_width(width),
+                s,
+            )?;
+            let pts = steps(&r.points, lo, hi);
+            if let Some(at) = pts.iter().rev().find(|p| p.0 < hi - 0.02 * (hi - lo)) {
+                chart
+                    .draw_series(std::iter::once(marker(*at, k, c, true, s)))
+                    .map_err(de)?;
+            }
         }
         if !self.chain_step {
             chart
@@ -158,6 +190,76 @@ finality), per chain rail (log time axis)."
         }
         Ok(())
     }
+}
+
+impl LatencyCdf {
+    /// Notes under the plot: credits at exactly 0 s (drawn at the left edge of a log axis), and curves that
+    /// coincide (so a reader does not look for a missing line).
+    pub fn notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        let zero: Vec<String> = self
+            .rails
+            .iter()
+            .filter_map(|r| {
+                // Below half a percent the step is invisible and the note would only say "0%".
+                let p = r.points.first().filter(|p| p.0 <= 0.0 && p.1 >= 0.005)?;
+                Some(format!("{} {:.0}%", r.rail, p.1 * 100.0))
+            })
+            .collect();
+        if !zero.is_empty() {
+            notes.push(format!(
+                "Credited at 0 s (before any block: zero-conf), drawn as the step at the left edge: {}.",
+                zero.join(", ")
+            ));
+        }
+        for group in coinciding(&self.rails) {
+            notes.push(format!(
+                "{} coincide: at every decile their times are within 2% of each other, so the curves lie on \
+top of each other (each is drawn in its own dash).",
+                group.join(", ")
+            ));
+        }
+        notes
+    }
+}
+
+/// The time at which a CDF first reaches `q` (None if it never does).
+fn quantile(points: &[(f64, f64)], q: f64) -> Option<f64> {
+    points.iter().find(|p| p.1 >= q).map(|p| p.0)
+}
+
+/// Groups of rails (two or more) whose curves coincide: deciles within 2% (or 1 ms) of the group's first rail.
+fn coinciding(rails: &[RailCdf]) -> Vec<Vec<String>> {
+    let deciles = |r: &RailCdf| -> Vec<Option<f64>> {
+        (1..10)
+            .map(|k| quantile(&r.points, k as f64 / 10.0))
+            .collect()
+    };
+    let mut taken = vec![false; rails.len()];
+    let mut groups = Vec::new();
+    for i in 0..rails.len() {
+        if taken[i] || rails[i].points.is_empty() {
+            continue;
+        }
+        let di = deciles(&rails[i]);
+        let mut group = vec![rails[i].rail.clone()];
+        for j in i + 1..rails.len() {
+            let dj = deciles(&rails[j]);
+            let same = di.iter().zip(&dj).all(|(a, b)| match (a, b) {
+                (Some(a), Some(b)) => (a - b).abs() <= (0.02 * a.max(*b)).max(0.001),
+                (None, None) => true,
+                _ => false,
+            });
+            if same && !taken[j] {
+                taken[j] = true;
+                group.push(rails[j].rail.clone());
+            }
+        }
+        if group.len() > 1 {
+            groups.push(group);
+        }
+    }
+    groups
 }
 
 /// A pale green for the target zone (the Okabe–Ito bluish green, lightened).
@@ -180,6 +282,33 @@ fn steps(points: &[(f64, f64)], lo: f64, hi: f64) -> Vec<(f64, f64)> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn identical_curves_are_named_and_zero_conf_credits_noted() {
+        let cdf = |rail: &str, pts: Vec<(f64, f64)>| RailCdf {
+            rail: rail.into(),
+            colour: 0,
+            points: pts,
+        };
+        let fig = LatencyCdf {
+            rails: vec![
+                cdf("a", vec![(0.0, 0.3), (10.0, 0.6), (100.0, 1.0)]),
+                cdf("b", vec![(1.0, 0.5), (1000.0, 1.0)]),
+                cdf("c", vec![(0.0, 0.3), (10.1, 0.6), (100.5, 1.0)]),
+            ],
+            subtitle: String::new(),
+            chain_step: true,
+        };
+        let notes = fig.notes();
+        assert!(
+            notes[0].contains("a 30%") && notes[0].contains("c 30%"),
+            "{notes:?}"
+        );
+        assert!(notes[1].starts_with("a, c coincide"), "{notes:?}");
+        assert_eq!(notes.len(), 2);
+    }
+
     #[test]
     fn steps_start_at_zero_and_end_at_the_last_share() {
         let s = super::steps(&[(1.0, 0.5), (100.0, 0.9)], -1.0, 3.0);

@@ -7,15 +7,19 @@ pub mod axis;
 pub mod chain;
 pub mod cost;
 pub mod data;
+pub mod dumbbell;
 pub mod heatmap;
+pub mod labels;
 pub mod latency;
 pub mod style;
 pub mod sweep;
 pub mod timeseries;
 
 use plotters::coord::Shift;
+use plotters::element::{Drawable, PointCollection};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters_backend::{BackendCoord, DrawingErrorKind};
 
 pub use style::Style;
 
@@ -65,7 +69,7 @@ fn draw_page<DB: DrawingBackend, F: Figure>(
     root.present().map_err(de)
 }
 
-/// The figure as an SVG document (960 × 600 CSS px).
+/// The figure as an SVG document (`style::WIDTH` × `style::HEIGHT` CSS px).
 pub fn render_svg<F: Figure>(fig: &F, footer: &str) -> Result<String, String> {
     style::register_fonts();
     let s = Style::svg();
@@ -77,7 +81,7 @@ pub fn render_svg<F: Figure>(fig: &F, footer: &str) -> Result<String, String> {
     Ok(out)
 }
 
-/// The figure as a PNG at 2× (1920 × 1200 px).
+/// The figure as a PNG at 2× (the SVG's layout, every length doubled).
 pub fn render_png<F: Figure>(fig: &F, footer: &str) -> Result<Vec<u8>, String> {
     style::register_fonts();
     let s = Style::png();
@@ -108,31 +112,177 @@ fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-/// A figure's title and subtitle at the top of `area`; returns the area below them.
+/// Splits `text` into lines no wider than `width` pixels in `font` (at spaces; a word longer than a line stays whole).
+pub fn wrap<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    text: &str,
+    font: &TextStyle,
+    width: u32,
+) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let candidate = if line.is_empty() {
+            word.to_string()
+        } else {
+            format!("{line} {word}")
+        };
+        let w = area
+            .estimate_text_size(&candidate, font)
+            .map_or(0, |(w, _)| w);
+        if w > width && !line.is_empty() {
+            lines.push(std::mem::replace(&mut line, word.to_string()));
+        } else {
+            line = candidate;
+        }
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// A figure's title and subtitle at the top of `area`, each wrapped to the page width; returns the area below them.
 pub fn titled<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     title: &str,
     subtitle: &str,
     s: &Style,
 ) -> Result<DrawingArea<DB, Shift>, String> {
-    area.draw(&Text::new(
-        title.to_string(),
-        (s.px(16.0) as i32, s.px(12.0) as i32),
-        s.title(),
-    ))
-    .map_err(de)?;
-    let mut top = 40.0;
-    if !subtitle.is_empty() {
-        area.draw(&Text::new(
-            subtitle.to_string(),
-            (s.px(16.0) as i32, s.px(36.0) as i32),
-            s.note().color(&RGBColor(70, 70, 70)),
-        ))
-        .map_err(de)?;
-        top = 56.0;
+    let (w, h) = area.dim_in_pixel();
+    let width = w.saturating_sub(s.px(28.0));
+    let mut y = s.px(8.0) as i32;
+    let title_font = s.title();
+    for line in wrap(area, title, &title_font, width) {
+        area.draw(&Text::new(line, (s.px(14.0) as i32, y), title_font.clone()))
+            .map_err(de)?;
+        y += s.px(19.0) as i32;
     }
-    let (_, h) = area.dim_in_pixel();
-    Ok(area.split_vertically(s.px(top).min(h)).1)
+    if !subtitle.is_empty() {
+        let font = s.note().color(&RGBColor(70, 70, 70));
+        for line in wrap(area, subtitle, &font, width) {
+            area.draw(&Text::new(line, (s.px(14.0) as i32, y), font.clone()))
+                .map_err(de)?;
+            y += s.px(14.0) as i32;
+        }
+    }
+    y += s.px(2.0) as i32;
+    Ok(area.split_vertically((y.max(0) as u32).min(h)).1)
+}
+
+/// Notes under a plot (why a point is drawn hollow, which panels were left out), wrapped; returns the area above.
+pub fn noted<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    notes: &[String],
+    s: &Style,
+) -> Result<DrawingArea<DB, Shift>, String> {
+    if notes.is_empty() {
+        return Ok(area.clone());
+    }
+    let (w, h) = area.dim_in_pixel();
+    let font = s.note().color(&RGBColor(70, 70, 70));
+    let lines: Vec<String> = notes
+        .iter()
+        .flat_map(|n| wrap(area, n, &font, w.saturating_sub(s.px(28.0))))
+        .collect();
+    let line_h = s.px(14.0);
+    let used = (line_h * lines.len() as u32 + s.px(8.0)).min(h / 2);
+    let (plot, below) = area.split_vertically(h - used);
+    for (k, line) in lines.iter().enumerate() {
+        below
+            .draw(&Text::new(
+                line.clone(),
+                (s.px(14.0) as i32, (s.px(6.0) + k as u32 * line_h) as i32),
+                font.clone(),
+            ))
+            .map_err(de)?;
+    }
+    Ok(plot)
+}
+
+/// A data marker of shape `kind` (circle, triangle, square, diamond, cross in turn) centred at `at`, filled or
+/// hollow (hollow marks a point that is drawn but has no value, e.g. a saturated sweep cell).
+pub fn marker<C>(at: C, kind: usize, colour: RGBColor, filled: bool, s: &Style) -> Mark<C> {
+    Mark {
+        at,
+        kind,
+        style: if filled {
+            colour.filled()
+        } else {
+            colour.stroke_width(s.px(1.5).max(1))
+        },
+        r: s.px(4.0) as i32,
+    }
+}
+
+/// A marker element (see `marker`): one point in chart coordinates, drawn in pixels around it.
+pub struct Mark<C> {
+    at: C,
+    kind: usize,
+    style: ShapeStyle,
+    r: i32,
+}
+
+impl<'a, C> PointCollection<'a, C> for &'a Mark<C> {
+    type Point = &'a C;
+    type IntoIter = std::iter::Once<&'a C>;
+    fn point_iter(self) -> Self::IntoIter {
+        std::iter::once(&self.at)
+    }
+}
+
+impl<C, DB: DrawingBackend> Drawable<DB> for Mark<C> {
+    fn draw<I: Iterator<Item = BackendCoord>>(
+        &self,
+        mut points: I,
+        backend: &mut DB,
+        _: (u32, u32),
+    ) -> Result<(), DrawingErrorKind<DB::ErrorType>> {
+        let Some((x, y)) = points.next() else {
+            return Ok(());
+        };
+        let (r, st) = (self.r, &self.style);
+        let outline = |backend: &mut DB, v: Vec<BackendCoord>| {
+            if st.filled {
+                backend.fill_polygon(v, st)
+            } else {
+                let mut closed = v.clone();
+                closed.push(v[0]);
+                backend.draw_path(closed, st)
+            }
+        };
+        match self.kind % 5 {
+            0 => backend.draw_circle((x, y), r as u32, st, st.filled),
+            1 => outline(
+                backend,
+                vec![(x, y - r - 1), (x + r + 1, y + r), (x - r - 1, y + r)],
+            ),
+            2 => backend.draw_rect(
+                (x - r + 1, y - r + 1),
+                (x + r - 1, y + r - 1),
+                st,
+                st.filled,
+            ),
+            3 => outline(
+                backend,
+                vec![
+                    (x, y - r - 1),
+                    (x + r + 1, y),
+                    (x, y + r + 1),
+                    (x - r - 1, y),
+                ],
+            ),
+            _ => {
+                let st = ShapeStyle {
+                    filled: false,
+                    stroke_width: st.stroke_width.max(2),
+                    ..*st
+                };
+                backend.draw_line((x - r, y - r), (x + r, y + r), &st)?;
+                backend.draw_line((x - r, y + r), (x + r, y - r), &st)
+            }
+        }
+    }
 }
 
 /// A legend drawn by hand in a row under the title: plotters' own legend box sits on the data and can hide it.
@@ -142,15 +292,16 @@ pub fn legend_row<DB: DrawingBackend>(
     s: &Style,
 ) -> Result<DrawingArea<DB, Shift>, String> {
     let (w, h) = area.dim_in_pixel();
-    let row_h = s.px(22.0) as i32;
-    let mut x = s.px(70.0) as i32;
-    let mut y = s.px(4.0) as i32;
+    let row_h = s.px(18.0) as i32;
+    let left = s.px(14.0) as i32;
+    let mut x = left;
+    let mut y = s.px(2.0) as i32;
     let font = s.label();
     for (text, colour, mark) in entries {
         let (tw, _) = area.estimate_text_size(text, &font).map_err(de)?;
-        let item_w = s.px(30.0) as i32 + tw as i32 + s.px(18.0) as i32;
-        if x + item_w > w as i32 - s.px(16.0) as i32 && x > s.px(70.0) as i32 {
-            x = s.px(70.0) as i32;
+        let item_w = s.px(30.0) as i32 + tw as i32 + s.px(14.0) as i32;
+        if x + item_w > w as i32 - s.px(8.0) as i32 && x > left {
+            x = left;
             y += row_h;
         }
         let cy = y + row_h / 2;
@@ -180,6 +331,12 @@ pub fn legend_row<DB: DrawingBackend>(
                     colour.filled(),
                 ))
                 .map_err(de)?,
+            LegendMark::Series { marker: m, dash } => {
+                let x1 = x + s.px(24.0) as i32;
+                legend_dash(area, (x, x1, cy), *dash, s.line(*colour), s)?;
+                area.draw(&marker(((x + x1) / 2, cy), *m, *colour, true, s))
+                    .map_err(de)?;
+            }
         }
         area.draw(&Text::new(
             text.clone(),
@@ -193,12 +350,64 @@ pub fn legend_row<DB: DrawingBackend>(
     Ok(area.split_vertically(used).1)
 }
 
+/// A horizontal legend line from x0 to x1 at y in line style `dash` (see `Style::dash`).
+fn legend_dash<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    (x0, x1, y): (i32, i32, i32),
+    dash: usize,
+    st: ShapeStyle,
+    s: &Style,
+) -> DrawResult {
+    let Some((on, off)) = Style::dash(dash) else {
+        return area
+            .draw(&PathElement::new(vec![(x0, y), (x1, y)], st))
+            .map_err(de);
+    };
+    let (on, off) = (s.px(on) as i32, s.px(off) as i32);
+    let mut x = x0;
+    while x < x1 {
+        area.draw(&PathElement::new(vec![(x, y), ((x + on).min(x1), y)], st))
+            .map_err(de)?;
+        x += on + off;
+    }
+    Ok(())
+}
+
+/// A line in chart coordinates in line style `dash` (solid, dashed, dotted, long-dashed; see `Style::dash`).
+pub fn styled_line<DB, X, Y>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<X, Y>>,
+    points: Vec<(X::ValueType, Y::ValueType)>,
+    dash: usize,
+    st: ShapeStyle,
+    s: &Style,
+) -> DrawResult
+where
+    DB: DrawingBackend,
+    X: plotters::coord::ranged1d::Ranged,
+    Y: plotters::coord::ranged1d::Ranged,
+    X::ValueType: Clone + 'static,
+    Y::ValueType: Clone + 'static,
+{
+    match Style::dash(dash) {
+        None => chart.draw_series(LineSeries::new(points, st)).map(|_| ()),
+        Some((on, off)) => chart
+            .draw_series(DashedLineSeries::new(points, s.px(on), s.px(off), st))
+            .map(|_| ()),
+    }
+    .map_err(de)
+}
+
 /// How a legend entry is marked.
 #[derive(Clone, Copy, Debug)]
 pub enum LegendMark {
     Line,
     Dashed,
     Box,
+    /// A data series: its line style (`Style::dash`) with its marker shape in the middle.
+    Series {
+        marker: usize,
+        dash: usize,
+    },
 }
 
 /// The provenance line under every figure.
@@ -244,6 +453,7 @@ pub enum AnyFigure {
     Time(timeseries::TimeFigure),
     Band(sweep::BandFigure),
     Heat(heatmap::Heatmap),
+    Dumbbell(dumbbell::Dumbbell),
 }
 
 impl AnyFigure {
@@ -254,6 +464,7 @@ impl AnyFigure {
             AnyFigure::Time(f) => f.name(),
             AnyFigure::Band(f) => f.name(),
             AnyFigure::Heat(f) => f.name(),
+            AnyFigure::Dumbbell(f) => f.name(),
         }
     }
     pub fn caption(&self) -> String {
@@ -263,6 +474,7 @@ impl AnyFigure {
             AnyFigure::Time(f) => f.caption(),
             AnyFigure::Band(f) => f.caption(),
             AnyFigure::Heat(f) => f.caption(),
+            AnyFigure::Dumbbell(f) => f.caption(),
         }
     }
     pub fn svg(&self, footer: &str) -> Result<String, String> {
@@ -272,6 +484,7 @@ impl AnyFigure {
             AnyFigure::Time(f) => render_svg(f, footer),
             AnyFigure::Band(f) => render_svg(f, footer),
             AnyFigure::Heat(f) => render_svg(f, footer),
+            AnyFigure::Dumbbell(f) => render_svg(f, footer),
         }
     }
     pub fn png(&self, footer: &str) -> Result<Vec<u8>, String> {
@@ -281,6 +494,7 @@ impl AnyFigure {
             AnyFigure::Time(f) => render_png(f, footer),
             AnyFigure::Band(f) => render_png(f, footer),
             AnyFigure::Heat(f) => render_png(f, footer),
+            AnyFigure::Dumbbell(f) => render_png(f, footer),
         }
     }
 }

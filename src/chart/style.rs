@@ -36,9 +36,11 @@ pub const REFERENCE: RGBColor = RGBColor(60, 60, 60);
 pub const GRID: RGBColor = RGBColor(225, 225, 225);
 pub const SHADE: RGBColor = RGBColor(236, 236, 236);
 
-/// Figure size in SVG pixels (CSS px); the PNG is this times `Style::png().scale`.
-pub const WIDTH: u32 = 960;
-pub const HEIGHT: u32 = 600;
+/// Figure size in SVG pixels (CSS px, 96 to the inch); the PNG is this times `Style::png().scale`. The page is a
+/// double-column print figure, 7 in × 4.375 in: at that size 1 CSS px is 0.75 pt, so the smallest text (the
+/// 10 px footer) prints at 7.5 pt and tick labels at 9 pt.
+pub const WIDTH: u32 = 672;
+pub const HEIGHT: u32 = 420;
 
 /// The family name under which the embedded DejaVu Sans is registered; SVGs name it with a sans-serif fallback.
 pub const FONT: &str = "DejaVu Sans, sans-serif";
@@ -79,13 +81,13 @@ impl Style {
         (FONT, css_px * self.scale).into_font().color(&BLACK)
     }
     pub fn title(&self) -> TextStyle<'static> {
-        (FONT, 18.0 * self.scale)
+        (FONT, 15.0 * self.scale)
             .into_font()
             .style(FontStyle::Bold)
             .color(&BLACK)
     }
     pub fn label(&self) -> TextStyle<'static> {
-        self.font(14.0)
+        self.font(13.0)
     }
     pub fn tick(&self) -> TextStyle<'static> {
         self.font(12.0)
@@ -101,6 +103,10 @@ impl Style {
     /// A line of a data series.
     pub fn line(&self, c: RGBColor) -> ShapeStyle {
         c.stroke_width(self.px(2.0).max(1))
+    }
+    /// The dash pattern (dash, gap in CSS px) of line style `k`: solid, dashed, dotted, long-dashed, in turn.
+    pub fn dash(k: usize) -> Option<(f64, f64)> {
+        [None, Some((7.0, 4.0)), Some((2.0, 3.0)), Some((12.0, 4.0))][k % 4]
     }
     /// A thin line (references, grids).
     pub fn thin(&self, c: RGBColor) -> ShapeStyle {

@@ -7,11 +7,12 @@ use plotters::prelude::*;
 
 use super::axis::Ticked;
 
-use super::axis::{log_time_range, log_time_ticks, time_label};
+use super::axis::{fitted_log_time, time_label};
 use super::data::{Table, grid_number, is_chain_row};
+use super::labels::field_value;
 use super::style::{self, Style, rail_colour};
 use super::timeseries::compact;
-use super::{DrawResult, Figure, LegendMark, de, legend_row, titled};
+use super::{DrawResult, Figure, LegendMark, de, legend_row, marker, noted, styled_line, titled};
 
 /// One point of a band line: x, mean, and the 95% interval (absent with one replication).
 #[derive(Clone, Debug, PartialEq)]
@@ -26,9 +27,12 @@ pub struct BandPoint {
 pub struct BandLine {
     pub label: String,
     pub colour: usize,
-    /// Marker shape: lines of one rail at different values of the other axes differ by it.
+    /// Marker shape and line style: lines of one rail at different values of the other axes differ by it.
     pub marker: usize,
     pub points: Vec<BandPoint>,
+    /// x values where the grid point ran but the metric has no value (nothing settled: a saturated or failed
+    /// cell). They are drawn as hollow markers on the axis floor, never dropped.
+    pub failed: Vec<f64>,
 }
 
 /// How the y axis is drawn.
@@ -52,6 +56,8 @@ pub struct BandFigure {
     pub y_desc: String,
     pub y_axis: YAxis,
     pub lines: Vec<BandLine>,
+    /// Lines under the plot saying what was left out and why.
+    pub notes: Vec<String>,
 }
 
 /// The grid axes of points.csv: the columns between `scenario` and `rail`.
@@ -94,16 +100,14 @@ pub fn band_lines(points: &Table, metric: &str, axis: &str, chain: bool) -> Vec<
         if is_chain_row(points, r) != chain || (!chain && points.text(r, "corridor") != "all") {
             continue;
         }
-        let (Some(x), Some(mean)) = (
-            grid_number(points.text(r, axis)),
-            points.num(r, &format!("{metric}_mean")),
-        ) else {
+        let Some(x) = grid_number(points.text(r, axis)) else {
             continue;
         };
+        let mean = points.num(r, &format!("{metric}_mean"));
         let rail = points.text(r, "rail").to_string();
         let mut rest: Vec<String> = others
             .iter()
-            .map(|a| format!("{a}={}", points.text(r, a)))
+            .map(|a| field_value(a, points.text(r, a)))
             .collect();
         if many_scenarios {
             rest.insert(0, points.text(r, "scenario").to_string());
@@ -120,24 +124,33 @@ pub fn band_lines(points: &Table, metric: &str, axis: &str, chain: bool) -> Vec<
         if !other_values.contains(&rest) {
             other_values.push(rest.clone());
         }
-        let point = BandPoint {
+        let point = mean.map(|mean| BandPoint {
             x,
             mean,
             lo: points.num(r, &format!("{metric}_ci95_lo")),
             hi: points.num(r, &format!("{metric}_ci95_hi")),
+        });
+        let i = match lines.iter().position(|l| l.label == label) {
+            Some(i) => i,
+            None => {
+                lines.push(BandLine {
+                    label,
+                    colour: rails.iter().position(|x| *x == rail).unwrap_or(0),
+                    marker: other_values.iter().position(|x| *x == rest).unwrap_or(0),
+                    points: Vec::new(),
+                    failed: Vec::new(),
+                });
+                lines.len() - 1
+            }
         };
-        match lines.iter_mut().find(|l| l.label == label) {
-            Some(l) => l.points.push(point),
-            None => lines.push(BandLine {
-                label,
-                colour: rails.iter().position(|x| *x == rail).unwrap_or(0),
-                marker: other_values.iter().position(|x| *x == rest).unwrap_or(0),
-                points: vec![point],
-            }),
+        match point {
+            Some(p) => lines[i].points.push(p),
+            None => lines[i].failed.push(x),
         }
     }
     for l in &mut lines {
         l.points.sort_by(|a, b| a.x.total_cmp(&b.x));
+        l.failed.sort_by(f64::total_cmp);
     }
     lines
 }
@@ -154,10 +167,41 @@ impl Figure for BandFigure {
         let legend: Vec<_> = self
             .lines
             .iter()
-            .map(|l| (l.label.clone(), rail_colour(l.colour), LegendMark::Line))
+            .map(|l| {
+                (
+                    l.label.clone(),
+                    rail_colour(l.colour),
+                    LegendMark::Series {
+                        marker: l.marker,
+                        dash: l.marker,
+                    },
+                )
+            })
             .collect();
         let area = legend_row(&area, &legend, s)?;
-        let xs = || self.lines.iter().flat_map(|l| l.points.iter().map(|p| p.x));
+        let failed: Vec<String> = self
+            .lines
+            .iter()
+            .filter(|l| !l.failed.is_empty())
+            .map(|l| {
+                let xs: Vec<String> = l.failed.iter().map(|x| compact(*x)).collect();
+                format!("{} at x = {}", l.label, xs.join(", "))
+            })
+            .collect();
+        let mut notes = self.notes.clone();
+        if !failed.is_empty() {
+            notes.push(format!(
+                "Hollow markers on the axis floor: no payment settled at that point, so it has no value (saturated \
+or failed; see settled_pct in points.csv): {}.",
+                failed.join("; ")
+            ));
+        }
+        let area = noted(&area, &notes, s)?;
+        let xs = || {
+            self.lines
+                .iter()
+                .flat_map(|l| l.points.iter().map(|p| p.x).chain(l.failed.iter().copied()))
+        };
         let (x_min, x_max) = (
             xs().fold(f64::INFINITY, f64::min),
             xs().fold(f64::NEG_INFINITY, f64::max),
@@ -184,10 +228,7 @@ impl Figure for BandFigure {
         let y_max = ys().fold(0.0, f64::max);
         let y_min_pos = ys().filter(|y| *y > 0.0).fold(f64::INFINITY, f64::min);
         let (y_lo, y_hi, ticks) = match self.y_axis {
-            YAxis::LogTime => {
-                let (lo, hi) = log_time_range(y_min_pos, y_max);
-                (lo, hi, log_time_ticks(lo, hi))
-            }
+            YAxis::LogTime => fitted_log_time(y_min_pos, y_max),
             _ => {
                 let hi = if y_max > 0.0 { y_max * 1.1 } else { 1.0 };
                 (0.0, hi, Vec::new())
@@ -256,25 +297,25 @@ impl Figure for BandFigure {
                         .map_err(de)?;
                 }
             }
-            chart
-                .draw_series(LineSeries::new(
-                    l.points.iter().map(|p| (p.x, to_y(p.mean))),
-                    s.line(c),
-                ))
-                .map_err(de)?;
-            let size = s.px(4.0) as i32;
+            styled_line(
+                &mut chart,
+                l.points.iter().map(|p| (p.x, to_y(p.mean))).collect(),
+                l.marker,
+                s.line(c),
+                s,
+            )?;
             chart
                 .draw_series(
                     l.points
                         .iter()
-                        .map(|p| -> DynElement<'static, DB, (f64, f64)> {
-                            let at = (p.x, to_y(p.mean));
-                            match l.marker % 3 {
-                                0 => Circle::new(at, size, c.filled()).into_dyn(),
-                                1 => TriangleMarker::new(at, size + 1, c.filled()).into_dyn(),
-                                _ => Cross::new(at, size, s.line(c)).into_dyn(),
-                            }
-                        }),
+                        .map(|p| marker((p.x, to_y(p.mean)), l.marker, c, true, s)),
+                )
+                .map_err(de)?;
+            chart
+                .draw_series(
+                    l.failed
+                        .iter()
+                        .map(|x| marker((*x, y_lo), l.marker, c, false, s)),
                 )
                 .map_err(de)?;
         }
@@ -302,12 +343,13 @@ mod tests {
         assert_eq!(numeric_axes(&t), vec!["load"]);
         let lines = band_lines(&t, "latency_s_p99", "load", false);
         assert_eq!(lines.len(), 2);
-        assert_eq!(lines[0].label, "a (banks=2)");
+        assert_eq!(lines[0].label, "a (banks 2)");
         // Sorted by x: 60 s before 600 s.
         assert_eq!(lines[0].points[0].x, 60.0);
         assert_eq!(lines[0].points[0].lo, Some(18.0));
         assert_eq!(lines[1].marker, 1);
         assert_eq!(lines[1].points[0].hi, None);
+        assert!(lines[0].failed.is_empty());
         let chains = band_lines(&t, "stale_rate", "load", true);
         assert_eq!(chains.len(), 1);
         assert_eq!(chains[0].points.len(), 2);

@@ -11,7 +11,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::data::Table;
 use super::style::{self, SHADE, Style, rail_colour};
-use super::{DrawResult, Figure, LegendMark, de, legend_row, titled};
+use super::{DrawResult, Figure, LegendMark, de, legend_row, noted, styled_line, titled};
 
 /// One line: (days since start, value).
 #[derive(Clone, Debug)]
@@ -33,6 +33,58 @@ pub struct TimeFigure {
     pub overlay: bool,
     /// Saturday–Sunday spans (UTC) in days since start.
     pub weekends: Vec<(f64, f64)>,
+    /// When demand stopped arriving (days since start): the drain after it is shaded, and the axis ends soon
+    /// after the last hour with anything to show instead of running through empty days.
+    pub demand_end: Option<f64>,
+    /// Panels with nothing to show (all zero) are left out and named here instead; notes say why.
+    pub notes: Vec<String>,
+}
+
+/// Removes lines that are zero throughout, returning the notes that name them.
+pub fn drop_zero_lines(lines: &mut Vec<Line>, what: &str) -> Vec<String> {
+    let zero: Vec<String> = lines
+        .iter()
+        .filter(|l| l.points.iter().all(|p| p.1 == 0.0))
+        .map(|l| l.label.clone())
+        .collect();
+    lines.retain(|l| l.points.iter().any(|p| p.1 != 0.0));
+    if zero.is_empty() {
+        Vec::new()
+    } else {
+        vec![format!(
+            "Not drawn: {} ({what} throughout).",
+            zero.join("; ")
+        )]
+    }
+}
+
+/// Whole-day ticks for a span of `x_max` days: every day, 2 days, week or 2 weeks, at most about ten.
+pub fn day_ticks(x_max: f64) -> Vec<f64> {
+    let step = [1.0, 2.0, 7.0, 14.0, 28.0]
+        .into_iter()
+        .find(|st| x_max / st <= 10.0)
+        .unwrap_or(56.0);
+    (0..)
+        .map(|k| k as f64 * step)
+        .take_while(|d| *d <= x_max + 1e-9)
+        .collect()
+}
+
+/// The last day on the axis: a little after the later of the demand's end and the last non-zero value, so a long
+/// drain in which nothing happens is not drawn.
+fn axis_end(lines: &[Line], demand_end: Option<f64>) -> f64 {
+    let data_end = lines
+        .iter()
+        .filter_map(|l| l.points.last().map(|p| p.0))
+        .fold(1.0 / 24.0, f64::max);
+    let Some(end) = demand_end else {
+        return data_end;
+    };
+    let active = lines
+        .iter()
+        .flat_map(|l| l.points.iter().filter(|p| p.1 != 0.0).map(|p| p.0))
+        .fold(end, f64::max);
+    (active + (active * 0.03).max(0.25)).min(data_end)
 }
 
 /// The weekend (Saturday 00:00 to Monday 00:00 UTC) spans within `hours` hours of `start`, in days since start.
@@ -113,27 +165,40 @@ impl Figure for TimeFigure {
         let area = titled(area, &self.title, &self.subtitle, s)?;
         let mut legend = Vec::new();
         if self.overlay {
-            legend.extend(
-                self.lines
-                    .iter()
-                    .map(|l| (l.label.clone(), rail_colour(l.colour), LegendMark::Line)),
-            );
+            legend.extend(self.lines.iter().enumerate().map(|(k, l)| {
+                (
+                    l.label.clone(),
+                    rail_colour(l.colour),
+                    LegendMark::Series { marker: k, dash: k },
+                )
+            }));
         }
         legend.push(("weekend (Sat–Sun, UTC)".to_string(), SHADE, LegendMark::Box));
+        let x_max = axis_end(&self.lines, self.demand_end);
+        let drain = self.demand_end.filter(|e| *e < x_max);
+        if drain.is_some() {
+            legend.push((
+                "drain: demand has ended".to_string(),
+                DRAIN,
+                LegendMark::Box,
+            ));
+        }
         let area = legend_row(&area, &legend, s)?;
-        let x_max = self
+        let area = noted(&area, &self.notes, s)?;
+        let panels: Vec<Vec<(usize, &Line)>> = if self.overlay {
+            vec![self.lines.iter().enumerate().collect()]
+        } else {
+            self.lines.iter().enumerate().map(|l| vec![l]).collect()
+        };
+        // One scale for every panel, so panels compare by height.
+        let y_max = self
             .lines
             .iter()
-            .filter_map(|l| l.points.last().map(|p| p.0))
-            .fold(1.0 / 24.0, f64::max);
-        let panels: Vec<Vec<&Line>> = if self.overlay {
-            vec![self.lines.iter().collect()]
-        } else {
-            self.lines.iter().map(|l| vec![l]).collect()
-        };
+            .flat_map(|l| l.points.iter().filter(|p| p.0 <= x_max).map(|p| p.1))
+            .fold(0.0, f64::max);
         let n = panels.len().max(1);
         let (_, h) = area.dim_in_pixel();
-        let bottom = s.px(48.0);
+        let bottom = s.px(50.0);
         let per = (h.saturating_sub(bottom)) / n as u32;
         let mut rest = area;
         for (k, lines) in panels.iter().enumerate() {
@@ -143,41 +208,39 @@ impl Figure for TimeFigure {
             } else {
                 rest.split_vertically(per)
             };
-            draw_panel(&panel, self, lines, x_max, last, s)?;
+            draw_panel(&panel, self, lines, (x_max, y_max, drain), last, s)?;
             rest = below;
         }
         Ok(())
     }
 }
 
+/// The drain shading: a pale warm grey, distinct from the weekend's.
+const DRAIN: RGBColor = RGBColor(250, 228, 200);
+
 fn draw_panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     fig: &TimeFigure,
-    lines: &[&Line],
-    x_max: f64,
+    lines: &[(usize, &Line)],
+    (x_max, y_max, drain): (f64, f64, Option<f64>),
     last: bool,
     s: &Style,
 ) -> DrawResult {
-    let y_max = lines
-        .iter()
-        .flat_map(|l| l.points.iter().map(|p| p.1))
-        .fold(0.0, f64::max);
     let y_top = if y_max > 0.0 { y_max * 1.1 } else { 1.0 };
+    let single = lines.len() == 1 && !fig.overlay;
     let mut chart = ChartBuilder::on(area)
         .margin_left(s.px(12.0))
-        .margin_right(s.px(28.0))
-        .margin_top(s.px(14.0))
-        .x_label_area_size(if last { s.px(48.0) } else { 0 })
-        .y_label_area_size(s.px(80.0))
+        .margin_right(s.px(20.0))
+        .margin_top(s.px(if single { 4.0 } else { 12.0 }))
+        .x_label_area_size(if last { s.px(50.0) } else { 0 })
+        .y_label_area_size(s.px(if single { 52.0 } else { 64.0 }))
         .build_cartesian_2d(
-            Ticked::new(0.0..x_max, Vec::new()),
+            Ticked::new(0.0..x_max, day_ticks(x_max)),
             Ticked::new(0.0..y_top, Vec::new()),
         )
         .map_err(de)?;
-    let single = lines.len() == 1 && !fig.overlay;
     let mut mesh = chart.configure_mesh();
     mesh.y_labels(if single { 3 } else { 8 })
-        .x_labels(15)
         .x_label_formatter(&|v| format!("{v:.0}"))
         .y_label_formatter(&|v| compact(*v))
         .label_style(s.tick())
@@ -195,26 +258,48 @@ fn draw_panel<DB: DrawingBackend>(
         .draw_series(
             fig.weekends
                 .iter()
-                .map(|(a, b)| Rectangle::new([(*a, 0.0), (*b, y_top)], SHADE.filled())),
+                .filter(|(a, _)| *a < x_max)
+                .map(|(a, b)| Rectangle::new([(*a, 0.0), (b.min(x_max), y_top)], SHADE.filled())),
         )
         .map_err(de)?;
-    for l in lines {
+    if let Some(d) = drain {
         chart
-            .draw_series(LineSeries::new(
-                l.points.iter().copied(),
-                s.line(rail_colour(l.colour)).stroke_width(s.px(1.2).max(1)),
-            ))
+            .draw_series(std::iter::once(Rectangle::new(
+                [(d, 0.0), (x_max, y_top)],
+                DRAIN.mix(0.6).filled(),
+            )))
             .map_err(de)?;
     }
+    let n = lines.len();
+    for (k, l) in lines {
+        // Overlaid lines: the first drawn widest and each later one thinner and in its own dash, so a line drawn
+        // over another never hides it.
+        let width = if fig.overlay {
+            s.px(3.2 - 2.0 * *k as f64 / n.max(2) as f64).max(1)
+        } else {
+            s.px(1.2).max(1)
+        };
+        let pts: Vec<(f64, f64)> = l.points.iter().copied().filter(|p| p.0 <= x_max).collect();
+        let dash = if fig.overlay { *k } else { 0 };
+        styled_line(
+            &mut chart,
+            pts,
+            dash,
+            s.line(rail_colour(l.colour)).stroke_width(width),
+            s,
+        )?;
+    }
     if single {
+        let l = lines[0].1;
         chart
             .plotting_area()
             .draw(&Text::new(
-                if y_max > 0.0 {
-                    format!("{} — {}", lines[0].label, fig.y_desc)
-                } else {
-                    format!("{} — {}: 0 throughout", lines[0].label, fig.y_desc)
-                },
+                format!(
+                    "{} — {} (max {})",
+                    l.label,
+                    fig.y_desc,
+                    compact(l.points.iter().map(|p| p.1).fold(0.0, f64::max))
+                ),
                 (x_max * 0.995, y_top * 0.97),
                 s.label().pos(Pos::new(HPos::Right, VPos::Top)),
             ))
@@ -254,6 +339,27 @@ mod tests {
         );
         // A run that ends on Saturday noon is shaded to its end.
         assert_eq!(weekend_spans(start, 24 * 5 + 12), vec![(5.0, 5.5)]);
+    }
+
+    #[test]
+    fn day_ticks_are_whole_days() {
+        assert_eq!(day_ticks(7.0), vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]);
+        assert_eq!(day_ticks(28.5), vec![0.0, 7.0, 14.0, 21.0, 28.0]);
+        assert!(day_ticks(49.0).iter().all(|d| d.fract() == 0.0));
+    }
+
+    #[test]
+    fn the_axis_stops_after_the_drain_goes_quiet() {
+        let line = Line {
+            label: "a".into(),
+            colour: 0,
+            points: (0..49 * 24)
+                .map(|h| (h as f64 / 24.0, if h < 30 * 24 { 1.0 } else { 0.0 }))
+                .collect(),
+        };
+        let end = axis_end(std::slice::from_ref(&line), Some(28.0));
+        assert!(end > 30.0 && end < 32.0, "{end}");
+        assert!((axis_end(&[line], None) - (49.0 * 24.0 - 1.0) / 24.0).abs() < 1e-9);
     }
 
     #[test]

@@ -1135,7 +1135,7 @@ mod tests {
         mut before: impl FnMut(&mut ChainState, usize),
         mut check: impl FnMut(&ChainState, u64),
     ) -> ChainState {
-        let mut c = ChainState::new(spec, 0, 0, 7, 1);
+        let mut c = ChainState::new(spec, 0, "shared", 7, 1);
         let mut q = EventQueue::new();
         c.start(spec, &mut q);
         for k in 0..blocks {
@@ -1244,8 +1244,8 @@ mod tests {
         let mut spec = saturated(FeeMarket::FirstPrice);
         spec.block_capacity = 10_000;
         let (mut whole, mut cells) = (
-            ChainState::new(&spec, 0, 0, 9, 1),
-            ChainState::new(&spec, 0, 0, 9, 1),
+            ChainState::new(&spec, 0, "shared", 9, 1),
+            ChainState::new(&spec, 0, "shared", 9, 1),
         );
         for k in 1..50_u64 {
             for c in [&mut whole, &mut cells] {
