@@ -19,8 +19,11 @@ command -v cargo-mutants > /dev/null || {
     echo "cargo-mutants is not installed: cargo install --locked cargo-mutants" >&2
     exit 2
 }
-args=(--jobs "${MUTANTS_JOBS:-1}")
-[[ "${MUTANTS_IN_PLACE:-0}" == 1 ]] && args+=(--in-place)
+if [[ "${MUTANTS_IN_PLACE:-0}" == 1 ]]; then
+    args=(--in-place) # one job by construction
+else
+    args=(--jobs "${MUTANTS_JOBS:-1}")
+fi
 if [[ "${1:-}" == "--in-diff" ]]; then
     base=${2:?"--in-diff needs a git revision"}
     shift 2

@@ -340,7 +340,7 @@ proptest! {
         let steps = &traced.trace;
         prop_assert!(matches!(steps[0].step, Step::Created { .. }), "the first step is the creation");
         prop_assert_eq!(steps[0].t_us, r.created_us);
-        let mut shortfall = false;
+        let mut shortfall: Option<u64> = None;
         for (i, s) in steps.iter().enumerate() {
             if i > 0 {
                 prop_assert!(steps[i - 1].t_us <= s.t_us, "step {} at {} before step {} at {}", i, s.t_us, i - 1, steps[i - 1].t_us);
@@ -349,11 +349,11 @@ proptest! {
                 prop_assert!(s.t_us <= end, "a step at {} after the end at {}", s.t_us, end);
             }
             match s.step {
-                Step::NostroShortfall { .. } => shortfall = true,
+                Step::NostroShortfall { .. } => shortfall = Some(s.t_us),
                 Step::NostroFunded { waited_us } => {
-                    prop_assert!(shortfall, "funded without a shortfall");
-                    shortfall = false;
-                    prop_assert!(waited_us <= s.t_us);
+                    let since = shortfall.take();
+                    prop_assert!(since.is_some(), "funded without a shortfall");
+                    prop_assert_eq!(Some(waited_us), since.map(|t| s.t_us - t), "the wait is from shortfall to release");
                 }
                 Step::Sent { arrives_us, .. } => prop_assert!(arrives_us >= s.t_us),
                 Step::ManualRepair { until_us } | Step::ScreeningHit { until_us } => prop_assert!(until_us >= s.t_us),

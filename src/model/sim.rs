@@ -1932,8 +1932,6 @@ type ChainStates = (
     Vec<Option<u16>>,
 );
 
-/// One chain state per chain and per world that uses it: in mirror mode each rail that uses a chain gets its own
-/// copy (a paired comparison must not share a mempool), a chain no rail uses runs once (a load test).
 /// The name a world's random streams are keyed by: in mirror mode the rail whose copy of the infrastructure it
 /// is, so inserting a rail anywhere shifts no other world's draws; otherwise the one shared world.
 fn world_label(w: &World, world: usize) -> String {
@@ -1943,6 +1941,8 @@ fn world_label(w: &World, world: usize) -> String {
     }
 }
 
+/// One chain state per chain and per world that uses it: in mirror mode each rail that uses a chain gets its own
+/// copy (a paired comparison must not share a mempool), a chain no rail uses runs once (a load test).
 fn chain_states(w: &World, worlds: usize, seed: u64, hours: usize) -> ChainStates {
     let n = w.chains.len();
     let mut states = Vec::new();
@@ -1963,10 +1963,7 @@ fn chain_states(w: &World, worlds: usize, seed: u64, hours: usize) -> ChainState
         };
         for (world, rail) in instances {
             let idx = states.len() as u16;
-            let label = match rail {
-                Some(r) => world_label(w, r.idx()),
-                None => world_label(w, usize::MAX),
-            };
+            let label = rail.map_or_else(|| "shared".to_string(), |r| world_label(w, r.idx()));
             states.push(ChainState::new(spec, idx, &label, seed, hours));
             meta.push((chain, rail));
             state_of[world * n + c] = Some(idx);

@@ -1,7 +1,7 @@
 //! Warnings about scenarios that are valid but probably not what was meant. They are returned with the loaded
 //! scenario and printed on stderr by the edge; they never stop a run.
 
-use crate::model::world::{HopFunding, World};
+use crate::model::world::{Corridor, HopFunding, World};
 
 /// A nostro topped up daily restores its balance but never raises it: a payment larger than the funded balance
 /// waits forever at the head of the shortfall queue and blocks every payment queued behind it (FIFO). Returns,
@@ -27,7 +27,7 @@ pub fn unpayable_tails(w: &World) -> Vec<(String, String)> {
             // The funded balance in the corridor's source currency at the opening mid rate (fees taken on the
             // way only make payments smaller, so this errs toward warning).
             let balance = w.fx.convert(n.opening_minor, n.currency, c.source, 0, 0);
-            let p = tail_probability(c.amount_mu, c.amount_sigma, balance, c, w);
+            let p = tail_probability(c, balance, w);
             let expected = p * c.payments_per_day * demand_days;
             if expected >= 0.01 {
                 let cur = w.fx.currency(n.currency);
@@ -51,13 +51,8 @@ pub fn unpayable_tails(w: &World) -> Vec<(String, String)> {
 }
 
 /// P(amount > balance) for the corridor's log-normal amounts, clipped to [min, max], in minor units.
-fn tail_probability(
-    mu: f64,
-    sigma: f64,
-    balance_minor: i64,
-    c: &crate::model::world::Corridor,
-    w: &World,
-) -> f64 {
+fn tail_probability(c: &Corridor, balance_minor: i64, w: &World) -> f64 {
+    let (mu, sigma) = (c.amount_mu, c.amount_sigma);
     if c.amount_max_minor <= balance_minor {
         return 0.0;
     }
