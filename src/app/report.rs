@@ -206,9 +206,20 @@ payments.csv to select them from."
     };
     let mut figures: Vec<&crate::chart::AnyFigure> = loaded.figures.iter().collect();
     figures.sort_by_key(|f| order(&f.name()));
+    b.extend(figure_blocks(loaded, &footer, figures)?);
+    Ok(b)
+}
+
+/// Each figure as an inline SVG block, in the given order, then what was left out and why.
+pub(crate) fn figure_blocks<'a>(
+    loaded: &Loaded,
+    footer: &str,
+    figures: impl IntoIterator<Item = &'a crate::chart::AnyFigure>,
+) -> Result<Vec<Block>, AppError> {
+    let mut b = Vec::new();
     for fig in figures {
         let svg = fig
-            .svg(&footer)
+            .svg(footer)
             .map_err(|e| AppError::Io(format!("figure {}: {e}", fig.name())))?;
         b.push(Block::Figure {
             name: fig.name(),

@@ -130,22 +130,11 @@ metric is undefined there rather than averaged over the replications that had on
         Block::Heading("Figures".into()),
     ];
     let footer = loaded.provenance.footer();
-    for fig in &loaded.figures {
-        let svg = fig
-            .svg(&footer)
-            .map_err(|e| AppError::Io(format!("figure {}: {e}", fig.name())))?;
-        b.push(Block::Figure {
-            name: fig.name(),
-            caption: fig.caption(),
-            svg,
-        });
-    }
-    if !loaded.notes.is_empty() {
-        b.push(Block::Para(format!(
-            "Left out: {}.",
-            loaded.notes.join("; ")
-        )));
-    }
+    b.extend(crate::app::report::figure_blocks(
+        loaded,
+        &footer,
+        &loaded.figures,
+    )?);
     Ok(b)
 }
 

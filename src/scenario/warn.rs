@@ -67,31 +67,12 @@ fn tail_probability(c: &Corridor, balance_minor: i64, w: &World) -> f64 {
     if sigma <= 0.0 {
         return if mu.exp() > balance_major { 1.0 } else { 0.0 };
     }
-    0.5 * erfc((balance_major.ln() - mu) / (sigma * std::f64::consts::SQRT_2))
-}
-
-/// The complementary error function (Numerical Recipes' `erfcc`, fractional error below 1.2e-7): enough
-/// for a warning threshold.
-fn erfc(x: f64) -> f64 {
-    let z = x.abs();
-    let t = 1.0 / (1.0 + 0.5 * z);
-    let r = t
-        * (-z * z - 1.265_512_23
-            + t * (1.000_023_68
-                + t * (0.374_091_96
-                    + t * (0.096_784_18
-                        + t * (-0.186_288_06
-                            + t * (0.278_868_07
-                                + t * (-1.135_203_98
-                                    + t * (1.488_515_87
-                                        + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
-            .exp();
-    if x >= 0.0 { r } else { 2.0 - r }
+    0.5 * crate::rng::erfc((balance_major.ln() - mu) / (sigma * std::f64::consts::SQRT_2))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::erfc;
+    use crate::rng::erfc;
 
     #[test]
     fn erfc_matches_tabulated_values() {
@@ -103,7 +84,10 @@ mod tests {
             (2.0, 0.004_677_735),
         ] {
             assert!((erfc(x) - v).abs() < 1e-6, "erfc({x})");
-            assert!((erfc(-x) - (2.0 - v)).abs() < 1e-6, "erfc(-{x})");
+            assert!(
+                (crate::rng::erfc(-x) - (2.0 - v)).abs() < 1e-6,
+                "erfc(-{x})"
+            );
         }
     }
 }
