@@ -559,3 +559,30 @@ mod hostile_overrides {
         }
     }
 }
+
+/// Found by `scripts/fuzz.sh load` (minimal input kept in tests/fixtures/fuzz/): a quoted key holding newlines
+/// (a `'''` string where a key was expected) put a multi-line field path into the error. Field paths now escape
+/// control characters, so the error stays one line, and the escaped path parses back to the same key.
+#[test]
+fn fuzz_multiline_key_in_an_error_stays_one_line() {
+    let text = fs::read_to_string("tests/fixtures/fuzz/multiline-key-in-error.toml").unwrap();
+    for overrides in [vec![], vec!["duration=1d".to_string()]] {
+        let err = settlesim::scenario::load("fuzz.toml", &text, &overrides)
+            .err()
+            .expect("the input is malformed");
+        let line = err.to_string();
+        assert!(!line.contains('\n'), "{line}");
+        assert!(line.starts_with("fuzz.toml"), "{line}");
+    }
+    let path = settlesim::scenario::locate::FieldPath(vec![settlesim::scenario::locate::Seg::Key(
+        "a\nb\t\"c\u{1}".into(),
+    )]);
+    let shown = path.to_string();
+    assert!(!shown.contains('\n'), "{shown}");
+    assert_eq!(
+        shown
+            .parse::<settlesim::scenario::locate::FieldPath>()
+            .unwrap(),
+        path
+    );
+}

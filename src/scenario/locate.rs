@@ -88,11 +88,16 @@ impl fmt::Display for FieldPath {
                         f.write_str(k)?;
                     } else {
                         f.write_str("\"")?;
+                        // Escaped so that a path always prints on one line (keys may hold newlines).
                         for c in k.chars() {
-                            if c == '"' || c == '\\' {
-                                f.write_str("\\")?;
+                            match c {
+                                '"' | '\\' => write!(f, "\\{c}")?,
+                                '\n' => f.write_str("\\n")?,
+                                '\r' => f.write_str("\\r")?,
+                                '\t' => f.write_str("\\t")?,
+                                c if c.is_control() => write!(f, "\\u{{{:x}}}", c as u32)?,
+                                c => write!(f, "{c}")?,
                             }
-                            write!(f, "{c}")?;
                         }
                         f.write_str("\"")?;
                     }
@@ -138,6 +143,30 @@ impl FromStr for FieldPath {
                         None => return Err(err(start, "unterminated quoted key")),
                         Some('"') => break,
                         Some('\\') => match chars.get(i + 1) {
+                            Some('n') => {
+                                key.push('\n');
+                                i += 2;
+                            }
+                            Some('r') => {
+                                key.push('\r');
+                                i += 2;
+                            }
+                            Some('t') => {
+                                key.push('\t');
+                                i += 2;
+                            }
+                            Some('u') if chars.get(i + 2) == Some(&'{') => {
+                                let close = (i + 3..chars.len())
+                                    .find(|&j| chars[j] == '}')
+                                    .ok_or_else(|| err(i, "unterminated \\u{...} escape"))?;
+                                let hex: String = chars[i + 3..close].iter().collect();
+                                let c = u32::from_str_radix(&hex, 16)
+                                    .ok()
+                                    .and_then(char::from_u32)
+                                    .ok_or_else(|| err(i, "bad \\u{...} escape"))?;
+                                key.push(c);
+                                i = close + 1;
+                            }
                             Some(&c) => {
                                 key.push(c);
                                 i += 2;
