@@ -560,7 +560,7 @@ mod hostile_overrides {
     }
 }
 
-/// Found by `scripts/fuzz.sh load` (minimal input kept in tests/fixtures/fuzz/): a quoted key holding newlines
+/// Found by `scripts/fuzz.sh load` (the input that triggered it is kept in tests/fixtures/fuzz/): a quoted key holding newlines
 /// (a `'''` string where a key was expected) put a multi-line field path into the error. Field paths now escape
 /// control characters, so the error stays one line, and the escaped path parses back to the same key.
 #[test]
