@@ -199,6 +199,22 @@ mod tests {
         assert_eq!(t.convert(1, CurId(2), CurId(0), 0, 0), 0);
     }
 
+    /// Products beyond i128 saturate with the sign of the amount, never wrap (issue 8: money never wraps).
+    #[test]
+    fn overflowing_conversions_saturate_with_their_sign() {
+        let t = table();
+        let (usd, mxn) = (CurId(0), CurId(1));
+        assert_eq!(t.convert(i64::MAX, usd, mxn, 0, 0), i64::MAX);
+        assert_eq!(t.convert(-i64::MAX, usd, mxn, 0, 0), i64::MIN);
+        assert_eq!(t.from_usd(1e300, mxn, 0), i64::MAX);
+        assert_eq!(t.from_usd(-1e300, mxn, 0), i64::MIN);
+        // Large but representable amounts stay exact.
+        assert_eq!(
+            t.convert(1_000_000_000_000, usd, mxn, 0, 0),
+            17_000_000_000_000
+        );
+    }
+
     #[test]
     fn usd_valuation_and_fees() {
         let t = table();
