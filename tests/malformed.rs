@@ -12,6 +12,21 @@ struct Case {
 
 const CASES: &[Case] = &[
     Case {
+        name: "a ledger field on a correspondent rail",
+        replace: (
+            "return_delay = { fixed = \"2d\" }",
+            "return_delay = { fixed = \"2d\" }\nsettle_every = \"1h\"",
+        ),
+        overrides: &[],
+        expected: "base.toml:73:16: only a ledger rail has this field (rails[0].settle_every)",
+    },
+    Case {
+        name: "a ledger rail without its ledger",
+        replace: ("kind = \"correspondent\"", "kind = \"ledger\""),
+        overrides: &[],
+        expected: "base.toml:67:1: a ledger rail names its ledger (a chain with consensus = \"bft\") (rails[0].chain)",
+    },
+    Case {
         name: "a link field on a correspondent rail",
         replace: (
             "return_delay = { fixed = \"2d\" }",

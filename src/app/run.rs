@@ -144,6 +144,14 @@ pub fn simulate_to_dir(
                 .map_err(|e| io_err("stations.csv", e))?,
         )?;
     }
+    // Only scenarios with a tokenised-deposit ledger rail get exposure.csv.
+    if !outcome.ledgers.is_empty() {
+        put(
+            "exposure.csv".into(),
+            csv_out::exposure_csv(world, &outcome.ledgers, outcome.end_us)
+                .map_err(|e| io_err("exposure.csv", e))?,
+        )?;
+    }
     for row in rows.iter() {
         let mut bytes = Vec::new();
         V2Serializer::new()

@@ -227,6 +227,18 @@ fn describe(w: &World, s: &TraceStep) -> String {
             "sanctions screening cannot finish within the link's {} budget: rejected when it runs out",
             human_duration_s(*budget_us as f64 / 1e6)
         ),
+        Step::MemberLimitQueued {
+            owed_usd_cents,
+            limit_usd_cents,
+        } => format!(
+            "the sending member owes USD {} unsettled (limit USD {}): queued until the next net settlement",
+            format_minor(*owed_usd_cents, 2),
+            format_minor(*limit_usd_cents, 2)
+        ),
+        Step::MemberLimitReleased { waited_us } => format!(
+            "released by the net settlement after {}",
+            human_duration_s(*waited_us as f64 / 1e6)
+        ),
         Step::LinkCrossing { arrives_us } => format!(
             "handed to the gateway between the two instant payment systems, reaches the next system {}",
             when(*arrives_us)

@@ -18,4 +18,6 @@ pub enum Ev {
     BlockArrive { chain: u16, node: u32, block: u32 },
     /// A staffed desk (index into the per-world desks) opens with payments waiting.
     Desk(u32),
+    /// A tokenised-deposit ledger's net settlement (the rail's index).
+    NetSettle(u16),
 }

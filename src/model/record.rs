@@ -163,6 +163,8 @@ pub enum Hold {
     Payout,
     /// Funds travelling back to the originator.
     Return,
+    /// Queued on a ledger member's limit until the next net settlement.
+    MemberLimit,
 }
 
 impl Hold {
@@ -180,6 +182,7 @@ impl Hold {
             Hold::Chain => "chain",
             Hold::Payout => "payout",
             Hold::Return => "return",
+            Hold::MemberLimit => "member_limit",
         }
     }
 }
@@ -305,6 +308,15 @@ pub enum Step {
     /// Screening would take longer than the link's budget: rejected when the budget runs out.
     ScreeningTimeout {
         budget_us: u64,
+    },
+    /// The sending member is at its limit of unsettled obligations: queued until the next net settlement.
+    MemberLimitQueued {
+        owed_usd_cents: i64,
+        limit_usd_cents: i64,
+    },
+    /// Released by a net settlement after waiting on the member's limit.
+    MemberLimitReleased {
+        waited_us: u64,
     },
     /// Handed to the gateway between two instant payment systems; reaches the next system at `arrives_us`.
     LinkCrossing {

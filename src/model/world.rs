@@ -149,6 +149,38 @@ pub enum RailKind {
     /// payment crosses a gateway between two systems, an FX provider on the path converts out of balances it
     /// pre-funds in both systems.
     IpsLink(IpsLink),
+    /// A permissioned ledger of tokenised deposits run by its members (a BFT chain): transfers commit in
+    /// seconds, 24/7, and the receiving member credits at once; the interbank funds move later, by net settlement
+    /// at a settlement bank, so members carry intraday exposure to each other until then.
+    Ledger(LedgerRail),
+}
+
+/// The rules of a tokenised-deposit ledger.
+#[derive(Clone, Debug)]
+pub struct LedgerRail {
+    /// The ledger (a BFT chain).
+    pub chain: ChainId,
+    /// Bid per size unit in the ledger's native units (its operator's fee).
+    pub fee_bid: u64,
+    /// Net settlement times follow this calendar (the settlement bank's).
+    pub settlement_calendar: CalId,
+    /// `Some(n)`: every n µs while the settlement bank is open (and at its opening); `None`: at each business
+    /// day's cut-off.
+    pub settle_every_us: Option<u64>,
+    /// A member's unsettled net debit cap in USD cents: past it, its payments queue (FIFO) until the next net
+    /// settlement.
+    pub member_limit_usd_cents: Option<i64>,
+}
+
+impl RailKind {
+    /// The chain a rail's transfers go over (a chain rail's chain, a ledger rail's ledger).
+    pub fn chain(&self) -> Option<ChainId> {
+        match self {
+            RailKind::Chain { chain, .. } => Some(*chain),
+            RailKind::Ledger(l) => Some(l.chain),
+            RailKind::Correspondent | RailKind::IpsLink(_) => None,
+        }
+    }
 }
 
 /// The scheme rules of a link between instant payment systems.
@@ -183,6 +215,8 @@ pub enum HopFunding {
     /// A transfer between two members of a domestic instant payment system, settled in central-bank money as it
     /// clears (no nostro).
     Instant(DomRailId),
+    /// A transfer of tokenised deposits between two members of a ledger (a BFT chain).
+    Ledger(ChainId),
 }
 
 #[derive(Clone, Debug)]

@@ -242,7 +242,11 @@ pub fn summary_rows(
     for (r, rail) in w.rails.iter().enumerate() {
         let rid = RailId(r as u16);
         let chain = match rail.kind {
-            crate::model::world::RailKind::Chain { chain, .. } => chains
+            crate::model::world::RailKind::Chain { chain, .. }
+            | crate::model::world::RailKind::Ledger(crate::model::world::LedgerRail {
+                chain,
+                ..
+            }) => chains
                 .iter()
                 .find(|o| o.chain == chain && o.rail.is_none_or(|x| x == rid))
                 .map(|o| {
@@ -672,6 +676,42 @@ pub fn stations_csv(w: &World, stations: &[StationOutcome], span_us: u64) -> io:
             fixed(l.lambda_w, 6),
             fixed(gap, 6),
             fixed(l.utilisation.unwrap_or(f64::NAN), 6),
+        ])?;
+    }
+    out.into_inner()
+        .map_err(|e| io::Error::other(e.to_string()))
+}
+
+/// The columns of `exposure.csv`.
+pub const EXPOSURE_COLUMNS: [&str; 7] = [
+    "rail",
+    "peak_exposure_usd",
+    "mean_exposure_usd",
+    "exposure_usd_days",
+    "obligations_usd",
+    "net_settlements",
+    "payments_queued_on_limits",
+];
+
+/// One row per tokenised-deposit ledger rail: the intraday exposure its members carried to each other until
+/// net settlement — the peak, the time-average over the run, and the integral in USD × days.
+pub fn exposure_csv(
+    w: &World,
+    ledgers: &[crate::model::sim::LedgerOutcome],
+    span_us: u64,
+) -> io::Result<Vec<u8>> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record(EXPOSURE_COLUMNS)?;
+    for l in ledgers {
+        let cents_us = l.usd_cents_us as f64;
+        out.write_record([
+            w.rails[l.rail.idx()].name.clone(),
+            format_minor(l.peak_usd_cents, 2),
+            fixed(cents_us / 100.0 / span_us.max(1) as f64, 2),
+            fixed(cents_us / 100.0 / crate::units::US_PER_DAY as f64, 2),
+            format_minor(l.obligations_usd_cents, 2),
+            l.settlements.to_string(),
+            l.queued_payments.to_string(),
         ])?;
     }
     out.into_inner()

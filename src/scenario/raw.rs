@@ -312,7 +312,7 @@ fn default_zero() -> String {
 #[serde(deny_unknown_fields)]
 pub struct RailDef {
     pub id: String,
-    /// `"correspondent"`, `"chain"` or `"ips_link"`.
+    /// `"correspondent"`, `"chain"`, `"ips_link"` or `"ledger"`.
     pub kind: String,
     /// `"OUR"`, `"SHA"` or `"BEN"`.
     #[serde(default = "default_bearer")]
@@ -366,6 +366,16 @@ pub struct RailDef {
     /// IPS links: past the budget, `"return"` the payment or send it to manual `"review"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_screening_timeout: Option<String>,
+    /// Ledger rails: the settlement bank (a bank id) whose calendar times the net settlements.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settlement_bank: Option<String>,
+    /// Ledger rails: net settlement every this long while the settlement bank is open (default: at each
+    /// business day's cut-off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settle_every: Option<String>,
+    /// Ledger rails: a member's cap on unsettled obligations in USD (its payments queue past it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member_limit_usd: Option<f64>,
 }
 
 fn default_bearer() -> String {

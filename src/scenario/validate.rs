@@ -1027,6 +1027,16 @@ fn rail(ctx: &Ctx, chain_names: &[String], i: usize, r: &raw::RailDef) -> R<Rail
             "only an ips_link rail has this field",
         );
     }
+    let ledger_fields = [
+        ("settlement_bank", r.settlement_bank.is_some()),
+        ("settle_every", r.settle_every.is_some()),
+        ("member_limit_usd", r.member_limit_usd.is_some()),
+    ];
+    if r.kind != "ledger"
+        && let Some((field, _)) = ledger_fields.iter().find(|(_, present)| *present)
+    {
+        return bad(format!("{p}.{field}"), "only a ledger rail has this field");
+    }
     let kind = match r.kind.as_str() {
         "correspondent" => {
             if let Some((field, _)) = chain_fields.iter().find(|(_, present)| *present) {
@@ -1070,6 +1080,66 @@ fn rail(ctx: &Ctx, chain_names: &[String], i: usize, r: &raw::RailDef) -> R<Rail
                     r.duplicate_rate.unwrap_or(0.0),
                 )?,
             }
+        }
+        "ledger" => {
+            if let Some((field, _)) = chain_fields
+                .iter()
+                .find(|(f, present)| *present && *f != "chain" && *f != "fee_bid")
+            {
+                return bad(
+                    format!("{p}.{field}"),
+                    "a ledger rail moves tokenised deposits in the payment's own currency: no asset fields",
+                );
+            }
+            let name = r.chain.as_deref().ok_or_else(|| Invalid {
+                path: format!("{p}.chain"),
+                message: "a ledger rail names its ledger (a chain with consensus = \"bft\")".into(),
+            })?;
+            let chain = index_of(chain_names, name)
+                .map(|x| ChainId(x as u16))
+                .ok_or_else(|| Invalid {
+                    path: format!("{p}.chain"),
+                    message: format!("no chain with id {name:?}"),
+                })?;
+            if ctx.s.chains[chain.idx()].consensus != "bft" {
+                return bad(
+                    format!("{p}.chain"),
+                    "a tokenised-deposit ledger is permissioned: its chain needs consensus = \"bft\"",
+                );
+            }
+            let bank = r.settlement_bank.as_deref().ok_or_else(|| Invalid {
+                path: format!("{p}.settlement_bank"),
+                message: "a ledger rail names the bank that runs its net settlement".into(),
+            })?;
+            let bank = ctx.bank_ref(&format!("{p}.settlement_bank"), bank)?;
+            let settle_every_us = r
+                .settle_every
+                .as_deref()
+                .map(|d| duration(&format!("{p}.settle_every"), d))
+                .transpose()?;
+            if settle_every_us.is_some_and(|d| d < 60_000_000) {
+                return bad(format!("{p}.settle_every"), "at least 1 minute");
+            }
+            let member_limit_usd_cents = match r.member_limit_usd {
+                None => None,
+                Some(x) if x > 0.0 && x <= 1e12 => Some((x * 100.0).round() as i64),
+                Some(_) => {
+                    return bad(
+                        format!("{p}.member_limit_usd"),
+                        "a positive USD amount (at most 1e12)",
+                    );
+                }
+            };
+            RailKind::Ledger(LedgerRail {
+                chain,
+                fee_bid: r.fee_bid.unwrap_or(1).max(1),
+                settlement_calendar: ctx.calendar_ref(
+                    &format!("{p}.settlement_bank"),
+                    &ctx.s.banks[bank.idx()].calendar,
+                )?,
+                settle_every_us,
+                member_limit_usd_cents,
+            })
         }
         "ips_link" => {
             if let Some((field, _)) = chain_fields.iter().find(|(_, present)| *present) {
@@ -1125,7 +1195,7 @@ fn rail(ctx: &Ctx, chain_names: &[String], i: usize, r: &raw::RailDef) -> R<Rail
             return bad(
                 format!("{p}.kind"),
                 format!(
-                    "unknown rail kind {other:?} (\"correspondent\", \"chain\" or \"ips_link\")"
+                    "unknown rail kind {other:?} (\"correspondent\", \"chain\", \"ips_link\" or \"ledger\")"
                 ),
             );
         }
@@ -1387,7 +1457,10 @@ fn route(
                 })?)
             }
             None if source != dest
-                && matches!(rail_kind, RailKind::Correspondent | RailKind::IpsLink(_)) =>
+                && matches!(
+                    rail_kind,
+                    RailKind::Correspondent | RailKind::IpsLink(_) | RailKind::Ledger(_)
+                ) =>
             {
                 return bad(
                     format!("{rp}.convert_at"),
@@ -1422,6 +1495,24 @@ fn route(
             format!("{rp}.via"),
             "only a route of an ips_link rail has this field",
         );
+    }
+    if let RailKind::Ledger(l) = rail_kind {
+        if path.len() != 2 {
+            return bad(
+                format!("{rp}.path"),
+                "a ledger rail's path is [sending member, receiving member]",
+            );
+        }
+        return Ok(Route {
+            rail,
+            corridor,
+            share,
+            path,
+            conversions: convert_at.map(|c| (c, dest)).into_iter().collect(),
+            hops: vec![HopFunding::Ledger(l.chain)],
+            first_mile: dom("first_mile", &r.first_mile)?,
+            last_mile: dom("last_mile", &r.last_mile)?,
+        });
     }
     if let RailKind::IpsLink(_) = rail_kind {
         if r.via.len() != path.len() - 1 {

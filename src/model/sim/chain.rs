@@ -27,7 +27,7 @@ pub(super) fn chain_states(w: &World, worlds: usize, seed: u64, hours: usize) ->
             .rails
             .iter()
             .enumerate()
-            .filter(|(_, r)| matches!(r.kind, RailKind::Chain { chain: x, .. } if x == chain))
+            .filter(|(_, r)| r.kind.chain() == Some(chain))
             .map(|(i, _)| RailId(i as u16))
             .collect();
         let instances: Vec<(usize, Option<RailId>)> = match (w.mode, users.is_empty()) {
@@ -61,13 +61,14 @@ impl<S: RecordSink> Sim<'_, S> {
         let route = self.w.route(p.route);
         let hop = p.hop as usize;
         let (a, b, cur, x) = (route.path[hop], route.path[hop + 1], p.cur, p.transit_minor);
-        let RailKind::Chain {
-            fee_bid,
-            market_fee,
-            ..
-        } = self.w.rails[p.rail.idx()].kind
-        else {
-            unreachable!("a chain hop belongs to a chain rail")
+        let (fee_bid, market_fee) = match &self.w.rails[p.rail.idx()].kind {
+            RailKind::Chain {
+                fee_bid,
+                market_fee,
+                ..
+            } => (*fee_bid, *market_fee),
+            RailKind::Ledger(l) => (l.fee_bid, false),
+            _ => unreachable!("a chain hop belongs to a chain or ledger rail"),
         };
         let fee_bid = if market_fee {
             self.chains[si].market_bid(fee_bid)
@@ -87,6 +88,9 @@ impl<S: RecordSink> Sim<'_, S> {
         };
         self.ledger
             .transfer(self.acc.transit(a, cur), self.acc.transit(b, cur), x);
+        if let RailKind::Ledger(_) = self.w.rails[p.rail.idx()].kind {
+            self.ledger_obligation(slot, a, b, cur, x);
+        }
         let tx = self.chains[si].submit(spec, slot, bid, max_fee);
         let p = &mut self.arena[slot as usize];
         p.tx = tx;
@@ -225,7 +229,7 @@ impl<S: RecordSink> Sim<'_, S> {
     pub(super) fn chain_settled(&mut self, slot: u32) {
         let p = &self.arena[slot as usize];
         let route = self.w.route(p.route);
-        let HopFunding::Chain(c) = route.hops[p.hop as usize] else {
+        let (HopFunding::Chain(c) | HopFunding::Ledger(c)) = route.hops[p.hop as usize] else {
             unreachable!("settling a chain hop")
         };
         let si = self.chain_state(slot, c);

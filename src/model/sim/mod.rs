@@ -19,6 +19,7 @@ mod demand;
 mod desk;
 mod domestic;
 mod ips;
+mod ledger;
 mod qr;
 mod ramp;
 
@@ -27,6 +28,7 @@ use chain::chain_states;
 use correspondent::NostroState;
 use demand::Demand;
 use domestic::DomState;
+pub use ledger::LedgerOutcome;
 
 use std::collections::VecDeque;
 
@@ -80,6 +82,8 @@ enum Phase {
     AtLink,
     /// Screening ran out of the link's time budget; on the event the payment is rejected.
     ScreeningTimedOut,
+    /// Queued on a ledger member's limit: no event pending, released by a net settlement.
+    LedgerQueued,
 }
 
 #[derive(Clone, Debug)]
@@ -186,6 +190,8 @@ pub struct Outcome {
     pub trace: Vec<TraceStep>,
     /// Every station's queue accounting: domestic rails, then staffed desks.
     pub stations: Vec<StationOutcome>,
+    /// Tokenised-deposit ledgers: members' exposure to each other until net settlement.
+    pub ledgers: Vec<LedgerOutcome>,
 }
 
 /// What a station measured (for Little's law and the queueing checks).
@@ -251,6 +257,8 @@ pub struct Sim<'w, S: RecordSink> {
     sink: S,
     trace_id: u64,
     trace: Vec<TraceStep>,
+    /// Tokenised-deposit ledgers: members' unsettled obligations, queues and exposure.
+    ledgers: ledger::Ledgers,
     /// IPS links' daily limits: `ips_used[rail * banks + bank]` = (local day, value sent that day).
     ips_used: Vec<(i64, i64)>,
 }
@@ -344,12 +352,14 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             trace_id: opts.trace_payment.unwrap_or(u64::MAX),
             trace: Vec::new(),
             ips_used: vec![(i64::MIN, 0); w.rails.len() * w.banks.len()],
+            ledgers: ledger::Ledgers::default(),
         };
         sim.schedule_initial();
         sim
     }
 
     fn schedule_initial(&mut self) {
+        self.schedule_net_settlements();
         for (i, c) in self.chains.iter_mut().enumerate() {
             c.start(&self.w.chains[self.chain_meta[i].0.idx()], &mut self.q);
         }
@@ -408,6 +418,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
                     );
                     self.chain_wakes(chain as usize);
                 }
+                Ev::NetSettle(r) => self.on_net_settle(r),
                 Ev::Desk(i) => {
                     let desk = self.desks[i as usize]
                         .as_mut()
@@ -424,6 +435,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
         self.finish_in_flight();
         self.check_conservation()?;
         let stations = self.stations(end_us);
+        let ledgers = self.ledger_outcomes(end_us);
         for c in &mut self.chains {
             c.finish();
         }
@@ -446,6 +458,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
                 .collect(),
             trace: self.trace,
             stations,
+            ledgers,
         };
         Ok((outcome, self.sink))
     }
@@ -506,7 +519,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
                 self.submit_instant(slot, d)
             }
             Phase::ScreeningTimedOut => self.reject(slot),
-            Phase::NostroQueued | Phase::ChainPending | Phase::DeskQueued => {
+            Phase::NostroQueued | Phase::ChainPending | Phase::DeskQueued | Phase::LedgerQueued => {
                 unreachable!("a queued or chain-pending payment has no pending event")
             }
         }
@@ -544,6 +557,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             HopFunding::ReceiverNostro(_) => self.post_hop(slot),
             HopFunding::Chain(c) => self.withdraw(slot, c),
             HopFunding::Instant(d) => self.send_instant(slot, d),
+            HopFunding::Ledger(c) => self.send_ledger(slot, c),
         }
     }
 
