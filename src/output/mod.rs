@@ -3,6 +3,7 @@
 //! files (names and contents, in name order), excluding the manifest, whose wall time differs between runs.
 
 pub mod csv_out;
+pub mod row;
 pub mod staging;
 pub mod verify;
 
