@@ -540,16 +540,24 @@ impl ChainState {
             let (grid, mut bids, mut lowest) = (&self.bid_grid, 0u128, u64::MAX);
             let mut count = 0;
             // First price: one cap level, so a cell is its bid level.
-            let mut each = |cell: u32, k: u64| {
+            self.bg.drain(|cell, k| {
                 let bid = grid.value(cell as usize);
                 bids += bid as u128 * k as u128;
                 lowest = lowest.min(bid);
                 count += k;
-            };
-            self.bg.drain(&mut each);
+            });
+            // A plain loop over locals: through the closure's captured references, every group would wait for
+            // the previous group's stores.
+            let (mut fresh_bids, mut fresh_lowest, mut fresh_count) = (0u128, u64::MAX, 0u64);
             for take in &bg[1..] {
-                each(take.cell, take.count);
+                let bid = grid.value(take.cell as usize);
+                fresh_bids += bid as u128 * take.count as u128;
+                fresh_lowest = fresh_lowest.min(bid);
+                fresh_count += take.count;
             }
+            bids += fresh_bids;
+            lowest = lowest.min(fresh_lowest);
+            count += fresh_count;
             bg[0].count = count;
             let units = spec.tx_units * count;
             self.mempool_units -= units;
