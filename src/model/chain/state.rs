@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, VecDeque};
 use rand_distr::{Distribution, Exp, Poisson};
 
 use crate::engine::queue::EventQueue;
+use crate::engine::slab::Slab;
 use crate::model::calendar::Calendar;
 use crate::model::chain::mempool::{CAP_LEVELS_MAX, FeeGrid, Histogram};
 use crate::model::chain::spec::{ChainSpec, Consensus, FeeMarket, Gossip, Network};
@@ -122,7 +123,9 @@ pub struct ChainState {
     cap_grid: Option<FeeGrid>,
     /// Size units of everything waiting (payments and background).
     mempool_units: u64,
-    txs: Vec<Tx>,
+    /// Transactions by id (payment transfers), ids reused through `free_txs`; chunked, so it never holds twice
+    /// its peak as a doubling `Vec` would.
+    txs: Slab<Tx>,
     free_txs: Vec<u32>,
     seq: u64,
     blocks: VecDeque<Block>,
@@ -192,7 +195,7 @@ impl ChainState {
             bid_grid,
             cap_grid,
             mempool_units: 0,
-            txs: Vec::new(),
+            txs: Slab::new(),
             free_txs: Vec::new(),
             seq: 0,
             blocks,
