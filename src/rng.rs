@@ -147,7 +147,14 @@ mod tests {
     #[test]
     fn round_small_is_round_half_away_from_zero() {
         let mut x = 0x9E37_79B9_7F4A_7C15_u64;
-        let mut values = vec![0.0, 0.5, 1.5, 2.5, 0.499_999_999_999_999_94, 4_503_599_627_370_495.5];
+        let mut values = vec![
+            0.0,
+            0.5,
+            1.5,
+            2.5,
+            0.499_999_999_999_999_94,
+            4_503_599_627_370_495.5,
+        ];
         for _ in 0..100_000 {
             x ^= x << 13;
             x ^= x >> 7;

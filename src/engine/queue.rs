@@ -150,10 +150,7 @@ impl<E> EventQueue<E> {
         match bucket.last_mut() {
             Some(chunk) if chunk.len() < CHUNK => chunk.push(e),
             _ => {
-                let mut chunk = self
-                    .pool
-                    .pop()
-                    .unwrap_or_else(|| Vec::with_capacity(CHUNK));
+                let mut chunk = self.pool.pop().unwrap_or_else(|| Vec::with_capacity(CHUNK));
                 chunk.push(e);
                 bucket.push(chunk);
             }

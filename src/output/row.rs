@@ -181,11 +181,18 @@ mod tests {
         for n in samples() {
             for e in [0, 2, 3, 8, 18] {
                 for m in [n as i64, (n as i64).wrapping_neg()] {
-                    assert_eq!(text(|o| push_minor(o, m, e)), format_minor(m, e), "{m} e{e}");
+                    assert_eq!(
+                        text(|o| push_minor(o, m, e)),
+                        format_minor(m, e),
+                        "{m} e{e}"
+                    );
                 }
             }
         }
-        assert_eq!(text(|o| push_minor(o, i64::MIN, 2)), format_minor(i64::MIN, 2));
+        assert_eq!(
+            text(|o| push_minor(o, i64::MIN, 2)),
+            format_minor(i64::MIN, 2)
+        );
     }
 
     #[test]

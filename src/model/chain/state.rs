@@ -429,8 +429,7 @@ impl ChainState {
             }
         }
         if drawn.is_some() {
-            self.metrics.mempool_units_max =
-                self.metrics.mempool_units_max.max(self.mempool_units);
+            self.metrics.mempool_units_max = self.metrics.mempool_units_max.max(self.mempool_units);
         }
         if fits || self.mempool.len() as u64 + self.bg.total <= room {
             txs.extend(self.mempool.values().copied());
