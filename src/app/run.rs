@@ -11,7 +11,7 @@ use crate::app::AppError;
 use crate::model::sim::{self, RunOptions};
 use crate::output::csv_out::{self, SummaryRow};
 use crate::output::staging::{Kind, Staged};
-use crate::output::verify::{MANIFEST_SCHEMA, RUN_KIND, file_hashes};
+use crate::output::verify::{MANIFEST_SCHEMA, RUN_KIND};
 use crate::output::{self, write_atomic};
 use crate::scenario::Loaded;
 use crate::units::human_duration_s;
@@ -172,9 +172,9 @@ pub fn simulate_to_dir(
     }
     write_atomic(dir, "scenario.toml", loaded.effective_text.as_bytes())
         .map_err(|e| io_err("cannot write scenario.toml", e))?;
-    let digest = output::digest(dir, &files).map_err(|e| io_err("digest", e))?;
+    let (digest, file_sha256) =
+        output::digest_and_hashes(dir, &files).map_err(|e| io_err("digest", e))?;
     files.sort();
-    let file_sha256 = file_hashes(dir, &files).map_err(|e| io_err("hashes", e))?;
     output::failpoint("before-manifest");
     let span_s = outcome.end_us as f64 / 1e6;
     let manifest = Manifest {

@@ -31,10 +31,13 @@
 //! sequence bits and 8 bytes less per event — the cost of a plain radix heap.
 //!
 //! Each bucket caches its minimum time, so [`EventQueue::peek_time`] is O(1)
-//! through `&self`. Bucket `Vec`s keep their capacity (a bucket is moved out
-//! with `mem::take`, drained and put back empty), so once every bucket has
-//! reached its working size push and pop do not allocate. Memory is the sum of
-//! each bucket's peak occupancy, not the current number of pending events.
+//! through `&self`. A bucket is a list of fixed-size chunks taken from a pool
+//! shared by all buckets: spreading a bucket returns its chunks to the pool as
+//! it drains them, and the buckets below take them from there. Memory is
+//! therefore the peak number of pending events (plus at most one partly filled
+//! chunk per bucket), not the sum of each bucket's peak occupancy — which, with
+//! per-bucket `Vec`s, grew to several times the events pending in a long run.
+//! Once the pool holds enough chunks, push and pop do not allocate.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -42,6 +45,9 @@ use std::mem;
 
 /// Buckets 1..=64, one per bit position of a 64-bit time (bucket 0 is the FIFO).
 const BUCKETS: usize = 64;
+
+/// Entries per chunk of a bucket.
+const CHUNK: usize = 256;
 
 #[derive(Clone)]
 struct Entry<E> {
@@ -67,8 +73,11 @@ fn bucket_of(time: u64, last: u64) -> usize {
 pub struct EventQueue<E> {
     /// Events at exactly `last`, in insertion order.
     now: VecDeque<Entry<E>>,
-    /// `buckets[b - 1]` is bucket `b`.
-    buckets: Box<[Vec<Entry<E>>; BUCKETS]>,
+    /// `buckets[b - 1]` is bucket `b`: its events in insertion order, in chunks of `CHUNK` (all full but the
+    /// last).
+    buckets: Box<[Vec<Vec<Entry<E>>>; BUCKETS]>,
+    /// Empty chunks (capacity `CHUNK`) for any bucket to take.
+    pool: Vec<Vec<Entry<E>>>,
     /// Minimum time of each bucket (`u64::MAX` when empty).
     mins: [u64; BUCKETS],
     /// Bit `b - 1` set iff bucket `b` is non-empty.
@@ -85,6 +94,7 @@ impl<E> EventQueue<E> {
         Self {
             now: VecDeque::new(),
             buckets: Box::new(std::array::from_fn(|_| Vec::new())),
+            pool: Vec::new(),
             mins: [u64::MAX; BUCKETS],
             occupied: 0,
             last: 0,
@@ -92,20 +102,13 @@ impl<E> EventQueue<E> {
         }
     }
 
-    /// Creates an empty queue with room reserved up front for a bulk initial
-    /// load of about `n` events.
-    ///
-    /// Which bucket an event lands in depends on its time, so this is only a
-    /// hint. While nothing has been popped, an event at time `t > 0` goes to
-    /// bucket `1 + ilog2(t)`. This reserves `n / 8` entries in each of the 15
-    /// buckets for `t` in `[2^6, 2^21)` µs (64 µs to about 2 s), about
-    /// `1.9 * n` entries in all. Buckets still grow to their working sizes
-    /// during warm-up.
+    /// Creates an empty queue with room reserved up front for about `n`
+    /// pending events (chunks in the pool, for any bucket).
     pub fn with_capacity(n: usize) -> Self {
         let mut q = Self::new();
-        for bucket in &mut q.buckets[6..21] {
-            bucket.reserve(n / 8);
-        }
+        q.pool = (0..n.div_ceil(CHUNK))
+            .map(|_| Vec::with_capacity(CHUNK))
+            .collect();
         q
     }
 
@@ -133,11 +136,25 @@ impl<E> EventQueue<E> {
             return;
         }
         let b = bucket_of(time_us, self.last) - 1;
-        self.buckets[b].push(e);
-        if time_us < self.mins[b] {
-            self.mins[b] = time_us;
+        self.put(b, e);
+    }
+
+    /// Appends `e` to bucket `b + 1`, taking a chunk from the pool when the last one is full.
+    #[inline]
+    fn put(&mut self, b: usize, e: Entry<E>) {
+        if e.time < self.mins[b] {
+            self.mins[b] = e.time;
         }
         self.occupied |= 1 << b;
+        let bucket = &mut self.buckets[b];
+        match bucket.last_mut() {
+            Some(chunk) if chunk.len() < CHUNK => chunk.push(e),
+            _ => {
+                let mut chunk = self.pool.pop().unwrap_or_else(|| Vec::with_capacity(CHUNK));
+                chunk.push(e);
+                bucket.push(chunk);
+            }
+        }
     }
 
     /// Removes and returns the earliest event and its time, FIFO among equal
@@ -164,28 +181,23 @@ impl<E> EventQueue<E> {
         self.last = m;
         self.mins[p] = u64::MAX;
         self.occupied &= !(1 << p);
-        // Move the bucket out without allocating (an empty Vec is left in
-        // place) and put the emptied Vec back so its capacity is reused.
-        let mut items = mem::take(&mut self.buckets[p]);
-        if items.len() == 1 {
-            // Common fast path: nothing to redistribute.
-            self.now.extend(items.drain(..));
-        } else {
-            for e in items.drain(..) {
+        // Move the bucket's chunk list out without allocating (an empty Vec is
+        // left in place); each chunk goes back to the pool once drained, so
+        // the buckets below reuse it, and the emptied list is put back.
+        let mut chunks = mem::take(&mut self.buckets[p]);
+        for mut chunk in chunks.drain(..) {
+            for e in chunk.drain(..) {
                 if e.time == m {
                     self.now.push_back(e);
                     continue;
                 }
                 let b = bucket_of(e.time, m) - 1;
                 debug_assert!(b < p);
-                if e.time < self.mins[b] {
-                    self.mins[b] = e.time;
-                }
-                self.buckets[b].push(e);
-                self.occupied |= 1 << b;
+                self.put(b, e);
             }
+            self.pool.push(chunk);
         }
-        self.buckets[p] = items;
+        self.buckets[p] = chunks;
     }
 
     /// Time of the earliest pending event, without removing it. O(1) through
@@ -220,11 +232,13 @@ impl<E> EventQueue<E> {
         self.last
     }
 
-    /// Total entry capacity held by the buckets (test helper for the
-    /// "no allocation in steady state" property).
+    /// Total entry capacity held by the FIFO, the buckets and the pool (test
+    /// helper for the "no allocation in steady state" and "memory follows
+    /// the events pending" properties).
     #[cfg(test)]
     fn capacity(&self) -> usize {
-        self.now.capacity() + self.buckets.iter().map(Vec::capacity).sum::<usize>()
+        let chunks: usize = self.buckets.iter().map(Vec::len).sum::<usize>() + self.pool.len();
+        self.now.capacity() + chunks * CHUNK
     }
 }
 
@@ -387,6 +401,37 @@ mod tests {
         assert!(
             reallocs <= 100,
             "{reallocs} reallocations in {OPS} hold ops"
+        );
+    }
+
+    /// Events far apart in time spread through many buckets in turn: the
+    /// capacity stays near the peak number pending (chunks move between
+    /// buckets through the pool), where per-bucket `Vec`s held the sum of
+    /// every bucket's peak.
+    #[test]
+    fn capacity_follows_the_events_pending() {
+        const PENDING: u64 = 20_000;
+        let mut q = EventQueue::new();
+        let mut s = 0x2545_F491_4F6C_DD1Du64;
+        let mut delay = move || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            // Delays over 30 bits of time: every bucket up to 30 comes into use.
+            s >> 34
+        };
+        for i in 0..PENDING {
+            q.push(delay(), i);
+        }
+        for _ in 0..20 * PENDING {
+            let (t, e) = q.pop().expect("pending");
+            q.push(t + delay(), e);
+        }
+        let slack = BUCKETS * CHUNK;
+        assert!(
+            q.capacity() <= PENDING as usize + slack + q.now.capacity(),
+            "capacity {} for {PENDING} pending",
+            q.capacity()
         );
     }
 

@@ -3,7 +3,7 @@
 //! statistic that does not exist (no settled payment) is an empty field, which pandas and R read as missing.
 
 use std::fs::File;
-use std::io::{self, BufWriter};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -12,6 +12,7 @@ use crate::model::metrics::{Cell, ChainFigures, Metrics};
 use crate::model::record::{CostSplit, PaymentRecord, Status};
 use crate::model::sim::{ChainOutcome, RecordSink, StationOutcome};
 use crate::model::world::{RailId, World};
+use crate::output::row::{IsoClock, push_fixed, push_minor, push_secs3, push_u64};
 use crate::units::{US_PER_HOUR, format_minor};
 
 /// A float with fixed decimals; NaN becomes an empty field.
@@ -67,26 +68,33 @@ pub const PAYMENT_COLUMNS: &[&str] = &[
 ];
 
 /// Streams payment records to `payments.csv` under its temporary name. I/O errors are kept and reported by
-/// `finish`, since the simulation core cannot fail on I/O.
+/// `finish`, since the simulation core cannot fail on I/O. Rows are rendered straight into bytes (`row`): no field
+/// of a payment row ever needs CSV quoting (names match the safe-name pattern; the rest are numbers, codes and
+/// fixed words), so the bytes are what a CSV writer would produce.
 pub struct PaymentsCsv<'w> {
     world: &'w World,
-    writer: Option<csv::Writer<BufWriter<File>>>,
+    writer: Option<BufWriter<File>>,
     tmp: PathBuf,
     error: Option<io::Error>,
+    /// The row being rendered, reused.
+    line: Vec<u8>,
+    clock: IsoClock,
     pub on_progress: Option<Box<dyn FnMut(u64) + 'w>>,
 }
 
 impl<'w> PaymentsCsv<'w> {
     pub fn create(world: &'w World, dir: &Path) -> io::Result<PaymentsCsv<'w>> {
         let tmp = super::temp_path(dir, "payments.csv");
-        let mut writer =
-            csv::Writer::from_writer(BufWriter::with_capacity(1 << 16, File::create(&tmp)?));
-        writer.write_record(PAYMENT_COLUMNS)?;
+        let mut writer = BufWriter::with_capacity(1 << 16, File::create(&tmp)?);
+        writer.write_all(PAYMENT_COLUMNS.join(",").as_bytes())?;
+        writer.write_all(b"\n")?;
         Ok(PaymentsCsv {
             world,
             writer: Some(writer),
             tmp,
             error: None,
+            line: Vec::with_capacity(512),
+            clock: IsoClock::new(world.start),
             on_progress: None,
         })
     }
@@ -97,64 +105,86 @@ impl<'w> PaymentsCsv<'w> {
             return Err(e);
         }
         let writer = self.writer.take().expect("finish is called once");
-        let buf = writer
-            .into_inner()
-            .map_err(|e| io::Error::other(e.to_string()))?;
-        let file = buf.into_inner().map_err(|e| e.into_error())?;
+        let file = writer.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()?;
         std::fs::rename(&self.tmp, dir.join("payments.csv"))
     }
 }
 
-pub fn payment_row(w: &World, r: &PaymentRecord) -> Vec<String> {
+/// One `payments.csv` line (with its newline), in `PAYMENT_COLUMNS` order.
+pub fn payment_row(out: &mut Vec<u8>, clock: &mut IsoClock, w: &World, r: &PaymentRecord) {
     let cur = w.fx.currency(r.currency);
     let dcur = w.fx.currency(r.delivered_currency);
     let c: &CostSplit = &r.cost;
-    vec![
-        r.id.to_string(),
-        r.demand_id.to_string(),
-        w.corridors[r.corridor.idx()].name.clone(),
-        w.rails[r.rail.idx()].name.clone(),
-        cur.format_minor(r.amount_minor),
-        cur.to_string(),
-        cents(r.amount_usd_cents),
-        iso(w.start, r.created_us),
-        r.ended_us
-            .filter(|_| r.status == Status::Settled)
-            .map(|e| iso(w.start, e))
-            .unwrap_or_default(),
-        r.ended_us.map(|e| iso(w.start, e)).unwrap_or_default(),
-        r.latency_us()
-            .map(|l| fixed(l as f64 / 1e6, 3))
-            .unwrap_or_default(),
-        r.status.as_str().to_string(),
-        dcur.format_minor(r.delivered_minor),
-        dcur.to_string(),
-        cents(c.sender_fee),
-        cents(c.intermediary_fees),
-        cents(c.receiver_fee),
-        cents(c.fx_spread),
-        cents(c.domestic_fees),
-        cents(c.network_fee),
-        cents(c.ramp_spread),
-        cents(c.ramp_fees),
-        cents(c.total()),
-        fixed(r.cost_bps(), 2),
-        r.chain_inclusion_us
-            .map(|u| fixed(u as f64 / 1e6, 3))
-            .unwrap_or_default(),
-        r.chain_settlement_us
-            .map(|u| fixed(u as f64 / 1e6, 3))
-            .unwrap_or_default(),
-        r.duplicate.to_string(),
-        r.latency_gpi_us()
-            .map(|l| fixed(l as f64 / 1e6, 3))
-            .unwrap_or_default(),
-        r.slow_reason()
-            .map(|h| h.as_str().to_string())
-            .unwrap_or_default(),
-        r.reason.as_str().to_string(),
-    ]
+    let sep = |out: &mut Vec<u8>| out.push(b',');
+    push_u64(out, r.id);
+    sep(out);
+    push_u64(out, r.demand_id);
+    sep(out);
+    out.extend_from_slice(w.corridors[r.corridor.idx()].name.as_bytes());
+    sep(out);
+    out.extend_from_slice(w.rails[r.rail.idx()].name.as_bytes());
+    sep(out);
+    push_minor(out, r.amount_minor, cur.exponent);
+    sep(out);
+    out.extend_from_slice(cur.code().as_bytes());
+    sep(out);
+    push_minor(out, r.amount_usd_cents, 2);
+    sep(out);
+    clock.push(out, r.created_us);
+    sep(out);
+    if let Some(e) = r.ended_us.filter(|_| r.status == Status::Settled) {
+        clock.push(out, e);
+    }
+    sep(out);
+    if let Some(e) = r.ended_us {
+        clock.push(out, e);
+    }
+    sep(out);
+    if let Some(l) = r.latency_us() {
+        push_secs3(out, l);
+    }
+    sep(out);
+    out.extend_from_slice(r.status.as_str().as_bytes());
+    sep(out);
+    push_minor(out, r.delivered_minor, dcur.exponent);
+    sep(out);
+    out.extend_from_slice(dcur.code().as_bytes());
+    for x in [
+        c.sender_fee,
+        c.intermediary_fees,
+        c.receiver_fee,
+        c.fx_spread,
+        c.domestic_fees,
+        c.network_fee,
+        c.ramp_spread,
+        c.ramp_fees,
+        c.total(),
+    ] {
+        sep(out);
+        push_minor(out, x, 2);
+    }
+    sep(out);
+    push_fixed(out, r.cost_bps(), 2);
+    for us in [r.chain_inclusion_us, r.chain_settlement_us] {
+        sep(out);
+        if let Some(us) = us {
+            push_secs3(out, us);
+        }
+    }
+    sep(out);
+    out.extend_from_slice(if r.duplicate { b"true" } else { b"false" });
+    sep(out);
+    if let Some(l) = r.latency_gpi_us() {
+        push_secs3(out, l);
+    }
+    sep(out);
+    if let Some(h) = r.slow_reason() {
+        out.extend_from_slice(h.as_str().as_bytes());
+    }
+    sep(out);
+    out.extend_from_slice(r.reason.as_str().as_bytes());
+    out.push(b'\n');
 }
 
 impl RecordSink for PaymentsCsv<'_> {
@@ -162,11 +192,12 @@ impl RecordSink for PaymentsCsv<'_> {
         if self.error.is_some() {
             return;
         }
-        let row = payment_row(self.world, r);
+        self.line.clear();
+        payment_row(&mut self.line, &mut self.clock, self.world, r);
         if let Some(w) = self.writer.as_mut()
-            && let Err(e) = w.write_record(&row)
+            && let Err(e) = w.write_all(&self.line)
         {
-            self.error = Some(io::Error::other(e.to_string()));
+            self.error = Some(e);
         }
     }
     fn progress(&mut self, now_us: u64) {

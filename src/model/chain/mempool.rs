@@ -108,9 +108,9 @@ impl FeeGrid {
 /// the low half decides between the column and its alias.
 #[derive(Clone, Debug)]
 struct Alias {
-    /// Threshold of each column, in 2^-32 units.
-    keep: Vec<u64>,
-    alias: Vec<u32>,
+    /// Per column: the threshold in 2^-32 units (a full column keeps `u32::MAX` and is its own alias, so either
+    /// outcome is the column) and the alias, side by side so that a draw reads one entry.
+    columns: Vec<(u32, u32)>,
 }
 
 impl Alias {
@@ -131,18 +131,26 @@ impl Alias {
                 small.push(l);
             }
         }
-        // Whatever is left has probability 1 up to rounding: it keeps its own column.
-        Alias { keep, alias }
+        // Whatever is left has probability 1 up to rounding: it keeps its own column. A column whose threshold
+        // is 2^32 (or rounds to it) is its own alias, so capping the threshold at u32::MAX changes no draw.
+        let columns = keep
+            .iter()
+            .zip(&alias)
+            .enumerate()
+            .map(|(i, (&k, &a))| {
+                debug_assert!(k < 1 << 32 || a == i as u32);
+                (k.min(u32::MAX as u64) as u32, a)
+            })
+            .collect();
+        Alias { columns }
     }
 
     fn sample(&self, stream: &mut Stream) -> usize {
         let x: u64 = stream.random();
-        let col = (((x >> 32) * self.keep.len() as u64) >> 32) as usize;
-        if (x & 0xFFFF_FFFF) < self.keep[col] {
-            col
-        } else {
-            self.alias[col] as usize
-        }
+        let col = (((x >> 32) * self.columns.len() as u64) >> 32) as usize;
+        let (keep, alias) = self.columns[col];
+        // A conditional move, not a branch: the outcome is a coin flip per draw, which no predictor can learn.
+        std::hint::select_unpredictable((x as u32) < keep, col, alias as usize)
     }
 }
 

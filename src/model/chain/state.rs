@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, VecDeque};
 use rand_distr::{Distribution, Exp, Poisson};
 
 use crate::engine::queue::EventQueue;
+use crate::engine::slab::Slab;
 use crate::model::calendar::Calendar;
 use crate::model::chain::mempool::{CAP_LEVELS_MAX, FeeGrid, Histogram};
 use crate::model::chain::spec::{ChainSpec, Consensus, FeeMarket, Gossip, Network};
@@ -122,7 +123,9 @@ pub struct ChainState {
     cap_grid: Option<FeeGrid>,
     /// Size units of everything waiting (payments and background).
     mempool_units: u64,
-    txs: Vec<Tx>,
+    /// Transactions by id (payment transfers), ids reused through `free_txs`; chunked, so it never holds twice
+    /// its peak as a doubling `Vec` would.
+    txs: Slab<Tx>,
     free_txs: Vec<u32>,
     seq: u64,
     blocks: VecDeque<Block>,
@@ -149,6 +152,8 @@ pub struct ChainState {
     /// Emptied block contents, reused so that building a block does not allocate.
     spare_txs: Vec<Vec<u32>>,
     spare_bg: Vec<Vec<BgTake>>,
+    /// Arrivals drawn and not yet in the histogram (reused).
+    fresh: Vec<BgTake>,
     bft: BftScratch,
     pub metrics: ChainMetrics,
 }
@@ -190,7 +195,7 @@ impl ChainState {
             bid_grid,
             cap_grid,
             mempool_units: 0,
-            txs: Vec::new(),
+            txs: Slab::new(),
             free_txs: Vec::new(),
             seq: 0,
             blocks,
@@ -209,6 +214,7 @@ impl ChainState {
             recent_floors: VecDeque::with_capacity(FEE_WINDOW),
             spare_txs: Vec::new(),
             spare_bg: Vec::new(),
+            fresh: Vec::new(),
             bft: BftScratch::default(),
             metrics: ChainMetrics {
                 base_fee_min: base_fee,
@@ -317,15 +323,33 @@ impl ChainState {
     }
 
     /// Background arrivals since the last block, in bulk, then eviction of the lowest bids beyond capacity.
-    /// One Poisson draw for the count; each of up to `GROUPS` equal groups takes its bid level (and max-fee
-    /// level) from the alias tables, so no log-normal is sampled per group.
     fn fill_background(&mut self, spec: &ChainSpec, now: u64) {
+        let mut fresh = std::mem::take(&mut self.fresh);
+        let drawn = self.draw_arrivals(spec, now, &mut fresh);
+        if drawn.is_none() {
+            self.fresh = fresh;
+            return;
+        }
+        for take in fresh.drain(..) {
+            self.bg.add(take.cell, take.count);
+        }
+        self.fresh = fresh;
+        self.evict(spec);
+        self.metrics.mempool_units_max = self.metrics.mempool_units_max.max(self.mempool_units);
+    }
+
+    /// Draws the background arrivals since the last block and appends them to `out` as groups (not yet in the
+    /// histogram); counts them in `mempool_units` and `background_arrived`. Returns how many arrived, `None`
+    /// when the chain has no background load at this time (nothing is drawn, the mempool figures stay). One
+    /// Poisson draw for the count; each of up to `GROUPS` equal groups takes its bid level (and max-fee level)
+    /// from the alias tables, so no log-normal is sampled per group.
+    fn draw_arrivals(&mut self, spec: &ChainSpec, now: u64, out: &mut Vec<BgTake>) -> Option<u64> {
         let dt_s = now.saturating_sub(self.bg_last_us) as f64 / 1e6;
         self.bg_last_us = now;
         let (rate, mult) = spec.load_at(now);
         let mean = rate * dt_s;
         if mean <= 0.0 {
-            return;
+            return None;
         }
         // Slots and heights repeat the same interval: the distribution (its set-up takes logarithms) is reused.
         if self.arrivals.as_ref().is_none_or(|(m, _)| *m != mean) {
@@ -346,12 +370,14 @@ impl ChainState {
                 Some(grid) => grid.draw(&mut self.stream, cap_shift),
                 None => 0,
             };
-            self.bg.add(self.bg.cell(b, c), count);
+            out.push(BgTake {
+                cell: self.bg.cell(b, c),
+                count,
+            });
         }
         self.mempool_units += n * spec.tx_units;
         self.metrics.background_arrived += n;
-        self.evict(spec);
-        self.metrics.mempool_units_max = self.metrics.mempool_units_max.max(self.mempool_units);
+        Some(n)
     }
 
     /// Evicts background transactions from the lowest bid level up (within a level, the lowest max fee first)
@@ -372,21 +398,44 @@ impl ChainState {
     /// equal bid); under EIP-1559 only those whose max fee covers the base fee. The mempool is not changed here:
     /// a transaction leaves it when its block joins the observer's chain (`canon_enter`).
     fn build(&mut self, spec: &ChainSpec, now: u64) -> Contents {
-        self.fill_background(spec, now);
         let mut txs = self.spare_txs.pop().unwrap_or_default();
         let mut bg = self.spare_bg.pop().unwrap_or_default();
         let room = spec.block_capacity / spec.tx_units.max(1);
         let eip1559 = matches!(spec.fee_market, FeeMarket::Eip1559 { .. });
         let forks = matches!(spec.consensus, Consensus::Nakamoto { .. });
-        if !eip1559 && !forks && self.mempool.len() as u64 + self.bg.total <= room {
-            // Everything fits, in fee order: the block enters the chain right away and takes the whole mempool.
-            txs.extend(self.mempool.values().copied());
-            bg.push(BgTake {
-                cell: ALL_CELLS,
-                count: self.bg.total,
-            });
+        if eip1559 || forks {
+            self.fill_background(spec, now);
+            self.choose(spec, &mut txs, &mut bg);
             return (txs, bg);
         }
+        // A chain that does not fork, first price: when everything fits, the block takes the whole mempool in fee
+        // order and enters the chain right away. The new arrivals then go straight into the block, after the
+        // `ALL_CELLS` marker, without passing through the histogram (the same sums, in fewer steps).
+        bg.push(BgTake {
+            cell: ALL_CELLS,
+            count: 0,
+        });
+        let drawn = self.draw_arrivals(spec, now, &mut bg);
+        let n = drawn.unwrap_or(0);
+        let fits = self.mempool_units <= spec.mempool_capacity
+            && self.mempool.len() as u64 + self.bg.total + n <= room;
+        if !fits {
+            // As `fill_background`: the arrivals join the histogram, then eviction.
+            for take in bg.drain(1..) {
+                self.bg.add(take.cell, take.count);
+            }
+            if drawn.is_some() {
+                self.evict(spec);
+            }
+        }
+        if drawn.is_some() {
+            self.metrics.mempool_units_max = self.metrics.mempool_units_max.max(self.mempool_units);
+        }
+        if fits || self.mempool.len() as u64 + self.bg.total <= room {
+            txs.extend(self.mempool.values().copied());
+            return (txs, bg);
+        }
+        bg.clear();
         self.choose(spec, &mut txs, &mut bg);
         (txs, bg)
     }
@@ -487,13 +536,9 @@ impl ChainState {
             lowest_bid = lowest_bid.min(bid);
             self.charge(spec, bid, max_fee, units, 1);
         }
-        if let [
-            BgTake {
-                cell: ALL_CELLS, ..
-            },
-        ] = bg[..]
-        {
-            // The whole background mempool, first price, in one pass over its cells.
+        if bg.first().is_some_and(|t| t.cell == ALL_CELLS) {
+            // The whole background mempool, first price, in one pass over its cells, and the arrivals that went
+            // straight into the block (after the marker).
             let (grid, mut bids, mut lowest) = (&self.bid_grid, 0u128, u64::MAX);
             let mut count = 0;
             // First price: one cap level, so a cell is its bid level.
@@ -503,6 +548,18 @@ impl ChainState {
                 lowest = lowest.min(bid);
                 count += k;
             });
+            // A plain loop over locals: through the closure's captured references, every group would wait for
+            // the previous group's stores.
+            let (mut fresh_bids, mut fresh_lowest, mut fresh_count) = (0u128, u64::MAX, 0u64);
+            for take in &bg[1..] {
+                let bid = grid.value(take.cell as usize);
+                fresh_bids += bid as u128 * take.count as u128;
+                fresh_lowest = fresh_lowest.min(bid);
+                fresh_count += take.count;
+            }
+            bids += fresh_bids;
+            lowest = lowest.min(fresh_lowest);
+            count += fresh_count;
             bg[0].count = count;
             let units = spec.tx_units * count;
             self.mempool_units -= units;

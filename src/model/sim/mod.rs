@@ -35,6 +35,7 @@ use std::collections::VecDeque;
 use rand_distr::{Exp, LogNormal};
 
 use crate::engine::queue::EventQueue;
+use crate::engine::slab::Slab;
 use crate::model::chain::state::{ChainMetrics, ChainState};
 pub use crate::model::event::Ev;
 use crate::model::fx::CurId;
@@ -234,7 +235,9 @@ pub struct Sim<'w, S: RecordSink> {
     now: u64,
     ledger: Ledger,
     acc: Accounts,
-    arena: Vec<Payment>,
+    /// Payments in flight, by slot; a slot is reused when its payment ends. Chunked: memory follows the peak
+    /// number in flight, without a doubling `Vec`'s slack.
+    arena: Slab<Payment>,
     free: Vec<u32>,
     next_id: u64,
     next_demand: u64,
@@ -334,7 +337,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             now: 0,
             ledger,
             acc,
-            arena: Vec::new(),
+            arena: Slab::new(),
             free: Vec::new(),
             next_id: 0,
             next_demand: 0,
