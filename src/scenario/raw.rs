@@ -580,7 +580,7 @@ pub struct NetworkDef {
     /// Nodes in all (miners or validators sit on random nodes; the observer is the last).
     #[serde(default = "default_nodes")]
     pub nodes: u32,
-    /// Peers each node picks at random (plus a ring, so the graph is connected).
+    /// Peers each node picks at random (plus a ring, so the graph is connected); nodes - 1: a complete graph.
     #[serde(default = "default_peers")]
     pub peers: u32,
     /// Region names; node n is in region n mod len, or drawn by `region_shares`.

@@ -44,6 +44,7 @@ fn network(p: &str, c: &ChainDef, consensus: &Consensus, seed: u64) -> R<Network
     let Some(n) = &c.network else {
         return Ok(Network::Abstract);
     };
+    let chain_p = p;
     let p = format!("{p}.network");
     match n.mode.as_str() {
         "abstract" => return Ok(Network::Abstract),
@@ -156,8 +157,8 @@ fn network(p: &str, c: &ChainDef, consensus: &Consensus, seed: u64) -> R<Network
     };
     if matches!(consensus, Consensus::Bft { .. }) && c.message_delay.is_some() {
         return bad(
-            format!("{p}.mode"),
-            "a BFT chain over gossip takes its message delays from the network: leave message_delay out",
+            format!("{chain_p}.message_delay"),
+            "a BFT chain over gossip takes its message delays from the network: leave it out",
         );
     }
     let validate_us = duration(&format!("{p}.validation"), &n.validation)?;
@@ -204,6 +205,14 @@ fn network(p: &str, c: &ChainDef, consensus: &Consensus, seed: u64) -> R<Network
 /// A ring keeps the graph connected; each node then adds `peers` random links (undirected, no duplicates); each
 /// node's list is then shuffled, so that the order it announces in carries no bias by node index.
 fn graph(stream: &mut crate::rng::Stream, nodes: usize, k: usize) -> Vec<Vec<u32>> {
+    if k + 1 >= nodes {
+        // As many peers as other nodes: every node links to every other (a complete graph).
+        let mut peers: Vec<Vec<u32>> = (0..nodes)
+            .map(|i| (0..nodes as u32).filter(|&j| j as usize != i).collect())
+            .collect();
+        shuffle_each(stream, &mut peers);
+        return peers;
+    }
     let mut peers: Vec<Vec<u32>> = (0..nodes)
         .map(|i| vec![((i + 1) % nodes) as u32, ((i + nodes - 1) % nodes) as u32])
         .collect();
@@ -219,12 +228,18 @@ fn graph(stream: &mut crate::rng::Stream, nodes: usize, k: usize) -> Vec<Vec<u32
     for list in &mut peers {
         list.sort_unstable();
         list.dedup();
+    }
+    shuffle_each(stream, &mut peers);
+    peers
+}
+
+fn shuffle_each(stream: &mut crate::rng::Stream, peers: &mut [Vec<u32>]) {
+    for list in peers {
         for a in (1..list.len()).rev() {
             let b = (crate::rng::unit(stream) * (a + 1) as f64) as usize;
             list.swap(a, b.min(a));
         }
     }
-    peers
 }
 
 /// How a requested block travels: whole, or as a compact block (fields that only compact relay reads are refused
