@@ -99,21 +99,26 @@ validation = "2ms"
 tx_per_s = 0
 TOML
 
-# Prints "wall_s max_rss_kb" of one timed command.
+# Prints "wall_s cpu_s max_rss_kb" of one timed command (cpu: user + system seconds, the fairer figure on a
+# shared machine; the JVM's JIT and garbage collector threads count in SimBlock's).
 timed() {
     local log=$1
     shift
     /usr/bin/time -v "$@" >"$log.out" 2>"$log"
     awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i]; w = s }
+                /User time/ { u = $2 } /System time/ { y = $2 }
                 /Maximum resident set size/ { r = $2 }
-                END { printf "%.2f %d\n", w, r }' "$log"
+                END { printf "%.2f %.2f %d\n", w, u + y, r }' "$log"
 }
 
 echo "SimBlock $rev, $blocks blocks, 300 nodes; settlesim $(git rev-parse --short HEAD)" >&2
-read -r sb_wall sb_rss < <(cd "$tmp/sb" && timed "$tmp/simblock.time" java -cp classes:conf simblock.simulator.Main)
-read -r ss_wall ss_rss < <(timed "$tmp/settlesim.time" "$bin" run "$tmp/simblock-default.toml" --quiet --out "$tmp/out")
+read -r sb_wall sb_cpu sb_rss < <(cd "$tmp/sb" && timed "$tmp/simblock.time" java -cp classes:conf simblock.simulator.Main)
+read -r ss_wall ss_cpu ss_rss < <(timed "$tmp/settlesim.time" "$bin" run "$tmp/simblock-default.toml" --quiet --out "$tmp/out")
 stale=$(awk -F, 'NR == 2 { print $7 }' "$tmp/out/chains.csv")
-printf "%-10s %10s %14s\n" tool wall_s peak_rss_mib
-printf "%-10s %10.2f %14.1f\n" simblock "$sb_wall" "$(echo "$sb_rss / 1024" | bc -l)"
-printf "%-10s %10.2f %14.1f\n" settlesim "$ss_wall" "$(echo "$ss_rss / 1024" | bc -l)"
-echo "speed ratio (SimBlock wall / settlesim wall): $(echo "$sb_wall / $ss_wall" | bc -l | xargs printf %.1f)x (goal >= 20x); settlesim stale rate $stale"
+events=$(grep -o '"events": *[0-9]*' "$tmp/out/manifest.json" | grep -o '[0-9]*$' || echo "?")
+printf "%-10s %10s %10s %14s\n" tool wall_s cpu_s peak_rss_mib
+printf "%-10s %10.2f %10.2f %14.1f\n" simblock "$sb_wall" "$sb_cpu" "$(echo "$sb_rss / 1024" | bc -l)"
+printf "%-10s %10.2f %10.2f %14.1f\n" settlesim "$ss_wall" "$ss_cpu" "$(echo "$ss_rss / 1024" | bc -l)"
+ratio() { echo "$1 / $2" | bc -l | xargs printf %.1f; }
+echo "speed ratio SimBlock / settlesim: wall $(ratio "$sb_wall" "$ss_wall")x, cpu $(ratio "$sb_cpu" "$ss_cpu")x (goal >= 20x)"
+echo "settlesim: $events events, stale rate $stale"

@@ -66,7 +66,9 @@ fn bitcoin_2013_and_2014_against_the_measurements() {
     report("2013 (100 kB)", &y2013);
     eprintln!("  Decker & Wattenhofer 2013: p50 6.5 s, mean 12.6 s, fork rate 0.0169");
     report("2014 (350 kB)", &y2014);
-    eprintln!("  bitcoinstats.com 2014-03-24: p50 3.3 s, p75 6.4 s, p90 13.5 s, p95 25.0 s, p99 100.5 s");
+    eprintln!(
+        "  bitcoinstats.com 2014-03-24: p50 3.3 s, p75 6.4 s, p90 13.5 s, p95 25.0 s, p99 100.5 s"
+    );
     for (label, m) in [("2013", &y2013), ("2014", &y2014)] {
         let implied = implied_fork_rate(m, 600.0) * (1.0 - 0.1342);
         let n = m.blocks_produced as f64;
@@ -145,7 +147,9 @@ const BFT: [&str; 6] = [
 fn bft(validators: usize, network: &str) -> ChainMetrics {
     let mut o: Vec<String> = BFT.iter().map(|s| s.to_string()).collect();
     o.push(format!("chains[0].validators={validators}"));
-    o.push(format!("chains[0].network={{ mode = \"gossip\", {network} }}"));
+    o.push(format!(
+        "chains[0].network={{ mode = \"gossip\", {network} }}"
+    ));
     let o: Vec<&str> = o.iter().map(String::as_str).collect();
     run("chain.toml", FIXTURE, &o)
 }
@@ -215,7 +219,8 @@ fn proof_of_stake_blocks_that_miss_the_next_proposer_are_orphaned() {
     };
     let fast = pos(100_000, 50);
     let slow = pos(1_000_000, 4);
-    let late = |m: &ChainMetrics| m.late_blocks as f64 / (m.canonical_blocks + m.missed_slots) as f64;
+    let late =
+        |m: &ChainMetrics| m.late_blocks as f64 / (m.canonical_blocks + m.missed_slots) as f64;
     eprintln!(
         "PoS 12 s slots: late {:.3} (100 kB at 50 Mbit/s, p90 receive {:.2} s), {:.3} (1 MB at 4 Mbit/s, p90 {:.2} s)",
         late(&fast),

@@ -262,7 +262,7 @@ const CASES: &[Case] = &[
         name: "vote size on a nakamoto chain",
         replace: ("[[rails]]", gossip_chain!("vote_bytes = 100")),
         overrides: &[],
-        expected: "base.toml:81:14: nakamoto chains have no votes: leave it out (chains[0].network.vote_bytes)",
+        expected: "base.toml:81:14: only BFT votes travel as messages here (nakamoto has none; pos attestations are not modelled): leave it out (chains[0].network.vote_bytes)",
     },
     Case {
         name: "a BFT message delay beside a gossip network",

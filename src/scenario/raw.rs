@@ -615,7 +615,7 @@ pub struct NetworkDef {
     /// Compact relay: bytes of the missing transactions sent in that round trip; default 5% of the block.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub missing_bytes: Option<u64>,
-    /// Proof of stake and BFT: size of a vote on the wire, bytes (default 200).
+    /// BFT: size of a vote on the wire, bytes (default 200).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vote_bytes: Option<u64>,
     /// Time a node takes to validate a block before relaying it.

@@ -76,7 +76,8 @@ fn network(p: &str, c: &ChainDef, consensus: &Consensus, seed: u64) -> R<Network
         return bad(format!("{p}.peers"), "between 1 and nodes - 1");
     }
     let r = n.regions.len();
-    if r == 0 || r > 64 || n.latency_ms.len() != r || n.latency_ms.iter().any(|row| row.len() != r) {
+    if r == 0 || r > 64 || n.latency_ms.len() != r || n.latency_ms.iter().any(|row| row.len() != r)
+    {
         return bad(
             format!("{p}.latency_ms"),
             format!("a {r} × {r} matrix, one row and column per region (at most 64 regions)"),
@@ -144,10 +145,10 @@ fn network(p: &str, c: &ChainDef, consensus: &Consensus, seed: u64) -> R<Network
     }
     let relay = relay(&p, n, c, block_bytes)?;
     let vote_bytes = match (n.vote_bytes, consensus) {
-        (Some(_), Consensus::Nakamoto { .. }) => {
+        (Some(_), Consensus::Nakamoto { .. } | Consensus::Pos { .. }) => {
             return bad(
                 format!("{p}.vote_bytes"),
-                "nakamoto chains have no votes: leave it out",
+                "only BFT votes travel as messages here (nakamoto has none; pos attestations are not modelled): leave it out",
             );
         }
         (Some(v), _) if v == 0 || v > 1 << 20 => {
@@ -254,10 +255,7 @@ fn relay(p: &str, n: &NetworkDef, c: &ChainDef, block_bytes: u64) -> R<Relay> {
         "full" => {
             for (name, present) in compact_fields {
                 if present {
-                    return bad(
-                        format!("{p}.{name}"),
-                        "applies to relay = \"compact\" only",
-                    );
+                    return bad(format!("{p}.{name}"), "applies to relay = \"compact\" only");
                 }
             }
             Ok(Relay::Full)
@@ -265,9 +263,7 @@ fn relay(p: &str, n: &NetworkDef, c: &ChainDef, block_bytes: u64) -> R<Relay> {
         "compact" => {
             // BIP 152: an 80-byte header and a 6-byte short id per transaction.
             let txs = c.block_capacity / c.tx_units.max(1);
-            let compact_bytes = n
-                .compact_bytes
-                .unwrap_or((80 + 6 * txs).min(block_bytes));
+            let compact_bytes = n.compact_bytes.unwrap_or((80 + 6 * txs).min(block_bytes));
             if compact_bytes == 0 || compact_bytes > block_bytes {
                 return bad(
                     format!("{p}.compact_bytes"),

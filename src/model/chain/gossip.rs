@@ -171,7 +171,11 @@ impl Relays {
         for &peer in &g.peers[node] {
             let peer = peer as usize;
             if state[peer] != HAS {
-                out.post(now + g.latency(node, peer), pack(Msg::Inv, node, peer), block);
+                out.post(
+                    now + g.latency(node, peer),
+                    pack(Msg::Inv, node, peer),
+                    block,
+                );
                 sent += 1;
             }
         }
@@ -256,11 +260,7 @@ impl Relays {
                 return;
             }
             state[node] = HAS;
-            out.post(
-                now + g.validate_us,
-                pack(Msg::Validated, node, node),
-                block,
-            );
+            out.post(now + g.validate_us, pack(Msg::Validated, node, node), block);
         }
     }
 
@@ -313,7 +313,9 @@ impl Spreader {
         self.at.fill(u64::MAX);
         self.relays.produced(BLOCK, source);
         self.at[source] = start;
-        let mut sent = self.relays.announce(g, source, BLOCK, start, &mut self.queue);
+        let mut sent = self
+            .relays
+            .announce(g, source, BLOCK, start, &mut self.queue);
         while let Some(Reverse((t, _, msg))) = self.queue.heap.pop() {
             let wants = self.at[unpack(msg).2] == u64::MAX;
             let (k, step) =
@@ -590,14 +592,18 @@ pub fn bft_height(
         messages += on as u64 - 1;
         quorum_times(votes, &s.recv, &s.online, quorum, &mut s.work, &mut s.voted);
         messages += (on * (on - 1)) as u64;
-        quorum_times(votes, &s.voted, &s.online, quorum, &mut s.work, &mut s.commit);
+        quorum_times(
+            votes,
+            &s.voted,
+            &s.online,
+            quorum,
+            &mut s.work,
+            &mut s.commit,
+        );
         messages += (on * (on - 1)) as u64;
         s.work.clear();
-        s.work.extend(
-            (0..n)
-                .filter(|&v| s.online[v])
-                .map(|v| s.commit[v] as f64),
-        );
+        s.work
+            .extend((0..n).filter(|&v| s.online[v]).map(|v| s.commit[v] as f64));
         let commit = *s.work.select_nth_unstable_by(quorum - 1, f64::total_cmp).1 as u64;
         if commit <= t + timeout {
             return (Some(commit), round + 1, messages);

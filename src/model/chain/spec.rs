@@ -90,7 +90,7 @@ pub struct Gossip {
     pub relay: Relay,
     /// Time a node takes to validate a block (or a proposal) before it announces it (or votes).
     pub validate_us: u64,
-    /// Size of a vote or attestation on the wire, bytes (PoS and BFT).
+    /// Size of a vote on the wire, bytes (BFT).
     pub vote_bytes: u64,
     /// The node of each miner (Nakamoto, in `shares` order) or validator (PoS and BFT): distinct random nodes,
     /// never the observer.
@@ -128,9 +128,7 @@ impl Gossip {
     pub fn typical_hop_us(&self) -> u64 {
         let mut bw = self.upload_bps.clone();
         let mid = bw.len() / 2;
-        let median = *bw
-            .select_nth_unstable_by(mid, |a, b| a.total_cmp(b))
-            .1;
+        let median = *bw.select_nth_unstable_by(mid, |a, b| a.total_cmp(b)).1;
         let lat = self.latency_us.iter().flatten().copied().min().unwrap_or(0);
         self.validate_us + 3 * lat + (self.first_bytes() as f64 * 8e6 / median).round() as u64
     }

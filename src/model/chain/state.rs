@@ -907,14 +907,15 @@ impl ChainState {
         let (sent, step) =
             relays.on_message(g, &mut self.stream, node as u32, id, now, wants, &mut out);
         self.metrics.gossip_messages += sent;
-        if let Step::Validated(to) = step {
-            if self.adopt(spec, now, to, id) {
-                let NetState::Events(relays) = &mut self.net else {
-                    unreachable!()
-                };
-                let mut out = gossip::Global { q, chain: self.idx };
-                self.metrics.gossip_messages += relays.announce(g, to, id, now, &mut out);
-            }
+        // A node relays only a block it adopted (one that extends its best chain), as Bitcoin Core does.
+        if let Step::Validated(to) = step
+            && self.adopt(spec, now, to, id)
+        {
+            let NetState::Events(relays) = &mut self.net else {
+                unreachable!("checked above")
+            };
+            let mut out = gossip::Global { q, chain: self.idx };
+            self.metrics.gossip_messages += relays.announce(g, to, id, now, &mut out);
         }
     }
 
