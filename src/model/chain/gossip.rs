@@ -155,7 +155,10 @@ impl Relays {
         (slot.block == block).then_some(&mut slot.state[..])
     }
 
-    /// `node` announces `block` to each peer that does not hold it yet; returns the messages sent.
+    /// `node` announces `block` to each peer that does not hold it yet; returns the messages sent. An
+    /// announcement to a peer that has already requested the block from another node is counted but not
+    /// scheduled: it can change nothing (a request is never withdrawn), so leaving it out of the queue only
+    /// saves time.
     pub fn announce(
         &mut self,
         g: &Gossip,
@@ -170,14 +173,14 @@ impl Relays {
         let mut sent = 0;
         for &peer in &g.peers[node] {
             let peer = peer as usize;
-            if state[peer] != HAS {
+            if state[peer] == WANTS_NOTHING {
                 out.post(
                     now + g.latency(node, peer),
                     pack(Msg::Inv, node, peer),
                     block,
                 );
-                sent += 1;
             }
+            sent += u64::from(state[peer] != HAS);
         }
         sent
     }
