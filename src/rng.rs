@@ -28,6 +28,24 @@ pub fn unit(rng: &mut Stream) -> f64 {
     rng.random::<f64>()
 }
 
+/// An index drawn with probability proportional to `weights` (positive, finite).
+pub fn pick_weighted(rng: &mut Stream, weights: &[f64]) -> usize {
+    let total: f64 = weights.iter().sum();
+    let mut x = unit(rng) * total;
+    for (i, w) in weights.iter().enumerate() {
+        x -= w;
+        if x < 0.0 {
+            return i;
+        }
+    }
+    weights.len() - 1
+}
+
+/// A standard normal draw.
+pub fn standard_normal(rng: &mut Stream) -> f64 {
+    rand_distr::StandardNormal.sample(rng)
+}
+
 /// A delay distribution, in microseconds. Built once from the scenario; sampling allocates nothing.
 #[derive(Clone, Debug)]
 pub enum Delay {

@@ -10,6 +10,19 @@ struct Case {
     expected: &'static str,
 }
 
+/// A Nakamoto chain over a gossip network of 10 nodes with one more line in `[chains.network]` (line 87).
+macro_rules! gossip_chain {
+    ($extra:literal) => {
+        concat!(
+            "[[chains]]\nid = \"n\"\nconsensus = \"nakamoto\"\nblock_interval = \"10m\"\nminers = [1, 1]\n",
+            "block_capacity = 1000\ntx_units = 10\nnative = \"B\"\nnative_decimals = 8\nnative_price_usd = 1\n\n",
+            "[chains.network]\nmode = \"gossip\"\nnodes = 10\n",
+            $extra,
+            "\n\n[[rails]]"
+        )
+    };
+}
+
 const CASES: &[Case] = &[
     Case {
         name: "a ledger field on a correspondent rail",
@@ -275,7 +288,60 @@ const CASES: &[Case] = &[
         overrides: &[],
         expected: "base.toml:23:14: max bounds a shape (fixed, mean, median), or is a uniform's top beside min (banks[0].processing)",
     },
+    Case {
+        name: "unknown gossip relay",
+        replace: ("[[rails]]", gossip_chain!("relay = \"push\"")),
+        overrides: &[],
+        expected: "base.toml:81:9: unknown relay \"push\" (\"full\" or \"compact\") (chains[0].network.relay)",
+    },
+    Case {
+        name: "a compact-relay field under full relay",
+        replace: ("[[rails]]", gossip_chain!("missing_share = 0.2")),
+        overrides: &[],
+        expected: "base.toml:81:17: applies to relay = \"compact\" only (chains[0].network.missing_share)",
+    },
+    Case {
+        name: "a share of compact blocks missing transactions above one",
+        replace: (
+            "[[rails]]",
+            gossip_chain!("relay = \"compact\"\nmissing_share = 1.5"),
+        ),
+        overrides: &[],
+        expected: "base.toml:82:17: must be between 0 and 1, got 1.5 (chains[0].network.missing_share)",
+    },
+    Case {
+        name: "bandwidth for every node and per region",
+        replace: (
+            "[[rails]]",
+            gossip_chain!("bandwidth_mbps = 10\nregion_bandwidth_mbps = [10]"),
+        ),
+        overrides: &[],
+        expected: "base.toml:82:25: give bandwidth_mbps (every node) or region_bandwidth_mbps (per region), not both (chains[0].network.region_bandwidth_mbps)",
+    },
+    Case {
+        name: "region shares of the wrong length",
+        replace: ("[[rails]]", gossip_chain!("region_shares = [0.5, 0.5]")),
+        overrides: &[],
+        expected: "base.toml:81:17: one share per region (1) (chains[0].network.region_shares)",
+    },
+    Case {
+        name: "vote size on a nakamoto chain",
+        replace: ("[[rails]]", gossip_chain!("vote_bytes = 100")),
+        overrides: &[],
+        expected: "base.toml:81:14: only BFT votes travel as messages here (nakamoto has none; pos attestations are not modelled): leave it out (chains[0].network.vote_bytes)",
+    },
+    Case {
+        name: "a BFT message delay beside a gossip network",
+        replace: ("[[rails]]", BFT_GOSSIP),
+        overrides: &[],
+        expected: "base.toml:72:17: a BFT chain over gossip takes its message delays from the network: leave it out (chains[0].message_delay)",
+    },
 ];
+
+/// A BFT chain over gossip that also sets a message delay.
+const BFT_GOSSIP: &str = "[[chains]]\nid = \"b\"\nconsensus = \"bft\"\nblock_interval = \"1s\"\nvalidators = 4\n\
+                          message_delay = { fixed = \"50ms\" }\nblock_capacity = 1000\ntx_units = 10\nnative = \"B\"\n\
+                          native_decimals = 8\nnative_price_usd = 1\n\n[chains.network]\nmode = \"gossip\"\nnodes = 10\n\n[[rails]]";
 
 /// A proof-of-stake chain that sets a propagation delay (line 77 of the edited fixture).
 const POS_CHAIN: &str = "[[chains]]\nid = \"p\"\nconsensus = \"pos\"\nblock_interval = \"12s\"\nvalidators = 10\n\

@@ -602,29 +602,54 @@ pub struct InventoryDef {
     pub topup: String,
 }
 
-/// Gossip network: nodes in regions with a latency matrix and an upload bandwidth, relaying blocks to peers.
+/// Gossip network: nodes in regions with a latency matrix and upload bandwidths, relaying blocks (and proof-of-stake
+/// and BFT proposals and votes) by announce, request and transfer.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct NetworkDef {
     /// `"abstract"` or `"gossip"`.
     pub mode: String,
-    /// Nodes in all (the miners are the first ones; the observer is the last).
+    /// Nodes in all (miners or validators sit on random nodes; the observer is the last).
     #[serde(default = "default_nodes")]
     pub nodes: u32,
-    /// Peers each node picks at random (plus a ring, so the graph is connected).
+    /// Peers each node picks at random (plus a ring, so the graph is connected); nodes - 1: a complete graph.
     #[serde(default = "default_peers")]
     pub peers: u32,
-    /// Region names; node n is in region n mod len.
+    /// Region names; node n is in region n mod len, or drawn by `region_shares`.
     #[serde(default = "default_regions")]
     pub regions: Vec<String>,
+    /// Share of the nodes in each region (any positive weights); default: equal, round robin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region_shares: Option<Vec<f64>>,
     /// One-way latency between regions in ms, a square matrix.
     #[serde(default = "default_latency")]
     pub latency_ms: Vec<Vec<f64>>,
-    #[serde(default = "default_bandwidth")]
-    pub bandwidth_mbps: f64,
+    /// Median upload bandwidth of a node, Mbit/s (default 50); or `region_bandwidth_mbps`, one per region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bandwidth_mbps: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region_bandwidth_mbps: Option<Vec<f64>>,
+    /// Spread of node bandwidths around the median: log-normal σ (default 0: every node at the median).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bandwidth_sigma: Option<f64>,
     /// Size of a full block on the wire (default: block_capacity bytes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub block_bytes: Option<u64>,
+    /// `"full"` (default: whole blocks after inv/getdata) or `"compact"` (BIP 152 compact blocks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relay: Option<String>,
+    /// Compact relay: size of a compact block (header and short ids); default 80 + 6 per transaction that fits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compact_bytes: Option<u64>,
+    /// Compact relay: share of receipts missing transactions (a further round trip); default 0.13.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing_share: Option<f64>,
+    /// Compact relay: bytes of the missing transactions sent in that round trip; default 5% of the block.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing_bytes: Option<u64>,
+    /// BFT: size of a vote on the wire, bytes (default 200).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vote_bytes: Option<u64>,
     /// Time a node takes to validate a block before relaying it.
     #[serde(default = "default_validation")]
     pub validation: String,
@@ -641,9 +666,6 @@ fn default_regions() -> Vec<String> {
 }
 fn default_latency() -> Vec<Vec<f64>> {
     vec![vec![50.0]]
-}
-fn default_bandwidth() -> f64 {
-    50.0
 }
 fn default_validation() -> String {
     "100ms".into()

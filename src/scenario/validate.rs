@@ -249,7 +249,7 @@ fn chain_work_bounds(chains: &[ChainSpec], span_us: u64) -> R<()> {
             Consensus::Nakamoto { interval_us, .. } => {
                 let spread_us = match &c.network {
                     Network::Abstract => typical_us(&c.propagation),
-                    Network::Gossip(g) => (g.validate_us + g.transmit_us) as f64,
+                    Network::Gossip(g) => g.typical_hop_us() as f64,
                 };
                 if (*interval_us as f64) <= spread_us {
                     return bad(

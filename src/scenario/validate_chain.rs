@@ -1,8 +1,10 @@
 //! Validation of `[[chains]]`: consensus parameters, capacities, fee market, load and faults.
 
-use crate::model::chain::spec::{Burst, ChainSpec, Consensus, FeeMarket, Gossip, Network, Offline};
+use crate::model::chain::spec::{
+    Burst, ChainSpec, Consensus, FeeMarket, Gossip, Network, Offline, Relay,
+};
 use crate::rng::Delay;
-use crate::scenario::raw::{ChainDef, DelayDef};
+use crate::scenario::raw::{ChainDef, DelayDef, NetworkDef};
 use crate::scenario::validate::{Invalid, at_most, delay, duration};
 
 type R<T> = Result<T, Invalid>;
@@ -36,11 +38,13 @@ fn window(p: &str, from: &str, to: &str) -> R<(u64, u64)> {
     Ok((a, b))
 }
 
-/// The network of a Nakamoto chain: abstract, or a gossip graph drawn from the chain's own stream.
+/// The network of a chain: abstract, or a gossip graph drawn from the chain's own stream `chain/<id>/peers`
+/// (links, relay order, regions, bandwidths and the nodes of miners or validators).
 fn network(p: &str, c: &ChainDef, consensus: &Consensus, seed: u64) -> R<Network> {
     let Some(n) = &c.network else {
         return Ok(Network::Abstract);
     };
+    let chain_p = p;
     let p = format!("{p}.network");
     match n.mode.as_str() {
         "abstract" => return Ok(Network::Abstract),
@@ -52,19 +56,19 @@ fn network(p: &str, c: &ChainDef, consensus: &Consensus, seed: u64) -> R<Network
             );
         }
     }
-    let Consensus::Nakamoto { shares, .. } = consensus else {
-        return bad(
-            format!("{p}.mode"),
-            "gossip propagation applies to nakamoto chains (PoS and BFT do not fork here)",
-        );
+    let producers_n = match consensus {
+        Consensus::Nakamoto { shares, .. } => shares.len(),
+        Consensus::Bft { validators, .. } => *validators,
+        // Many validators share a node (as on Ethereum): at most one producer slot per node.
+        Consensus::Pos { validators, .. } => (*validators).min(n.nodes.saturating_sub(1) as usize),
     };
     let nodes = n.nodes as usize;
-    if nodes < shares.len() + 1 || nodes > 10_000 {
+    if nodes < producers_n + 1 || nodes > 10_000 {
         return bad(
             format!("{p}.nodes"),
             format!(
-                "between the miners plus one ({}) and 10000",
-                shares.len() + 1
+                "between the miners or validators plus one ({}) and 10000",
+                producers_n + 1
             ),
         );
     }
@@ -72,10 +76,11 @@ fn network(p: &str, c: &ChainDef, consensus: &Consensus, seed: u64) -> R<Network
         return bad(format!("{p}.peers"), "between 1 and nodes - 1");
     }
     let r = n.regions.len();
-    if r == 0 || n.latency_ms.len() != r || n.latency_ms.iter().any(|row| row.len() != r) {
+    if r == 0 || r > 64 || n.latency_ms.len() != r || n.latency_ms.iter().any(|row| row.len() != r)
+    {
         return bad(
             format!("{p}.latency_ms"),
-            format!("a {r} × {r} matrix, one row and column per region"),
+            format!("a {r} × {r} matrix, one row and column per region (at most 64 regions)"),
         );
     }
     let mut latency_us = vec![vec![0; r]; r];
@@ -86,20 +91,135 @@ fn network(p: &str, c: &ChainDef, consensus: &Consensus, seed: u64) -> R<Network
                 .round() as u64;
         }
     }
-    if !(n.bandwidth_mbps.is_finite() && n.bandwidth_mbps > 0.0 && n.bandwidth_mbps <= 1e6) {
-        return bad(format!("{p}.bandwidth_mbps"), "must be positive");
+    let positive = |path: String, x: f64| -> R<f64> {
+        if x.is_finite() && x > 0.0 && x <= 1e6 {
+            Ok(x)
+        } else {
+            bad(path, format!("must be positive and at most 1e6, got {x}"))
+        }
+    };
+    let medians: Vec<f64> = match (&n.bandwidth_mbps, &n.region_bandwidth_mbps) {
+        (Some(_), Some(_)) => {
+            return bad(
+                format!("{p}.region_bandwidth_mbps"),
+                "give bandwidth_mbps (every node) or region_bandwidth_mbps (per region), not both",
+            );
+        }
+        (_, Some(list)) => {
+            if list.len() != r {
+                return bad(
+                    format!("{p}.region_bandwidth_mbps"),
+                    format!("one bandwidth per region ({r})"),
+                );
+            }
+            list.iter()
+                .enumerate()
+                .map(|(k, &x)| positive(format!("{p}.region_bandwidth_mbps[{k}]"), x))
+                .collect::<R<_>>()?
+        }
+        (b, None) => vec![positive(format!("{p}.bandwidth_mbps"), b.unwrap_or(50.0))?; r],
+    };
+    let sigma = at_most(
+        &format!("{p}.bandwidth_sigma"),
+        n.bandwidth_sigma.unwrap_or(0.0),
+        3.0,
+    )?;
+    let shares = match &n.region_shares {
+        None => None,
+        Some(list) => {
+            if list.len() != r {
+                return bad(
+                    format!("{p}.region_shares"),
+                    format!("one share per region ({r})"),
+                );
+            }
+            for (k, &x) in list.iter().enumerate() {
+                positive(format!("{p}.region_shares[{k}]"), x)?;
+            }
+            Some(list.clone())
+        }
+    };
+    let block_bytes = n.block_bytes.unwrap_or(c.block_capacity);
+    if block_bytes == 0 || block_bytes > 1 << 34 {
+        return bad(format!("{p}.block_bytes"), "between 1 byte and 16 GiB");
     }
-    let bytes = n.block_bytes.unwrap_or(c.block_capacity) as f64;
-    let transmit_us = (bytes * 8.0 / (n.bandwidth_mbps * 1e6) * 1e6).round() as u64;
+    let relay = relay(&p, n, c, block_bytes)?;
+    let vote_bytes = match (n.vote_bytes, consensus) {
+        (Some(_), Consensus::Nakamoto { .. } | Consensus::Pos { .. }) => {
+            return bad(
+                format!("{p}.vote_bytes"),
+                "only BFT votes travel as messages here (nakamoto has none; pos attestations are not modelled): leave it out",
+            );
+        }
+        (Some(v), _) if v == 0 || v > 1 << 20 => {
+            return bad(format!("{p}.vote_bytes"), "between 1 byte and 1 MiB");
+        }
+        (v, _) => v.unwrap_or(200),
+    };
+    if matches!(consensus, Consensus::Bft { .. }) && c.message_delay.is_some() {
+        return bad(
+            format!("{chain_p}.message_delay"),
+            "a BFT chain over gossip takes its message delays from the network: leave it out",
+        );
+    }
     let validate_us = duration(&format!("{p}.validation"), &n.validation)?;
-    // A ring keeps the graph connected; each node then adds `peers` random links (undirected, no duplicates).
     let mut stream = crate::rng::stream(seed, &format!("chain/{}/peers", c.id));
+    let peers = graph(&mut stream, nodes, n.peers as usize);
+    let region_of: Vec<u16> = match &shares {
+        None => (0..nodes).map(|k| (k % r) as u16).collect(),
+        Some(w) => (0..nodes)
+            .map(|_| crate::rng::pick_weighted(&mut stream, w) as u16)
+            .collect(),
+    };
+    let upload_bps = region_of
+        .iter()
+        .map(|&reg| {
+            let z = if sigma > 0.0 {
+                crate::rng::standard_normal(&mut stream)
+            } else {
+                0.0
+            };
+            medians[reg as usize] * 1e6 * (sigma * z).exp()
+        })
+        .collect();
+    // Miners or validators on distinct random nodes, never the observer (the last node): a partial shuffle.
+    let mut order: Vec<u32> = (0..nodes as u32 - 1).collect();
+    for k in 0..producers_n {
+        let j = k + (crate::rng::unit(&mut stream) * (order.len() - k) as f64) as usize;
+        let last = order.len() - 1;
+        order.swap(k, j.min(last));
+    }
+    order.truncate(producers_n);
+    Ok(Network::Gossip(Gossip {
+        peers,
+        region_of,
+        latency_us,
+        upload_bps,
+        block_bytes,
+        relay,
+        validate_us,
+        vote_bytes,
+        producers: order,
+    }))
+}
+
+/// A ring keeps the graph connected; each node then adds `peers` random links (undirected, no duplicates); each
+/// node's list is then shuffled, so that the order it announces in carries no bias by node index.
+fn graph(stream: &mut crate::rng::Stream, nodes: usize, k: usize) -> Vec<Vec<u32>> {
+    if k + 1 >= nodes {
+        // As many peers as other nodes: every node links to every other (a complete graph).
+        let mut peers: Vec<Vec<u32>> = (0..nodes)
+            .map(|i| (0..nodes as u32).filter(|&j| j as usize != i).collect())
+            .collect();
+        shuffle_each(stream, &mut peers);
+        return peers;
+    }
     let mut peers: Vec<Vec<u32>> = (0..nodes)
         .map(|i| vec![((i + 1) % nodes) as u32, ((i + nodes - 1) % nodes) as u32])
         .collect();
     for i in 0..nodes {
-        for _ in 0..n.peers {
-            let j = (crate::rng::unit(&mut stream) * nodes as f64) as usize % nodes;
+        for _ in 0..k {
+            let j = (crate::rng::unit(stream) * nodes as f64) as usize % nodes;
             if j != i && !peers[i].contains(&(j as u32)) {
                 peers[i].push(j as u32);
                 peers[j].push(i as u32);
@@ -110,14 +230,71 @@ fn network(p: &str, c: &ChainDef, consensus: &Consensus, seed: u64) -> R<Network
         list.sort_unstable();
         list.dedup();
     }
-    let region_of = (0..nodes).map(|k| (k % r) as u16).collect();
-    Ok(Network::Gossip(Gossip {
-        peers,
-        region_of,
-        latency_us,
-        transmit_us,
-        validate_us,
-    }))
+    shuffle_each(stream, &mut peers);
+    peers
+}
+
+fn shuffle_each(stream: &mut crate::rng::Stream, peers: &mut [Vec<u32>]) {
+    for list in peers {
+        for a in (1..list.len()).rev() {
+            let b = (crate::rng::unit(stream) * (a + 1) as f64) as usize;
+            list.swap(a, b.min(a));
+        }
+    }
+}
+
+/// How a requested block travels: whole, or as a compact block (fields that only compact relay reads are refused
+/// under full relay).
+fn relay(p: &str, n: &NetworkDef, c: &ChainDef, block_bytes: u64) -> R<Relay> {
+    let compact_fields = [
+        ("compact_bytes", n.compact_bytes.is_some()),
+        ("missing_share", n.missing_share.is_some()),
+        ("missing_bytes", n.missing_bytes.is_some()),
+    ];
+    match n.relay.as_deref().unwrap_or("full") {
+        "full" => {
+            for (name, present) in compact_fields {
+                if present {
+                    return bad(format!("{p}.{name}"), "applies to relay = \"compact\" only");
+                }
+            }
+            Ok(Relay::Full)
+        }
+        "compact" => {
+            // BIP 152: an 80-byte header and a 6-byte short id per transaction.
+            let txs = c.block_capacity / c.tx_units.max(1);
+            let compact_bytes = n.compact_bytes.unwrap_or((80 + 6 * txs).min(block_bytes));
+            if compact_bytes == 0 || compact_bytes > block_bytes {
+                return bad(
+                    format!("{p}.compact_bytes"),
+                    format!("between 1 and the block's {block_bytes} bytes"),
+                );
+            }
+            let missing_share = n.missing_share.unwrap_or(0.13);
+            if !(0.0..=1.0).contains(&missing_share) {
+                return bad(
+                    format!("{p}.missing_share"),
+                    format!("must be between 0 and 1, got {missing_share}"),
+                );
+            }
+            let missing_bytes = n.missing_bytes.unwrap_or(block_bytes / 20).max(1);
+            if missing_bytes > block_bytes {
+                return bad(
+                    format!("{p}.missing_bytes"),
+                    format!("at most the block's {block_bytes} bytes"),
+                );
+            }
+            Ok(Relay::Compact {
+                compact_bytes,
+                missing_share,
+                missing_bytes,
+            })
+        }
+        other => bad(
+            format!("{p}.relay"),
+            format!("unknown relay {other:?} (\"full\" or \"compact\")"),
+        ),
+    }
 }
 
 pub fn chain(i: usize, c: &ChainDef, seed: u64) -> R<ChainSpec> {

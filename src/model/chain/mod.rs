@@ -1,5 +1,6 @@
 //! The blockchain settlement layer: chain parameters (`spec`) and the running chain (`state`).
 
+pub mod gossip;
 pub mod mempool;
 pub mod risk;
 pub mod spec;

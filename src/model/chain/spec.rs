@@ -50,27 +50,88 @@ pub struct Offline {
     pub to_us: u64,
 }
 
-/// How blocks travel between nodes (Nakamoto chains).
+/// How blocks travel between nodes.
 #[derive(Clone, Debug)]
 pub enum Network {
     /// Each node receives a block after a delay drawn from `ChainSpec::propagation` (cheap: large load tests).
     Abstract,
-    /// Gossip over a random peer graph: a node that adopts a block relays it to its peers after validating it;
-    /// each message takes the region-to-region latency plus the block's transmission time at the sender's
-    /// bandwidth. Miners are nodes `0..miners`; the observer is the last node.
+    /// Gossip over a random peer graph (`model::chain::gossip`): a node that has validated a block announces it
+    /// to its peers (inv); a peer that wants it requests it (getdata) from the first node that announced it, and
+    /// the holder sends it over its upload link, one transfer at a time. Each message takes the region-to-region
+    /// latency. Miners (or validators) sit on random nodes; the observer is the last node.
     Gossip(Gossip),
+}
+
+/// What a requested block is sent as.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Relay {
+    /// The whole block (the protocol before BIP 152).
+    Full,
+    /// A compact block (BIP 152: header and short transaction ids) of `compact_bytes`; a share `missing_share`
+    /// of receipts lack transactions and need a further round trip (getblocktxn → blocktxn of `missing_bytes`).
+    Compact {
+        compact_bytes: u64,
+        missing_share: f64,
+        missing_bytes: u64,
+    },
 }
 
 #[derive(Clone, Debug)]
 pub struct Gossip {
-    /// `peers[n]`: the nodes `n` relays to (the graph is undirected).
+    /// `peers[n]`: the nodes `n` announces to, in a random order drawn once (the graph is undirected).
     pub peers: Vec<Vec<u32>>,
     pub region_of: Vec<u16>,
-    /// Latency between regions, µs.
+    /// One-way latency between regions, µs (every message, whatever its size, pays it once).
     pub latency_us: Vec<Vec<u64>>,
-    /// Time to send one block at a node's upload bandwidth, µs.
-    pub transmit_us: u64,
+    /// Upload bandwidth of each node, bits per second.
+    pub upload_bps: Vec<f64>,
+    /// Size of a block on the wire, bytes.
+    pub block_bytes: u64,
+    pub relay: Relay,
+    /// Time a node takes to validate a block (or a proposal) before it announces it (or votes).
     pub validate_us: u64,
+    /// Size of a vote on the wire, bytes (BFT).
+    pub vote_bytes: u64,
+    /// The node of each miner (Nakamoto, in `shares` order) or validator (PoS and BFT): distinct random nodes,
+    /// never the observer.
+    pub producers: Vec<u32>,
+}
+
+impl Gossip {
+    pub fn nodes(&self) -> usize {
+        self.peers.len()
+    }
+
+    /// The observer's node: the last one (it holds no hash power and no stake).
+    pub fn observer(&self) -> usize {
+        self.peers.len() - 1
+    }
+
+    pub fn latency(&self, from: usize, to: usize) -> u64 {
+        self.latency_us[self.region_of[from] as usize][self.region_of[to] as usize]
+    }
+
+    /// Time for `node` to upload `bytes`.
+    pub fn transmit_us(&self, node: usize, bytes: u64) -> u64 {
+        (bytes as f64 * 8e6 / self.upload_bps[node]).round() as u64
+    }
+
+    /// What a request for a block costs the sender's upload link at first (a full or a compact block).
+    pub fn first_bytes(&self) -> u64 {
+        match self.relay {
+            Relay::Full => self.block_bytes,
+            Relay::Compact { compact_bytes, .. } => compact_bytes,
+        }
+    }
+
+    /// A typical hop: validation, announce, request, and the first transfer at the median upload bandwidth.
+    pub fn typical_hop_us(&self) -> u64 {
+        let mut bw = self.upload_bps.clone();
+        let mid = bw.len() / 2;
+        let median = *bw.select_nth_unstable_by(mid, |a, b| a.total_cmp(b)).1;
+        let lat = self.latency_us.iter().flatten().copied().min().unwrap_or(0);
+        self.validate_us + 3 * lat + (self.first_bytes() as f64 * 8e6 / median).round() as u64
+    }
 }
 
 #[derive(Clone, Debug)]

@@ -17,8 +17,9 @@ use rand_distr::{Distribution, Exp, Poisson};
 use crate::engine::queue::EventQueue;
 use crate::engine::slab::Slab;
 use crate::model::calendar::Calendar;
+use crate::model::chain::gossip::{self, BftGossipScratch, DelayHist, NetState, Relays, Step};
 use crate::model::chain::mempool::{CAP_LEVELS_MAX, FeeGrid, Histogram};
-use crate::model::chain::spec::{ChainSpec, Consensus, FeeMarket, Gossip, Network};
+use crate::model::chain::spec::{ChainSpec, Consensus, FeeMarket, Network};
 use crate::model::event::Ev;
 use crate::rng::{self, Stream};
 
@@ -103,6 +104,12 @@ pub struct ChainMetrics {
     pub reach95_us_sum: u128,
     pub reach95_blocks: u64,
     pub gossip_messages: u64,
+    /// Each node's delay from a block's production to its adoption (gossip: to its announcement, after
+    /// validation), every block and node but the producer.
+    pub receive: DelayHist,
+    /// Proof of stake over gossip: slots whose block reached the next proposer too late (orphaned, counted in
+    /// `missed_slots` too).
+    pub late_blocks: u64,
     pub mempool_units_max: u64,
     pub base_fee_min: u64,
     pub base_fee_max: u64,
@@ -155,6 +162,10 @@ pub struct ChainState {
     /// Arrivals drawn and not yet in the histogram (reused).
     fresh: Vec<BgTake>,
     bft: BftScratch,
+    net: NetState,
+    bft_gossip: BftGossipScratch,
+    /// Proof of stake over gossip: the next slot's proposer, drawn a slot ahead.
+    next_proposer: Option<usize>,
     pub metrics: ChainMetrics,
 }
 
@@ -162,7 +173,7 @@ impl ChainState {
     /// `world` names the copy of the infrastructure this chain state belongs to (its stream label).
     pub fn new(spec: &ChainSpec, idx: u16, world: &str, seed: u64, hours: usize) -> ChainState {
         let nodes = match (&spec.consensus, &spec.network) {
-            (Consensus::Nakamoto { .. }, Network::Gossip(g)) => g.peers.len(),
+            (Consensus::Nakamoto { .. }, Network::Gossip(g)) => g.nodes(),
             (Consensus::Nakamoto { shares, .. }, Network::Abstract) => shares.len() + 1,
             _ => 1,
         };
@@ -216,6 +227,21 @@ impl ChainState {
             spare_bg: Vec::new(),
             fresh: Vec::new(),
             bft: BftScratch::default(),
+            net: match (&spec.consensus, &spec.network) {
+                (_, Network::Abstract) => NetState::Abstract,
+                (Consensus::Nakamoto { .. }, Network::Gossip(g)) => {
+                    NetState::Events(Relays::for_events(g))
+                }
+                (Consensus::Pos { .. }, Network::Gossip(g)) => {
+                    NetState::Spread(Box::new(gossip::Spreader::new(g)), None)
+                }
+                (Consensus::Bft { .. }, Network::Gossip(g)) => NetState::Spread(
+                    Box::new(gossip::Spreader::new(g)),
+                    Some(Box::new(gossip::VoteDelays::new(g, &g.producers))),
+                ),
+            },
+            bft_gossip: BftGossipScratch::default(),
+            next_proposer: None,
             metrics: ChainMetrics {
                 base_fee_min: base_fee,
                 base_fee_max: base_fee,
@@ -780,11 +806,15 @@ impl ChainState {
                 shares,
             } => {
                 let miner = pick(&mut self.stream, shares);
-                let parent = self.tips[miner];
+                let node = match &spec.network {
+                    Network::Gossip(g) => g.producers[miner] as usize,
+                    Network::Abstract => miner,
+                };
+                let parent = self.tips[node];
                 let height = self.block(parent).height + 1;
                 let txs = self.build(spec, now);
                 let id = self.push_block(parent, height, now, txs);
-                self.tips[miner] = id;
+                self.tips[node] = id;
                 self.reached(id, now);
                 match &spec.network {
                     Network::Abstract => {
@@ -800,7 +830,14 @@ impl ChainState {
                             }
                         }
                     }
-                    Network::Gossip(g) => self.relay(g, miner, id, now, q),
+                    Network::Gossip(g) => {
+                        if let NetState::Events(relays) = &mut self.net {
+                            relays.produced(id, node);
+                            let mut out = gossip::Global { q, chain: self.idx };
+                            self.metrics.gossip_messages +=
+                                relays.announce(g, node, id, now, &mut out);
+                        }
+                    }
                 }
                 let next = now + self.exp(*interval_us);
                 q.push(next, Ev::ChainTick(self.idx));
@@ -811,11 +848,38 @@ impl ChainState {
                 validators,
                 ..
             } => {
-                let proposer = (rng::unit(&mut self.stream) * *validators as f64) as usize;
+                let proposer = match self.next_proposer.take() {
+                    Some(p) => p,
+                    None => (rng::unit(&mut self.stream) * *validators as f64) as usize,
+                };
                 let missed =
                     !spec.is_online(proposer, now) || rng::unit(&mut self.stream) < *missed_rate;
                 if missed {
                     self.metrics.missed_slots += 1;
+                } else if let Network::Gossip(g) = &spec.network {
+                    // The next proposer is drawn now: it builds on this block only if the block reached it
+                    // before its slot; otherwise this block is orphaned (a missed slot for the chain).
+                    let next = (rng::unit(&mut self.stream) * *validators as f64) as usize;
+                    self.next_proposer = Some(next);
+                    let NetState::Spread(spreader, _) = &mut self.net else {
+                        unreachable!("a gossip network spreads proposals")
+                    };
+                    let host = |v: usize| g.producers[v % g.producers.len()] as usize;
+                    self.metrics.gossip_messages +=
+                        spreader.spread(g, &mut self.stream, host(proposer), now);
+                    let (seen, at_next) = (spreader.at[g.observer()], spreader.at[host(next)]);
+                    for &n in &g.producers {
+                        let at = spreader.at[n as usize];
+                        if at > now {
+                            self.metrics.receive.record(at - now);
+                        }
+                    }
+                    if at_next > now + slot_us {
+                        self.metrics.missed_slots += 1;
+                        self.metrics.late_blocks += 1;
+                    } else {
+                        self.append(spec, seen.max(now));
+                    }
                 } else {
                     self.append(spec, now);
                 }
@@ -828,8 +892,26 @@ impl ChainState {
                 ..
             } => {
                 let height = self.height_next as usize;
-                let (commit, rounds, messages) =
-                    bft_height(&mut self.stream, &mut self.bft, spec, height, now);
+                let (commit, rounds, messages) = match (&mut self.net, &spec.network) {
+                    (NetState::Spread(spreader, Some(votes)), Network::Gossip(g)) => {
+                        let Consensus::Bft { validators, .. } = &spec.consensus else {
+                            unreachable!("a BFT chain")
+                        };
+                        gossip::bft_height(
+                            &mut self.stream,
+                            &mut self.bft_gossip,
+                            spreader,
+                            votes,
+                            g,
+                            |v, t| spec.is_online(v, t),
+                            *validators,
+                            *round_timeout_us,
+                            height,
+                            now,
+                        )
+                    }
+                    _ => bft_height(&mut self.stream, &mut self.bft, spec, height, now),
+                };
                 self.metrics.bft_rounds += rounds;
                 self.metrics.bft_messages += messages;
                 match commit {
@@ -857,7 +939,8 @@ impl ChainState {
         self.canon_enter(spec, id, t);
     }
 
-    /// Nakamoto: block `id` reaches `node`; longer chains win, the first seen wins ties.
+    /// Nakamoto: block `id` reaches `node` (abstract network), or a gossip message about it arrives (`node`
+    /// packs the message: `gossip::pack`); longer chains win, the first seen wins ties.
     pub fn on_arrive(
         &mut self,
         spec: &ChainSpec,
@@ -866,39 +949,47 @@ impl ChainState {
         id: u32,
         q: &mut EventQueue<Ev>,
     ) {
-        if !self.has_block(id) || !self.has_block(self.tips[node]) {
+        let Network::Gossip(g) = &spec.network else {
+            self.adopt(spec, now, node, id);
             return;
-        }
-        if self.block(id).height <= self.block(self.tips[node]).height {
-            return;
-        }
-        self.tips[node] = id;
-        self.reached(id, now);
-        if let Network::Gossip(g) = &spec.network {
-            self.relay(g, node, id, now, q);
-        }
-        if node == self.tips.len() - 1 {
-            self.observer_switch(spec, id, now);
+        };
+        let (_, _, to) = gossip::unpack(node as u32);
+        let wants = self.has_block(id)
+            && self.has_block(self.tips[to])
+            && self.block(id).height > self.block(self.tips[to]).height;
+        let NetState::Events(relays) = &mut self.net else {
+            unreachable!("a Nakamoto chain over gossip runs its messages as events")
+        };
+        let mut out = gossip::Global { q, chain: self.idx };
+        let (sent, step) =
+            relays.on_message(g, &mut self.stream, node as u32, id, now, wants, &mut out);
+        self.metrics.gossip_messages += sent;
+        // A node relays only a block it adopted (one that extends its best chain), as Bitcoin Core does.
+        if let Step::Validated(to) = step
+            && self.adopt(spec, now, to, id)
+        {
+            let NetState::Events(relays) = &mut self.net else {
+                unreachable!("checked above")
+            };
+            let mut out = gossip::Global { q, chain: self.idx };
+            self.metrics.gossip_messages += relays.announce(g, to, id, now, &mut out);
         }
     }
 
-    /// Gossip: a node that adopted a block validates it and sends it to each peer.
-    fn relay(&mut self, g: &Gossip, from: usize, id: u32, now: u64, q: &mut EventQueue<Ev>) {
-        let sent = now + g.validate_us;
-        for (k, &peer) in g.peers[from].iter().enumerate() {
-            // Uploads to peers share the sender's bandwidth: the k-th copy leaves after k+1 transmission times.
-            let lat = g.latency_us[g.region_of[from] as usize][g.region_of[peer as usize] as usize];
-            let at = sent + g.transmit_us * (k as u64 + 1) + lat;
-            q.push(
-                at,
-                Ev::BlockArrive {
-                    chain: self.idx,
-                    node: peer,
-                    block: id,
-                },
-            );
-            self.metrics.gossip_messages += 1;
+    /// `node` takes block `id` as its tip if it is higher; returns whether it did.
+    fn adopt(&mut self, spec: &ChainSpec, now: u64, node: usize, id: u32) -> bool {
+        if !self.has_block(id) || !self.has_block(self.tips[node]) {
+            return false;
         }
+        if self.block(id).height <= self.block(self.tips[node]).height {
+            return false;
+        }
+        self.tips[node] = id;
+        self.reached(id, now);
+        if node == self.tips.len() - 1 {
+            self.observer_switch(spec, id, now);
+        }
+        true
     }
 
     /// Counts the nodes a block has reached; records when it reaches half and 95% of them.
@@ -911,6 +1002,9 @@ impl ChainState {
         let b = &mut self.blocks[i];
         b.reached += 1;
         let elapsed = now - b.time_us;
+        if elapsed > 0 {
+            self.metrics.receive.record(elapsed);
+        }
         if b.reached == n.div_ceil(2) {
             self.metrics.reach50_us_sum += elapsed as u128;
             self.metrics.reach50_blocks += 1;

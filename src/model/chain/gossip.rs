@@ -1,0 +1,697 @@
+//! Gossip over a peer graph (`Network::Gossip`): the messages of block relay as Bitcoin nodes exchange them, the
+//! nodes' upload links, and the same relay for proof-of-stake blocks and BFT proposals and votes.
+//!
+//! A node that has validated a block announces it (inv) to each peer; a peer that wants it (the block would
+//! extend its best chain) requests it (getdata) from the first node that announced it, and that node sends it
+//! over its upload link, one transfer at a time in the order the requests arrived (a FIFO link, as SimBlock and
+//! real sockets do). The block goes whole, or as a compact block (BIP 152: header and short ids) of which a share
+//! lacks transactions and costs a further round trip (getblocktxn → blocktxn). Every message pays the
+//! region-to-region latency once; only blocks pay transmission time (announcements and requests are tens of
+//! bytes). The receiver validates the block before it adopts and announces it.
+//!
+//! Nakamoto chains run these messages as `Ev::BlockArrive` events in the simulation's queue, since competing
+//! blocks interleave and fork. The event's `node` field carries the message: its kind, sender and receiver,
+//! packed by `pack` (14 bits a node: at most 16,384 nodes; validation allows 10,000). Proof-of-stake and BFT
+//! blocks do not fork, so each proposal's spread is computed at once by `spread` (the same protocol, run on a
+//! small local queue). BFT votes are small messages pushed along the graph: the delay from validator j to i is the
+//! shortest path in latency, written once per network as `out[j] + between[region j][region i] + into[i]` (a
+//! least-squares additive fit of the exact all-pairs matrix, `VoteDelays`), so that the time each validator holds
+//! a quorum is an order statistic per region and a height costs O(regions × validators), never n².
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use crate::engine::queue::EventQueue;
+use crate::model::chain::spec::{Gossip, Relay};
+use crate::model::sim::Ev;
+use crate::rng::{self, Stream};
+
+/// Message kinds, packed into `Ev::BlockArrive::node`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Msg {
+    /// A whole block (or the missing transactions that complete a compact block) arrives.
+    Block = 0,
+    /// The receiver has validated the block: it adopts and announces it (an event to itself).
+    Validated = 1,
+    /// An announcement.
+    Inv = 2,
+    /// A request for the block announced.
+    GetData = 3,
+    /// A compact block arrives.
+    Compact = 4,
+    /// A request for the transactions a compact block lacked.
+    GetBlockTxn = 5,
+}
+
+const NODE_BITS: u32 = 14;
+const NODE_MASK: u32 = (1 << NODE_BITS) - 1;
+/// Nodes a packed message can name.
+pub const NODES_MAX: usize = 1 << NODE_BITS;
+
+/// One message in 32 bits: kind (3 bits), sender and receiver (14 bits each).
+pub fn pack(kind: Msg, from: usize, to: usize) -> u32 {
+    debug_assert!(from < NODES_MAX && to < NODES_MAX);
+    (kind as u32) << (2 * NODE_BITS) | (from as u32) << NODE_BITS | to as u32
+}
+
+pub fn unpack(x: u32) -> (Msg, usize, usize) {
+    let kind = match x >> (2 * NODE_BITS) {
+        0 => Msg::Block,
+        1 => Msg::Validated,
+        2 => Msg::Inv,
+        3 => Msg::GetData,
+        4 => Msg::Compact,
+        5 => Msg::GetBlockTxn,
+        k => unreachable!("message kind {k}"),
+    };
+    (
+        kind,
+        ((x >> NODE_BITS) & NODE_MASK) as usize,
+        (x & NODE_MASK) as usize,
+    )
+}
+
+/// Where a message goes: the simulation's queue or a local one.
+pub trait Post {
+    fn post(&mut self, at_us: u64, msg: u32, block: u32);
+}
+
+/// The simulation's queue, for chain `chain`.
+pub struct Global<'a> {
+    pub q: &'a mut EventQueue<Ev>,
+    pub chain: u16,
+}
+
+impl Post for Global<'_> {
+    fn post(&mut self, at_us: u64, msg: u32, block: u32) {
+        self.q.push(
+            at_us,
+            Ev::BlockArrive {
+                chain: self.chain,
+                node: msg,
+                block,
+            },
+        );
+    }
+}
+
+/// Blocks whose per-node relay state is kept; a message about an older block is dropped (it is 64 blocks
+/// behind the newest: every node has long moved on).
+const RING: usize = 64;
+const WANTS_NOTHING: u8 = 0;
+const REQUESTED: u8 = 1;
+const HAS: u8 = 2;
+
+#[derive(Clone, Debug)]
+struct Slot {
+    block: u32,
+    state: Vec<u8>,
+}
+
+/// The running relay: each node's upload link and, per recent block, what each node holds.
+#[derive(Clone, Debug)]
+pub struct Relays {
+    /// When each node's upload link is free again.
+    busy_until: Vec<u64>,
+    slots: Vec<Slot>,
+}
+
+/// What a message did, for the chain to act on.
+pub enum Step {
+    Nothing,
+    /// `node` has validated the block: the chain decides whether it adopts it (and then calls `announce`).
+    Validated(usize),
+}
+
+impl Relays {
+    pub fn new(g: &Gossip, ring: usize) -> Relays {
+        Relays {
+            busy_until: vec![0; g.nodes()],
+            slots: (0..ring)
+                .map(|_| Slot {
+                    block: u32::MAX,
+                    state: vec![WANTS_NOTHING; g.nodes()],
+                })
+                .collect(),
+        }
+    }
+
+    pub fn for_events(g: &Gossip) -> Relays {
+        Relays::new(g, RING)
+    }
+
+    /// A new block at `node` (its producer): the ring slot is reset for it.
+    pub fn produced(&mut self, block: u32, node: usize) {
+        let n = self.slots.len();
+        let slot = &mut self.slots[block as usize % n];
+        slot.block = block;
+        slot.state.fill(WANTS_NOTHING);
+        slot.state[node] = HAS;
+    }
+
+    fn state(&mut self, block: u32) -> Option<&mut [u8]> {
+        let n = self.slots.len();
+        let slot = &mut self.slots[block as usize % n];
+        (slot.block == block).then_some(&mut slot.state[..])
+    }
+
+    /// `node` announces `block` to each peer that does not hold it yet; returns the messages sent. An
+    /// announcement to a peer that has already requested the block from another node is counted but not
+    /// scheduled: it can change nothing (a request is never withdrawn), so leaving it out of the queue only
+    /// saves time.
+    pub fn announce(
+        &mut self,
+        g: &Gossip,
+        node: usize,
+        block: u32,
+        now: u64,
+        out: &mut impl Post,
+    ) -> u64 {
+        let Some(state) = self.state(block) else {
+            return 0;
+        };
+        let mut sent = 0;
+        for &peer in &g.peers[node] {
+            let peer = peer as usize;
+            if state[peer] == WANTS_NOTHING {
+                out.post(
+                    now + g.latency(node, peer),
+                    pack(Msg::Inv, node, peer),
+                    block,
+                );
+            }
+            sent += u64::from(state[peer] != HAS);
+        }
+        sent
+    }
+
+    /// Handles one message about `block` at its receiver. `wants`: the receiver would adopt the block (it
+    /// extends its best chain). Returns the messages sent in reply and what happened.
+    #[allow(clippy::too_many_arguments)]
+    pub fn on_message(
+        &mut self,
+        g: &Gossip,
+        stream: &mut Stream,
+        msg: u32,
+        block: u32,
+        now: u64,
+        wants: bool,
+        out: &mut impl Post,
+    ) -> (u64, Step) {
+        let (kind, from, to) = unpack(msg);
+        let Some(state) = self.state(block) else {
+            return (0, Step::Nothing);
+        };
+        match kind {
+            Msg::Inv => {
+                if state[to] != WANTS_NOTHING || !wants {
+                    return (0, Step::Nothing);
+                }
+                state[to] = REQUESTED;
+                out.post(
+                    now + g.latency(to, from),
+                    pack(Msg::GetData, to, from),
+                    block,
+                );
+                (1, Step::Nothing)
+            }
+            Msg::GetData => {
+                // `to` holds the block; `from` asked for it.
+                let (kind, bytes) = match g.relay {
+                    Relay::Full => (Msg::Block, g.block_bytes),
+                    Relay::Compact { compact_bytes, .. } => (Msg::Compact, compact_bytes),
+                };
+                let at = self.upload(g, to, bytes, now) + g.latency(to, from);
+                out.post(at, pack(kind, to, from), block);
+                (1, Step::Nothing)
+            }
+            Msg::GetBlockTxn => {
+                let Relay::Compact { missing_bytes, .. } = g.relay else {
+                    unreachable!("only compact relay asks for missing transactions")
+                };
+                let at = self.upload(g, to, missing_bytes, now) + g.latency(to, from);
+                out.post(at, pack(Msg::Block, to, from), block);
+                (1, Step::Nothing)
+            }
+            Msg::Compact => {
+                let Relay::Compact { missing_share, .. } = g.relay else {
+                    unreachable!("compact blocks only under compact relay")
+                };
+                if missing_share > 0.0 && rng::unit(stream) < missing_share {
+                    out.post(
+                        now + g.latency(to, from),
+                        pack(Msg::GetBlockTxn, to, from),
+                        block,
+                    );
+                    return (1, Step::Nothing);
+                }
+                self.received(g, to, block, now, out);
+                (0, Step::Nothing)
+            }
+            Msg::Block => {
+                self.received(g, to, block, now, out);
+                (0, Step::Nothing)
+            }
+            Msg::Validated => (0, Step::Validated(to)),
+        }
+    }
+
+    /// The whole block is at `node`: it validates it (an event to itself).
+    fn received(&mut self, g: &Gossip, node: usize, block: u32, now: u64, out: &mut impl Post) {
+        if let Some(state) = self.state(block) {
+            if state[node] == HAS {
+                return;
+            }
+            state[node] = HAS;
+            out.post(now + g.validate_us, pack(Msg::Validated, node, node), block);
+        }
+    }
+
+    /// `node` sends `bytes` over its upload link once it is free: returns when the last byte has left.
+    fn upload(&mut self, g: &Gossip, node: usize, bytes: u64, now: u64) -> u64 {
+        let start = self.busy_until[node].max(now);
+        let done = start + g.transmit_us(node, bytes);
+        self.busy_until[node] = done;
+        done
+    }
+}
+
+/// A local queue for `spread`: (time, message) in time order, ties by message then insertion (deterministic).
+#[derive(Default, Debug, Clone)]
+struct LocalQueue {
+    heap: BinaryHeap<Reverse<(u64, u64, u32)>>,
+    seq: u64,
+}
+
+impl Post for LocalQueue {
+    fn post(&mut self, at_us: u64, msg: u32, _block: u32) {
+        self.seq += 1;
+        self.heap.push(Reverse((at_us, self.seq, msg)));
+    }
+}
+
+/// Reused state of `spread` (no allocation per proposal once warm).
+#[derive(Clone, Debug)]
+pub struct Spreader {
+    relays: Relays,
+    queue: LocalQueue,
+    /// When each node validated the last proposal spread (u64::MAX: never).
+    pub at: Vec<u64>,
+}
+
+impl Spreader {
+    pub fn new(g: &Gossip) -> Spreader {
+        Spreader {
+            relays: Relays::new(g, 1),
+            queue: LocalQueue::default(),
+            at: vec![u64::MAX; g.nodes()],
+        }
+    }
+
+    /// A block (proposal) made at `source` at `start` spreads by announce/request/transfer to every node:
+    /// fills `at` with the time each node has validated it (the source: `start`). The nodes' upload links keep
+    /// their state from one proposal to the next. Returns the messages sent.
+    pub fn spread(&mut self, g: &Gossip, stream: &mut Stream, source: usize, start: u64) -> u64 {
+        const BLOCK: u32 = 0;
+        self.at.fill(u64::MAX);
+        self.relays.produced(BLOCK, source);
+        self.at[source] = start;
+        let mut sent = self
+            .relays
+            .announce(g, source, BLOCK, start, &mut self.queue);
+        while let Some(Reverse((t, _, msg))) = self.queue.heap.pop() {
+            let wants = self.at[unpack(msg).2] == u64::MAX;
+            let (k, step) =
+                self.relays
+                    .on_message(g, stream, msg, BLOCK, t, wants, &mut self.queue);
+            sent += k;
+            if let Step::Validated(node) = step {
+                self.at[node] = t;
+                sent += self.relays.announce(g, node, BLOCK, t, &mut self.queue);
+            }
+        }
+        sent
+    }
+}
+
+/// Delays of small pushed messages (votes) between validators, as an additive fit of the exact shortest paths:
+/// `delay(j → i) ≈ out[j] + between[r(j)][r(i)] + into[i]`.
+#[derive(Clone, Debug)]
+pub struct VoteDelays {
+    pub out_us: Vec<f64>,
+    pub into_us: Vec<f64>,
+    pub between_us: Vec<Vec<f64>>,
+    /// Region of each validator.
+    pub region: Vec<usize>,
+    /// Root-mean-square error of the fit against the exact delays, µs (reported by tests).
+    pub fit_rms_us: f64,
+}
+
+impl VoteDelays {
+    /// `validators`: the node of each validator. Cost: one Dijkstra per validator over the graph, once.
+    pub fn new(g: &Gossip, validators: &[u32]) -> VoteDelays {
+        let v = validators.len();
+        let exact = exact_vote_delays(g, validators);
+        let regions = g.latency_us.len();
+        let region: Vec<usize> = validators
+            .iter()
+            .map(|&n| g.region_of[n as usize] as usize)
+            .collect();
+        // Alternating least squares on the off-diagonal entries: a few sweeps converge for this additive model.
+        let (mut out, mut into) = (vec![0.0; v], vec![0.0; v]);
+        let mut between = vec![vec![0.0; regions]; regions];
+        for _ in 0..8 {
+            let mut sum = vec![vec![(0.0, 0.0); regions]; regions];
+            for j in 0..v {
+                for i in (0..v).filter(|&i| i != j) {
+                    let e = &mut sum[region[j]][region[i]];
+                    e.0 += exact[j * v + i] - out[j] - into[i];
+                    e.1 += 1.0;
+                }
+            }
+            for (r, row) in sum.iter().enumerate() {
+                for (s, &(total, count)) in row.iter().enumerate() {
+                    between[r][s] = if count > 0.0 { total / count } else { 0.0 };
+                }
+            }
+            for j in 0..v {
+                let (mut total, mut count) = (0.0, 0.0);
+                for i in (0..v).filter(|&i| i != j) {
+                    total += exact[j * v + i] - between[region[j]][region[i]] - into[i];
+                    count += 1.0;
+                }
+                out[j] = if count > 0.0 { total / count } else { 0.0 };
+            }
+            for i in 0..v {
+                let (mut total, mut count) = (0.0, 0.0);
+                for j in (0..v).filter(|&j| j != i) {
+                    total += exact[j * v + i] - between[region[j]][region[i]] - out[j];
+                    count += 1.0;
+                }
+                into[i] = if count > 0.0 { total / count } else { 0.0 };
+            }
+        }
+        let (mut sq, mut count) = (0.0, 0.0);
+        for j in 0..v {
+            for i in (0..v).filter(|&i| i != j) {
+                let fit = out[j] + between[region[j]][region[i]] + into[i];
+                sq += (fit - exact[j * v + i]).powi(2);
+                count += 1.0;
+            }
+        }
+        VoteDelays {
+            out_us: out,
+            into_us: into,
+            between_us: between,
+            region,
+            fit_rms_us: if count > 0.0 {
+                (sq / count).sqrt()
+            } else {
+                0.0
+            },
+        }
+    }
+
+    /// The fitted delay from validator j to validator i, µs.
+    pub fn delay_us(&self, j: usize, i: usize) -> f64 {
+        self.out_us[j] + self.between_us[self.region[j]][self.region[i]] + self.into_us[i]
+    }
+}
+
+/// Exact shortest-path delays of a pushed vote between validators (row j: from validator j), µs: each hop pays
+/// the latency and the vote's transmission at the sender's upload bandwidth.
+pub fn exact_vote_delays(g: &Gossip, validators: &[u32]) -> Vec<f64> {
+    let v = validators.len();
+    let mut out = vec![0.0; v * v];
+    let mut dist = vec![u64::MAX; g.nodes()];
+    let mut heap = BinaryHeap::new();
+    for (j, &src) in validators.iter().enumerate() {
+        dist.fill(u64::MAX);
+        dist[src as usize] = 0;
+        heap.push(Reverse((0u64, src)));
+        while let Some(Reverse((d, u))) = heap.pop() {
+            let u = u as usize;
+            if d > dist[u] {
+                continue;
+            }
+            let hop = g.transmit_us(u, g.vote_bytes);
+            for &w in &g.peers[u] {
+                let nd = d + hop + g.latency(u, w as usize);
+                if nd < dist[w as usize] {
+                    dist[w as usize] = nd;
+                    heap.push(Reverse((nd, w)));
+                }
+            }
+        }
+        for (i, &dst) in validators.iter().enumerate() {
+            out[j * v + i] = dist[dst as usize] as f64;
+        }
+    }
+    out
+}
+
+/// For each validator i: when it holds `quorum` votes, its own at `own[i]` and validator j's at
+/// `sent[j] + delay(j → i)` (the additive fit). Per region of receivers, the others' votes are
+/// `sent[j] + out[j] + between[r(j)][s]` shifted by `into[i]`: three order statistics per region answer every
+/// validator of that region (one copy of its own broadcast removed). `votes` says who votes (online and heard
+/// the proposal); a validator that does not vote still counts the others'. O(regions × validators).
+pub fn quorum_times(
+    d: &VoteDelays,
+    own: &[u64],
+    votes: &[bool],
+    quorum: usize,
+    work: &mut Vec<f64>,
+    out: &mut Vec<u64>,
+) {
+    let n = own.len();
+    out.clear();
+    out.resize(n, u64::MAX);
+    let regions = d.between_us.len();
+    for s in 0..regions {
+        if !d.region.contains(&s) {
+            continue;
+        }
+        work.clear();
+        work.extend(
+            (0..n)
+                .filter(|&j| votes[j])
+                .map(|j| own[j] as f64 + d.out_us[j] + d.between_us[d.region[j]][s]),
+        );
+        let k = work.len();
+        // The others' q-th vote for a voter (its own copy removed) and for a non-voter, 0-based index q−1.
+        let q = quorum - 1;
+        let pick = |work: &mut Vec<f64>, idx: usize| -> Option<f64> {
+            (idx < work.len()).then(|| *work.select_nth_unstable_by(idx, f64::total_cmp).1)
+        };
+        let s_prev = if q >= 1 { pick(work, q - 1) } else { None };
+        let s_q = pick(work, q);
+        let s_next = pick(work, q + 1);
+        for i in (0..n).filter(|&i| d.region[i] == s) {
+            let into = d.into_us[i];
+            let time = if votes[i] {
+                // Others: the set without i's own broadcast copy `a`; i's own vote at own[i].
+                let a = own[i] as f64 + d.out_us[i] + d.between_us[s][s];
+                let others = |idx: usize| -> Option<f64> {
+                    // idx-th of the set with one copy of `a` removed.
+                    let at = match idx {
+                        x if x + 1 == q => s_prev,
+                        x if x == q => s_q,
+                        _ => s_next,
+                    };
+                    let next = match idx {
+                        x if x + 1 == q => s_q,
+                        x if x == q => s_next,
+                        _ => None,
+                    };
+                    at.and_then(|v| if v < a { Some(v) } else { next })
+                };
+                let o = own[i] as f64;
+                // q-th smallest of {own} ∪ others(+into): own fills one rank.
+                let t_q = others(q).map(|v| v + into);
+                let t_prev = if q >= 1 {
+                    others(q - 1).map(|v| v + into)
+                } else {
+                    None
+                };
+                if k < quorum {
+                    None
+                } else {
+                    match t_q {
+                        Some(tq) if o >= tq => Some(tq),
+                        _ => Some(t_prev.map_or(o, |p| p.max(o))),
+                    }
+                }
+            } else {
+                s_q.map(|v| v + into)
+            };
+            // A validator acts on a quorum only once it holds the proposal (its own vote's time).
+            out[i] = match time {
+                Some(t) if votes[i] => t.max(own[i] as f64).round() as u64,
+                Some(t) => t.max(0.0).round() as u64,
+                None => u64::MAX,
+            };
+        }
+    }
+}
+
+/// The network state a chain keeps while running.
+pub enum NetState {
+    Abstract,
+    /// Nakamoto: messages as events.
+    Events(Relays),
+    /// Proof of stake and BFT: each proposal spread at once; BFT votes by the fitted delays.
+    Spread(Box<Spreader>, Option<Box<VoteDelays>>),
+}
+
+/// Reused buffers of a BFT height under gossip.
+#[derive(Clone, Debug, Default)]
+pub struct BftGossipScratch {
+    online: Vec<bool>,
+    recv: Vec<u64>,
+    voted: Vec<u64>,
+    commit: Vec<u64>,
+    work: Vec<f64>,
+}
+
+/// One BFT height over the gossip network: the proposal spreads from the proposer's node by
+/// announce/request/transfer, each validator prevotes when it has validated it, precommits when it holds 2f+1
+/// prevotes and commits on 2f+1 precommits; votes travel by the fitted shortest-path delays. The height commits
+/// when 2f+1 validators have committed. Returns as `state::bft_height` does (commit time, rounds, messages of the
+/// protocol: the proposal to every other validator and every vote to every other validator).
+#[allow(clippy::too_many_arguments)]
+pub fn bft_height(
+    stream: &mut Stream,
+    s: &mut BftGossipScratch,
+    spreader: &mut Spreader,
+    votes: &VoteDelays,
+    g: &Gossip,
+    is_online: impl Fn(usize, u64) -> bool,
+    n: usize,
+    round_timeout_us: u64,
+    height: usize,
+    start: u64,
+) -> (Option<u64>, u64, u64) {
+    let f = (n - 1) / 3;
+    let quorum = 2 * f + 1;
+    let mut t = start;
+    let mut messages = 0;
+    for round in 0..64_u64 {
+        let timeout = round_timeout_us * (1 + round);
+        s.online.clear();
+        s.online.extend((0..n).map(|v| is_online(v, t)));
+        let on = s.online.iter().filter(|&&o| o).count();
+        if on < quorum {
+            return (None, round + 1, messages);
+        }
+        let proposer = (height + round as usize) % n;
+        if !s.online[proposer] {
+            t += timeout; // nobody hears a proposal: the round times out, the next proposer takes over
+            continue;
+        }
+        spreader.spread(g, stream, g.producers[proposer] as usize, t);
+        s.recv.clear();
+        s.recv
+            .extend((0..n).map(|v| spreader.at[g.producers[v] as usize]));
+        messages += on as u64 - 1;
+        quorum_times(votes, &s.recv, &s.online, quorum, &mut s.work, &mut s.voted);
+        messages += (on * (on - 1)) as u64;
+        quorum_times(
+            votes,
+            &s.voted,
+            &s.online,
+            quorum,
+            &mut s.work,
+            &mut s.commit,
+        );
+        messages += (on * (on - 1)) as u64;
+        s.work.clear();
+        s.work
+            .extend((0..n).filter(|&v| s.online[v]).map(|v| s.commit[v] as f64));
+        let commit = *s.work.select_nth_unstable_by(quorum - 1, f64::total_cmp).1 as u64;
+        if commit <= t + timeout {
+            return (Some(commit), round + 1, messages);
+        }
+        t += timeout;
+    }
+    (None, 64, messages)
+}
+
+/// Per-node receive delays of blocks (from the block's production to the node's announcement of it), in
+/// log-spaced bins of 1% width, for percentiles of what measurement studies report.
+#[derive(Clone, Debug, Default)]
+pub struct DelayHist {
+    bins: Vec<u64>,
+    pub count: u64,
+    pub sum_us: u128,
+}
+
+const BIN_WIDTH: f64 = 0.01;
+
+impl DelayHist {
+    fn bin(us: u64) -> usize {
+        ((1.0 + us as f64 / 1000.0).ln() / BIN_WIDTH) as usize
+    }
+
+    pub fn record(&mut self, us: u64) {
+        let b = Self::bin(us);
+        if self.bins.len() <= b {
+            self.bins.resize(b + 1, 0);
+        }
+        self.bins[b] += 1;
+        self.count += 1;
+        self.sum_us += us as u128;
+    }
+
+    pub fn mean_s(&self) -> f64 {
+        self.sum_us as f64 / self.count.max(1) as f64 / 1e6
+    }
+
+    /// The p-quantile in seconds (the middle of its bin: within 0.5% of the exact value above 1 s).
+    pub fn quantile_s(&self, p: f64) -> f64 {
+        let rank = (p * self.count as f64).ceil().max(1.0) as u64;
+        let mut seen = 0;
+        for (b, &c) in self.bins.iter().enumerate() {
+            seen += c;
+            if seen >= rank {
+                let mid = ((b as f64 + 0.5) * BIN_WIDTH).exp() - 1.0;
+                return mid / 1000.0;
+            }
+        }
+        f64::NAN
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packing_round_trips() {
+        for kind in [
+            Msg::Block,
+            Msg::Validated,
+            Msg::Inv,
+            Msg::GetData,
+            Msg::Compact,
+            Msg::GetBlockTxn,
+        ] {
+            for (from, to) in [(0, 0), (NODES_MAX - 1, 3), (9_999, NODES_MAX - 1)] {
+                assert_eq!(unpack(pack(kind, from, to)), (kind, from, to));
+            }
+        }
+    }
+
+    #[test]
+    fn histogram_quantiles_are_within_a_bin() {
+        let mut h = DelayHist::default();
+        for k in 1..=10_000_u64 {
+            h.record(k * 1_000); // 1 ms .. 10 s
+        }
+        for p in [0.5, 0.9, 0.99] {
+            let exact = p * 10.0;
+            let got = h.quantile_s(p);
+            assert!((got / exact - 1.0).abs() < 0.01, "p{p}: {got} vs {exact}");
+        }
+        assert!((h.mean_s() - 5.0005).abs() < 1e-9);
+    }
+}
