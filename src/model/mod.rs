@@ -5,6 +5,7 @@ pub mod calendar;
 pub mod chain;
 pub mod fx;
 pub mod ledger;
+pub mod price;
 pub mod record;
 pub mod sim;
 pub mod station;

@@ -161,7 +161,19 @@ pub enum RailKind {
         market_fee: bool,
         /// Share of payments whose wallet submits the transfer twice (merchant QR payments).
         duplicate_rate: f64,
+        /// Who bears the asset's price move between the on-ramp's purchase and the off-ramp's sale.
+        price_risk: PriceRisk,
     },
+}
+
+/// Who bears a chain rail's price move (the `price_risk` field).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PriceRisk {
+    /// The off-ramp sells at the price of the sale: the customer gains or loses (`price_move` in the cost).
+    #[default]
+    Customer,
+    /// The on-ramp's quote is locked: the off-ramp pays out at the purchase price and keeps the gain or loss.
+    Ramp,
 }
 
 /// How a hop from path[i] to path[i+1] settles.
