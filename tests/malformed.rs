@@ -242,7 +242,10 @@ const CASES: &[Case] = &[
     Case {
         name: "unknown price risk bearer",
         replace: ("[[rails]]", CHAIN_RAIL),
-        overrides: &["rails[0].price_risk=\"bank\"", "rails[0].asset_daily_vol_bps=300"],
+        overrides: &[
+            "rails[0].price_risk=\"bank\"",
+            "rails[0].asset_daily_vol_bps=300",
+        ],
         expected: "--set rails[0].price_risk=\"bank\": unknown price risk bearer \"bank\" (\"customer\" or \"ramp\") (rails[0].price_risk)",
     },
     Case {
@@ -267,7 +270,8 @@ const CASES: &[Case] = &[
 ];
 
 /// A USD/MXN rate with jumps, before the rails.
-const FX_JUMPS: &str = "[[fx]]\npair = \"USD/MXN\"\nmid = 17\njumps = { per_day = 1, sd_bps = 100 }\n\n[[rails]]";
+const FX_JUMPS: &str =
+    "[[fx]]\npair = \"USD/MXN\"\nmid = 17\njumps = { per_day = 1, sd_bps = 100 }\n\n[[rails]]";
 
 /// A chain and a chain rail moving the asset COIN, before the correspondent rail (which becomes rails[1]).
 const CHAIN_RAIL: &str = "[[chains]]\nid = \"p\"\nconsensus = \"pos\"\nblock_interval = \"12s\"\nvalidators = 10\n\

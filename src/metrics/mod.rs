@@ -345,6 +345,8 @@ impl Metrics {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ChainFigures {
     pub stale_rate: f64,
+    /// Blocks produced: the trials behind the stale rate.
+    pub blocks: u64,
     pub reorgs: u64,
     pub fullness_pct: f64,
     pub tx_per_s: f64,
@@ -360,6 +362,7 @@ impl ChainFigures {
         let ratio = |a: f64, b: f64| if b == 0.0 { f64::NAN } else { a / b };
         ChainFigures {
             stale_rate: ratio(m.stale_blocks as f64, m.blocks_produced as f64),
+            blocks: m.blocks_produced,
             reorgs: m.reorgs,
             fullness_pct: 100.0
                 * ratio(
