@@ -15,7 +15,7 @@
 //! from the component's named stream), and inside a cell by dyadic bridge refinement: the value at the midpoint
 //! of an interval, given its ends, is a Gaussian with a known mean and variance (for Brownian motion and OU alike,
 //! both Gauss–Markov), and the standard normal for bridge node `n` of cell `k` is read at a fixed position of a
-//! ChaCha stream (`set_stream(k)`, word `4n`). A query costs at most `LEVELS` such reads; the answer is a pure
+//! ChaCha stream (`set_stream(k)`, words `2n` and `2n + 1`). A query costs at most two ChaCha refills; the answer is a pure
 //! function of (seed, label, second). Jumps are few: they are drawn whole at build time and found by binary search.
 
 use rand::Rng;
@@ -276,14 +276,30 @@ impl GaussPath {
         if offset == 0 {
             return xa;
         }
-        let (mut a, mut b) = (0, CELL_S);
-        let mut node: u64 = 1;
+        // Node n of the cell's bridge tree (1 = the midpoint; 2n and 2n + 1 halve its intervals) reads words
+        // 2n and 2n + 1 of stream `cell`. Nodes 1..31 (levels 1 to 5) share the first ChaCha refill of 64
+        // words; only odd seconds need the second.
+        let mut words = [0u32; 2 * CELL_S as usize];
         let mut bridge = self.bridge.clone();
         bridge.set_stream(cell);
+        bridge.set_word_pos(0);
+        let half = CELL_S as usize;
+        for w in &mut words[..half] {
+            *w = bridge.next_u32();
+        }
+        let mut filled_all = false;
+        let (mut a, mut b) = (0, CELL_S);
+        let mut node: usize = 1;
         for level in &self.levels {
             let m = (a + b) / 2;
-            bridge.set_word_pos(u128::from(node) * 4);
-            let xm = level.wa * xa + level.wb * xb + level.sd * box_muller(&mut bridge);
+            if 2 * node >= half && !filled_all {
+                for w in &mut words[half..] {
+                    *w = bridge.next_u32();
+                }
+                filled_all = true;
+            }
+            let z = box_muller(words[2 * node], words[2 * node + 1]);
+            let xm = level.wa * xa + level.wb * xb + level.sd * z;
             if offset == m {
                 return xm;
             }
@@ -303,11 +319,12 @@ fn normal(stream: &mut Stream) -> f64 {
     StandardNormal.sample(stream)
 }
 
-/// A standard normal from exactly two 64-bit words (Box–Muller), so a bridge node reads a fixed slice of its
-/// stream and never its neighbour's.
-fn box_muller(stream: &mut Stream) -> f64 {
+/// A standard normal from exactly two 32-bit words (Box–Muller), so a bridge node reads a fixed slice of its
+/// stream and never its neighbour's. 32-bit uniforms cut the tails at ±6.66σ (probability 3·10⁻¹¹).
+fn box_muller(w1: u32, w2: u32) -> f64 {
+    const TWO_32: f64 = 4_294_967_296.0;
     // u1 in (0, 1]: never ln(0).
-    let u1 = ((stream.next_u64() >> 11) + 1) as f64 / (1u64 << 53) as f64;
-    let u2 = (stream.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+    let u1 = (f64::from(w1) + 1.0) / TWO_32;
+    let u2 = f64::from(w2) / TWO_32;
     (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
 }
