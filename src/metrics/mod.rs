@@ -34,7 +34,7 @@ pub struct Cell {
     pub cost_cbps: Histogram<u64>,
     pub cost_bps_sum: f64,
     /// Cost components over all ended payments (fees are kept on returns), USD cents.
-    pub cost_cents: [i64; 8],
+    pub cost_cents: [i64; 9],
     pub amount_usd_cents: i64,
     /// Chain rails, ms: broadcast to inclusion, and broadcast to the receiver's deposit credit.
     pub chain_inclusion_ms: Histogram<u64>,
@@ -60,7 +60,7 @@ impl Cell {
             latency_us_max: 0,
             cost_cbps: cost_histogram(),
             cost_bps_sum: 0.0,
-            cost_cents: [0; 8],
+            cost_cents: [0; 9],
             amount_usd_cents: 0,
             chain_inclusion_ms: latency_histogram(),
             duplicates: 0,
@@ -225,7 +225,7 @@ impl Cell {
     }
 }
 
-fn split_of(parts: &[i64; 8]) -> CostSplit {
+fn split_of(parts: &[i64; 9]) -> CostSplit {
     CostSplit {
         sender_fee: parts[0],
         intermediary_fees: parts[1],
@@ -235,6 +235,7 @@ fn split_of(parts: &[i64; 8]) -> CostSplit {
         network_fee: parts[5],
         ramp_spread: parts[6],
         ramp_fees: parts[7],
+        price_move: parts[8],
     }
 }
 

@@ -68,10 +68,13 @@ pub struct CostSplit {
     pub ramp_spread: i64,
     /// Chain rails: the ramps' own fees.
     pub ramp_fees: i64,
+    /// Chain rails: what the asset's price move between the on-ramp's purchase and the off-ramp's sale cost the
+    /// customer (negative: a gain); 0 when the ramp bears the price risk. Signed, unlike every other part.
+    pub price_move: i64,
 }
 
 impl CostSplit {
-    pub const NAMES: [&'static str; 8] = [
+    pub const NAMES: [&'static str; 9] = [
         "sender_fee",
         "intermediary_fees",
         "receiver_fee",
@@ -80,8 +83,9 @@ impl CostSplit {
         "network_fee",
         "ramp_spread",
         "ramp_fees",
+        "price_move",
     ];
-    pub fn parts(&self) -> [i64; 8] {
+    pub fn parts(&self) -> [i64; 9] {
         [
             self.sender_fee,
             self.intermediary_fees,
@@ -91,14 +95,15 @@ impl CostSplit {
             self.network_fee,
             self.ramp_spread,
             self.ramp_fees,
+            self.price_move,
         ]
     }
     pub fn total(&self) -> i64 {
         self.parts().iter().fold(0_i64, |a, &x| a.saturating_add(x))
     }
-    /// Everything but spreads.
+    /// Everything but spreads and the price move.
     pub fn fees(&self) -> i64 {
-        self.total() - self.fx_spread - self.ramp_spread
+        self.total() - self.fx_spread - self.ramp_spread - self.price_move
     }
 }
 
