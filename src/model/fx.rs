@@ -119,16 +119,30 @@ impl FxTable {
         t_us: u64,
         spread_centi_bps: i64,
     ) -> i64 {
-        if from == to && spread_centi_bps == 0 {
+        self.convert_at(minor, from, t_us, to, t_us, spread_centi_bps)
+    }
+
+    /// `convert` with `from` valued at time `from_us` and `to` at `to_us`: an asset sold now at the price it
+    /// was bought for (the reference against which its price move is measured).
+    pub fn convert_at(
+        &self,
+        minor: i64,
+        from: CurId,
+        from_us: u64,
+        to: CurId,
+        to_us: u64,
+        spread_centi_bps: i64,
+    ) -> i64 {
+        if from == to && from_us == to_us && spread_centi_bps == 0 {
             return minor;
         }
         let cf = self.currency(from);
         let ct = self.currency(to);
         let num = (minor as i128)
-            .checked_mul(self.rate(to, t_us))
+            .checked_mul(self.rate(to, to_us))
             .and_then(|x| x.checked_mul(10_i128.pow(ct.exponent as u32)))
             .and_then(|x| x.checked_mul(1_000_000 - spread_centi_bps as i128));
-        let den = self.rate(from, t_us) * 10_i128.pow(cf.exponent as u32) * 1_000_000;
+        let den = self.rate(from, from_us) * 10_i128.pow(cf.exponent as u32) * 1_000_000;
         match num {
             Some(num) => saturate(num.div_euclid(den)),
             // Beyond i128 only for amounts far past any validated bound: saturate, never wrap.

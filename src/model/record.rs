@@ -138,6 +138,12 @@ pub struct PaymentRecord {
     /// The longest single hold of the payment's life, and how long it was.
     pub slowest: Hold,
     pub slowest_us: u64,
+    /// Chain rails whose asset's price moves: from the on-ramp's purchase to the off-ramp's sale (`None` if
+    /// the asset was never sold, e.g. returned, or its price never moves).
+    pub exposed_us: Option<u64>,
+    /// When the ramp bears the price risk: what the price move cost it (USD cents, negative: a gain); the
+    /// customer's `cost.price_move` is then 0.
+    pub ramp_price_move_cents: i64,
 }
 
 /// What held a payment up: the kind of its longest single wait (reported for payments slower than a week).

@@ -65,6 +65,8 @@ pub const PAYMENT_COLUMNS: &[&str] = &[
     "latency_gpi_s",
     "slow_reason",
     "end_reason",
+    "exposed_s",
+    "ramp_price_move_usd",
 ];
 
 /// Streams payment records to `payments.csv` under its temporary name. I/O errors are kept and reported by
@@ -156,6 +158,10 @@ pub fn payment_row(w: &World, r: &PaymentRecord) -> Vec<String> {
             .map(|h| h.as_str().to_string())
             .unwrap_or_default(),
         r.reason.as_str().to_string(),
+        r.exposed_us
+            .map(|u| fixed(u as f64 / 1e6, 3))
+            .unwrap_or_default(),
+        cents(r.ramp_price_move_cents),
     ]
 }
 
