@@ -21,7 +21,7 @@ fn run(overrides: &[&str]) -> Vec<PaymentRecord> {
         settlesim::scenario::load("btc-price.toml", FIXTURE, &o).unwrap_or_else(|e| panic!("{e}"));
     let mut records = Vec::new();
     // sim::run fails (with the seed) unless every currency sums to zero and the ledger reconciles.
-    sim::run(
+    let _ = sim::run(
         &loaded.world,
         |r: &PaymentRecord| records.push(r.clone()),
         &RunOptions::default(),

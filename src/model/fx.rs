@@ -24,7 +24,8 @@ pub struct FxTable {
 #[derive(Clone, Debug)]
 enum Rate {
     Fixed(i128),
-    Path(PricePath),
+    /// Boxed: a path holds its grids and two ChaCha states (about 1 KB), a fixed rate 16 bytes.
+    Path(Box<PricePath>),
 }
 
 /// How to build one currency's path: its opening mid against USD and its price process (whose `value_usd`
@@ -60,7 +61,9 @@ impl FxTable {
                 };
                 if process.moves() {
                     let label = format!("fx/{}", spec.currency.code());
-                    Rate::Path(PricePath::build(&process, horizon_s, seed, &label))
+                    Rate::Path(Box::new(PricePath::build(
+                        &process, horizon_s, seed, &label,
+                    )))
                 } else {
                     Rate::Fixed(to_fixed(spec.per_usd.ln()))
                 }

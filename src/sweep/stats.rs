@@ -272,7 +272,7 @@ mod tests {
     fn proportion_intervals_stay_in_the_unit_interval() {
         let (lo, hi) = proportion_interval(&[0.0; 5], 1_000).unwrap();
         assert_eq!(lo, 0.0);
-        assert!((hi - 3.8415 / 1_003.8415).abs() < 1e-6, "{hi}");
+        assert!((hi - 3.841_5 / 1_003.841_5).abs() < 1e-6, "{hi}");
         assert!(all_equal(&[0.0; 5]) && !all_equal(&[0.0, 1e-9]) && !all_equal(&[0.0]));
         // One stale block in one replication of five, 1,000 blocks each: Student t goes below zero.
         let xs = [0.0, 0.0, 0.001, 0.0, 0.0];
@@ -280,7 +280,7 @@ mod tests {
         assert!(t.lo().unwrap() < 0.0);
         let (lo, hi) = proportion_interval(&xs, 5_000).unwrap();
         assert!(
-            lo >= 0.0 && lo < 0.0002 && hi > 0.0002 && hi < 0.01,
+            (0.0..0.0002).contains(&lo) && hi > 0.0002 && hi < 0.01,
             "{lo} {hi}"
         );
         assert_eq!(proportion_interval(&[0.3], 100), None);
