@@ -229,3 +229,41 @@ fn a_path_does_not_depend_on_its_queries() {
     // Past the horizon the last second holds.
     assert_eq!(a.log_value(horizon), a.log_value(horizon + 10_000));
 }
+
+/// Paths are keyed by currency code, not position: adding a currency leaves every other currency's rate at
+/// every second as it was (tests/streams.rs does the same for rails and banks).
+#[test]
+fn adding_a_currency_shifts_no_other_path() {
+    use settlesim::model::fx::{CurId, FxTable, RateSpec};
+    use settlesim::units::Currency;
+    let moving = |code: &str, per_usd: f64, daily_vol: f64| RateSpec {
+        currency: Currency::from_code(code)
+            .or_else(|| Currency::asset(code, 8))
+            .unwrap(),
+        per_usd,
+        process: PriceSpec {
+            daily_vol,
+            ..PriceSpec::default()
+        },
+    };
+    let usd = || RateSpec::fixed(Currency::usd(), 1.0);
+    let a = FxTable::build(&[usd(), moving("EUR", 0.9, 0.005)], 3, 42);
+    let b = FxTable::build(
+        &[
+            usd(),
+            moving("BTC", 1.0 / 60_000.0, 0.03),
+            moving("EUR", 0.9, 0.005),
+        ],
+        3,
+        42,
+    );
+    let (eur_a, eur_b) = (CurId(1), CurId(2));
+    for t in (0..3 * DAY_S).step_by(997) {
+        let us = t * 1_000_000;
+        assert_eq!(
+            a.mid_f64(CurId(0), eur_a, us),
+            b.mid_f64(CurId(0), eur_b, us),
+            "second {t}"
+        );
+    }
+}

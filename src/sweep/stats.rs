@@ -310,6 +310,7 @@ mod tests {
             }
         }
         let share = covered as f64 / sims as f64;
+        println!("replicated Wilson coverage: {share:.4} of {sims}");
         assert!((0.93..0.975).contains(&share), "coverage {share}");
     }
 
