@@ -12,6 +12,57 @@ struct Case {
 
 const CASES: &[Case] = &[
     Case {
+        name: "a link field on a correspondent rail",
+        replace: (
+            "return_delay = { fixed = \"2d\" }",
+            "return_delay = { fixed = \"2d\" }\ntx_limit = 1000",
+        ),
+        overrides: &[],
+        expected: "base.toml:73:12: only an ips_link rail has this field (rails[0].tx_limit)",
+    },
+    Case {
+        name: "via on a correspondent route",
+        replace: (
+            "path = [\"a\", \"b\", \"c\"]",
+            "path = [\"a\", \"b\", \"c\"]\nvia = [\"instant\", \"instant\"]",
+        ),
+        overrides: &[],
+        expected: "base.toml:86:7: only a route of an ips_link rail has this field (corridors[0].routes[0].via)",
+    },
+    Case {
+        name: "ips link route without one system per hop",
+        replace: ("kind = \"correspondent\"", "kind = \"ips_link\""),
+        overrides: &[],
+        expected: "base.toml:83:1: one instant payment system per hop: 2 for a path of 3 banks (corridors[0].routes[0].via)",
+    },
+    Case {
+        name: "ips link hop over a batch system",
+        replace: (
+            "path = [\"a\", \"b\", \"c\"]",
+            "path = [\"a\", \"b\", \"c\"]\nvia = [\"instant\", \"ach\"]",
+        ),
+        overrides: &["rails[0].kind=\"ips_link\""],
+        expected: "base.toml:86:19: \"ach\" is not an instant payment system (kind \"instant\") (corridors[0].routes[0].via[1])",
+    },
+    Case {
+        name: "unknown action past the screening budget",
+        replace: (
+            "return_delay = { fixed = \"2d\" }",
+            "return_delay = { fixed = \"2d\" }\nscreening_budget = \"30s\"\non_screening_timeout = \"hold\"",
+        ),
+        overrides: &["rails[0].kind=\"ips_link\""],
+        expected: "base.toml:74:24: unknown action \"hold\" (\"return\" or \"review\") (rails[0].on_screening_timeout)",
+    },
+    Case {
+        name: "non-positive transaction limit",
+        replace: (
+            "return_delay = { fixed = \"2d\" }",
+            "return_delay = { fixed = \"2d\" }\ntx_limit = 0",
+        ),
+        overrides: &["rails[0].kind=\"ips_link\""],
+        expected: "base.toml:73:12: a positive amount in major units of the source currency (at most 1e12) (rails[0].tx_limit)",
+    },
+    Case {
         name: "unknown top-level field",
         replace: ("seed = 1\n", "seed = 1\ncolour = \"blue\"\n"),
         overrides: &[],

@@ -214,6 +214,23 @@ fn describe(w: &World, s: &TraceStep) -> String {
         Step::DuplicateSubmitted { order } => {
             format!("the wallet submitted this order a second time (first as payment {order})")
         }
+        Step::LimitExceeded {
+            daily,
+            limit_minor,
+            currency,
+        } => format!(
+            "refused at initiation: over the link's {} limit of {}",
+            if *daily { "daily" } else { "per-transaction" },
+            money(w, *limit_minor, *currency)
+        ),
+        Step::ScreeningTimeout { budget_us } => format!(
+            "sanctions screening cannot finish within the link's {} budget: rejected when it runs out",
+            human_duration_s(*budget_us as f64 / 1e6)
+        ),
+        Step::LinkCrossing { arrives_us } => format!(
+            "handed to the gateway between the two instant payment systems, reaches the next system {}",
+            when(*arrives_us)
+        ),
         Step::DuplicateDetected => {
             "duplicate of an order already paid: detected, refunded to the customer".into()
         }

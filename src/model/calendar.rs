@@ -241,6 +241,18 @@ impl Calendar {
         self.containing(t).map(|i| self.ends[i])
     }
 
+    /// The local calendar date of `t` as days since 1970-01-01 (daily limits reset at local midnight).
+    pub fn local_day(&self, t: u64) -> i64 {
+        match self.to_utc(t) {
+            Some(u) => u
+                .with_timezone(&self.zone)
+                .date_naive()
+                .signed_duration_since(NaiveDate::default())
+                .num_days(),
+            None => i64::MAX,
+        }
+    }
+
     /// Format `t` as local time, e.g. `"2026-03-06 17:05 CST"` (`%Y-%m-%d %H:%M %Z`; zones
     /// without an abbreviation print a numeric one such as `+03`). `u64::MAX` prints `"never"`.
     pub fn local_string(&self, t: u64) -> String {

@@ -41,6 +41,10 @@ pub enum EndReason {
     DuplicateRefunded,
     /// Fees deducted on the way took everything it carried: failed, never "settled" with nothing delivered.
     FeesExceedAmount,
+    /// Over an IPS link's per-transaction limit or the sender's daily limit: refused at initiation.
+    LimitExceeded,
+    /// Sanctions screening could not finish within the IPS link's time budget: rejected.
+    ScreeningTimeout,
 }
 
 impl EndReason {
@@ -50,6 +54,8 @@ impl EndReason {
             EndReason::ComplianceReject => "compliance_reject",
             EndReason::DuplicateRefunded => "duplicate_refunded",
             EndReason::FeesExceedAmount => "fees_exceed_amount",
+            EndReason::LimitExceeded => "limit_exceeded",
+            EndReason::ScreeningTimeout => "screening_timeout",
         }
     }
 }
@@ -301,6 +307,20 @@ pub enum Step {
         order: u64,
     },
     DuplicateDetected,
+    /// Refused at initiation: over the link's per-transaction limit (`daily` false) or the sender's daily limit.
+    LimitExceeded {
+        daily: bool,
+        limit_minor: i64,
+        currency: CurId,
+    },
+    /// Screening would take longer than the link's budget: rejected when the budget runs out.
+    ScreeningTimeout {
+        budget_us: u64,
+    },
+    /// Handed to the gateway between two instant payment systems; reaches the next system at `arrives_us`.
+    LinkCrossing {
+        arrives_us: u64,
+    },
     PayoutScheduled {
         at_us: u64,
     },

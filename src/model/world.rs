@@ -147,6 +147,30 @@ pub enum RailKind {
         /// Who bears the asset's price move between the on-ramp's purchase and the off-ramp's sale.
         price_risk: PriceRisk,
     },
+    /// Linked domestic instant payment systems (Nexus-like): each hop goes over an instant system (`via`), the
+    /// payment crosses a gateway between two systems, an FX provider on the path converts out of balances it
+    /// pre-funds in both systems.
+    IpsLink(IpsLink),
+}
+
+/// The scheme rules of a link between instant payment systems.
+#[derive(Clone, Debug)]
+pub struct IpsLink {
+    /// Per-transaction limit in major units of the payment's source currency.
+    pub tx_limit: Option<f64>,
+    /// Outward value a sending participant may send over the link per local calendar day, in major units of the
+    /// source currency.
+    pub daily_limit: Option<f64>,
+    /// The gateway between two systems (message translation, routing, quote check).
+    pub link_delay: Delay,
+    /// The scheme's fee per payment, in USD, charged when the payment crosses the gateway.
+    pub link_fee_usd: f64,
+    /// Sanctions screening must finish within this budget; a review that would take longer is handled by
+    /// `timeout_returns`.
+    pub screening_budget_us: Option<u64>,
+    /// Past the budget: `true` rejects the payment (returned to the originator), `false` sends it to manual
+    /// review (it completes, late).
+    pub timeout_returns: bool,
 }
 
 /// Who bears a chain rail's price move (the `price_risk` field).
@@ -168,6 +192,9 @@ pub enum HopFunding {
     ReceiverNostro(NostroId),
     /// A transfer on a chain from the sender's wallet to the receiver's.
     Chain(ChainId),
+    /// A transfer between two members of a domestic instant payment system, settled in central-bank money as it
+    /// clears (no nostro).
+    Instant(DomRailId),
 }
 
 #[derive(Clone, Debug)]

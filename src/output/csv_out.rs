@@ -257,7 +257,8 @@ pub fn summary_rows(
                 .map(|o| {
                     ChainFigures::of(&o.metrics, w.chains[chain.idx()].block_capacity, span_us)
                 }),
-            crate::model::world::RailKind::Correspondent => None,
+            crate::model::world::RailKind::Correspondent
+            | crate::model::world::RailKind::IpsLink(_) => None,
         };
         for (c, corridor) in w.corridors.iter().enumerate() {
             if corridor.routes.iter().any(|&x| w.route(x).rail == rid) {

@@ -337,7 +337,7 @@ fn default_zero() -> String {
 #[serde(deny_unknown_fields)]
 pub struct RailDef {
     pub id: String,
-    /// `"correspondent"` (later issues add chain-based kinds).
+    /// `"correspondent"`, `"chain"` or `"ips_link"`.
     pub kind: String,
     /// `"OUR"`, `"SHA"` or `"BEN"`.
     #[serde(default = "default_bearer")]
@@ -386,6 +386,24 @@ pub struct RailDef {
     /// platform detects the second transfer for the same order, refunds it, and counts it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duplicate_rate: Option<f64>,
+    /// IPS links: per-transaction limit in major units of the source currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tx_limit: Option<f64>,
+    /// IPS links: outward value per sending participant per local day, in major units of the source currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub daily_limit: Option<f64>,
+    /// IPS links: the gateway's processing between the two systems.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link_delay: Option<DelayDef>,
+    /// IPS links: the scheme's fee per payment in USD.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link_fee_usd: Option<f64>,
+    /// IPS links: time budget for sanctions screening (e.g. "30s").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub screening_budget: Option<String>,
+    /// IPS links: past the budget, `"return"` the payment or send it to manual `"review"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_screening_timeout: Option<String>,
 }
 
 fn default_bearer() -> String {
@@ -433,6 +451,10 @@ pub struct RouteDef {
     /// Domestic rail from the last bank to the beneficiary's account (optional).
     #[serde(default)]
     pub last_mile: Option<String>,
+    /// IPS links: the instant payment system (a domestic rail of kind "instant") each hop goes over, one per
+    /// hop.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub via: Vec<String>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]

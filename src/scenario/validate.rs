@@ -1090,6 +1090,22 @@ fn rail(ctx: &Ctx, chain_names: &[String], i: usize, r: &raw::RailDef) -> R<Rail
         ("fee_policy", r.fee_policy.is_some()),
         ("duplicate_rate", r.duplicate_rate.is_some()),
     ];
+    let link_fields = [
+        ("tx_limit", r.tx_limit.is_some()),
+        ("daily_limit", r.daily_limit.is_some()),
+        ("link_delay", r.link_delay.is_some()),
+        ("link_fee_usd", r.link_fee_usd.is_some()),
+        ("screening_budget", r.screening_budget.is_some()),
+        ("on_screening_timeout", r.on_screening_timeout.is_some()),
+    ];
+    if r.kind != "ips_link"
+        && let Some((field, _)) = link_fields.iter().find(|(_, present)| *present)
+    {
+        return bad(
+            format!("{p}.{field}"),
+            "only an ips_link rail has this field",
+        );
+    }
     let kind = match r.kind.as_str() {
         "correspondent" => {
             if let Some((field, _)) = chain_fields.iter().find(|(_, present)| *present) {
@@ -1155,10 +1171,62 @@ fn rail(ctx: &Ctx, chain_names: &[String], i: usize, r: &raw::RailDef) -> R<Rail
                 price_risk,
             }
         }
+        "ips_link" => {
+            if let Some((field, _)) = chain_fields.iter().find(|(_, present)| *present) {
+                return bad(format!("{p}.{field}"), "only a chain rail has this field");
+            }
+            let limit = |field: &str, v: Option<f64>| -> R<Option<f64>> {
+                match v {
+                    Some(x) if !(x > 0.0 && x.is_finite() && x <= 1e12) => bad(
+                        format!("{p}.{field}"),
+                        "a positive amount in major units of the source currency (at most 1e12)",
+                    ),
+                    _ => Ok(v),
+                }
+            };
+            let fee = r.link_fee_usd.unwrap_or(0.0);
+            if !(0.0..=1_000.0).contains(&fee) {
+                return bad(format!("{p}.link_fee_usd"), "between 0 and 1000 USD");
+            }
+            let screening_budget_us = r
+                .screening_budget
+                .as_deref()
+                .map(|b| duration(&format!("{p}.screening_budget"), b))
+                .transpose()?;
+            let timeout_returns = match r.on_screening_timeout.as_deref() {
+                None | Some("return") => true,
+                Some("review") => false,
+                Some(other) => {
+                    return bad(
+                        format!("{p}.on_screening_timeout"),
+                        format!("unknown action {other:?} (\"return\" or \"review\")"),
+                    );
+                }
+            };
+            if r.on_screening_timeout.is_some() && screening_budget_us.is_none() {
+                return bad(
+                    format!("{p}.on_screening_timeout"),
+                    "has no effect without screening_budget",
+                );
+            }
+            RailKind::IpsLink(IpsLink {
+                tx_limit: limit("tx_limit", r.tx_limit)?,
+                daily_limit: limit("daily_limit", r.daily_limit)?,
+                link_delay: match &r.link_delay {
+                    Some(d) => delay(&format!("{p}.link_delay"), d)?,
+                    None => Delay::Zero,
+                },
+                link_fee_usd: fee,
+                screening_budget_us,
+                timeout_returns,
+            })
+        }
         other => {
             return bad(
                 format!("{p}.kind"),
-                format!("unknown rail kind {other:?} (\"correspondent\" or \"chain\")"),
+                format!(
+                    "unknown rail kind {other:?} (\"correspondent\", \"chain\" or \"ips_link\")"
+                ),
             );
         }
     };
@@ -1418,7 +1486,9 @@ fn route(
                     message: format!("bank {name:?} is not on the route's path"),
                 })?)
             }
-            None if source != dest && matches!(rail_kind, RailKind::Correspondent) => {
+            None if source != dest
+                && matches!(rail_kind, RailKind::Correspondent | RailKind::IpsLink(_)) =>
+            {
                 return bad(
                     format!("{rp}.convert_at"),
                     "source and destination currencies differ: say which bank on the path converts",
@@ -1443,6 +1513,46 @@ fn route(
             path,
             conversions: vec![(0, *asset), (1, dest)],
             hops: vec![HopFunding::Chain(*chain)],
+            first_mile: dom("first_mile", &r.first_mile)?,
+            last_mile: dom("last_mile", &r.last_mile)?,
+        });
+    }
+    if !r.via.is_empty() && !matches!(rail_kind, RailKind::IpsLink(_)) {
+        return bad(
+            format!("{rp}.via"),
+            "only a route of an ips_link rail has this field",
+        );
+    }
+    if let RailKind::IpsLink(_) = rail_kind {
+        if r.via.len() != path.len() - 1 {
+            return bad(
+                format!("{rp}.via"),
+                format!(
+                    "one instant payment system per hop: {} for a path of {} banks",
+                    path.len() - 1,
+                    path.len()
+                ),
+            );
+        }
+        let mut hops = Vec::new();
+        for (k, name) in r.via.iter().enumerate() {
+            let field = format!("{rp}.via[{k}]");
+            let d = ctx.dom_ref(&field, name)?;
+            if ctx.s.domestic_rails[d.idx()].kind != "instant" {
+                return bad(
+                    field,
+                    format!("{name:?} is not an instant payment system (kind \"instant\")"),
+                );
+            }
+            hops.push(HopFunding::Instant(d));
+        }
+        return Ok(Route {
+            rail,
+            corridor,
+            share,
+            path,
+            conversions: convert_at.map(|c| (c, dest)).into_iter().collect(),
+            hops,
             first_mile: dom("first_mile", &r.first_mile)?,
             last_mile: dom("last_mile", &r.last_mile)?,
         });

@@ -100,6 +100,21 @@ impl<S: RecordSink> Sim<'_, S> {
         }
         let start = self.w.bank_calendar(b).next_open(self.now);
         let d = scr.review.sample(self.bank_stream(slot));
+        if let Some(link) = self.ips_link(slot)
+            && let Some(budget) = link.screening_budget_us
+            && link.timeout_returns
+            && start.saturating_add(d) > self.now.saturating_add(budget)
+        {
+            // An IPS link's screening budget: a hit that cannot be cleared in time is rejected when it runs out.
+            self.arena[slot as usize].reason = EndReason::ScreeningTimeout;
+            self.hold(slot, budget, Hold::ComplianceReview);
+            self.trace_step(
+                slot,
+                Place::Bank(b),
+                Step::ScreeningTimeout { budget_us: budget },
+            );
+            return self.schedule(slot, self.now + budget, Phase::ScreeningTimedOut);
+        }
         if self.staffed_desk(slot, Desk::Review).is_some() {
             return self.desk_request(slot, Desk::Review, d);
         }

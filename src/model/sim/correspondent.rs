@@ -70,7 +70,9 @@ impl<S: RecordSink> Sim<'_, S> {
         let hop = p.hop as usize;
         let (a, b, c, x) = (route.path[hop], route.path[hop + 1], p.cur, p.transit_minor);
         let credited = match route.hops[hop] {
-            HopFunding::Chain(_) => unreachable!("chain hops are broadcast, not posted"),
+            HopFunding::Chain(_) | HopFunding::Instant(_) => {
+                unreachable!("chain and instant hops settle in their own modules")
+            }
             HopFunding::SenderNostro(n) => {
                 let acct = self.nostros[self.nostro_index(slot, n)].account;
                 self.ledger

@@ -168,6 +168,9 @@ impl<S: RecordSink> Sim<'_, S> {
                 currency: cur,
             },
         );
+        if !self.admitted(slot) {
+            return (slot, id);
+        }
         match route.first_mile {
             Some(d) => {
                 self.domestic_fee(slot, d);

@@ -18,6 +18,7 @@ mod correspondent;
 mod demand;
 mod desk;
 mod domestic;
+mod ips;
 mod qr;
 mod ramp;
 
@@ -75,6 +76,10 @@ enum Phase {
     Withdrawal,
     /// Waiting at a staffed desk: no event pending, started by the desk when a clerk is free.
     DeskQueued,
+    /// At the gateway between two instant payment systems; on the event it enters the next system.
+    AtLink,
+    /// Screening ran out of the link's time budget; on the event the payment is rejected.
+    ScreeningTimedOut,
 }
 
 #[derive(Clone, Debug)]
@@ -252,6 +257,8 @@ pub struct Sim<'w, S: RecordSink> {
     sink: S,
     trace_id: u64,
     trace: Vec<TraceStep>,
+    /// IPS links' daily limits: `ips_used[rail * banks + bank]` = (local day, value sent that day).
+    ips_used: Vec<(i64, i64)>,
 }
 
 impl<'w, S: RecordSink> Sim<'w, S> {
@@ -342,6 +349,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             sink,
             trace_id: opts.trace_payment.unwrap_or(u64::MAX),
             trace: Vec::new(),
+            ips_used: vec![(i64::MIN, 0); w.rails.len() * w.banks.len()],
         };
         sim.schedule_initial();
         sim
@@ -496,6 +504,14 @@ impl<'w, S: RecordSink> Sim<'w, S> {
                 };
                 self.withdraw(slot, c)
             }
+            Phase::AtLink => {
+                let p = &self.arena[slot as usize];
+                let HopFunding::Instant(d) = self.w.route(p.route).hops[p.hop as usize] else {
+                    unreachable!("only an instant hop crosses a link")
+                };
+                self.submit_instant(slot, d)
+            }
+            Phase::ScreeningTimedOut => self.reject(slot),
             Phase::NostroQueued | Phase::ChainPending | Phase::DeskQueued => {
                 unreachable!("a queued or chain-pending payment has no pending event")
             }
@@ -533,6 +549,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             HopFunding::SenderNostro(n) => self.send_sender_nostro(slot, n),
             HopFunding::ReceiverNostro(_) => self.post_hop(slot),
             HopFunding::Chain(c) => self.withdraw(slot, c),
+            HopFunding::Instant(d) => self.send_instant(slot, d),
         }
     }
 
