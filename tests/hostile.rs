@@ -304,17 +304,20 @@ fn money_never_wraps_and_fees_never_settle_an_empty_payment() {
     let mut rdr = csv::Reader::from_path(out.join("payments.csv")).unwrap();
     let h = rdr.headers().unwrap().clone();
     let col = |name: &str| h.iter().position(|x| x == name).unwrap();
-    let (status, delivered, reason, total) = (
+    let (status, delivered, reason, total, price_move) = (
         col("status"),
         col("delivered_amount"),
         col("end_reason"),
         col("cost_total_usd"),
+        col("price_move_usd"),
     );
     let mut exceeded = 0;
     for row in rdr.records() {
         let row = row.unwrap();
         let d: f64 = row[delivered].parse().unwrap();
-        assert!(row[total].parse::<f64>().unwrap() >= 0.0);
+        // Every cost but the signed price move (a gain is negative) is non-negative.
+        let cost = |c: usize| row[c].parse::<f64>().unwrap();
+        assert!(cost(total) - cost(price_move) >= -1e-9, "{row:?}");
         if &row[status] == "settled" {
             assert!(d > 0.0, "settled with nothing delivered: {row:?}");
         }
@@ -472,7 +475,7 @@ mod hostile_overrides {
     //! naming the file or the argument, and what loads runs (bounded) with its invariants: conservation (checked
     //! by the run itself), every id once, no negative fee, amount or delivered sum.
     use proptest::prelude::*;
-    use settlesim::model::record::PaymentRecord;
+    use settlesim::model::record::{CostSplit, PaymentRecord};
     use settlesim::model::sim::{self, RunOptions};
 
     const FIELDS: &[&str] = &[
@@ -543,7 +546,7 @@ mod hostile_overrides {
                     let mut ids = Vec::new();
                     let mut bad = None;
                     let sink = |r: &PaymentRecord| {
-                        if r.delivered_minor < 0 || r.amount_minor <= 0 || r.cost.parts().iter().any(|&c| c < 0) {
+                        if r.delivered_minor < 0 || r.amount_minor <= 0 || r.cost.parts().iter().zip(CostSplit::NAMES).any(|(&c, name)| c < 0 && name != "price_move") {
                             bad = Some(format!("{r:?}"));
                         }
                         ids.push(r.id);

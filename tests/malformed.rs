@@ -336,12 +336,80 @@ const CASES: &[Case] = &[
         overrides: &[],
         expected: "base.toml:72:17: a BFT chain over gossip takes its message delays from the network: leave it out (chains[0].message_delay)",
     },
+    Case {
+        name: "jumps that never happen",
+        replace: ("[[rails]]", FX_JUMPS),
+        overrides: &["fx[0].jumps.per_day=0"],
+        expected: "base.toml:70:9: jumps need per_day > 0 and a size (sd_bps or mean_bps); leave the table out for none (fx[0].jumps)",
+    },
+    Case {
+        name: "negative jump size",
+        replace: ("[[rails]]", FX_JUMPS),
+        overrides: &["fx[0].jumps.sd_bps=-5"],
+        expected: "--set fx[0].jumps.sd_bps=-5: must be a non-negative number, got -5 (fx[0].jumps.sd_bps)",
+    },
+    Case {
+        name: "a peg deviation of zero",
+        replace: ("[[rails]]", CHAIN_RAIL),
+        overrides: &["rails[0].asset_peg={ sd_bps = 0, half_life = \"1h\" }"],
+        expected: "--set rails[0].asset_peg={ sd_bps = 0, half_life = \"1h\" }: must be above 0 (leave asset_peg out for an exact peg) (rails[0].asset_peg.sd_bps)",
+    },
+    Case {
+        name: "a peg half-life beyond a year",
+        replace: ("[[rails]]", CHAIN_RAIL),
+        overrides: &["rails[0].asset_peg={ sd_bps = 5, half_life = \"400d\" }"],
+        expected: "--set rails[0].asset_peg={ sd_bps = 5, half_life = \"400d\" }: must be between 1s and 365d (rails[0].asset_peg.half_life)",
+    },
+    Case {
+        name: "price risk on an asset whose price never moves",
+        replace: ("[[rails]]", CHAIN_RAIL),
+        overrides: &["rails[0].price_risk=\"ramp\""],
+        expected: "--set rails[0].price_risk=\"ramp\": COIN's price never moves, so nobody bears a price move (give it asset_daily_vol_bps, asset_jumps or asset_peg) (rails[0].price_risk)",
+    },
+    Case {
+        name: "unknown price risk bearer",
+        replace: ("[[rails]]", CHAIN_RAIL),
+        overrides: &[
+            "rails[0].price_risk=\"bank\"",
+            "rails[0].asset_daily_vol_bps=300",
+        ],
+        expected: "--set rails[0].price_risk=\"bank\": unknown price risk bearer \"bank\" (\"customer\" or \"ramp\") (rails[0].price_risk)",
+    },
+    Case {
+        name: "price risk on a correspondent rail",
+        replace: ("[[rails]]", CHAIN_RAIL),
+        overrides: &["rails[1].price_risk=\"customer\""],
+        expected: "--set rails[1].price_risk=\"customer\": only a chain rail has this field (rails[1].price_risk)",
+    },
+    Case {
+        name: "one asset with two price processes",
+        replace: ("[[rails]]", CHAIN_RAIL),
+        overrides: &[
+            "rails[0].asset_daily_vol_bps=300",
+            "rails[1].kind=\"chain\"",
+            "rails[1].chain=\"p\"",
+            "rails[1].asset=\"COIN\"",
+            "rails[1].asset_price_usd=100",
+            "rails[1].asset_daily_vol_bps=200",
+        ],
+        expected: "--set rails[1].asset=\"COIN\": COIN is given two different price processes (rails[1].asset)",
+    },
 ];
 
 /// A BFT chain over gossip that also sets a message delay.
 const BFT_GOSSIP: &str = "[[chains]]\nid = \"b\"\nconsensus = \"bft\"\nblock_interval = \"1s\"\nvalidators = 4\n\
                           message_delay = { fixed = \"50ms\" }\nblock_capacity = 1000\ntx_units = 10\nnative = \"B\"\n\
                           native_decimals = 8\nnative_price_usd = 1\n\n[chains.network]\nmode = \"gossip\"\nnodes = 10\n\n[[rails]]";
+
+/// A USD/MXN rate with jumps, before the rails.
+const FX_JUMPS: &str =
+    "[[fx]]\npair = \"USD/MXN\"\nmid = 17\njumps = { per_day = 1, sd_bps = 100 }\n\n[[rails]]";
+
+/// A chain and a chain rail moving the asset COIN, before the correspondent rail (which becomes rails[1]).
+const CHAIN_RAIL: &str = "[[chains]]\nid = \"p\"\nconsensus = \"pos\"\nblock_interval = \"12s\"\nvalidators = 10\n\
+                          block_capacity = 1000\ntx_units = 10\nnative = \"P\"\nnative_decimals = 6\n\
+                          native_price_usd = 1\n\n[[rails]]\nid = \"coin\"\nkind = \"chain\"\nchain = \"p\"\n\
+                          asset = \"COIN\"\nasset_price_usd = 100\n\n[[rails]]";
 
 /// A proof-of-stake chain that sets a propagation delay (line 77 of the edited fixture).
 const POS_CHAIN: &str = "[[chains]]\nid = \"p\"\nconsensus = \"pos\"\nblock_interval = \"12s\"\nvalidators = 10\n\

@@ -160,6 +160,42 @@ fn points_summarise_their_runs() {
     assert!((get("latency_s_p50_ci95_hi") - (mean + half)).abs() < 1e-2);
     assert!(half > 0.0, "replications differ, so the interval has width");
 
+    // settled_pct is a proportion: its interval is Wilson's at the replications' effective sample size,
+    // recomputed from the exact counts in runs.csv (issue 9 item 6).
+    let point1 = |name: &str| -> Vec<f64> {
+        runs.iter()
+            .filter(|r| r[col(&rh, "point")] == "1" && r[col(&rh, "corridor")] == "all")
+            .map(|r| r[col(&rh, name)].parse().unwrap())
+            .collect()
+    };
+    let (settled, payments) = (point1("settled"), point1("payments"));
+    let fractions: Vec<f64> = settled.iter().zip(&payments).map(|(s, n)| s / n).collect();
+    let trials = payments.iter().sum::<f64>() as u64;
+    let (lo, hi) = settlesim::sweep::stats::proportion_interval(&fractions, trials).unwrap();
+    assert!(
+        (get("settled_pct_ci95_lo") - 100.0 * lo).abs() < 6e-3,
+        "{lo}"
+    );
+    assert!(
+        (get("settled_pct_ci95_hi") - 100.0 * hi).abs() < 6e-3,
+        "{hi}"
+    );
+    // Every proportion's interval lies inside its range, on every row.
+    for r in &points {
+        for (m, top) in [
+            ("settled_pct", 100.0),
+            ("within_1h_pct", 100.0),
+            ("stale_rate", 1.0),
+        ] {
+            for end in ["lo", "hi"] {
+                let cell = &r[col(&ph, &format!("{m}_ci95_{end}"))];
+                if let Ok(x) = cell.parse::<f64>() {
+                    assert!((0.0..=top).contains(&x), "{m}_ci95_{end} = {x}");
+                }
+            }
+        }
+    }
+
     // The point's histogram is the exact sum of its runs': its count is their settled payments.
     let settled: u64 = runs
         .iter()
@@ -478,7 +514,9 @@ fn bad_sweep_input_is_one_line_exit_2_and_writes_nothing() {
 }
 
 /// Engineers sweep consensus parameters: a chain-only scenario gives one `chain` row per point with the stale
-/// rate and its interval, and the stale rate grows with propagation delay.
+/// rate and its interval, and the stale rate grows with propagation delay. Without propagation delay no block
+/// goes stale in any replication: the interval is Wilson's on the pooled blocks, [0, 3.84/(N + 3.84)], and the
+/// row says the replications all agreed (issue 9 item 6: not a zero-width certainty, never below 0).
 #[test]
 fn chain_sweeps_report_stale_rate_per_point() {
     let dir = tempfile::tempdir().unwrap();
@@ -496,7 +534,7 @@ fn chain_sweeps_report_stale_rate_per_point() {
         ])
         .args([
             "--grid",
-            "chains[0].propagation={ fixed = \"1s\" },{ fixed = \"6s\" }",
+            "chains[0].propagation={ fixed = \"0s\" },{ fixed = \"1s\" },{ fixed = \"6s\" }",
             "--out",
         ])
         .arg(&out)
@@ -506,16 +544,37 @@ fn chain_sweeps_report_stale_rate_per_point() {
     let mut rows = csv::Reader::from_reader(text.as_bytes());
     let header = rows.headers().unwrap().clone();
     let col = |name: &str| header.iter().position(|h| h == name).unwrap();
-    let stale: Vec<f64> = rows
+    let chain_rows: Vec<csv::StringRecord> = rows
         .records()
         .map(|r| r.unwrap())
         .filter(|r| &r[col("corridor")] == "chain")
-        .map(|r| r[col("stale_rate_mean")].parse().unwrap())
         .collect();
-    assert_eq!(stale.len(), 2, "one chain row per grid point");
-    // T = 60 s with 50 equal miners: about 1.6% at 1 s and 9% at 6 s.
+    let num = |r: &csv::StringRecord, name: &str| -> f64 { r[col(name)].parse().unwrap() };
+    let stale: Vec<f64> = chain_rows
+        .iter()
+        .map(|r| num(r, "stale_rate_mean"))
+        .collect();
+    assert_eq!(stale.len(), 3, "one chain row per grid point");
+    // T = 60 s with 50 equal miners: none at 0 s, about 1.6% at 1 s and 9% at 6 s.
     assert!(
-        stale[0] > 0.005 && stale[0] < 0.03 && stale[1] > 0.06 && stale[1] < 0.12,
+        stale[0] == 0.0
+            && stale[1] > 0.005
+            && stale[1] < 0.03
+            && stale[2] > 0.06
+            && stale[2] < 0.12,
         "{stale:?}"
     );
+    // 3 days of 60 s blocks in 3 replications: N ≈ 12,960 blocks, so the upper bound is about 3e-4.
+    let zero = &chain_rows[0];
+    assert_eq!(num(zero, "stale_rate_ci95_lo"), 0.0);
+    let hi = num(zero, "stale_rate_ci95_hi");
+    assert!(hi > 2.0e-4 && hi < 4.0e-4, "{hi}");
+    assert!(zero[col("constant")].split(';').any(|m| m == "stale_rate"));
+    for r in &chain_rows[1..] {
+        let (lo, hi) = (num(r, "stale_rate_ci95_lo"), num(r, "stale_rate_ci95_hi"));
+        assert!(
+            lo > 0.0 && lo < num(r, "stale_rate_mean") && hi < 1.0,
+            "{lo} {hi}"
+        );
+    }
 }

@@ -16,11 +16,15 @@ pub struct CostStack {
     pub bars: Vec<CostBar>,
 }
 
-/// A colour per component, in `COST_COMPONENTS` order (all eight Okabe–Ito colours).
+/// A colour per component, in `COST_COMPONENTS` order (all eight Okabe–Ito colours, then grey for the price
+/// move, which is no fee).
 const COMPONENT_COLOUR: [usize; 8] = [5, 6, 1, 2, 7, 3, 4, 0];
+const PRICE_MOVE: RGBColor = RGBColor(160, 160, 160);
 
 pub fn component_colour(i: usize) -> RGBColor {
-    OKABE_ITO[COMPONENT_COLOUR[i % 8]]
+    COMPONENT_COLOUR
+        .get(i)
+        .map_or(PRICE_MOVE, |&c| OKABE_ITO[c])
 }
 
 const TARGETS: [(f64, &str); 2] = [(100.0, "G20 retail: 1%"), (300.0, "G20 remittances: 3%")];
@@ -42,7 +46,7 @@ component; dashed lines are the G20 targets."
             s,
         )?;
         let used: Vec<usize> = (0..COST_COMPONENTS.len())
-            .filter(|&i| self.bars.iter().any(|b| b.bps[i] > 0.0))
+            .filter(|&i| self.bars.iter().any(|b| b.bps[i] != 0.0))
             .collect();
         let legend: Vec<_> = used
             .iter()
@@ -99,7 +103,19 @@ component; dashed lines are the G20 targets."
             let x = i as f64;
             let mut base = 0.0;
             for (k, v) in bar.bps.iter().enumerate() {
-                if *v <= 0.0 {
+                if *v < 0.0 {
+                    // A signed component (the price move) that was a gain: an outline over the top of the stack,
+                    // which the total above it nets out.
+                    chart
+                        .draw_series(std::iter::once(Rectangle::new(
+                            [(x - 0.3, (base + v).max(0.0)), (x + 0.3, base)],
+                            component_colour(k).stroke_width(s.px(1.5)),
+                        )))
+                        .map_err(de)?;
+                    base += v;
+                    continue;
+                }
+                if *v == 0.0 {
                     continue;
                 }
                 chart

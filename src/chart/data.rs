@@ -76,7 +76,7 @@ pub fn cdf_points(hist: &Histogram<u64>, payments: u64) -> Vec<(f64, f64)> {
 
 /// A cost component: its label and its column in summary.csv (the FX spread is `fx_cost_usd_total` less the ramp
 /// spreads, which that column includes).
-pub const COST_COMPONENTS: [(&str, &str); 8] = [
+pub const COST_COMPONENTS: [(&str, &str); 9] = [
     ("sender fee", "sender_fee_usd_total"),
     ("intermediary fees", "intermediary_fees_usd_total"),
     ("FX spread", "fx_cost_usd_total"),
@@ -85,6 +85,8 @@ pub const COST_COMPONENTS: [(&str, &str); 8] = [
     ("ramp fees", "ramp_fees_usd_total"),
     ("domestic / payout fees", "domestic_fees_usd_total"),
     ("receiver fee", "receiver_fee_usd_total"),
+    // Signed: what the price of a held asset moved against the customer (a gain is negative).
+    ("price move", "price_move_usd_total"),
 ];
 
 const FX_COST: &str = "fx_cost_usd_total";
@@ -194,7 +196,7 @@ b,all,0,0,0,0,0,0,0,0,0\n",
         assert_eq!(bars[0].rail, "a");
         assert_eq!(
             bars[0].bps,
-            vec![10.0, 20.0, 30.0, 0.0, 10.0, 0.0, 5.0, 5.0]
+            vec![10.0, 20.0, 30.0, 0.0, 10.0, 0.0, 5.0, 5.0, 0.0]
         );
         assert_eq!(bars[0].total(), 80.0);
         assert_eq!(bars[1].total(), 0.0);

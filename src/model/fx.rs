@@ -1,12 +1,11 @@
-//! Foreign exchange: a mid rate per currency against USD that drifts by a deterministic daily random walk, and
-//! exact conversion of minor units in fixed point. Rates are computed once when the model is built (floats are
-//! fine there: they only set the path); every conversion during the run is integer arithmetic on `i128` with
-//! explicit rounding, so money stays exact and reproducible.
+//! Foreign exchange: a mid rate per currency against USD that follows the currency's intraday price process
+//! (`model::price`: geometric Brownian motion at per-second resolution, optional jumps, a peg deviation for
+//! stablecoins), and exact conversion of minor units in fixed point. A rate is the price path's value at that
+//! second rounded once to fixed point (floats are fine there: they only set the path); every conversion is
+//! integer arithmetic on `i128` with explicit rounding, so money stays exact and reproducible.
 
-use rand_distr::{Distribution, Normal};
-
-use crate::rng;
-use crate::units::{Currency, US_PER_DAY};
+use crate::model::price::{PricePath, PriceSpec};
+use crate::units::{Currency, US_PER_DAY, US_PER_S};
 
 /// Fixed-point scale of a rate: 10^12.
 pub const RATE_ONE: i128 = 1_000_000_000_000;
@@ -18,29 +17,61 @@ pub struct CurId(pub u16);
 #[derive(Clone, Debug)]
 pub struct FxTable {
     pub currencies: Vec<Currency>,
-    /// `per_usd[c][day]`: major units of currency c per one USD on simulated day `day`, times `RATE_ONE`.
-    per_usd: Vec<Vec<i128>>,
+    rates: Vec<Rate>,
 }
 
-/// How to build one currency's path: its opening mid against USD and daily volatility.
+/// One currency's mid against USD: fixed, or its price path.
+#[derive(Clone, Debug)]
+enum Rate {
+    Fixed(i128),
+    /// Boxed: a path holds its grids and two ChaCha states (about 1 KB), a fixed rate 16 bytes.
+    Path(Box<PricePath>),
+}
+
+/// How to build one currency's path: its opening mid against USD and its price process (whose `value_usd`
+/// is `1 / per_usd`).
 pub struct RateSpec {
     pub currency: Currency,
     pub per_usd: f64,
-    pub daily_vol_bps: f64,
+    pub process: PriceSpec,
+}
+
+impl RateSpec {
+    /// A currency whose rate never moves.
+    pub fn fixed(currency: Currency, per_usd: f64) -> RateSpec {
+        RateSpec {
+            currency,
+            per_usd,
+            process: PriceSpec::default(),
+        }
+    }
 }
 
 impl FxTable {
-    /// `specs` must include USD (per_usd = 1, vol 0). `days` is the number of simulated days to cover.
+    /// `specs` must include USD (per_usd = 1, no process). `days` is the number of simulated days to cover; the
+    /// path of currency `C` is the stream family `fx/C` (see `PricePath::build`).
     pub fn build(specs: &[RateSpec], days: usize, seed: u64) -> FxTable {
-        let mut currencies = Vec::with_capacity(specs.len());
-        let mut per_usd = Vec::with_capacity(specs.len());
-        for spec in specs {
-            currencies.push(spec.currency);
-            per_usd.push(random_walk(spec, days.max(1), seed));
-        }
+        let horizon_s = days.max(1) as u64 * (US_PER_DAY / US_PER_S);
+        let rates = specs
+            .iter()
+            .map(|spec| {
+                let process = PriceSpec {
+                    value_usd: 1.0 / spec.per_usd,
+                    ..spec.process
+                };
+                if process.moves() {
+                    let label = format!("fx/{}", spec.currency.code());
+                    Rate::Path(Box::new(PricePath::build(
+                        &process, horizon_s, seed, &label,
+                    )))
+                } else {
+                    Rate::Fixed(to_fixed(spec.per_usd.ln()))
+                }
+            })
+            .collect();
         FxTable {
-            currencies,
-            per_usd,
+            currencies: specs.iter().map(|s| s.currency).collect(),
+            rates,
         }
     }
 
@@ -55,10 +86,25 @@ impl FxTable {
         self.currencies[id.0 as usize]
     }
 
+    /// Units of `c` per USD at time `t_us`, times `RATE_ONE`.
     fn rate(&self, c: CurId, t_us: u64) -> i128 {
-        let path = &self.per_usd[c.0 as usize];
-        let day = ((t_us / US_PER_DAY) as usize).min(path.len() - 1);
-        path[day]
+        match &self.rates[c.0 as usize] {
+            Rate::Fixed(r) => *r,
+            Rate::Path(p) => to_fixed(-p.log_value_us(t_us)),
+        }
+    }
+
+    /// Whether the rate of `c` moves.
+    pub fn moves(&self, c: CurId) -> bool {
+        matches!(self.rates[c.0 as usize], Rate::Path(_))
+    }
+
+    /// The price path of `c`, if its rate moves (for tests and reports).
+    pub fn path(&self, c: CurId) -> Option<&PricePath> {
+        match &self.rates[c.0 as usize] {
+            Rate::Fixed(_) => None,
+            Rate::Path(p) => Some(p),
+        }
     }
 
     /// Mid rate as a float, for reports only.
@@ -76,16 +122,30 @@ impl FxTable {
         t_us: u64,
         spread_centi_bps: i64,
     ) -> i64 {
-        if from == to && spread_centi_bps == 0 {
+        self.convert_at(minor, from, t_us, to, t_us, spread_centi_bps)
+    }
+
+    /// `convert` with `from` valued at time `from_us` and `to` at `to_us`: an asset sold now at the price it
+    /// was bought for (the reference against which its price move is measured).
+    pub fn convert_at(
+        &self,
+        minor: i64,
+        from: CurId,
+        from_us: u64,
+        to: CurId,
+        to_us: u64,
+        spread_centi_bps: i64,
+    ) -> i64 {
+        if from == to && from_us == to_us && spread_centi_bps == 0 {
             return minor;
         }
         let cf = self.currency(from);
         let ct = self.currency(to);
         let num = (minor as i128)
-            .checked_mul(self.rate(to, t_us))
+            .checked_mul(self.rate(to, to_us))
             .and_then(|x| x.checked_mul(10_i128.pow(ct.exponent as u32)))
             .and_then(|x| x.checked_mul(1_000_000 - spread_centi_bps as i128));
-        let den = self.rate(from, t_us) * 10_i128.pow(cf.exponent as u32) * 1_000_000;
+        let den = self.rate(from, from_us) * 10_i128.pow(cf.exponent as u32) * 1_000_000;
         match num {
             Some(num) => saturate(num.div_euclid(den)),
             // Beyond i128 only for amounts far past any validated bound: saturate, never wrap.
@@ -137,19 +197,9 @@ fn round_div(num: i128, den: i128) -> i128 {
     }
 }
 
-fn random_walk(spec: &RateSpec, days: usize, seed: u64) -> Vec<i128> {
-    let mut out = Vec::with_capacity(days);
-    let sigma = spec.daily_vol_bps / 10_000.0;
-    let mut log_rate = spec.per_usd.ln();
-    let mut stream = rng::stream(seed, &format!("fx/{}", spec.currency));
-    let normal = Normal::new(0.0, sigma.max(0.0)).expect("finite sigma");
-    for day in 0..days {
-        if day > 0 && sigma > 0.0 {
-            log_rate += normal.sample(&mut stream);
-        }
-        out.push((log_rate.exp() * RATE_ONE as f64).round() as i128);
-    }
-    out
+/// A log rate (units per USD) in fixed point, at least one unit of the last place.
+fn to_fixed(log_per_usd: f64) -> i128 {
+    ((log_per_usd.exp() * RATE_ONE as f64).round() as i128).max(1)
 }
 
 #[cfg(test)]
@@ -163,22 +213,25 @@ mod tests {
                 RateSpec {
                     currency: c("USD"),
                     per_usd: 1.0,
-                    daily_vol_bps: 0.0,
+                    process: PriceSpec::default(),
                 },
                 RateSpec {
                     currency: c("MXN"),
                     per_usd: 17.0,
-                    daily_vol_bps: 0.0,
+                    process: PriceSpec::default(),
                 },
                 RateSpec {
                     currency: c("JPY"),
                     per_usd: 150.0,
-                    daily_vol_bps: 0.0,
+                    process: PriceSpec::default(),
                 },
                 RateSpec {
                     currency: c("EUR"),
                     per_usd: 0.9,
-                    daily_vol_bps: 50.0,
+                    process: PriceSpec {
+                        daily_vol: 0.005,
+                        ..PriceSpec::default()
+                    },
                 },
             ],
             30,
@@ -231,7 +284,7 @@ mod tests {
         let spec = |code, per_usd| RateSpec {
             currency: c(code),
             per_usd,
-            daily_vol_bps: 0.0,
+            process: PriceSpec::default(),
         };
         let t = FxTable::build(
             &[spec("USD", 1.0), spec("ILS", 2.0), spec("JPY", 200.0)],
@@ -253,7 +306,7 @@ mod tests {
     }
 
     #[test]
-    fn random_walk_is_deterministic_and_moves() {
+    fn price_path_is_deterministic_and_moves_within_the_hour() {
         let a = table();
         let b = table();
         let eur = CurId(3);
@@ -262,6 +315,13 @@ mod tests {
             b.convert(1_000_000, CurId(0), eur, 20 * US_PER_DAY, 0)
         );
         assert_ne!(a.rate(eur, 0), a.rate(eur, 20 * US_PER_DAY));
+        // Issue 9: prices move within the day, not once a day.
+        assert_ne!(a.rate(eur, 0), a.rate(eur, 3_600 * US_PER_S));
+        assert_ne!(a.rate(eur, 3_600 * US_PER_S), a.rate(eur, 3_601 * US_PER_S));
+        assert_eq!(
+            a.rate(eur, 3_600 * US_PER_S),
+            a.rate(eur, 3_600 * US_PER_S + 999_999)
+        );
         assert_eq!(a.rate(CurId(1), 0), a.rate(CurId(1), 20 * US_PER_DAY));
     }
 }

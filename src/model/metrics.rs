@@ -34,7 +34,7 @@ pub struct Cell {
     pub cost_cbps: Histogram<u64>,
     pub cost_bps_sum: f64,
     /// Cost components over all ended payments (fees are kept on returns), USD cents.
-    pub cost_cents: [i64; 8],
+    pub cost_cents: [i64; 9],
     pub amount_usd_cents: i64,
     /// Chain rails, ms: broadcast to inclusion, and broadcast to the receiver's deposit credit.
     pub chain_inclusion_ms: Histogram<u64>,
@@ -60,7 +60,7 @@ impl Cell {
             latency_us_max: 0,
             cost_cbps: cost_histogram(),
             cost_bps_sum: 0.0,
-            cost_cents: [0; 8],
+            cost_cents: [0; 9],
             amount_usd_cents: 0,
             chain_inclusion_ms: latency_histogram(),
             duplicates: 0,
@@ -225,7 +225,7 @@ impl Cell {
     }
 }
 
-fn split_of(parts: &[i64; 8]) -> CostSplit {
+fn split_of(parts: &[i64; 9]) -> CostSplit {
     CostSplit {
         sender_fee: parts[0],
         intermediary_fees: parts[1],
@@ -235,6 +235,7 @@ fn split_of(parts: &[i64; 8]) -> CostSplit {
         network_fee: parts[5],
         ramp_spread: parts[6],
         ramp_fees: parts[7],
+        price_move: parts[8],
     }
 }
 
@@ -345,6 +346,8 @@ impl Metrics {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ChainFigures {
     pub stale_rate: f64,
+    /// Blocks produced: the trials behind the stale rate.
+    pub blocks: u64,
     pub reorgs: u64,
     pub fullness_pct: f64,
     pub tx_per_s: f64,
@@ -360,6 +363,7 @@ impl ChainFigures {
         let ratio = |a: f64, b: f64| if b == 0.0 { f64::NAN } else { a / b };
         ChainFigures {
             stale_rate: ratio(m.stale_blocks as f64, m.blocks_produced as f64),
+            blocks: m.blocks_produced,
             reorgs: m.reorgs,
             fullness_pct: 100.0
                 * ratio(

@@ -8,6 +8,7 @@ pub mod fx;
 pub mod ids;
 pub mod ledger;
 pub mod metrics;
+pub mod price;
 pub mod record;
 pub mod sim;
 pub mod station;

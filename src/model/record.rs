@@ -74,10 +74,13 @@ pub struct CostSplit {
     pub ramp_spread: i64,
     /// Chain rails: the ramps' own fees.
     pub ramp_fees: i64,
+    /// Chain rails: what the asset's price move between the on-ramp's purchase and the off-ramp's sale cost the
+    /// customer (negative: a gain); 0 when the ramp bears the price risk. Signed, unlike every other part.
+    pub price_move: i64,
 }
 
 impl CostSplit {
-    pub const NAMES: [&'static str; 8] = [
+    pub const NAMES: [&'static str; 9] = [
         "sender_fee",
         "intermediary_fees",
         "receiver_fee",
@@ -86,8 +89,9 @@ impl CostSplit {
         "network_fee",
         "ramp_spread",
         "ramp_fees",
+        "price_move",
     ];
-    pub fn parts(&self) -> [i64; 8] {
+    pub fn parts(&self) -> [i64; 9] {
         [
             self.sender_fee,
             self.intermediary_fees,
@@ -97,14 +101,15 @@ impl CostSplit {
             self.network_fee,
             self.ramp_spread,
             self.ramp_fees,
+            self.price_move,
         ]
     }
     pub fn total(&self) -> i64 {
         self.parts().iter().fold(0_i64, |a, &x| a.saturating_add(x))
     }
-    /// Everything but spreads.
+    /// Everything but spreads and the price move.
     pub fn fees(&self) -> i64 {
-        self.total() - self.fx_spread - self.ramp_spread
+        self.total() - self.fx_spread - self.ramp_spread - self.price_move
     }
 }
 
@@ -139,6 +144,12 @@ pub struct PaymentRecord {
     /// The longest single hold of the payment's life, and how long it was.
     pub slowest: Hold,
     pub slowest_us: u64,
+    /// Chain rails whose asset's price moves: from the on-ramp's purchase to the off-ramp's sale (`None` if
+    /// the asset was never sold, e.g. returned, or its price never moves).
+    pub exposed_us: Option<u64>,
+    /// When the ramp bears the price risk: what the price move cost it (USD cents, negative: a gain); the
+    /// customer's `cost.price_move` is then 0.
+    pub ramp_price_move_cents: i64,
 }
 
 /// What held a payment up: the kind of its longest single wait (reported for payments slower than a week).

@@ -144,6 +144,8 @@ pub enum RailKind {
         market_fee: bool,
         /// Share of payments whose wallet submits the transfer twice (merchant QR payments).
         duplicate_rate: f64,
+        /// Who bears the asset's price move between the on-ramp's purchase and the off-ramp's sale.
+        price_risk: PriceRisk,
     },
     /// Linked domestic instant payment systems (Nexus-like): each hop goes over an instant system (`via`), the
     /// payment crosses a gateway between two systems, an FX provider on the path converts out of balances it
@@ -201,6 +203,16 @@ pub struct IpsLink {
     /// Past the budget: `true` rejects the payment (returned to the originator), `false` sends it to manual
     /// review (it completes, late).
     pub timeout_returns: bool,
+}
+
+/// Who bears a chain rail's price move (the `price_risk` field).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PriceRisk {
+    /// The off-ramp sells at the price of the sale: the customer gains or loses (`price_move` in the cost).
+    #[default]
+    Customer,
+    /// The on-ramp's quote is locked: the off-ramp pays out at the purchase price and keeps the gain or loss.
+    Ramp,
 }
 
 /// How a hop from path[i] to path[i+1] settles.

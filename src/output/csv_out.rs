@@ -57,6 +57,7 @@ pub const PAYMENT_COLUMNS: &[&str] = &[
     "network_fee_usd",
     "ramp_spread_usd",
     "ramp_fees_usd",
+    "price_move_usd",
     "cost_total_usd",
     "cost_bps",
     "chain_inclusion_s",
@@ -65,6 +66,8 @@ pub const PAYMENT_COLUMNS: &[&str] = &[
     "latency_gpi_s",
     "slow_reason",
     "end_reason",
+    "exposed_s",
+    "ramp_price_move_usd",
 ];
 
 /// Streams payment records to `payments.csv` under its temporary name. I/O errors are kept and reported by
@@ -159,6 +162,7 @@ pub fn payment_row(out: &mut Vec<u8>, clock: &mut IsoClock, w: &World, r: &Payme
         c.network_fee,
         c.ramp_spread,
         c.ramp_fees,
+        c.price_move,
         c.total(),
     ] {
         sep(out);
@@ -184,6 +188,12 @@ pub fn payment_row(out: &mut Vec<u8>, clock: &mut IsoClock, w: &World, r: &Payme
     }
     sep(out);
     out.extend_from_slice(r.reason.as_str().as_bytes());
+    sep(out);
+    if let Some(us) = r.exposed_us {
+        push_secs3(out, us);
+    }
+    sep(out);
+    push_minor(out, r.ramp_price_move_cents, 2);
     out.push(b'\n');
 }
 
@@ -236,6 +246,7 @@ pub const SUMMARY_COLUMNS: &[&str] = &[
     "network_fee_usd_total",
     "ramp_spread_usd_total",
     "ramp_fees_usd_total",
+    "price_move_usd_total",
     "chain_inclusion_s_p50",
     "chain_inclusion_s_p99",
     "chain_settlement_s_p50",
@@ -373,6 +384,7 @@ pub fn summary_record(row: &SummaryRow) -> Vec<String> {
         cents(c.cost_cents[5]),
         cents(c.cost_cents[6]),
         cents(c.cost_cents[7]),
+        cents(c.cost_cents[8]),
         fixed(Cell::chain_s(&c.chain_inclusion_ms, 0.5), 3),
         fixed(Cell::chain_s(&c.chain_inclusion_ms, 0.99), 3),
         fixed(Cell::chain_s(&c.chain_settlement_ms, 0.5), 3),

@@ -136,9 +136,34 @@ pub struct FxDef {
     /// One side must be USD: every cross rate goes through USD.
     pub pair: String,
     pub mid: f64,
-    /// Standard deviation of the daily log-change of the mid rate, in bps (a deterministic daily random walk).
+    /// Volatility of the mid rate: the standard deviation of its log-change over one day, in bps. The rate
+    /// follows geometric Brownian motion at per-second resolution (`model::price`), so an hour carries
+    /// σ·√(1/24) of it.
     #[serde(default)]
     pub daily_vol_bps: f64,
+    /// Optional jumps of the mid rate (compound Poisson, normal log sizes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jumps: Option<JumpsDef>,
+}
+
+/// Compound-Poisson jumps of a price: `per_day` jumps a day on average, each with a normal log size of mean
+/// `mean_bps` and standard deviation `sd_bps`.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct JumpsDef {
+    pub per_day: f64,
+    #[serde(default)]
+    pub mean_bps: f64,
+    pub sd_bps: f64,
+}
+
+/// A stablecoin's deviation from its peg: a mean-reverting (Ornstein–Uhlenbeck) process in log with stationary
+/// standard deviation `sd_bps` and half-life `half_life` (a duration).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PegDef {
+    pub sd_bps: f64,
+    pub half_life: String,
 }
 
 /// A delay distribution. Give exactly one shape: `fixed`; `mean` (exponential); `median` with `p90` or `sigma`
@@ -334,8 +359,21 @@ pub struct RailDef {
     /// Price of the asset in USD (1 for a dollar stablecoin).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asset_price_usd: Option<f64>,
+    /// Volatility of the asset's USD price in bps per √day (geometric Brownian motion at per-second
+    /// resolution); 0 or absent: no diffusion.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asset_daily_vol_bps: Option<f64>,
+    /// Optional jumps of the asset's USD price.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asset_jumps: Option<JumpsDef>,
+    /// A stablecoin's peg deviation (mean-reverting around `asset_price_usd`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asset_peg: Option<PegDef>,
+    /// Who bears the asset's price move between the on-ramp's purchase and the off-ramp's sale: `"customer"`
+    /// (default: the off-ramp sells at the price of the sale) or `"ramp"` (the on-ramp's quote is locked: the
+    /// off-ramp pays out at the purchase price and keeps the gain or loss).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_risk: Option<String>,
     /// Chain rails: the sender's bid per size unit in native minor units (first price) or priority tip
     /// (EIP-1559, where the max fee is twice the base fee plus the tip).
     #[serde(default, skip_serializing_if = "Option::is_none")]

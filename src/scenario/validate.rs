@@ -13,10 +13,11 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use crate::model::calendar::{Calendar, CalendarSpec, parse_local_time, parse_weekday};
 use crate::model::chain::spec::{ChainSpec, Consensus, Network};
 use crate::model::fx::{CurId, FxTable, RateSpec};
+use crate::model::price::{Jumps, Peg, PriceSpec};
 use crate::model::world::*;
 use crate::rng::Delay;
 use crate::scenario::raw::{self, DelayDef};
-use crate::units::{Currency, US_PER_DAY, US_PER_HOUR, parse_duration_us};
+use crate::units::{Currency, US_PER_DAY, US_PER_HOUR, US_PER_S, parse_duration_us};
 
 /// A semantic error: the field path and what is wrong with it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -561,9 +562,9 @@ pub fn validate(s: &raw::Scenario) -> R<World> {
     })
 }
 
-/// Crypto assets priced in USD: each chain's native coin, and each chain rail's asset.
+/// Crypto assets priced in USD: each chain's native coin, and each chain rail's asset with its price process.
 fn assets(s: &raw::Scenario, specs: &mut Vec<RateSpec>) -> R<()> {
-    let mut add = |path: &str, code: &str, decimals: u8, price: f64, vol: f64| -> R<()> {
+    let mut add = |path: &str, code: &str, decimals: u8, price: f64, process: PriceSpec| -> R<()> {
         if Currency::from_code(code).is_some() {
             return bad(
                 path,
@@ -590,8 +591,16 @@ fn assets(s: &raw::Scenario, specs: &mut Vec<RateSpec>) -> R<()> {
                     format!("{code} is declared twice with different decimals or price"),
                 );
             }
-            // A rail moving a chain's native coin may give it a price drift the chain did not.
-            prev.daily_vol_bps = prev.daily_vol_bps.max(vol);
+            // A rail moving a chain's native coin may give it the price process the chain did not; two rails
+            // moving one asset must agree on it.
+            if !prev.process.moves() {
+                prev.process = process;
+            } else if process.moves() && process != prev.process {
+                return bad(
+                    path,
+                    format!("{code} is given two different price processes"),
+                );
+            }
             return Ok(());
         }
         if !(price.is_finite() && (1e-6..=1e9).contains(&price)) {
@@ -603,7 +612,7 @@ fn assets(s: &raw::Scenario, specs: &mut Vec<RateSpec>) -> R<()> {
         specs.push(RateSpec {
             currency,
             per_usd: 1.0 / price,
-            daily_vol_bps: vol,
+            process,
         });
         Ok(())
     };
@@ -613,16 +622,23 @@ fn assets(s: &raw::Scenario, specs: &mut Vec<RateSpec>) -> R<()> {
             &c.native,
             c.native_decimals,
             c.native_price_usd,
-            0.0,
+            PriceSpec::default(),
         )?;
     }
     for (i, r) in s.rails.iter().enumerate() {
         if let Some(code) = &r.asset {
+            let p = format!("rails[{i}]");
             let vol = at_most(
-                &format!("rails[{i}].asset_daily_vol_bps"),
+                &format!("{p}.asset_daily_vol_bps"),
                 r.asset_daily_vol_bps.unwrap_or(0.0),
-                2000.0,
+                DAILY_VOL_BPS_MAX,
             )?;
+            let process = PriceSpec {
+                value_usd: 0.0, // set from the price when the table is built
+                daily_vol: vol / 10_000.0,
+                jumps: jumps(&format!("{p}.asset_jumps"), r.asset_jumps.as_ref())?,
+                peg: peg(&format!("{p}.asset_peg"), r.asset_peg.as_ref())?,
+            };
             // A rail that moves a chain's native coin inherits its decimals and price.
             let native = s.chains.iter().find(|c| &c.native == code);
             let decimals = r
@@ -633,20 +649,70 @@ fn assets(s: &raw::Scenario, specs: &mut Vec<RateSpec>) -> R<()> {
                 .asset_price_usd
                 .or(native.map(|c| c.native_price_usd))
                 .unwrap_or(1.0);
-            add(&format!("rails[{i}].asset"), code, decimals, price, vol)?;
+            add(&format!("{p}.asset"), code, decimals, price, process)?;
         }
     }
     Ok(())
 }
 
+/// Largest daily volatility, in bps (20% a day).
+const DAILY_VOL_BPS_MAX: f64 = 2000.0;
+/// Largest jump size (mean or standard deviation of the log size), in bps.
+const JUMP_BPS_MAX: f64 = 5000.0;
+/// Most jumps a day.
+const JUMPS_PER_DAY_MAX: f64 = 100.0;
+/// Largest peg deviation (stationary standard deviation), in bps.
+const PEG_SD_BPS_MAX: f64 = 1000.0;
+
+fn jumps(path: &str, j: Option<&raw::JumpsDef>) -> R<Option<Jumps>> {
+    let Some(j) = j else { return Ok(None) };
+    let per_day = at_most(&format!("{path}.per_day"), j.per_day, JUMPS_PER_DAY_MAX)?;
+    let sd = at_most(&format!("{path}.sd_bps"), j.sd_bps, JUMP_BPS_MAX)?;
+    if !(j.mean_bps.is_finite() && j.mean_bps.abs() <= JUMP_BPS_MAX) {
+        return bad(
+            format!("{path}.mean_bps"),
+            format!(
+                "must be between -{JUMP_BPS_MAX} and {JUMP_BPS_MAX}, got {}",
+                j.mean_bps
+            ),
+        );
+    }
+    if per_day == 0.0 || (sd == 0.0 && j.mean_bps == 0.0) {
+        return bad(
+            path,
+            "jumps need per_day > 0 and a size (sd_bps or mean_bps); leave the table out for none",
+        );
+    }
+    Ok(Some(Jumps {
+        per_day,
+        mean_log: j.mean_bps / 10_000.0,
+        sd_log: sd / 10_000.0,
+    }))
+}
+
+fn peg(path: &str, p: Option<&raw::PegDef>) -> R<Option<Peg>> {
+    let Some(p) = p else { return Ok(None) };
+    let sd = at_most(&format!("{path}.sd_bps"), p.sd_bps, PEG_SD_BPS_MAX)?;
+    if sd == 0.0 {
+        return bad(
+            format!("{path}.sd_bps"),
+            "must be above 0 (leave asset_peg out for an exact peg)",
+        );
+    }
+    let hl = duration(&format!("{path}.half_life"), &p.half_life)?;
+    if !(US_PER_S..=365 * US_PER_DAY).contains(&hl) {
+        return bad(format!("{path}.half_life"), "must be between 1s and 365d");
+    }
+    Ok(Some(Peg {
+        sd_log: sd / 10_000.0,
+        half_life_s: hl as f64 / US_PER_S as f64,
+    }))
+}
+
 /// USD is always currency 0; every other currency is quoted against USD.
 fn fx_table(s: &raw::Scenario, days: usize) -> R<FxTable> {
     let usd = Currency::usd();
-    let mut specs = vec![RateSpec {
-        currency: usd,
-        per_usd: 1.0,
-        daily_vol_bps: 0.0,
-    }];
+    let mut specs = vec![RateSpec::fixed(usd, 1.0)];
     for (i, f) in s.fx.iter().enumerate() {
         let path = format!("fx[{i}]");
         let Some((base, quote)) = f.pair.split_once('/') else {
@@ -668,7 +734,17 @@ fn fx_table(s: &raw::Scenario, days: usize) -> R<FxTable> {
                 format!("must be a rate between 1e-6 and 1e6, got {}", f.mid),
             );
         }
-        at_most(&format!("{path}.daily_vol_bps"), f.daily_vol_bps, 2000.0)?;
+        let vol = at_most(
+            &format!("{path}.daily_vol_bps"),
+            f.daily_vol_bps,
+            DAILY_VOL_BPS_MAX,
+        )?;
+        let process = PriceSpec {
+            value_usd: 0.0, // set from the rate when the table is built
+            daily_vol: vol / 10_000.0,
+            jumps: jumps(&format!("{path}.jumps"), f.jumps.as_ref())?,
+            peg: None,
+        };
         let (currency, per_usd) = if base == usd && quote != usd {
             (quote, f.mid)
         } else if quote == usd && base != usd {
@@ -688,7 +764,7 @@ fn fx_table(s: &raw::Scenario, days: usize) -> R<FxTable> {
         specs.push(RateSpec {
             currency,
             per_usd,
-            daily_vol_bps: f.daily_vol_bps,
+            process,
         });
     }
     assets(s, &mut specs)?;
@@ -1007,6 +1083,9 @@ fn rail(ctx: &Ctx, chain_names: &[String], i: usize, r: &raw::RailDef) -> R<Rail
         ("asset_decimals", r.asset_decimals.is_some()),
         ("asset_price_usd", r.asset_price_usd.is_some()),
         ("asset_daily_vol_bps", r.asset_daily_vol_bps.is_some()),
+        ("asset_jumps", r.asset_jumps.is_some()),
+        ("asset_peg", r.asset_peg.is_some()),
+        ("price_risk", r.price_risk.is_some()),
         ("fee_bid", r.fee_bid.is_some()),
         ("fee_policy", r.fee_policy.is_some()),
         ("duplicate_rate", r.duplicate_rate.is_some()),
@@ -1070,6 +1149,26 @@ fn rail(ctx: &Ctx, chain_names: &[String], i: usize, r: &raw::RailDef) -> R<Rail
                     );
                 }
             };
+            let price_risk = match r.price_risk.as_deref() {
+                None => PriceRisk::Customer,
+                Some(_) if !ctx.fx.moves(asset) => {
+                    return bad(
+                        format!("{p}.price_risk"),
+                        format!(
+                            "{code}'s price never moves, so nobody bears a price move (give it \
+                             asset_daily_vol_bps, asset_jumps or asset_peg)"
+                        ),
+                    );
+                }
+                Some("customer") => PriceRisk::Customer,
+                Some("ramp") => PriceRisk::Ramp,
+                Some(other) => {
+                    return bad(
+                        format!("{p}.price_risk"),
+                        format!("unknown price risk bearer {other:?} (\"customer\" or \"ramp\")"),
+                    );
+                }
+            };
             RailKind::Chain {
                 chain,
                 asset,
@@ -1079,6 +1178,7 @@ fn rail(ctx: &Ctx, chain_names: &[String], i: usize, r: &raw::RailDef) -> R<Rail
                     &format!("{p}.duplicate_rate"),
                     r.duplicate_rate.unwrap_or(0.0),
                 )?,
+                price_risk,
             }
         }
         "ledger" => {

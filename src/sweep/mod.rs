@@ -74,6 +74,26 @@ pub const HEADLINE: &[(&str, usize)] = &[
     ("block_interval_s", 3),
 ];
 
+/// The number of trials behind each headline metric that is a proportion, in `HEADLINE` order: payments for
+/// `settled_pct` and `within_1h_pct`, blocks produced for `stale_rate`; `None` for every other metric. A
+/// proportion gets a Wilson interval (`stats::proportion_interval`), which stays inside [0, 1].
+pub fn trials(c: &Cell, chain: Option<&ChainFigures>) -> Vec<Option<u64>> {
+    let n = c.payments();
+    HEADLINE
+        .iter()
+        .map(|(m, _)| match *m {
+            "settled_pct" | "within_1h_pct" => Some(n),
+            "stale_rate" => chain.map(|f| f.blocks),
+            _ => None,
+        })
+        .collect()
+}
+
+/// How a proportion metric is written: percentages ×100, rates as fractions.
+pub fn proportion_scale(metric: &str) -> f64 {
+    if metric.ends_with("_pct") { 100.0 } else { 1.0 }
+}
+
 /// The headline metrics of one cell, in `HEADLINE` order; `None` where the metric does not exist (no payment,
 /// nothing settled).
 pub fn headline(c: &Cell, chain: Option<&ChainFigures>) -> Vec<Option<f64>> {

@@ -1,5 +1,6 @@
-//! Statistics over replications: the mean and a Student-t 95% confidence interval. Pure functions of their
-//! inputs, summed in the order given, so the same values in the same order give the same bits.
+//! Statistics over replications: the mean and a Student-t 95% confidence interval, and for proportions a Wilson
+//! score interval that never leaves [0, 1]. Pure functions of their inputs, summed in the order given, so the
+//! same values in the same order give the same bits.
 
 /// The mean of `n` replications and its two-sided 95% confidence interval (Student t, n − 1 degrees of freedom).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -37,6 +38,62 @@ pub fn estimate(values: &[f64]) -> Option<Estimate> {
         mean,
         half_width,
     })
+}
+
+/// Whether every value is the same (and there are at least two): an interval from them would have zero width
+/// and read as certainty.
+pub fn all_equal(values: &[f64]) -> bool {
+    values.len() >= 2 && values.iter().all(|&x| x == values[0])
+}
+
+/// A 95% interval for a proportion estimated by the mean of `fractions` (one per replication, each in [0, 1]),
+/// which rest on `trials` trials in all (payments, blocks): the Wilson score interval at the Korn–Graubard
+/// effective sample size `n_eff = p̂(1 − p̂) / V`, where `V` is the replications' variance of the mean (capped at
+/// `trials`), with a Student-t critical value for the `R − 1` degrees of freedom of `V`. The replication variance
+/// carries what the trials share (one network, one queue), so the interval is honest where a binomial count
+/// would be overconfident; it lies inside [0, 1] by construction.
+///
+/// When every replication gave the same value there is no variance to estimate: the interval is the plain
+/// Wilson interval on the pooled trials (z = 1.96), so a stale rate of 0 in every replication reads as
+/// [0, 3.84/(N + 3.84)], not as a certain 0. `None` with fewer than two replications or no trials.
+pub fn proportion_interval(fractions: &[f64], trials: u64) -> Option<(f64, f64)> {
+    let r = fractions.len();
+    if r < 2 || trials == 0 {
+        return None;
+    }
+    let p = (fractions.iter().sum::<f64>() / r as f64).clamp(0.0, 1.0);
+    let ss: f64 = fractions.iter().map(|x| (x - p) * (x - p)).sum();
+    let var_of_mean = ss / (r - 1) as f64 / r as f64;
+    let n_all = trials as f64;
+    let (n, z) = if all_equal(fractions) || var_of_mean <= 0.0 {
+        (n_all, Z_975)
+    } else {
+        let n_eff = (p * (1.0 - p) / var_of_mean).min(n_all);
+        (n_eff, t_quantile(0.975, (r - 1) as f64))
+    };
+    Some(wilson(p, n, z))
+}
+
+/// The normal 0.975 quantile.
+const Z_975: f64 = 1.959_963_984_540_054;
+
+/// Wilson's score interval for a proportion `p` observed over `n` (possibly effective, non-integer) trials.
+pub fn wilson(p: f64, n: f64, z: f64) -> (f64, f64) {
+    let z2n = z * z / n;
+    let centre = (p + z2n / 2.0) / (1.0 + z2n);
+    let half = z / (1.0 + z2n) * (p * (1.0 - p) / n + z2n / (4.0 * n)).sqrt();
+    // At p = 0 (or 1) the bound is 0 (or 1) exactly; the formula gets there only up to rounding.
+    let lo = if p <= 0.0 {
+        0.0
+    } else {
+        (centre - half).max(0.0)
+    };
+    let hi = if p >= 1.0 {
+        1.0
+    } else {
+        (centre + half).min(1.0)
+    };
+    (lo, hi)
 }
 
 /// The `p` quantile (0.5 < p < 1) of Student's t distribution with `df` degrees of freedom, by bisection on the
@@ -192,6 +249,69 @@ mod tests {
         assert!((e.lo().unwrap() - (3.0 - want)).abs() < 1e-8);
         // Identical values: a zero-width interval, not NaN.
         assert_eq!(estimate(&[7.0; 4]).unwrap().half_width, Some(0.0));
+    }
+
+    /// Wilson's interval against textbook values (Newcombe 1998, table I: 81/263 → 0.2553–0.3662; 0/10 →
+    /// 0–0.2775), and never outside [0, 1].
+    #[test]
+    fn wilson_matches_newcombe() {
+        let (lo, hi) = wilson(81.0 / 263.0, 263.0, Z_975);
+        assert!(
+            (lo - 0.2553).abs() < 1e-4 && (hi - 0.3662).abs() < 1e-4,
+            "{lo} {hi}"
+        );
+        let (lo, hi) = wilson(0.0, 10.0, Z_975);
+        assert!(lo == 0.0 && (hi - 0.2775).abs() < 1e-4, "{lo} {hi}");
+        let (lo, hi) = wilson(1.0, 10.0, Z_975);
+        assert!(hi == 1.0 && (lo - 0.7225).abs() < 1e-4, "{lo} {hi}");
+    }
+
+    /// Issue 9 item 6: a stale rate of 0 in every replication is not a certain 0, and a small positive rate
+    /// never gets a negative lower bound (the Student-t interval gave −0.000622).
+    #[test]
+    fn proportion_intervals_stay_in_the_unit_interval() {
+        let (lo, hi) = proportion_interval(&[0.0; 5], 1_000).unwrap();
+        assert_eq!(lo, 0.0);
+        assert!((hi - 3.841_5 / 1_003.841_5).abs() < 1e-6, "{hi}");
+        assert!(all_equal(&[0.0; 5]) && !all_equal(&[0.0, 1e-9]) && !all_equal(&[0.0]));
+        // One stale block in one replication of five, 1,000 blocks each: Student t goes below zero.
+        let xs = [0.0, 0.0, 0.001, 0.0, 0.0];
+        let t = estimate(&xs).unwrap();
+        assert!(t.lo().unwrap() < 0.0);
+        let (lo, hi) = proportion_interval(&xs, 5_000).unwrap();
+        assert!(
+            (0.0..0.0002).contains(&lo) && hi > 0.0002 && hi < 0.01,
+            "{lo} {hi}"
+        );
+        assert_eq!(proportion_interval(&[0.3], 100), None);
+        assert_eq!(proportion_interval(&[0.3, 0.4], 0), None);
+    }
+
+    /// Coverage of the replicated Wilson interval: replications of 200 trials whose success probability itself
+    /// varies between replications (overdispersion, as payments sharing one queue): about 95%, where a pooled
+    /// binomial interval would undercover.
+    #[test]
+    fn proportion_intervals_cover_about_95_percent() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        let (sims, reps, trials) = (2000, 8, 200);
+        let mut covered = 0;
+        for _ in 0..sims {
+            let xs: Vec<f64> = (0..reps)
+                .map(|_| {
+                    let p = 0.02 + 0.06 * rng.random::<f64>(); // mean 0.05
+                    (0..trials).filter(|_| rng.random::<f64>() < p).count() as f64 / trials as f64
+                })
+                .collect();
+            let (lo, hi) = proportion_interval(&xs, (reps * trials) as u64).unwrap();
+            assert!((0.0..=1.0).contains(&lo) && (0.0..=1.0).contains(&hi));
+            if lo <= 0.05 && 0.05 <= hi {
+                covered += 1;
+            }
+        }
+        let share = covered as f64 / sims as f64;
+        println!("replicated Wilson coverage: {share:.4} of {sims}");
+        assert!((0.93..0.975).contains(&share), "coverage {share}");
     }
 
     /// Coverage: the interval covers the true mean of a uniform sample about 95% of the time.

@@ -14,9 +14,9 @@ use crate::app::sweep::store::{self, ROWS_CSV, RowRecord};
 use crate::model::metrics::latency_histogram;
 use crate::output::csv_out::{SUMMARY_COLUMNS, fixed};
 use crate::output::{AtomicFile, write_atomic};
-use crate::sweep::HEADLINE;
 use crate::sweep::plan::{Definition, Shard};
 use crate::sweep::stats::{self, Estimate};
+use crate::sweep::{HEADLINE, proportion_scale};
 
 pub const RUNS_CSV: &str = "runs.csv";
 pub const POINTS_CSV: &str = "points.csv";
@@ -53,9 +53,24 @@ fn points_header(def: &Definition) -> Vec<String> {
     h
 }
 
-/// The interval of a metric, kept inside the values it can take: every headline metric is non-negative, and
-/// percentages and the stale rate are bounded above. `None` when every replication gave the same value: a
-/// zero-width interval would read as certainty (the `constant` column names such metrics instead).
+/// The 95% interval of a metric at a point. A proportion (a metric with trials: settled and within-1h shares,
+/// the stale rate) gets the Wilson interval at its replications' effective sample size, inside [0, 1] even when
+/// every replication agreed (then on the pooled trials); any other metric the Student-t interval, kept inside
+/// the values it can take.
+fn interval(metric: &str, values: &[f64], e: &Estimate, trials: Option<u64>) -> Option<(f64, f64)> {
+    match trials {
+        Some(n) => {
+            let scale = proportion_scale(metric);
+            let fractions: Vec<f64> = values.iter().map(|x| x / scale).collect();
+            stats::proportion_interval(&fractions, n).map(|(lo, hi)| (lo * scale, hi * scale))
+        }
+        None => bounded(metric, e),
+    }
+}
+
+/// The Student-t interval of a metric, kept inside the values it can take: every headline metric is
+/// non-negative, and percentages and the stale rate are bounded above. `None` when every replication gave the
+/// same value: a zero-width interval would read as certainty (the `constant` column names such metrics instead).
 fn bounded(metric: &str, e: &Estimate) -> Option<(f64, f64)> {
     let (lo, hi) = (e.lo()?, e.hi()?);
     if hi <= lo {
@@ -89,6 +104,10 @@ pub struct PointLine {
     pub labels: Vec<String>,
     pub rail: String,
     pub estimates: Vec<Option<Estimate>>,
+    /// The 95% interval of each metric as points.csv writes it (bounded; `None` where it has none).
+    pub intervals: Vec<Option<(f64, f64)>>,
+    /// Metrics whose replications all gave the same value.
+    pub constant: Vec<bool>,
 }
 
 pub struct Finished {
@@ -106,6 +125,8 @@ struct PointAcc {
     labels: Vec<(String, String)>,
     /// `values[row][metric]`: one value per replication, or None once a replication lacks it.
     values: Vec<Vec<Option<Vec<f64>>>>,
+    /// `trials[row][metric]`: the trials behind a proportion, summed over replications (`None` otherwise).
+    trials: Vec<Vec<Option<u64>>>,
     histograms: Vec<Histogram<u64>>,
 }
 
@@ -119,6 +140,14 @@ impl PointAcc {
             values: rows
                 .iter()
                 .map(|_| vec![Some(Vec::new()); HEADLINE.len()])
+                .collect(),
+            trials: rows
+                .iter()
+                .map(|r| {
+                    (0..HEADLINE.len())
+                        .map(|j| r.trials.get(j).copied().flatten().map(|_| 0))
+                        .collect()
+                })
                 .collect(),
             histograms: rows.iter().map(|_| latency_histogram()).collect(),
         }
@@ -143,6 +172,13 @@ impl PointAcc {
                     (Some(list), Some(x)) => list.push(*x),
                     _ => *slot = None,
                 }
+            }
+            for (j, sum) in self.trials[i].iter_mut().enumerate() {
+                // A proportion whose trials are unknown in any replication falls back to Student t.
+                *sum = match (*sum, row.trials.get(j).copied().flatten()) {
+                    (Some(a), Some(b)) => Some(a.saturating_add(b)),
+                    _ => None,
+                };
             }
             let bytes = store::read_file(dir, k, &row.histogram)?;
             let h: Histogram<u64> = Deserializer::new()
@@ -211,13 +247,19 @@ pub fn finish(dir: &Path, def: &Definition, shard: Shard) -> Result<Finished, Ap
                 rec.extend(labels.iter().cloned());
                 rec.extend([rail.clone(), corridor.clone(), reps.to_string()]);
                 let mut constant = Vec::new();
-                for (e, (m, decimals)) in estimates.iter().zip(HEADLINE) {
+                let mut intervals = Vec::with_capacity(HEADLINE.len());
+                let mut equal = Vec::with_capacity(HEADLINE.len());
+                for (j, (e, (m, decimals))) in estimates.iter().zip(HEADLINE).enumerate() {
                     let f = |x: Option<f64>| x.map(|x| fixed(x, *decimals)).unwrap_or_default();
-                    let ci = e.and_then(|e| bounded(m, &e));
-                    if e.is_some_and(|e| e.n >= 2) && ci.is_none() {
+                    let values = acc.values[i][j].as_deref().unwrap_or_default();
+                    let ci = e.and_then(|e| interval(m, values, &e, acc.trials[i][j]));
+                    let same = stats::all_equal(values);
+                    if same {
                         constant.push(m.to_string());
                     }
                     rec.extend([f(e.map(|e| e.mean)), f(ci.map(|c| c.0)), f(ci.map(|c| c.1))]);
+                    intervals.push(ci);
+                    equal.push(same);
                 }
                 // The baseline row of the same rail and corridor, if the point has one.
                 let base_row = base.as_ref().filter(|_| !is_base).and_then(|b| {
@@ -258,6 +300,8 @@ pub fn finish(dir: &Path, def: &Definition, shard: Shard) -> Result<Finished, Ap
                             labels: labels.clone(),
                             rail: rail.clone(),
                             estimates,
+                            intervals,
+                            constant: equal,
                         });
                     }
                 }

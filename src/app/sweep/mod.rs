@@ -23,7 +23,7 @@ use crate::output::write_atomic;
 use crate::scenario::locate::{FieldPath, split_override};
 use crate::scenario::{self, Loaded};
 use crate::sweep::plan::{Axis, Definition, RunSpec, ScenarioId, Shard};
-use crate::sweep::{HEADLINE, headline};
+use crate::sweep::{HEADLINE, headline, trials};
 use crate::units::human_duration_s;
 
 /// At most this many worker threads.
@@ -404,6 +404,7 @@ fn write_rows(
             rail: row.rail.clone(),
             corridor: row.corridor.clone(),
             headline: headline(&row.cell, row.chain.as_ref()),
+            trials: trials(&row.cell, row.chain.as_ref()),
             histogram: name,
         });
     }
@@ -475,15 +476,18 @@ fn plural(n: u64) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-/// Mean ± half-width per point for the `all` row of each rail.
+/// The mean and its bounded 95% interval per point for the `all` row of each rail, as points.csv has them: an
+/// interval never leaves the values the metric can take, and replications that all agree say so instead of
+/// showing a zero-width interval.
 fn table(r: &SweepReport) -> String {
     let d = &r.manifest.definition;
     let col = |name: &str| HEADLINE.iter().position(|(m, _)| *m == name).unwrap_or(0);
     let cols = [
-        ("p50", col("latency_s_p50"), true),
-        ("p99", col("latency_s_p99"), true),
-        ("cost bps", col("cost_bps_mean"), false),
-        ("settled/day", col("throughput_per_day"), false),
+        ("p50", col("latency_s_p50"), Unit::Duration),
+        ("p99", col("latency_s_p99"), Unit::Duration),
+        ("cost bps", col("cost_bps_mean"), Unit::Count),
+        ("settled %", col("settled_pct"), Unit::Percent),
+        ("settled/day", col("throughput_per_day"), Unit::Count),
     ];
     let mut head = format!("{:>5} {:<12}", "point", "scenario");
     for a in &d.grid {
@@ -491,7 +495,7 @@ fn table(r: &SweepReport) -> String {
     }
     head.push_str(&format!(" {:<10}", "rail"));
     for (name, _, _) in &cols {
-        head.push_str(&format!(" {name:>18}"));
+        head.push_str(&format!(" {name:>22}"));
     }
     let mut lines = vec![head];
     for l in &r.finished.lines {
@@ -500,24 +504,19 @@ fn table(r: &SweepReport) -> String {
             s.push_str(&format!(" {:<12}", truncate(v, 12)));
         }
         s.push_str(&format!(" {:<10}", truncate(&l.rail, 10)));
-        for (_, i, duration) in &cols {
+        for (_, i, unit) in &cols {
             let cell = match l.estimates[*i] {
                 None => "-".to_string(),
                 Some(e) => {
-                    let fmt = |x: f64| {
-                        if *duration {
-                            human_duration_s(x)
-                        } else {
-                            format!("{x:.0}")
-                        }
-                    };
-                    match e.half_width {
-                        Some(h) => format!("{} ± {}", fmt(e.mean), fmt(h)),
+                    let fmt = |x: f64| unit.format(x);
+                    match l.intervals[*i] {
+                        _ if l.constant[*i] => format!("{} (all equal)", fmt(e.mean)),
+                        Some((lo, hi)) => format!("{} [{}, {}]", fmt(e.mean), fmt(lo), fmt(hi)),
                         None => fmt(e.mean),
                     }
                 }
             };
-            s.push_str(&format!(" {cell:>18}"));
+            s.push_str(&format!(" {cell:>22}"));
         }
         lines.push(s);
     }
@@ -528,6 +527,24 @@ fn table(r: &SweepReport) -> String {
         ));
     }
     lines.join("\n")
+}
+
+/// How a column of the terminal table writes its numbers.
+#[derive(Clone, Copy)]
+enum Unit {
+    Duration,
+    Count,
+    Percent,
+}
+
+impl Unit {
+    fn format(self, x: f64) -> String {
+        match self {
+            Unit::Duration => human_duration_s(x),
+            Unit::Count => format!("{x:.0}"),
+            Unit::Percent => format!("{x:.1}"),
+        }
+    }
 }
 
 fn truncate(s: &str, n: usize) -> String {

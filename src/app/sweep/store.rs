@@ -32,6 +32,9 @@ pub struct RowRecord {
     pub corridor: String,
     /// Headline metrics in `sweep::HEADLINE` order (full precision; `null` where the metric does not exist).
     pub headline: Vec<Option<f64>>,
+    /// Trials behind each proportion metric in `sweep::HEADLINE` order (`sweep::trials`); `null` elsewhere.
+    #[serde(default)]
+    pub trials: Vec<Option<u64>>,
     /// The latency histogram file of this row, relative to the run directory.
     pub histogram: String,
 }

@@ -146,6 +146,9 @@ impl<S: RecordSink> Sim<'_, S> {
             slowest_us: 0,
             slowest: Hold::None,
             cost: CostSplit::default(),
+            bought_us: None,
+            exposed_us: None,
+            ramp_price_move: 0,
         };
         let id = self.next_id;
         self.next_id += 1;

@@ -130,6 +130,12 @@ struct Payment {
     slowest_us: u64,
     slowest: Hold,
     cost: CostSplit,
+    /// Chain rails: when the on-ramp bought an asset whose price moves (the start of the exposure), until the
+    /// off-ramp sells it; and how long that was, once sold.
+    bought_us: Option<u64>,
+    exposed_us: Option<u64>,
+    /// What the price move cost the off-ramp when it bears the price risk (USD cents, negative: a gain).
+    ramp_price_move: i64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -588,6 +594,8 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             accepted_us: p.accepted.then_some(p.accepted_us),
             slowest: p.slowest,
             slowest_us: p.slowest_us,
+            exposed_us: p.exposed_us,
+            ramp_price_move_cents: p.ramp_price_move,
         }
     }
 

@@ -4,9 +4,19 @@
 use crate::model::calendar::WaitReason;
 use crate::model::fx::CurId;
 use crate::model::record::{Place, Step};
-use crate::model::world::{BankId, ChainId, RailKind};
+use crate::model::world::{BankId, ChainId, PriceRisk, RailKind};
 
 use super::{Phase, Queued, RecordSink, Sim};
+
+/// The off-ramp's sale of an asset the on-ramp bought.
+#[derive(Clone, Copy)]
+struct Sale {
+    bought_us: u64,
+    /// Proceeds at the purchase price and at today's, in the currency sold into.
+    at_purchase: i64,
+    now: i64,
+    bearer: PriceRisk,
+}
 
 impl<S: RecordSink> Sim<'_, S> {
     /// The bank's inventory in currency `to`, if it sells from one (a ramp).
@@ -15,7 +25,17 @@ impl<S: RecordSink> Sim<'_, S> {
         Some(self.nostro_index(slot, n))
     }
 
+    /// What the conversion pays into the payment's transit: at today's rates; or, when the off-ramp sells an
+    /// asset it holds under `PriceRisk::Ramp`, at the price the on-ramp bought it for.
     pub(super) fn converted_amount(&self, slot: u32, to: CurId) -> i64 {
+        match self.sale(slot, to) {
+            Some(s) if s.bearer == PriceRisk::Ramp => s.at_purchase,
+            Some(s) => s.now,
+            None => self.converted_now(slot, to),
+        }
+    }
+
+    fn converted_now(&self, slot: u32, to: CurId) -> i64 {
         let p = &self.arena[slot as usize];
         let b = self.bank_at(slot);
         self.w.fx.convert(
@@ -25,6 +45,25 @@ impl<S: RecordSink> Sim<'_, S> {
             self.now,
             self.w.bank(b).fx_spread_centi_bps,
         )
+    }
+
+    /// The sale of an asset bought at the on-ramp, if this conversion is one: its proceeds at the purchase
+    /// price and at today's, and who bears the difference.
+    fn sale(&self, slot: u32, to: CurId) -> Option<Sale> {
+        let p = &self.arena[slot as usize];
+        let bought_us = p.bought_us?;
+        let RailKind::Chain { price_risk, .. } = self.w.rails[p.rail.idx()].kind else {
+            return None;
+        };
+        let b = self.bank_at(slot);
+        let spread = self.w.bank(b).fx_spread_centi_bps;
+        let fx = &self.w.fx;
+        Some(Sale {
+            bought_us,
+            at_purchase: fx.convert_at(p.transit_minor, p.cur, bought_us, to, self.now, spread),
+            now: fx.convert(p.transit_minor, p.cur, to, self.now, spread),
+            bearer: price_risk,
+        })
     }
 
     /// Converts, or queues when the bank sells from an inventory that cannot cover it (FIFO). Returns whether
@@ -45,24 +84,60 @@ impl<S: RecordSink> Sim<'_, S> {
 
     /// Conversion at the current bank: the customer's funds go into its FX book (or its inventory of that
     /// currency, for a ramp) and the converted amount comes out of its FX book (or inventory).
+    ///
+    /// Selling an asset bought at the on-ramp is two postings out of the off-ramp's inventory: the proceeds at
+    /// the purchase price, then (when the customer bears the price risk) the price move, so the spread and the
+    /// move are each realised in minor units. Under `PriceRisk::Ramp` the second posting is not made: the
+    /// off-ramp's inventory absorbs the move.
     pub(super) fn convert(&mut self, slot: u32, to: CurId) {
         let now = self.now;
         let b = self.bank_at(slot);
         let p = &self.arena[slot as usize];
         let from = p.cur;
         let x = p.transit_minor;
-        let y = self.converted_amount(slot, to);
+        let sale = self.sale(slot, to);
+        let (y_ref, y) = match sale {
+            Some(s) if s.bearer == PriceRisk::Ramp => (s.at_purchase, s.at_purchase),
+            Some(s) => (s.at_purchase, s.now),
+            None => {
+                let y = self.converted_now(slot, to);
+                (y, y)
+            }
+        };
         let inv_from = self.inventory(slot, b, from);
         let inv_to = self.inventory(slot, b, to);
         let into = inv_from.map_or(self.acc.fx(b, from), |ni| self.nostros[ni].account);
         let out_of = inv_to.map_or(self.acc.fx(b, to), |ni| self.nostros[ni].account);
+        let transit_to = self.acc.transit(b, to);
         self.ledger.transfer(self.acc.transit(b, from), into, x);
-        self.ledger.transfer(out_of, self.acc.transit(b, to), y);
-        let spread = self.w.fx.usd_cents(x, from, now) - self.w.fx.usd_cents(y, to, now);
+        self.ledger.transfer(out_of, transit_to, y_ref);
+        // The price move: to the customer on a rise, back to the ramp on a fall.
+        if y > y_ref {
+            self.ledger.transfer(out_of, transit_to, y - y_ref);
+        } else if y < y_ref {
+            self.ledger.transfer(transit_to, out_of, y_ref - y);
+        }
+        let fx = &self.w.fx;
+        // The spread is measured against what was given at the rate it was bought at; the move is the rest.
+        let given_us = sale.map_or(now, |s| s.bought_us);
+        let spread = fx.usd_cents(x, from, given_us) - fx.usd_cents(y_ref, to, now);
+        let moved = sale.map_or(0, |s| fx.usd_cents(s.at_purchase - s.now, to, now));
+        let bought =
+            self.is_chain_rail(slot) && sale.is_none() && self.holds_moving_asset(slot, to);
         let ramp = self.is_chain_rail(slot);
         let p = &mut self.arena[slot as usize];
         p.transit_minor = y;
         p.cur = to;
+        if let Some(s) = sale {
+            p.bought_us = None;
+            p.exposed_us = Some(now - s.bought_us);
+            match s.bearer {
+                PriceRisk::Customer => p.cost.price_move += moved,
+                PriceRisk::Ramp => p.ramp_price_move += moved,
+            }
+        } else if bought {
+            p.bought_us = Some(now);
+        }
         if ramp {
             p.cost.ramp_spread += spread;
         } else {
@@ -82,6 +157,12 @@ impl<S: RecordSink> Sim<'_, S> {
         if let Some(ni) = inv_from {
             self.drain_nostro_queue(ni);
         }
+    }
+
+    /// Whether `c` is the payment's chain rail asset and its price moves: buying it starts an exposure.
+    fn holds_moving_asset(&self, slot: u32, c: CurId) -> bool {
+        let rail = &self.w.rails[self.arena[slot as usize].rail.idx()];
+        matches!(rail.kind, RailKind::Chain { asset, .. } if asset == c) && self.w.fx.moves(c)
     }
 
     pub(super) fn is_chain_rail(&self, slot: u32) -> bool {
