@@ -9,7 +9,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use super::axis::{Ticked, log_time_range, log_time_ticks, time_label};
 use super::data::Table;
 use super::style::{self, Style, rail_colour};
-use super::{DrawResult, Figure, LegendMark, de, legend_row, marker, titled};
+use super::{DrawResult, Figure, LegendMark, de, fit_ticks, legend_row, marker, titled};
 
 /// One rail on one corridor: p50 and p99 in seconds (None when nothing settled).
 #[derive(Clone, Debug, PartialEq)]
@@ -86,8 +86,17 @@ impl Figure for Dumbbell {
         let values = || self.bells.iter().flat_map(|b| [b.p50, b.p99]).flatten();
         let min = values().filter(|v| *v > 0.0).fold(f64::INFINITY, f64::min);
         let max = values().fold(0.0, f64::max);
-        let (lo, hi) = log_time_range(min, max);
-        let ticks = log_time_ticks(lo, hi);
+        // A margin on each side, so a median at a whole tick (10.1 min on a 10 min axis edge) is not cut in half.
+        let (lo, hi) = log_time_range(min / 1.6, max * 1.3);
+        let (aw, _) = area.dim_in_pixel();
+        let ticks = fit_ticks(
+            &area,
+            log_time_ticks(lo, hi),
+            (lo, hi),
+            aw.saturating_sub(s.px(186.0)),
+            &time_label,
+            s,
+        );
         let n = self.bells.len().max(1);
         let labels: Vec<String> = self
             .bells

@@ -9,7 +9,9 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::axis::{log_time_range, log_time_ticks, time_label};
 use super::style::{self, REFERENCE, Style, rail_colour};
-use super::{DrawResult, Figure, LegendMark, de, legend_row, marker, noted, styled_line, titled};
+use super::{
+    DrawResult, Figure, LegendMark, de, fit_ticks, legend_row, marker, noted, styled_line, titled,
+};
 
 /// One rail's curve: (seconds, share of all payments settled within).
 #[derive(Clone, Debug)]
@@ -94,7 +96,15 @@ finality), per chain rail (log time axis)."
         } else {
             log_time_range(min_s.min(1.0), max_s.max(86_400.0))
         };
-        let ticks = log_time_ticks(lo, hi);
+        let (aw, _) = area.dim_in_pixel();
+        let ticks = fit_ticks(
+            &area,
+            log_time_ticks(lo, hi),
+            (lo, hi),
+            aw.saturating_sub(s.px(110.0)),
+            &time_label,
+            s,
+        );
         let mut chart = ChartBuilder::on(&area)
             .margin_left(s.px(12.0))
             .margin_right(s.px(28.0))
