@@ -211,7 +211,7 @@ settlesim chart results/claims\n  settlesim chart results/sweep --format both --
         #[arg(long)]
         force: bool,
         /// Printed size: `double` (a double-column figure, 7 in × 4.375 in) or `single` (a single-column figure,
-        /// 3.5 in × 3.125 in). Text is at least 7 pt at that size in both.
+        /// 3.5 in × 3.5 in). Text is at least 7 pt at that size in both.
         #[arg(long, default_value = "double", value_name = "SIZE")]
         size: String,
         /// PNG resolution in pixels per inch at the printed size (the SVG's layout, every length scaled).
@@ -239,7 +239,7 @@ settlesim chart results/claims\n  settlesim chart results/sweep --format both --
         #[arg(long)]
         force: bool,
         /// Printed size: `double` (a double-column figure, 7 in × 4.375 in) or `single` (a single-column figure,
-        /// 3.5 in × 3.125 in). Text is at least 7 pt at that size in both.
+        /// 3.5 in × 3.5 in). Text is at least 7 pt at that size in both.
         #[arg(long, default_value = "double", value_name = "SIZE")]
         size: String,
         /// Publication mode: each title states the figure's finding, computed from the results (e.g. which rail

@@ -306,6 +306,7 @@ fn load_run(dir: &ResultDir) -> Result<Loaded, AppError> {
     if bells.len() > 1 {
         figures.push(AnyFigure::Dumbbell(crate::chart::dumbbell::Dumbbell {
             bells,
+            baseline: crate::app::claims::baseline(&summary),
         }));
     }
 

@@ -60,21 +60,32 @@ fn draw_page<DB: DrawingBackend, F: Figure>(
     s: &Style,
 ) -> DrawResult {
     root.fill(&WHITE).map_err(de)?;
-    let (_, h) = root.dim_in_pixel();
-    let (plot, foot) = root.split_vertically(h - s.px(FOOTER_H));
+    let (w, h) = root.dim_in_pixel();
+    // The footer wraps on a narrow page rather than run off its edge.
+    let font = s.footer();
+    let lines = wrap(&root, footer, &font, w.saturating_sub(s.px(24.0)));
+    let line_h = s.line_h(10.0, 1.25);
+    let foot_h = s.px(FOOTER_H).max(line_h + s.px(6.0)) + line_h * (lines.len().max(1) as u32 - 1);
+    let (plot, foot) = root.split_vertically(h - foot_h.min(h / 3));
     fig.draw(&plot, s)?;
-    let (w, fh) = foot.dim_in_pixel();
     foot.draw(&PathElement::new(
         vec![(s.px(12.0) as i32, 0), ((w - s.px(12.0)) as i32, 0)],
         s.thin(style::GRID),
     ))
     .map_err(de)?;
-    foot.draw(&Text::new(
-        footer.to_string(),
-        (s.px(12.0) as i32, (fh / 2) as i32),
-        s.footer().pos(Pos::new(HPos::Left, VPos::Center)),
-    ))
-    .map_err(de)?;
+    let (_, fh) = foot.dim_in_pixel();
+    let top = (fh as i32 - (line_h * lines.len() as u32) as i32) / 2;
+    for (k, line) in lines.into_iter().enumerate() {
+        foot.draw(&Text::new(
+            line,
+            (
+                s.px(12.0) as i32,
+                top + (k as u32 * line_h + line_h / 2) as i32,
+            ),
+            font.clone().pos(Pos::new(HPos::Left, VPos::Center)),
+        ))
+        .map_err(de)?;
+    }
     root.present().map_err(de)
 }
 

@@ -289,7 +289,7 @@ only {:.0}% (median {})",
             .y_desc("paired payments (%)")
             .x_label_formatter(&|v| label(*v))
             .y_label_formatter(&|v| format!("{:.0}%", v * 100.0))
-            .y_labels(11)
+            .y_labels(if s.compact() { 6 } else { 11 })
             .label_style(s.tick())
             .axis_desc_style(s.label())
             .bold_line_style(s.thin(style::GRID))

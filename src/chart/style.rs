@@ -37,13 +37,19 @@ pub const GRID: RGBColor = RGBColor(225, 225, 225);
 pub const SHADE: RGBColor = RGBColor(236, 236, 236);
 
 /// Figure size in SVG pixels (CSS px, 96 to the inch) of the default page; the PNG is this times `Style::scale`.
-/// The page is a double-column print figure, 7 in × 4.375 in: at that size 1 CSS px is 0.75 pt, so the smallest
-/// text (the 10 px footer) prints at 7.5 pt and tick labels at 9 pt.
+/// The page is a double-column print figure, 7 in × 4.375 in: at that size 1 CSS px is 0.75 pt.
 pub const WIDTH: u32 = 672;
 pub const HEIGHT: u32 = 420;
 
-/// The smallest text size in CSS px at print size: 9.4 px is 7.05 pt, just above the 7 pt journals ask for.
-pub const MIN_TEXT_PX: f64 = 9.4;
+/// The smallest font size given to plotters, in CSS px at print size. Plotters' size is a line height: the em (what
+/// a point size measures, the SVG's `font-size`) is size / 1.24 in both the SVG and the bitmap backend, so 11.6
+/// gives an em of 9.35 CSS px = 7.02 pt, just above the 7 pt journals ask for.
+pub const MIN_TEXT_PX: f64 = 11.6;
+
+/// The em (the printed font size) of a plotters font size, in the same unit.
+pub fn em(size: f64) -> f64 {
+    size / 1.24
+}
 
 /// The printed size of a figure: a double-column figure (7 in wide, the default) or a single-column one (3.5 in).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -66,9 +72,9 @@ impl PageSize {
     pub fn css_px(self) -> (u32, u32) {
         match self {
             PageSize::Double => (WIDTH, HEIGHT),
-            // 3.5 in × 3.125 in: a column-wide figure a little taller than the double one's proportions, since
-            // titles and legends wrap onto more lines.
-            PageSize::Single => (336, 300),
+            // 3.5 in square: a column-wide figure taller than the double one's proportions, since titles and
+            // legends wrap onto more lines.
+            PageSize::Single => (336, 336),
         }
     }
     /// The factor applied to every length and font size of the double-column layout. A single column is half as
@@ -121,6 +127,10 @@ impl Style {
             ..Style::svg()
         }
     }
+    /// True on a small page, where axes carry fewer labelled ticks.
+    pub fn compact(&self) -> bool {
+        self.page == PageSize::Single
+    }
     /// A length in pixels of this rendering, given in CSS px of the double-column layout.
     pub fn px(&self, css_px: f64) -> u32 {
         (css_px * self.page.zoom() * self.scale).round() as u32
@@ -141,7 +151,9 @@ impl Style {
         (FONT, self.font_px(css_px)).into_font().color(&BLACK)
     }
     pub fn title(&self) -> TextStyle<'static> {
-        (FONT, self.font_px(15.0))
+        // The title stays a step above the body text on a small page, where the body is at the minimum.
+        let size = (15.0 * self.page.zoom()).max(MIN_TEXT_PX * 1.15) * self.scale;
+        (FONT, size)
             .into_font()
             .style(FontStyle::Bold)
             .color(&BLACK)
@@ -182,6 +194,22 @@ impl Style {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_text_prints_at_7_pt_or_more_on_both_pages() {
+        for page in [PageSize::Double, PageSize::Single] {
+            let s = Style {
+                page,
+                ..Style::svg()
+            };
+            for font in [s.title(), s.label(), s.tick(), s.note(), s.footer()] {
+                // CSS px at print size → pt: × 0.75.
+                let pt = em(font.font.get_size()) * 0.75;
+                assert!(pt >= 7.0, "{page:?}: {pt} pt");
+            }
+            assert!(s.title().font.get_size() > s.note().font.get_size());
+        }
+    }
 
     #[test]
     fn rails_get_distinct_colours_until_the_palette_is_used_up() {
