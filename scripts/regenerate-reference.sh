@@ -16,3 +16,16 @@ rm -rf "$out"
 "$bin" report "$out"
 rm "$out/payments.csv"
 echo "reference in $out, digest $(grep -o '"digest": "[0-9a-f]*"' "$out/manifest.json")"
+# The digest of every committed scenario at its full length (tests/scenario_digests.rs).
+digests=tests/fixtures/scenario-digests.txt
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+{
+  echo "# scenario digest (written by scripts/regenerate-reference.sh; checked by tests/scenario_digests.rs)"
+  for f in scenarios/*.toml; do
+    "$bin" run --quiet "$f" --out "$tmp/run" --force >/dev/null
+    echo "$f $(sed -n 's/.*"digest": "\([0-9a-f]*\)".*/\1/p' "$tmp/run/manifest.json")"
+  done
+} > "$digests.tmp"
+mv "$digests.tmp" "$digests"
+echo "scenario digests in $digests"

@@ -48,7 +48,6 @@ pub mod app;
 pub mod chart;
 pub mod cli;
 pub mod engine;
-pub mod metrics;
 pub mod model;
 pub mod output;
 pub mod rng;

@@ -3,8 +3,11 @@
 
 pub mod calendar;
 pub mod chain;
+pub mod event;
 pub mod fx;
+pub mod ids;
 pub mod ledger;
+pub mod metrics;
 pub mod record;
 pub mod sim;
 pub mod station;

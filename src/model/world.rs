@@ -7,26 +7,9 @@ use crate::model::calendar::Calendar;
 use crate::model::fx::{CurId, FxTable};
 use crate::rng::Delay;
 
-macro_rules! typed_id {
-    ($name:ident, $int:ty) => {
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub struct $name(pub $int);
-        impl $name {
-            pub fn idx(self) -> usize {
-                self.0 as usize
-            }
-        }
-    };
-}
-
-typed_id!(CalId, u16);
-typed_id!(BankId, u16);
-typed_id!(NostroId, u32);
-typed_id!(DomRailId, u16);
-typed_id!(RailId, u16);
-typed_id!(CorridorId, u16);
-typed_id!(RouteId, u16);
-typed_id!(ChainId, u16);
+pub use crate::model::ids::{
+    BankId, CalId, ChainId, CorridorId, DomRailId, NostroId, RailId, RouteId,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {

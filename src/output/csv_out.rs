@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
-use crate::metrics::{Cell, ChainFigures, Metrics};
+use crate::model::metrics::{Cell, ChainFigures, Metrics};
 use crate::model::record::{CostSplit, PaymentRecord, Status};
 use crate::model::sim::{ChainOutcome, RecordSink, StationOutcome};
 use crate::model::world::{RailId, World};
@@ -228,7 +228,7 @@ pub struct SummaryRow {
     pub corridor: String,
     pub cell: Cell,
     /// Chain rails: the figures of the chain this rail's payments used.
-    pub chain: Option<crate::metrics::ChainFigures>,
+    pub chain: Option<crate::model::metrics::ChainFigures>,
 }
 
 /// Rows in rail order, each rail's corridors in scenario order, then its `all` row.

@@ -7,8 +7,8 @@ pub mod plan;
 pub mod shards;
 pub mod stats;
 
-use crate::metrics::Cell;
-use crate::metrics::ChainFigures;
+use crate::model::metrics::Cell;
+use crate::model::metrics::ChainFigures;
 use crate::model::record::Status;
 use crate::sweep::plan::Shard;
 

@@ -11,7 +11,7 @@ use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
 
 use crate::app::AppError;
 use crate::app::sweep::store::{self, ROWS_CSV, RowRecord};
-use crate::metrics::latency_histogram;
+use crate::model::metrics::latency_histogram;
 use crate::output::csv_out::{SUMMARY_COLUMNS, fixed};
 use crate::output::{AtomicFile, write_atomic};
 use crate::sweep::HEADLINE;

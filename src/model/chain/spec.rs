@@ -103,7 +103,7 @@ pub struct ChainSpec {
     /// Nakamoto: assumed attacker hash share for the reported reversal risk.
     pub attacker_share: f64,
     /// Operating hours: blocks are produced only while this calendar is open (None: 24/7).
-    pub hours: Option<crate::model::world::CalId>,
+    pub hours: Option<crate::model::ids::CalId>,
 }
 
 impl ChainSpec {

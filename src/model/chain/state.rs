@@ -18,7 +18,7 @@ use crate::engine::queue::EventQueue;
 use crate::model::calendar::Calendar;
 use crate::model::chain::mempool::{CAP_LEVELS_MAX, FeeGrid, Histogram};
 use crate::model::chain::spec::{ChainSpec, Consensus, FeeMarket, Gossip, Network};
-use crate::model::sim::Ev;
+use crate::model::event::Ev;
 use crate::rng::{self, Stream};
 
 const NONE: u32 = u32::MAX;

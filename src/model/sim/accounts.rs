@@ -1,0 +1,91 @@
+//! The ledger's account layout: customer accounts per currency, four accounts per bank and currency, fee
+//! income of domestic rails and chains. Fixed arithmetic instead of a map lookup per posting.
+
+use crate::model::fx::CurId;
+use crate::model::ledger::{AccountId, AccountKind, Ledger};
+use crate::model::world::{BankId, ChainId, DomRailId, World};
+
+impl Accounts {
+    pub(super) fn open(ledger: &mut Ledger, world: &World) -> Accounts {
+        let ncur = world.fx.currencies.len();
+        let customers = 0;
+        for c in 0..ncur {
+            for kind in [
+                AccountKind::Originators,
+                AccountKind::Beneficiaries,
+                AccountKind::Returns,
+            ] {
+                ledger.open(kind, CurId(c as u16), 0);
+            }
+        }
+        let banks = 3 * ncur;
+        for _ in 0..world.banks.len() {
+            for c in 0..ncur {
+                for kind in BANK_KINDS {
+                    ledger.open(kind, CurId(c as u16), 0);
+                }
+            }
+        }
+        let doms = banks + world.banks.len() * ncur * 4;
+        // Fee income of domestic rails, then of chains (miners and validators), per currency.
+        for _ in 0..world.dom_rails.len() + world.chains.len() {
+            for c in 0..ncur {
+                ledger.open(AccountKind::FeeIncome, CurId(c as u16), 0);
+            }
+        }
+        Accounts {
+            ncur,
+            customers,
+            banks,
+            doms,
+        }
+    }
+    pub(super) fn customer(&self, kind: usize, c: CurId) -> AccountId {
+        AccountId((self.customers + c.0 as usize * 3 + kind) as u32)
+    }
+    pub(super) fn originators(&self, c: CurId) -> AccountId {
+        self.customer(0, c)
+    }
+    pub(super) fn beneficiaries(&self, c: CurId) -> AccountId {
+        self.customer(1, c)
+    }
+    pub(super) fn returns(&self, c: CurId) -> AccountId {
+        self.customer(2, c)
+    }
+    pub(super) fn bank(&self, b: BankId, kind: usize, c: CurId) -> AccountId {
+        AccountId((self.banks + (b.idx() * self.ncur + c.0 as usize) * 4 + kind) as u32)
+    }
+    pub(super) fn transit(&self, b: BankId, c: CurId) -> AccountId {
+        self.bank(b, 0, c)
+    }
+    pub(super) fn reserve(&self, b: BankId, c: CurId) -> AccountId {
+        self.bank(b, 1, c)
+    }
+    pub(super) fn fees(&self, b: BankId, c: CurId) -> AccountId {
+        self.bank(b, 2, c)
+    }
+    pub(super) fn fx(&self, b: BankId, c: CurId) -> AccountId {
+        self.bank(b, 3, c)
+    }
+    pub(super) fn dom_fees(&self, d: DomRailId, c: CurId) -> AccountId {
+        AccountId((self.doms + d.idx() * self.ncur + c.0 as usize) as u32)
+    }
+    pub(super) fn chain_fees(&self, doms: usize, chain: ChainId, c: CurId) -> AccountId {
+        AccountId((self.doms + (doms + chain.idx()) * self.ncur + c.0 as usize) as u32)
+    }
+}
+
+pub(super) const BANK_KINDS: [AccountKind; 4] = [
+    AccountKind::Transit,
+    AccountKind::Reserve,
+    AccountKind::FeeIncome,
+    AccountKind::FxPosition,
+];
+
+/// Account layout: fixed arithmetic instead of a map lookup per posting.
+pub(super) struct Accounts {
+    pub(super) ncur: usize,
+    pub(super) customers: usize,
+    pub(super) banks: usize,
+    pub(super) doms: usize,
+}

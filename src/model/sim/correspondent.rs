@@ -1,0 +1,154 @@
+//! Correspondent banking: a hop settles over a nostro account, debited by the receiver (a shortfall queues the
+//! payment, FIFO per account) or credited by the sender; daily top-ups restore the opening balance; queued
+//! payments are released as credits arrive.
+
+use std::collections::VecDeque;
+
+use crate::model::ledger::AccountId;
+use crate::model::record::{Hold, Place, Step};
+use crate::model::world::{BankId, HopFunding, NostroId};
+
+use super::{Ev, Phase, Queued, RecordSink, Sim};
+
+pub(super) struct NostroState {
+    pub(super) account: AccountId,
+    pub(super) queue: VecDeque<u32>,
+}
+
+impl<S: RecordSink> Sim<'_, S> {
+    /// Settles a hop the receiver funds by debiting the sender's nostro with it, or queues the payment on a
+    /// shortfall (FIFO: a payment never overtakes one already waiting on the same account).
+    pub(super) fn send_sender_nostro(&mut self, slot: u32, n: NostroId) {
+        let ni = self.nostro_index(slot, n);
+        let need = self.arena[slot as usize].transit_minor;
+        let balance = self.ledger.balance(self.nostros[ni].account);
+        if !self.nostros[ni].queue.is_empty() || balance < need {
+            let nostro = &self.w.nostros[n.idx()];
+            let (owner, at) = (nostro.owner, nostro.at);
+            self.enqueue(slot, ni, Queued::Hop, owner, at, balance, need);
+        } else {
+            self.post_hop(slot);
+        }
+    }
+
+    pub(super) fn nostro_index(&self, slot: u32, n: NostroId) -> usize {
+        self.arena[slot as usize].world as usize * self.w.nostros.len() + n.idx()
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn enqueue(
+        &mut self,
+        slot: u32,
+        ni: usize,
+        what: Queued,
+        owner: BankId,
+        at: BankId,
+        balance: i64,
+        need: i64,
+    ) {
+        self.nostros[ni].queue.push_back(slot);
+        let p = &mut self.arena[slot as usize];
+        p.phase = Phase::NostroQueued;
+        p.queued_since_us = self.now;
+        p.queued_for = what;
+        let b = self.bank_at(slot);
+        self.trace_step(
+            slot,
+            Place::Bank(b),
+            Step::NostroShortfall {
+                owner,
+                at,
+                balance_minor: balance,
+                needed_minor: need,
+            },
+        );
+    }
+
+    pub(super) fn post_hop(&mut self, slot: u32) {
+        let p = &self.arena[slot as usize];
+        let route = self.w.route(p.route);
+        let hop = p.hop as usize;
+        let (a, b, c, x) = (route.path[hop], route.path[hop + 1], p.cur, p.transit_minor);
+        let credited = match route.hops[hop] {
+            HopFunding::Chain(_) => unreachable!("chain hops are broadcast, not posted"),
+            HopFunding::SenderNostro(n) => {
+                let acct = self.nostros[self.nostro_index(slot, n)].account;
+                self.ledger
+                    .transfer(self.acc.transit(a, c), self.acc.reserve(a, c), x);
+                self.ledger.transfer(acct, self.acc.transit(b, c), x);
+                None
+            }
+            HopFunding::ReceiverNostro(n) => {
+                let ni = self.nostro_index(slot, n);
+                let acct = self.nostros[ni].account;
+                self.ledger.transfer(self.acc.transit(a, c), acct, x);
+                self.ledger
+                    .transfer(self.acc.reserve(b, c), self.acc.transit(b, c), x);
+                Some(ni)
+            }
+        };
+        let rail = self.arena[slot as usize].rail;
+        let d = self.w.rails[rail.idx()]
+            .message_delay
+            .sample(&mut self.rail_streams[rail.idx()]);
+        let arrives = self.now + d;
+        self.hold(slot, d, Hold::Transit);
+        self.trace_step(
+            slot,
+            Place::Bank(a),
+            Step::Sent {
+                to: b,
+                arrives_us: arrives,
+            },
+        );
+        self.schedule(slot, arrives, Phase::InTransit);
+        if let Some(ni) = credited {
+            self.drain_nostro_queue(ni);
+        }
+    }
+
+    pub(super) fn drain_nostro_queue(&mut self, ni: usize) {
+        while let Some(&head) = self.nostros[ni].queue.front() {
+            let queued_for = self.arena[head as usize].queued_for;
+            let need = match queued_for {
+                Queued::Hop => self.arena[head as usize].transit_minor,
+                Queued::Convert(to) => self.converted_amount(head, to),
+            };
+            if self.ledger.balance(self.nostros[ni].account) < need {
+                break;
+            }
+            self.nostros[ni].queue.pop_front();
+            let waited = self.now - self.arena[head as usize].queued_since_us;
+            self.hold(head, waited, Hold::NostroShortfall);
+            let b = self.bank_at(head);
+            self.trace_step(
+                head,
+                Place::Bank(b),
+                Step::NostroFunded { waited_us: waited },
+            );
+            match queued_for {
+                Queued::Hop => self.post_hop(head),
+                Queued::Convert(to) => {
+                    self.convert(head, to);
+                    self.pass_on(head);
+                }
+            }
+        }
+    }
+
+    pub(super) fn on_topup(&mut self, ni: u32) {
+        let ni = ni as usize;
+        let n = &self.w.nostros[ni % self.w.nostros.len()];
+        let acct = self.nostros[ni].account;
+        let gap = n.opening_minor - self.ledger.balance(acct);
+        if gap > 0 {
+            self.ledger
+                .transfer(self.acc.reserve(n.owner, n.currency), acct, gap);
+            self.drain_nostro_queue(ni);
+        }
+        let next = self.w.bank_calendar(n.owner).add_business_days(self.now, 1);
+        if next < self.w.max_time_us && next > self.now {
+            self.q.push(next, Ev::TopUp(ni as u32));
+        }
+    }
+}

@@ -1,0 +1,657 @@
+//! The payment state machine. Demand arrives per corridor (`demand`); each payment walks its route bank by bank
+//! (`bank`: hours, processing, repair, screening, fees, conversion points), and each hop between two banks is
+//! settled by the module of its kind: nostro accounts (`correspondent`), or a chain transfer out of an on-ramp
+//! (`ramp`, `chain`); first and last mile go over domestic rails (`domestic`); merchant QR specifics live in `qr`,
+//! staffed desks in `desk`, the ledger's account layout in `accounts`.
+//!
+//! A payment is a small state machine in an arena slot; the only event that drives it is `Ev::Pay(slot)`, whose
+//! meaning is the payment's `phase`. The interface between the machine and a rail kind is small: a rail kind
+//! adds a `HopFunding` variant and the module that settles it, registers it in `send_hop` (how a hop of its kind
+//! starts) and its phases in `on_pay` (what its wake-ups do), and hands the payment back with `arrive` at the next
+//! bank (or ends it with `settle`, `reject` or a failure). Finished payments are handed to a `RecordSink` and
+//! their slot is reused, so memory is bounded by the payments in flight, not by the payments simulated.
+
+mod accounts;
+mod bank;
+mod chain;
+mod correspondent;
+mod demand;
+mod desk;
+mod domestic;
+mod qr;
+mod ramp;
+
+use accounts::Accounts;
+use chain::chain_states;
+use correspondent::NostroState;
+use demand::Demand;
+use domestic::DomState;
+
+use std::collections::VecDeque;
+
+use rand_distr::{Exp, LogNormal};
+
+use crate::engine::queue::EventQueue;
+use crate::model::chain::state::{ChainMetrics, ChainState};
+pub use crate::model::event::Ev;
+use crate::model::fx::CurId;
+use crate::model::ledger::{AccountKind, Ledger, LedgerError};
+use crate::model::metrics::Metrics;
+use crate::model::record::{
+    CostSplit, EndReason, Hold, PaymentRecord, Place, Status, Step, TraceStep,
+};
+use crate::model::station::{DeskQueue, Servers, StationStats};
+use crate::model::world::{ChainId, CorridorId, Desk, HopFunding, Mode, RailId, RouteId, World};
+use crate::rng::{self, Stream};
+use crate::units::US_PER_DAY;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// At `hop`'s bank, waiting for business hours; on the event it is accepted.
+    Accept,
+    /// Straight-through processing done.
+    Processed,
+    /// Manual repair done.
+    Repaired,
+    /// Screening review done.
+    Reviewed,
+    /// Message and funds in transit to the next bank; on the event it arrives there.
+    InTransit,
+    /// Queued on a nostro shortfall: no event pending, woken by a credit.
+    NostroQueued,
+    /// First-mile domestic transfer done; arrives at the first bank.
+    FirstMileDone,
+    /// Last-mile domestic transfer done: settled.
+    LastMileDone,
+    /// Funds travelling back to the originator.
+    Returning,
+    /// A chain transfer waiting for inclusion and for the receiver's confirmations; woken by the chain.
+    ChainPending,
+    /// A chain transfer waiting for finality at a known time.
+    ChainFinal,
+    /// Funds ready at the last bank, paid out T+n.
+    PayoutDue,
+    /// At the on-ramp's withdrawal desk (review or batch done).
+    Withdrawal,
+    /// Waiting at a staffed desk: no event pending, started by the desk when a clerk is free.
+    DeskQueued,
+}
+
+#[derive(Clone, Debug)]
+struct Payment {
+    id: u64,
+    demand_id: u64,
+    route: RouteId,
+    rail: RailId,
+    corridor: CorridorId,
+    phase: Phase,
+    hop: u8,
+    /// Mirror mode gives each rail its own copy of liquidity and queues: the paired comparison stays paired.
+    world: u16,
+    created_us: u64,
+    amount_minor: i64,
+    amount_usd_cents: i64,
+    /// The funds currently in transit, in `cur`.
+    transit_minor: i64,
+    cur: CurId,
+    queued_since_us: u64,
+    /// What a payment queued on a nostro or inventory waits to do.
+    queued_for: Queued,
+    /// Chain rails: the transfer's transaction, and whether its network fee was charged.
+    tx: u32,
+    fee_charged: bool,
+    /// Chain rails: broadcast, first inclusion and deposit credit times (0 until they happen).
+    broadcast_us: u64,
+    included_us: u64,
+    deposited_us: u64,
+    /// A second submission of an order already paid (merchant QR): the platform refunds it.
+    duplicate: bool,
+    /// On-ramp withdrawal desk: 0 not seen, 1 limit checked, 2 batched.
+    withdrawal_stage: u8,
+    /// Why it will end as it does, when that is not the ordinary way (see `EndReason`).
+    reason: EndReason,
+    /// The service time drawn for the staffed desk the payment waits at (and which desk).
+    desk_service_us: u64,
+    desk: Desk,
+    /// First bank's acceptance (0 until it happens; a payment is never accepted at time 0 by a later bank).
+    accepted_us: u64,
+    accepted: bool,
+    /// The longest single hold so far and its kind.
+    slowest_us: u64,
+    slowest: Hold,
+    cost: CostSplit,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Queued {
+    Hop,
+    /// Conversion into this currency from the bank's inventory.
+    Convert(CurId),
+}
+
+/// Receives each finished payment (and, at the end, each one still in flight).
+pub trait RecordSink {
+    fn record(&mut self, rec: &PaymentRecord);
+    /// Called every `PROGRESS_EVERY` events with the simulated time, for progress bars at the edge.
+    fn progress(&mut self, _now_us: u64) {}
+}
+
+/// How often (in events) the sink hears about progress.
+pub const PROGRESS_EVERY: u64 = 1 << 16;
+
+/// A sink that keeps nothing (benchmarks, sweeps).
+pub struct NullSink;
+impl RecordSink for NullSink {
+    fn record(&mut self, _rec: &PaymentRecord) {}
+}
+
+impl<F: FnMut(&PaymentRecord)> RecordSink for F {
+    fn record(&mut self, rec: &PaymentRecord) {
+        self(rec)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EndedBy {
+    /// Every event was processed: nothing left in flight that could move.
+    Drained,
+    MaxTime,
+    MaxEvents,
+}
+
+impl EndedBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndedBy::Drained => "drained",
+            EndedBy::MaxTime => "max_time",
+            EndedBy::MaxEvents => "max_events",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub events: u64,
+    pub end_us: u64,
+    pub ended_by: EndedBy,
+    pub payments: u64,
+    pub postings: u64,
+    pub metrics: Metrics,
+    pub chains: Vec<ChainOutcome>,
+    pub trace: Vec<TraceStep>,
+    /// Every station's queue accounting: domestic rails, then staffed desks.
+    pub stations: Vec<StationOutcome>,
+}
+
+/// What a station measured (for Little's law and the queueing checks).
+#[derive(Clone, Debug)]
+pub struct StationOutcome {
+    /// `domestic/<rail>` or `bank/<bank>/<desk>`.
+    pub name: String,
+    /// The rail whose world it served (mirror mode), if any.
+    pub rail: Option<RailId>,
+    /// Servers, or None for a pure delay.
+    pub servers: Option<u32>,
+    /// Whether the scenario declared it (servers, service_time or a staff count).
+    pub declared: bool,
+    pub stats: StationStats,
+}
+
+/// What one simulated chain measured; `rail` is the rail whose world it served (mirror mode), if any.
+#[derive(Clone, Debug)]
+pub struct ChainOutcome {
+    pub chain: ChainId,
+    pub rail: Option<RailId>,
+    pub metrics: ChainMetrics,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error("money conservation failed (seed {seed}): {source}")]
+    Ledger { seed: u64, source: LedgerError },
+}
+
+/// Options that do not change the model: which payment to trace.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    pub trace_payment: Option<u64>,
+}
+
+pub struct Sim<'w, S: RecordSink> {
+    w: &'w World,
+    q: EventQueue<Ev>,
+    now: u64,
+    ledger: Ledger,
+    acc: Accounts,
+    arena: Vec<Payment>,
+    free: Vec<u32>,
+    next_id: u64,
+    next_demand: u64,
+    demand: Vec<Demand>,
+    /// `bank_streams[rail * banks + bank]`
+    bank_streams: Vec<Stream>,
+    rail_streams: Vec<Stream>,
+    /// `doms[world * dom_rails + d]`
+    doms: Vec<DomState>,
+    /// `nostros[world * nostros + n]`
+    nostros: Vec<NostroState>,
+    /// `desks[(world * banks + bank) * 3 + desk]`, `None` where the desk is unstaffed (unlimited).
+    desks: Vec<Option<DeskQueue>>,
+    metrics: Metrics,
+    chains: Vec<ChainState>,
+    /// Which chain each chain state simulates, and for which rail's world (mirror mode) if any.
+    chain_meta: Vec<(ChainId, Option<RailId>)>,
+    /// `chain_state_of[world * chains + chain]`: the state a payment of that world uses.
+    chain_state_of: Vec<Option<u16>>,
+    sink: S,
+    trace_id: u64,
+    trace: Vec<TraceStep>,
+}
+
+impl<'w, S: RecordSink> Sim<'w, S> {
+    pub fn new(w: &'w World, sink: S, opts: &RunOptions) -> Sim<'w, S> {
+        let mut ledger = Ledger::default();
+        let acc = Accounts::open(&mut ledger, w);
+        let seed = w.seed;
+        let demand = w
+            .corridors
+            .iter()
+            .map(|c| {
+                let peak = c.diurnal.iter().cloned().fold(0.0, f64::max)
+                    * c.weekday.iter().cloned().fold(0.0, f64::max);
+                let lambda_max_per_us = c.payments_per_day * peak / US_PER_DAY as f64;
+                Demand {
+                    stream: rng::stream(seed, &format!("demand/{}", c.name)),
+                    gap: Exp::new(lambda_max_per_us.max(1e-30)).expect("positive rate"),
+                    lambda_max_per_us,
+                    amount: LogNormal::new(c.amount_mu, c.amount_sigma).expect("valid lognormal"),
+                    share_total: c.routes.iter().map(|&r| w.route(r).share).sum(),
+                }
+            })
+            .collect();
+        let mut bank_streams = Vec::with_capacity(w.rails.len() * w.banks.len());
+        for r in &w.rails {
+            for b in &w.banks {
+                bank_streams.push(rng::stream(
+                    seed,
+                    &format!("rail/{}/bank/{}", r.name, b.name),
+                ));
+            }
+        }
+        let rail_streams = w
+            .rails
+            .iter()
+            .map(|r| rng::stream(seed, &format!("rail/{}", r.name)))
+            .collect();
+        let worlds = match w.mode {
+            Mode::Mirror => w.rails.len().max(1),
+            Mode::Split => 1,
+        };
+        let mut doms = Vec::new();
+        let mut nostros = Vec::new();
+        for world in 0..worlds {
+            let label = world_label(w, world);
+            for d in &w.dom_rails {
+                doms.push(DomState {
+                    servers: Servers::new(d.servers),
+                    stream: rng::stream(seed, &format!("world/{label}/domestic/{}", d.name)),
+                });
+            }
+            for n in &w.nostros {
+                let account = ledger.open(AccountKind::Nostro, n.currency, 0);
+                ledger.transfer(acc.reserve(n.owner, n.currency), account, n.opening_minor);
+                nostros.push(NostroState {
+                    account,
+                    queue: VecDeque::new(),
+                });
+            }
+        }
+        let desks = (0..worlds)
+            .flat_map(|_| w.banks.iter())
+            .flat_map(|b| b.staff.iter().map(|s| s.map(DeskQueue::new)))
+            .collect();
+        let metrics = Metrics::new(w);
+        let hours = (w.max_time_us / crate::units::US_PER_HOUR + 1) as usize;
+        let (chains, chain_meta, chain_state_of) = chain_states(w, worlds, seed, hours);
+        let mut sim = Sim {
+            w,
+            q: EventQueue::with_capacity(1024),
+            now: 0,
+            ledger,
+            acc,
+            arena: Vec::new(),
+            free: Vec::new(),
+            next_id: 0,
+            next_demand: 0,
+            demand,
+            bank_streams,
+            rail_streams,
+            doms,
+            nostros,
+            desks,
+            metrics,
+            chains,
+            chain_meta,
+            chain_state_of,
+            sink,
+            trace_id: opts.trace_payment.unwrap_or(u64::MAX),
+            trace: Vec::new(),
+        };
+        sim.schedule_initial();
+        sim
+    }
+
+    fn schedule_initial(&mut self) {
+        for (i, c) in self.chains.iter_mut().enumerate() {
+            c.start(&self.w.chains[self.chain_meta[i].0.idx()], &mut self.q);
+        }
+        for c in 0..self.w.corridors.len() {
+            self.schedule_next_arrival(CorridorId(c as u16), 0);
+        }
+        let per_world = self.w.nostros.len();
+        for (i, _) in self.nostros.iter().enumerate() {
+            let n = &self.w.nostros[i % per_world];
+            if n.daily_topup {
+                let cal = self.w.bank_calendar(n.owner);
+                let first = cal.add_business_days(0, 1);
+                if first < self.w.max_time_us {
+                    self.q.push(first, Ev::TopUp(i as u32));
+                }
+            }
+        }
+    }
+
+    /// Runs to the end and checks conservation. The sink has seen every payment when this returns.
+    pub fn run(mut self) -> Result<(Outcome, S), SimError> {
+        let mut events = 0_u64;
+        let ended_by = loop {
+            if events >= self.w.max_events {
+                break EndedBy::MaxEvents;
+            }
+            let Some((t, ev)) = self.q.pop() else {
+                break EndedBy::Drained;
+            };
+            if t > self.w.max_time_us {
+                break EndedBy::MaxTime;
+            }
+            self.now = t;
+            events += 1;
+            if events.is_multiple_of(PROGRESS_EVERY) {
+                self.sink.progress(t);
+            }
+            match ev {
+                Ev::Arrival(c) => self.on_arrival(c),
+                Ev::Pay(slot) => self.on_pay(slot),
+                Ev::TopUp(n) => self.on_topup(n),
+                Ev::ChainTick(c) => {
+                    let spec = &self.w.chains[self.chain_meta[c as usize].0.idx()];
+                    let hours = spec.hours.map(|h| self.w.calendar(h));
+                    self.chains[c as usize].on_tick(spec, hours, t, &mut self.q);
+                    self.chain_wakes(c as usize);
+                }
+                Ev::BlockArrive { chain, node, block } => {
+                    let spec = &self.w.chains[self.chain_meta[chain as usize].0.idx()];
+                    self.chains[chain as usize].on_arrive(
+                        spec,
+                        t,
+                        node as usize,
+                        block,
+                        &mut self.q,
+                    );
+                    self.chain_wakes(chain as usize);
+                }
+                Ev::Desk(i) => {
+                    let desk = self.desks[i as usize]
+                        .as_mut()
+                        .expect("only staffed desks wake");
+                    desk.wake_pending = false;
+                    self.desk_dispatch(i as usize);
+                }
+            }
+        };
+        let end_us = match ended_by {
+            EndedBy::MaxTime => self.w.max_time_us,
+            _ => self.now,
+        };
+        self.finish_in_flight();
+        self.check_conservation()?;
+        let stations = self.stations(end_us);
+        for c in &mut self.chains {
+            c.finish();
+        }
+        let outcome = Outcome {
+            events,
+            end_us,
+            ended_by,
+            payments: self.next_id,
+            postings: self.ledger.postings(),
+            metrics: self.metrics,
+            chains: self
+                .chains
+                .into_iter()
+                .zip(self.chain_meta)
+                .map(|(c, (chain, rail))| ChainOutcome {
+                    chain,
+                    rail,
+                    metrics: c.metrics,
+                })
+                .collect(),
+            trace: self.trace,
+            stations,
+        };
+        Ok((outcome, self.sink))
+    }
+
+    fn alloc(&mut self, p: Payment) -> u32 {
+        match self.free.pop() {
+            Some(slot) => {
+                self.arena[slot as usize] = p;
+                slot
+            }
+            None => {
+                self.arena.push(p);
+                self.arena.len() as u32 - 1
+            }
+        }
+    }
+
+    fn on_pay(&mut self, slot: u32) {
+        let phase = self.arena[slot as usize].phase;
+        let finished_desk = match phase {
+            Phase::Processed => Some(Desk::Processing),
+            Phase::Repaired => Some(Desk::Repair),
+            Phase::Reviewed => Some(Desk::Review),
+            _ => None,
+        };
+        if let Some(desk) = finished_desk
+            && let Some(i) = self.staffed_desk(slot, desk)
+        {
+            self.desks[i].as_mut().expect("staffed").release();
+            self.desk_dispatch(i);
+        }
+        match phase {
+            Phase::Accept => self.accept(slot),
+            Phase::Processed => self.after_processing(slot),
+            Phase::Repaired => self.screen(slot),
+            Phase::Reviewed => self.after_review(slot),
+            Phase::InTransit => {
+                self.arena[slot as usize].hop += 1;
+                self.arrive(slot);
+            }
+            Phase::FirstMileDone => self.arrive(slot),
+            Phase::LastMileDone => self.settle(slot),
+            Phase::Returning => self.returned(slot),
+            Phase::ChainFinal => self.chain_settled(slot),
+            Phase::PayoutDue => self.payout(slot),
+            Phase::Withdrawal => {
+                let p = &self.arena[slot as usize];
+                let HopFunding::Chain(c) = self.w.route(p.route).hops[p.hop as usize] else {
+                    unreachable!("a withdrawal is a chain hop")
+                };
+                self.withdraw(slot, c)
+            }
+            Phase::NostroQueued | Phase::ChainPending | Phase::DeskQueued => {
+                unreachable!("a queued or chain-pending payment has no pending event")
+            }
+        }
+    }
+
+    /// Notes a hold of `us` of kind `what`; the payment keeps its longest.
+    fn hold(&mut self, slot: u32, us: u64, what: Hold) {
+        let p = &mut self.arena[slot as usize];
+        if us > p.slowest_us && us != u64::MAX {
+            p.slowest_us = us;
+            p.slowest = what;
+        }
+    }
+
+    fn schedule(&mut self, slot: u32, at_us: u64, phase: Phase) {
+        self.arena[slot as usize].phase = phase;
+        self.q.push(at_us, Ev::Pay(slot));
+    }
+
+    fn schedule_or_stall(&mut self, slot: u32, at_us: u64, phase: Phase) {
+        if at_us == u64::MAX {
+            self.arena[slot as usize].phase = phase;
+        } else {
+            self.schedule(slot, at_us, phase);
+        }
+    }
+
+    /// Sends the payment over its current hop: the registration of hop kinds, each settled by its rail's module
+    /// (nostro hops in `correspondent`, chain transfers through the on-ramp's withdrawal desk in `ramp` and
+    /// `chain`).
+    fn send_hop(&mut self, slot: u32) {
+        let p = &self.arena[slot as usize];
+        match self.w.route(p.route).hops[p.hop as usize] {
+            HopFunding::SenderNostro(n) => self.send_sender_nostro(slot, n),
+            HopFunding::ReceiverNostro(_) => self.post_hop(slot),
+            HopFunding::Chain(c) => self.withdraw(slot, c),
+        }
+    }
+
+    fn record_of(&self, slot: u32, status: Status, ended_us: Option<u64>) -> PaymentRecord {
+        let p = &self.arena[slot as usize];
+        let corridor = &self.w.corridors[p.corridor.idx()];
+        PaymentRecord {
+            id: p.id,
+            demand_id: p.demand_id,
+            corridor: p.corridor,
+            rail: p.rail,
+            amount_minor: p.amount_minor,
+            currency: corridor.source,
+            amount_usd_cents: p.amount_usd_cents,
+            created_us: p.created_us,
+            ended_us,
+            status,
+            delivered_minor: p.transit_minor,
+            delivered_currency: p.cur,
+            cost: p.cost,
+            duplicate: p.duplicate,
+            reason: p.reason,
+            chain_inclusion_us: (p.included_us > 0).then(|| p.included_us - p.broadcast_us),
+            chain_settlement_us: (p.deposited_us > 0).then(|| p.deposited_us - p.broadcast_us),
+            accepted_us: p.accepted.then_some(p.accepted_us),
+            slowest: p.slowest,
+            slowest_us: p.slowest_us,
+        }
+    }
+
+    fn finish(&mut self, slot: u32, status: Status, ended_us: Option<u64>) {
+        let rec = self.record_of(slot, status, ended_us);
+        self.metrics.record(&rec);
+        self.sink.record(&rec);
+        self.free.push(slot);
+    }
+
+    /// Payments still moving when the run stops are reported as in flight, in id order.
+    fn finish_in_flight(&mut self) {
+        let mut free = vec![false; self.arena.len()];
+        for &s in &self.free {
+            free[s as usize] = true;
+        }
+        let mut live: Vec<u32> = (0..self.arena.len() as u32)
+            .filter(|&s| !free[s as usize])
+            .collect();
+        live.sort_by_key(|&s| self.arena[s as usize].id);
+        for slot in live {
+            let rec = self.record_of(slot, Status::InFlight, None);
+            self.metrics.record(&rec);
+            self.sink.record(&rec);
+            self.free.push(slot);
+        }
+    }
+
+    /// Conservation per currency, then reconciliation: the money the ledger shows with beneficiaries, returned
+    /// to originators and still in transit equals what the payment records say, currency by currency.
+    fn check_conservation(&self) -> Result<(), SimError> {
+        let currencies = self.w.currency_ids();
+        let name = |c: CurId| self.w.fx.currency(c).to_string();
+        let seed = self.w.seed;
+        self.ledger
+            .check_balanced(&currencies, name)
+            .map_err(|source| SimError::Ledger { seed, source })?;
+        for &c in &currencies {
+            let checks = [
+                (
+                    "beneficiaries",
+                    AccountKind::Beneficiaries,
+                    self.metrics.settled_minor(c),
+                ),
+                (
+                    "returns",
+                    AccountKind::Returns,
+                    self.metrics.returned_minor(c),
+                ),
+                (
+                    "funds in transit",
+                    AccountKind::Transit,
+                    self.metrics.in_flight_minor(c),
+                ),
+            ];
+            for (what, kind, payments) in checks {
+                let ledger = self.ledger.total(kind, c);
+                if ledger != payments {
+                    return Err(SimError::Ledger {
+                        seed,
+                        source: LedgerError::Mismatch {
+                            currency: name(c),
+                            what,
+                            ledger,
+                            payments,
+                        },
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn is_traced(&self, slot: u32) -> bool {
+        self.arena[slot as usize].id == self.trace_id
+    }
+
+    fn trace_step(&mut self, slot: u32, place: Place, step: Step) {
+        if self.is_traced(slot) {
+            self.trace.push(TraceStep {
+                t_us: self.now,
+                place,
+                step,
+            });
+        }
+    }
+}
+
+/// Runs a world to the end. The core entry point: no I/O, no clock, no threads.
+pub fn run<S: RecordSink>(w: &World, sink: S, opts: &RunOptions) -> Result<(Outcome, S), SimError> {
+    Sim::new(w, sink, opts).run()
+}
+
+/// The name a world's random streams are keyed by: in mirror mode the rail whose copy of the infrastructure it
+/// is, so inserting a rail anywhere shifts no other world's draws; otherwise the one shared world.
+fn world_label(w: &World, world: usize) -> String {
+    match w.mode {
+        Mode::Mirror if world < w.rails.len() => format!("rail:{}", w.rails[world].name),
+        _ => "shared".into(),
+    }
+}
