@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 
 use crate::model::metrics::{Cell, ChainFigures, Metrics};
-use crate::model::record::{CostSplit, PaymentRecord, Status};
+use crate::model::record::{CostSplit, PaymentRecord, Stage, Status};
 use crate::model::sim::{ChainOutcome, RecordSink, StationOutcome};
 use crate::model::world::{RailId, World};
 use crate::units::{US_PER_HOUR, format_minor};
@@ -64,6 +64,20 @@ pub const PAYMENT_COLUMNS: &[&str] = &[
     "latency_gpi_s",
     "slow_reason",
     "end_reason",
+    "stage_initiation_us",
+    "stage_closed_hours_us",
+    "stage_processing_us",
+    "stage_repair_us",
+    "stage_compliance_us",
+    "stage_desk_queue_us",
+    "stage_nostro_wait_us",
+    "stage_transit_us",
+    "stage_domestic_rail_us",
+    "stage_ramp_us",
+    "stage_chain_inclusion_us",
+    "stage_confirmations_us",
+    "stage_payout_us",
+    "stage_return_us",
 ];
 
 /// Streams payment records to `payments.csv` under its temporary name. I/O errors are kept and reported by
@@ -155,6 +169,10 @@ pub fn payment_row(w: &World, r: &PaymentRecord) -> Vec<String> {
             .unwrap_or_default(),
         r.reason.as_str().to_string(),
     ]
+    .into_iter()
+    // Exact integer microseconds per stage: they sum to the latency (`latency_s` is rounded to ms).
+    .chain(r.stages_us.iter().map(|us| us.to_string()))
+    .collect()
 }
 
 impl RecordSink for PaymentsCsv<'_> {
@@ -220,6 +238,34 @@ pub const SUMMARY_COLUMNS: &[&str] = &[
     "gpi_within_1h_pct",
     "gpi_within_6h_pct",
     "gpi_within_24h_pct",
+    "stage_initiation_s_mean",
+    "stage_initiation_s_p90",
+    "stage_closed_hours_s_mean",
+    "stage_closed_hours_s_p90",
+    "stage_processing_s_mean",
+    "stage_processing_s_p90",
+    "stage_repair_s_mean",
+    "stage_repair_s_p90",
+    "stage_compliance_s_mean",
+    "stage_compliance_s_p90",
+    "stage_desk_queue_s_mean",
+    "stage_desk_queue_s_p90",
+    "stage_nostro_wait_s_mean",
+    "stage_nostro_wait_s_p90",
+    "stage_transit_s_mean",
+    "stage_transit_s_p90",
+    "stage_domestic_rail_s_mean",
+    "stage_domestic_rail_s_p90",
+    "stage_ramp_s_mean",
+    "stage_ramp_s_p90",
+    "stage_chain_inclusion_s_mean",
+    "stage_chain_inclusion_s_p90",
+    "stage_confirmations_s_mean",
+    "stage_confirmations_s_p90",
+    "stage_payout_s_mean",
+    "stage_payout_s_p90",
+    "stage_return_s_mean",
+    "stage_return_s_p90",
 ];
 
 /// One summary line: a (rail, corridor) cell, or a rail's `all` row.
@@ -359,6 +405,14 @@ pub fn summary_record(row: &SummaryRow) -> Vec<String> {
         fixed(100.0 * c.gpi_share_within_s(6.0 * 3600.0), 2),
         fixed(100.0 * c.gpi_share_within_s(86_400.0), 2),
     ]
+    .into_iter()
+    .chain(Stage::ALL.iter().flat_map(|&st| {
+        [
+            fixed(c.stage_s_mean(st), 3),
+            fixed(c.stage_s(st, 0.9), 3),
+        ]
+    }))
+    .collect()
 }
 
 /// Per simulated hour and rail: arrivals, settlements, all ended payments (settled, returned or failed), and the
