@@ -19,7 +19,12 @@ fn nothing_lost(records: &mut [PaymentRecord], payments: u64) -> Result<(), Test
         prop_assert!(r.delivered_minor >= 0 && r.cost.total() >= 0);
         // Where the time goes: the stages of an ended payment sum to its latency to the microsecond.
         if let Some(latency) = r.latency_us() {
-            prop_assert_eq!(r.stages_us.iter().sum::<u64>(), latency, "stages of payment {}", r.id);
+            prop_assert_eq!(
+                r.stages_us.iter().sum::<u64>(),
+                latency,
+                "stages of payment {}",
+                r.id
+            );
         }
     }
     Ok(())

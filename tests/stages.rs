@@ -9,11 +9,21 @@ use settlesim::model::sim::{self, RunOptions};
 /// Runs `file` (shortened to `duration`) and returns its records.
 fn records(file: &str, duration: &str) -> Vec<PaymentRecord> {
     let text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{file}: {e}"));
-    let overrides = vec![format!("duration={duration}"), "limits.drain=3d".to_string()];
-    let loaded = settlesim::scenario::load(file, &text, &overrides).unwrap_or_else(|e| panic!("{e}"));
+    let overrides = vec![
+        format!("duration={duration}"),
+        "limits.drain=3d".to_string(),
+    ];
+    let loaded =
+        settlesim::scenario::load(file, &text, &overrides).unwrap_or_else(|e| panic!("{e}"));
     let mut out = Vec::new();
-    sim::run(&loaded.world, |r: &PaymentRecord| out.push(r.clone()), &RunOptions::default())
-        .unwrap_or_else(|e| panic!("{file}: {e}"));
+    let result = sim::run(
+        &loaded.world,
+        |r: &PaymentRecord| out.push(r.clone()),
+        &RunOptions::default(),
+    );
+    if let Err(e) = result {
+        panic!("{file}: {e}");
+    }
     out
 }
 
@@ -43,7 +53,10 @@ fn stages_sum_to_the_latency_on_every_committed_scenario() {
     files.sort();
     // Chain-only scenarios (load tests) have no payments; the others must have some to prove anything.
     let with_payments = files.iter().filter(|f| !check(f, "2d").is_empty()).count();
-    assert!(with_payments >= 6, "{with_payments} scenarios with payments");
+    assert!(
+        with_payments >= 6,
+        "{with_payments} scenarios with payments"
+    );
 }
 
 /// Mean seconds per stage of settled payments of `rail` (its index in the scenario).
@@ -52,7 +65,12 @@ fn mean_stage_s(recs: &[PaymentRecord], rail: u16, stage: Stage) -> f64 {
         .iter()
         .filter(|r| r.rail.0 == rail && r.status == Status::Settled)
         .collect();
-    settled.iter().map(|r| r.stages_us[stage.idx()] as f64).sum::<f64>() / settled.len() as f64 / 1e6
+    settled
+        .iter()
+        .map(|r| r.stages_us[stage.idx()] as f64)
+        .sum::<f64>()
+        / settled.len() as f64
+        / 1e6
 }
 
 #[test]

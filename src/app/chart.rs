@@ -310,6 +310,19 @@ fn load_run(dir: &ResultDir) -> Result<Loaded, AppError> {
         }));
     }
 
+    match crate::chart::waterfall::bars(&summary, &rails) {
+        Some(bars) if !bars.is_empty() => {
+            figures.push(AnyFigure::Waterfall(crate::chart::waterfall::Waterfall {
+                bars,
+                baseline: crate::app::claims::baseline(&summary),
+            }))
+        }
+        Some(_) => notes.push("where-the-time-goes: not drawn, nothing settled".into()),
+        None => notes.push(
+            "where-the-time-goes: not drawn, summary.csv has no stage columns (written by an older settlesim)"
+                .into(),
+        ),
+    }
     figures.extend(payment_figures(dir, &summary, &rails, &mut notes)?);
     if let Some(fig) = confirmations_figure(dir, &summary, &rails, &mut notes)? {
         figures.push(fig);

@@ -18,6 +18,7 @@ pub mod replications;
 pub mod style;
 pub mod sweep;
 pub mod timeseries;
+pub mod waterfall;
 
 use plotters::coord::Shift;
 use plotters::element::{Drawable, PointCollection};
@@ -519,6 +520,7 @@ pub enum AnyFigure {
     Paired(paired::PairedDiff),
     Confirmations(confirmations::Confirmations),
     Replications(replications::Spread),
+    Waterfall(waterfall::Waterfall),
 }
 
 /// `$body` with `$f` bound to the figure inside `$fig`, whatever its kind.
@@ -535,6 +537,7 @@ macro_rules! each {
             AnyFigure::Paired($f) => $body,
             AnyFigure::Confirmations($f) => $body,
             AnyFigure::Replications($f) => $body,
+            AnyFigure::Waterfall($f) => $body,
         }
     };
 }

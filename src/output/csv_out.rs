@@ -406,12 +406,11 @@ pub fn summary_record(row: &SummaryRow) -> Vec<String> {
         fixed(100.0 * c.gpi_share_within_s(86_400.0), 2),
     ]
     .into_iter()
-    .chain(Stage::ALL.iter().flat_map(|&st| {
-        [
-            fixed(c.stage_s_mean(st), 3),
-            fixed(c.stage_s(st, 0.9), 3),
-        ]
-    }))
+    .chain(
+        Stage::ALL
+            .iter()
+            .flat_map(|&st| [fixed(c.stage_s_mean(st), 3), fixed(c.stage_s(st, 0.9), 3)]),
+    )
     .collect()
 }
 
