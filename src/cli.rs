@@ -188,11 +188,13 @@ and their sweep definitions must agree.\n\nExample:\n  settlesim merge out/shard
     /// sweep curves with 95% intervals, chain figures. SVG and/or PNG (2×), DejaVu Sans embedded.
     #[command(
         after_help = "Figures from a run directory: latency-cdf, cost, throughput, backlog, and with chains \
-chain-credit-cdf, chain-mempool (and chain-base-fee for EIP-1559 chains). From a sweep directory: \
+chain-credit-cdf, chain-mempool (and chain-base-fee for EIP-1559 chains), corridor-scorecard, \
+where-the-time-goes (mean latency split by stage), cost-by-amount and paired-difference (from payments.csv), \
+confirmations (proof-of-work chains). From a sweep directory: \
 sweep-METRIC-vs-AXIS for each numeric grid axis (p99 and median latency, share within 1 h, cost, throughput), \
-chain-stale-rate when the block interval was swept, and with two grid axes heatmap-RAIL-METRIC (p99 latency, cost, \
+chain-stale-rate when the block interval was swept, replications-METRIC with two or more replications, and with two grid axes heatmap-RAIL-METRIC (p99 latency, cost, \
 stale rate). Figures with nothing to show (all zero) are left out and named on stdout. SVG 672 × 420 (7 in at \
-96 dpi), PNG the same at 2×.\n\nExamples:\n  \
+96 dpi; --size single: 336 × 336, 3.5 in), text at least 7 pt; PNG the same layout at --dpi.\n\nExamples:\n  \
 settlesim chart results/claims\n  settlesim chart results/sweep --format both --out figs"
     )]
     Chart {
