@@ -188,11 +188,13 @@ and their sweep definitions must agree.\n\nExample:\n  settlesim merge out/shard
     /// sweep curves with 95% intervals, chain figures. SVG and/or PNG (2×), DejaVu Sans embedded.
     #[command(
         after_help = "Figures from a run directory: latency-cdf, cost, throughput, backlog, and with chains \
-chain-credit-cdf, chain-mempool (and chain-base-fee for EIP-1559 chains). From a sweep directory: \
+chain-credit-cdf, chain-mempool (and chain-base-fee for EIP-1559 chains), corridor-scorecard, \
+where-the-time-goes (mean latency split by stage), cost-by-amount and paired-difference (from payments.csv), \
+confirmations (proof-of-work chains). From a sweep directory: \
 sweep-METRIC-vs-AXIS for each numeric grid axis (p99 and median latency, share within 1 h, cost, throughput), \
-chain-stale-rate when the block interval was swept, and with two grid axes heatmap-RAIL-METRIC (p99 latency, cost, \
+chain-stale-rate when the block interval was swept, replications-METRIC with two or more replications, and with two grid axes heatmap-RAIL-METRIC (p99 latency, cost, \
 stale rate). Figures with nothing to show (all zero) are left out and named on stdout. SVG 672 × 420 (7 in at \
-96 dpi), PNG the same at 2×.\n\nExamples:\n  \
+96 dpi; --size single: 336 × 336, 3.5 in), text at least 7 pt; PNG the same layout at --dpi.\n\nExamples:\n  \
 settlesim chart results/claims\n  settlesim chart results/sweep --format both --out figs"
     )]
     Chart {
@@ -210,6 +212,17 @@ settlesim chart results/claims\n  settlesim chart results/sweep --format both --
         /// Replace --out even if it is a non-empty directory that settlesim did not write.
         #[arg(long)]
         force: bool,
+        /// Printed size: `double` (a double-column figure, 7 in × 4.375 in) or `single` (a single-column figure,
+        /// 3.5 in × 3.5 in). Text is at least 7 pt at that size in both.
+        #[arg(long, default_value = "double", value_name = "SIZE")]
+        size: String,
+        /// PNG resolution in pixels per inch at the printed size (the SVG's layout, every length scaled).
+        #[arg(long, default_value_t = 192.0, value_name = "DPI")]
+        dpi: f64,
+        /// Publication mode: each title states the figure's finding, computed from the results (e.g. which rail
+        /// is faster and by how much); the descriptive title becomes the subtitle.
+        #[arg(long)]
+        publication: bool,
     },
     /// Write report.md and a self-contained report.html for a run directory: what the scenario models, a headline
     /// table per rail and corridor, the G20 targets at their payment sizes, every claim of the seeds against the
@@ -227,6 +240,14 @@ settlesim chart results/claims\n  settlesim chart results/sweep --format both --
         /// Replace --out even if it is a non-empty directory that settlesim did not write.
         #[arg(long)]
         force: bool,
+        /// Printed size: `double` (a double-column figure, 7 in × 4.375 in) or `single` (a single-column figure,
+        /// 3.5 in × 3.5 in). Text is at least 7 pt at that size in both.
+        #[arg(long, default_value = "double", value_name = "SIZE")]
+        size: String,
+        /// Publication mode: each title states the figure's finding, computed from the results (e.g. which rail
+        /// is faster and by how much); the descriptive title becomes the subtitle.
+        #[arg(long)]
+        publication: bool,
     },
     /// Tell one payment's story: every step in UTC and local time, why it waited, the fees taken.
     Trace {
@@ -312,23 +333,30 @@ pub fn dispatch(cli: Cli) -> Result<String, AppError> {
             out,
             no_verify,
             force,
+            size,
+            dpi,
+            publication,
         } => app::chart::chart(&app::chart::ChartArgs {
             dir,
             format,
             out,
             verify: !no_verify,
             force,
+            render: app::chart::Render::parse(&size, dpi, publication)?,
         }),
         Command::Report {
             dir,
             out,
             no_verify,
             force,
+            size,
+            publication,
         } => app::report::report(&app::report::ReportArgs {
             dir,
             out,
             verify: !no_verify,
             force,
+            render: app::chart::Render::parse(&size, 192.0, publication)?,
         }),
         Command::Trace { dir, id, no_verify } => app::trace::trace(&dir, id, !no_verify),
         Command::Risk {

@@ -176,9 +176,18 @@ fn report_html_loads_every_figure_in_chromium() {
     let html = fs::read_to_string(run.join("report/report.html")).unwrap();
     let figures = html.matches("<figure").count();
     assert_eq!(
-        figures, 7,
-        "latency, corridor scorecard, cost, chain credit, throughput, backlog, mempool"
+        figures, 11,
+        "latency, corridor scorecard, where the time goes, cost, cost by amount, paired difference, \
+confirmations, chain credit, throughput, backlog, mempool"
     );
+    for id in [
+        "fig-where-the-time-goes",
+        "fig-cost-by-amount",
+        "fig-paired-difference",
+        "fig-confirmations",
+    ] {
+        assert!(html.contains(id), "{id}");
+    }
     assert!(html.contains("Claims vs measured") && html.contains("Provenance: "));
     // Every claim of the seeds has rows, each cost figure is named, and provenance is printed once (figures carry
     // it in their footer).

@@ -1,5 +1,6 @@
 //! Property tests on random small scenarios: money is conserved (the run's own ledger check passes) and no
-//! payment is lost (every id from 0 to n−1 reports exactly once, settled, returned, failed or in flight);
+//! payment is lost (every id from 0 to n−1 reports exactly once, settled, returned, failed or in flight, and its
+//! stages sum to its latency);
 //! the nostro queue is first in, first out; no step comes before its cause; more liquidity or a later cut-off
 //! never makes a payment later; mirror mode replays the same demand on every rail.
 
@@ -16,6 +17,15 @@ fn nothing_lost(records: &mut [PaymentRecord], payments: u64) -> Result<(), Test
     for (i, r) in records.iter().enumerate() {
         prop_assert_eq!(r.id, i as u64);
         prop_assert!(r.delivered_minor >= 0 && r.cost.total() >= 0);
+        // Where the time goes: the stages of an ended payment sum to its latency to the microsecond.
+        if let Some(latency) = r.latency_us() {
+            prop_assert_eq!(
+                r.stages_us.iter().sum::<u64>(),
+                latency,
+                "stages of payment {}",
+                r.id
+            );
+        }
     }
     Ok(())
 }

@@ -8,14 +8,18 @@ use std::path::{Path, PathBuf};
 use hdrhistogram::serialization::Deserializer;
 
 use crate::app::AppError;
+use crate::chart::amount::{self, AmountCost};
 use crate::chart::data::{self, Table};
 use crate::chart::labels::{field_label, field_name};
 use crate::chart::latency::{LatencyCdf, RailCdf};
+use crate::chart::style::{PageSize, Style};
 use crate::chart::sweep::{BandFigure, YAxis, band_lines, numeric_axes};
 use crate::chart::timeseries::{
     TimeFigure, chain_lines, drop_zero_lines, rail_lines, weekend_spans,
 };
-use crate::chart::{AnyFigure, Provenance, chain, cost::CostStack};
+use crate::chart::{
+    AnyFigure, Provenance, chain, confirmations, cost::CostStack, paired, replications,
+};
 use crate::output::staging::{Kind, Staged};
 use crate::output::verify::{ResultDir, SWEEP_KIND};
 use crate::output::write_atomic;
@@ -29,6 +33,61 @@ pub struct ChartArgs {
     pub verify: bool,
     /// Replace `--out` even if it is a directory settlesim did not write.
     pub force: bool,
+    /// Page size, PNG resolution and titles (`--size`, `--dpi`, `--publication`).
+    pub render: Render,
+}
+
+/// How figures are rendered: the printed page size, the PNG's resolution, and whether titles state each figure's
+/// finding (publication mode) or describe what is drawn.
+#[derive(Clone, Copy, Debug)]
+pub struct Render {
+    pub size: PageSize,
+    /// PNG pixels per inch; the PNG is the SVG's layout at dpi / 96 pixels per CSS px.
+    pub dpi: f64,
+    pub publication: bool,
+}
+
+impl Default for Render {
+    fn default() -> Render {
+        Render {
+            size: PageSize::Double,
+            dpi: 192.0,
+            publication: false,
+        }
+    }
+}
+
+impl Render {
+    /// From the command-line values of `--size` and `--dpi`.
+    pub fn parse(size: &str, dpi: f64, publication: bool) -> Result<Render, AppError> {
+        let size = PageSize::parse(size).ok_or_else(|| {
+            AppError::Usage(format!(
+                "--size {size}: expected double (7 in) or single (3.5 in)"
+            ))
+        })?;
+        if !(72.0..=1200.0).contains(&dpi) {
+            return Err(AppError::Usage(format!(
+                "--dpi {dpi}: expected a resolution from 72 to 1200"
+            )));
+        }
+        Ok(Render {
+            size,
+            dpi,
+            publication,
+        })
+    }
+    /// The style of one rendering of `fig`: `png` at the PNG's scale, else the SVG's.
+    pub fn style(&self, fig: &AnyFigure, png: bool) -> Style {
+        Style {
+            scale: if png { self.dpi / 96.0 } else { 1.0 },
+            page: self.size,
+            message: if self.publication {
+                fig.message()
+            } else {
+                None
+            },
+        }
+    }
 }
 
 /// What a results directory holds.
@@ -65,13 +124,13 @@ pub fn chart(args: &ChartArgs) -> Result<String, AppError> {
     if loaded.figures.is_empty() {
         return Err(AppError::Usage(format!(
             "{}: nothing to draw: a sweep needs a grid axis with numeric or duration values (e.g. \
-chains[0].background.tx_per_s or chains[0].block_interval), or two axes for a heatmap",
+chains[0].background.tx_per_s or chains[0].block_interval), two axes for a heatmap, or two or more replications",
             args.dir.display()
         )));
     }
     let out = args.out.clone().unwrap_or_else(|| args.dir.join("figures"));
     let staged = Staged::begin(&out, Kind::Figures, args.force)?;
-    let written = write_figures(&loaded, staged.dir(), svg, png)?;
+    let written = write_figures(&loaded, staged.dir(), svg, png, &args.render)?;
     write_index(staged.dir(), &loaded, &written)?;
     staged.commit()?;
     let mut msg = format!(
@@ -92,6 +151,7 @@ pub fn write_figures(
     out: &Path,
     svg: bool,
     png: bool,
+    render: &Render,
 ) -> Result<Vec<String>, AppError> {
     fs::create_dir_all(out)
         .map_err(|e| AppError::Io(format!("{}: cannot create: {e}", out.display())))?;
@@ -100,12 +160,16 @@ pub fn write_figures(
     for fig in &loaded.figures {
         let name = fig.name();
         if svg {
-            let text = fig.svg(&footer).map_err(|e| draw_error(&name, e))?;
+            let text = fig
+                .svg(&footer, &render.style(fig, false))
+                .map_err(|e| draw_error(&name, e))?;
             put(out, &format!("{name}.svg"), text.as_bytes())?;
             written.push(format!("{name}.svg"));
         }
         if png {
-            let bytes = fig.png(&footer).map_err(|e| draw_error(&name, e))?;
+            let bytes = fig
+                .png(&footer, &render.style(fig, true))
+                .map_err(|e| draw_error(&name, e))?;
             put(out, &format!("{name}.png"), &bytes)?;
             written.push(format!("{name}.png"));
         }
@@ -242,7 +306,26 @@ fn load_run(dir: &ResultDir) -> Result<Loaded, AppError> {
     if bells.len() > 1 {
         figures.push(AnyFigure::Dumbbell(crate::chart::dumbbell::Dumbbell {
             bells,
+            baseline: crate::app::claims::baseline(&summary),
         }));
+    }
+
+    match crate::chart::waterfall::bars(&summary, &rails) {
+        Some(bars) if !bars.is_empty() => {
+            figures.push(AnyFigure::Waterfall(crate::chart::waterfall::Waterfall {
+                bars,
+                baseline: crate::app::claims::baseline(&summary),
+            }))
+        }
+        Some(_) => notes.push("where-the-time-goes: not drawn, nothing settled".into()),
+        None => notes.push(
+            "where-the-time-goes: not drawn, summary.csv has no stage columns (written by an older settlesim)"
+                .into(),
+        ),
+    }
+    figures.extend(payment_figures(dir, &summary, &rails, &mut notes)?);
+    if let Some(fig) = confirmations_figure(dir, &summary, &rails, &mut notes)? {
+        figures.push(fig);
     }
 
     let ts = table(dir, "timeseries.csv")?;
@@ -362,6 +445,98 @@ chain with a non-empty mempool."
     })
 }
 
+/// Figures drawn from single payments (payments.csv): cost against amount, and each rail against the baseline
+/// rail payment by payment. Without payments.csv (a sweep's runs, the trimmed reference) a note says why not.
+fn payment_figures(
+    dir: &ResultDir,
+    summary: &Table,
+    rails: &[String],
+    notes: &mut Vec<String>,
+) -> Result<Vec<AnyFigure>, AppError> {
+    if !dir.has("payments.csv") {
+        notes.push(
+            "cost-by-amount and paired-difference: not drawn, the directory has no payments.csv"
+                .into(),
+        );
+        return Ok(Vec::new());
+    }
+    let payments = table(dir, "payments.csv")?;
+    let mut out = Vec::new();
+    let amount = AmountCost {
+        curves: amount::curves(&payments, rails),
+    };
+    if amount.is_empty() {
+        notes.push(format!(
+            "cost-by-amount: not drawn, no amount bin holds {} settled payments",
+            amount::MIN_BIN
+        ));
+    } else {
+        out.push(AnyFigure::AmountCost(amount));
+    }
+    match crate::app::claims::baseline(summary) {
+        Some(base) if rails.len() > 1 => {
+            let fig = paired::paired(&payments, rails, &base);
+            if fig.rails.is_empty() {
+                notes.push(format!(
+                    "paired-difference: not drawn, no demand payment settled on both {base} and another rail \
+(pairs need mirror mode)"
+                ));
+            } else {
+                out.push(AnyFigure::Paired(fig));
+            }
+        }
+        _ => notes.push(
+            "paired-difference: not drawn, it needs a baseline rail (one without a chain) and another rail".into(),
+        ),
+    }
+    Ok(out)
+}
+
+/// Confirmations against reversal risk and waiting time for proof-of-work chains (chains.csv; the attacker share
+/// from the run's scenario.toml, 0.1 when not set, as the run used).
+fn confirmations_figure(
+    dir: &ResultDir,
+    summary: &Table,
+    rails: &[String],
+    notes: &mut Vec<String>,
+) -> Result<Option<AnyFigure>, AppError> {
+    if !dir.has("chains.csv") {
+        return Ok(None);
+    }
+    let chains = table(dir, "chains.csv")?;
+    let scenario: toml::Table = if dir.has("scenario.toml") {
+        String::from_utf8_lossy(&read(dir, "scenario.toml")?)
+            .parse()
+            .unwrap_or_default()
+    } else {
+        toml::Table::new()
+    };
+    let share = |chain: &str| {
+        scenario
+            .get("chains")
+            .and_then(|c| c.as_array())
+            .into_iter()
+            .flatten()
+            .find(|c| c.get("id").and_then(|v| v.as_str()) == Some(chain))
+            .and_then(|c| c.get("attacker_share"))
+            .and_then(|v| v.as_float())
+            .unwrap_or(DEFAULT_ATTACKER_SHARE)
+    };
+    let fig = confirmations::from_tables(&chains, summary, rails, &share);
+    if fig.chains.is_empty() {
+        notes.push(
+            "confirmations: not drawn, no proof-of-work chain (chains with finality have no confirmation \
+trade-off)"
+                .into(),
+        );
+        return Ok(None);
+    }
+    Ok(Some(AnyFigure::Confirmations(fig)))
+}
+
+/// The attacker share a Nakamoto chain assumes when the scenario does not set one (see `scenario::raw`).
+const DEFAULT_ATTACKER_SHARE: f64 = 0.1;
+
 /// The unit of a chain's mempool (its transaction size unit): virtual bytes on a Nakamoto (Bitcoin-like) chain,
 /// gas on a chain with an EIP-1559 base fee, otherwise the scenario's `tx_units`.
 fn mempool_unit(chains: &Table, cts: &Table, label: &str) -> &'static str {
@@ -480,6 +655,7 @@ fn load_sweep(dir: &ResultDir) -> Result<Loaded, AppError> {
             }));
         }
     }
+    figures.extend(replication_figures(dir, &points, &rails, &mut notes)?);
     let (heat, heat_notes) = heatmaps(&points, &rails, &reps);
     figures.extend(heat);
     notes.extend(heat_notes);
@@ -508,6 +684,56 @@ fn load_sweep(dir: &ResultDir) -> Result<Loaded, AppError> {
         summary: Table::default(),
         notes,
     })
+}
+
+/// Metrics whose spread across replications is drawn: (runs.csv column, words, a duration).
+const SPREAD_METRICS: [(&str, &str, bool); 3] = [
+    ("latency_s_p50", "median end-to-end latency", true),
+    ("latency_s_p99", "p99 end-to-end latency", true),
+    ("cost_bps_mean", "mean cost (bps, per-payment mean)", false),
+];
+
+/// The spread of each headline over the replications of every sweep point (at least two replications), from
+/// runs.csv and points.csv; at most `replications::MAX_ROWS` rows, the rest named in a note.
+fn replication_figures(
+    dir: &ResultDir,
+    points: &Table,
+    rails: &[String],
+    notes: &mut Vec<String>,
+) -> Result<Vec<AnyFigure>, AppError> {
+    if !dir.has("runs.csv") {
+        return Ok(Vec::new());
+    }
+    let runs = table(dir, "runs.csv")?;
+    let axes = crate::chart::sweep::grid_axes(points);
+    let mut out = Vec::new();
+    for (metric, what, duration) in SPREAD_METRICS {
+        let mut rows = replications::rows(points, &runs, metric, rails, &axes);
+        let Some(reps) = rows.iter().map(|r| r.values.len()).max() else {
+            continue;
+        };
+        let mut fig_notes = Vec::new();
+        if rows.len() > replications::MAX_ROWS {
+            fig_notes.push(format!(
+                "The first {} of {} (point, rail) rows are drawn; points.csv has them all.",
+                replications::MAX_ROWS,
+                rows.len()
+            ));
+            rows.truncate(replications::MAX_ROWS);
+        }
+        out.push(AnyFigure::Replications(replications::Spread {
+            metric: metric.to_string(),
+            what: what.to_string(),
+            duration,
+            replications: reps,
+            rows,
+            notes: fig_notes,
+        }));
+    }
+    if out.is_empty() {
+        notes.push("replications-*: not drawn, the sweep has one replication per point".into());
+    }
+    Ok(out)
 }
 
 /// The x-axis description of a grid axis: its human label and unit (`chart::labels`), with "(s)" when its values

@@ -92,7 +92,7 @@ pub fn read_scenario(path: &Path) -> Result<String, AppError> {
 pub fn check(file: &Path, overrides: &[String]) -> Result<String, AppError> {
     let loaded = load_scenario(Some(file), overrides)?;
     let w = &loaded.world;
-    Ok(format!(
+    let mut msg = format!(
         "{}: ok — scenario {:?}: {} banks, {} nostros, {} domestic rails, {} rails, {} corridors, {} routes; sha256 {}",
         file.display(),
         w.name,
@@ -103,5 +103,34 @@ pub fn check(file: &Path, overrides: &[String]) -> Result<String, AppError> {
         w.corridors.len(),
         w.routes.len(),
         &loaded.sha256[..16]
-    ))
+    );
+    // The chains, one line each: what kind of consensus, how fast, how big a block.
+    for c in &w.chains {
+        use crate::model::chain::spec::Consensus;
+        let d = |us: u64| crate::units::human_duration_s(us as f64 / 1e6);
+        let kind = match &c.consensus {
+            Consensus::Nakamoto {
+                interval_us,
+                shares,
+            } => format!(
+                "proof of work, a block every {} on average, {} miners",
+                d(*interval_us),
+                shares.len()
+            ),
+            Consensus::Pos {
+                slot_us,
+                validators,
+                ..
+            } => format!(
+                "proof of stake, {} slots, {validators} validators",
+                d(*slot_us)
+            ),
+            Consensus::Bft { validators, .. } => format!("BFT, {validators} validators"),
+        };
+        msg.push_str(&format!(
+            "\n  chain {}: {kind}, blocks of {} size units ({} per transfer), background {} tx/s",
+            c.name, c.block_capacity, c.tx_units, c.background_tx_per_s
+        ));
+    }
+    Ok(msg)
 }

@@ -21,6 +21,8 @@ pub struct ReportArgs {
     pub verify: bool,
     /// Replace `--out` even if it is a directory settlesim did not write.
     pub force: bool,
+    /// Page size and titles of the figures (`--size`, `--publication`).
+    pub render: chart::Render,
 }
 
 /// A table: header and rows of cells (plain text).
@@ -51,12 +53,15 @@ pub fn report(args: &ReportArgs) -> Result<String, AppError> {
     let figures_dir = out.join("figures");
     std::fs::create_dir_all(&figures_dir)
         .map_err(|e| AppError::Io(format!("{}: cannot create: {e}", figures_dir.display())))?;
-    let figure_files = chart::write_figures(&loaded, &figures_dir, true, false)?;
+    let figure_files = chart::write_figures(&loaded, &figures_dir, true, false, &args.render)?;
     let (blocks, provenance) = if loaded.kind == DirKind::Run {
-        (blocks(&results, &loaded)?, provenance_lines(&loaded))
+        (
+            blocks(&results, &loaded, &args.render)?,
+            provenance_lines(&loaded),
+        )
     } else {
         (
-            crate::app::sweep_report::blocks(&results, &loaded)?,
+            crate::app::sweep_report::blocks(&results, &loaded, &args.render)?,
             crate::app::sweep_report::provenance(&loaded),
         )
     };
@@ -111,7 +116,11 @@ fn provenance_lines(loaded: &Loaded) -> String {
     )
 }
 
-fn blocks(dir: &ResultDir, loaded: &Loaded) -> Result<Vec<Block>, AppError> {
+fn blocks(
+    dir: &ResultDir,
+    loaded: &Loaded,
+    render: &chart::Render,
+) -> Result<Vec<Block>, AppError> {
     let scenario_text = if dir.has("scenario.toml") {
         String::from_utf8_lossy(&dir.read("scenario.toml").map_err(AppError::Usage)?).into_owned()
     } else {
@@ -206,7 +215,7 @@ payments.csv to select them from."
     };
     let mut figures: Vec<&crate::chart::AnyFigure> = loaded.figures.iter().collect();
     figures.sort_by_key(|f| order(&f.name()));
-    b.extend(figure_blocks(loaded, &footer, figures)?);
+    b.extend(figure_blocks(loaded, &footer, figures, render)?);
     Ok(b)
 }
 
@@ -215,11 +224,12 @@ pub(crate) fn figure_blocks<'a>(
     loaded: &Loaded,
     footer: &str,
     figures: impl IntoIterator<Item = &'a crate::chart::AnyFigure>,
+    render: &chart::Render,
 ) -> Result<Vec<Block>, AppError> {
     let mut b = Vec::new();
     for fig in figures {
         let svg = fig
-            .svg(footer)
+            .svg(footer, &render.style(fig, false))
             .map_err(|e| AppError::Io(format!("figure {}: {e}", fig.name())))?;
         b.push(Block::Figure {
             name: fig.name(),

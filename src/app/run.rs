@@ -214,10 +214,15 @@ pub fn simulate_to_dir(
 
 /// The compact terminal table: rail × corridor with human units.
 pub fn render_table(report: &RunReport) -> String {
-    let mut lines = vec![format!(
-        "{:<14} {:<10} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10}",
-        "rail", "corridor", "payments", "settled", "p50", "p90", "p99", "cost bps"
-    )];
+    // A chain-only scenario (a consensus load test) has no rails: its table is the chain table alone.
+    let mut lines = if report.rows.is_empty() {
+        Vec::new()
+    } else {
+        vec![format!(
+            "{:<14} {:<10} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10}",
+            "rail", "corridor", "payments", "settled", "p50", "p90", "p99", "cost bps"
+        )]
+    };
     for r in &report.rows {
         let c = &r.cell;
         let n = c.payments();
@@ -247,7 +252,9 @@ pub fn render_table(report: &RunReport) -> String {
         ));
     }
     if !report.chain_rows.is_empty() {
-        lines.push(String::new());
+        if !lines.is_empty() {
+            lines.push(String::new());
+        }
         lines.push(format!(
             "{:<16} {:>9} {:>10} {:>8} {:>12} {:>9} {:>12}",
             "chain", "blocks", "interval", "stale", "tx/s", "full", "fees USD"

@@ -100,7 +100,11 @@ pub(crate) fn headline(points: &Table) -> Grid {
     Grid { header, rows }
 }
 
-pub(crate) fn blocks(dir: &ResultDir, loaded: &Loaded) -> Result<Vec<Block>, AppError> {
+pub(crate) fn blocks(
+    dir: &ResultDir,
+    loaded: &Loaded,
+    render: &crate::app::chart::Render,
+) -> Result<Vec<Block>, AppError> {
     let points = Table::parse(&dir.read("points.csv").map_err(AppError::Usage)?)
         .map_err(|e| AppError::Usage(format!("{}: points.csv: {e}", dir.display())))?;
     let def = &loaded.manifest["definition"];
@@ -134,6 +138,7 @@ metric is undefined there rather than averaged over the replications that had on
         loaded,
         &footer,
         &loaded.figures,
+        render,
     )?);
     Ok(b)
 }

@@ -38,6 +38,35 @@ impl Figure for CostStack {
 component; dashed lines are the G20 targets."
             .into()
     }
+    fn message(&self) -> Option<String> {
+        let cheap = self
+            .bars
+            .iter()
+            .min_by(|a, b| a.total().total_cmp(&b.total()))?;
+        let dear = self
+            .bars
+            .iter()
+            .max_by(|a, b| a.total().total_cmp(&b.total()))?;
+        // The component that makes the dearest rail dear.
+        let (k, part) = dear
+            .bps
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))?;
+        let share = if dear.total() > 0.0 {
+            part / dear.total() * 100.0
+        } else {
+            0.0
+        };
+        Some(format!(
+            "{} costs least, {:.0} bps of the amount; {} costs {:.0} bps, {share:.0}% of it {}",
+            cheap.rail,
+            cheap.total(),
+            dear.rail,
+            dear.total(),
+            COST_COMPONENTS[k].0
+        ))
+    }
     fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, s: &Style) -> DrawResult {
         let area = titled(
             area,

@@ -9,7 +9,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use super::axis::{Ticked, log_time_range, log_time_ticks, time_label};
 use super::data::Table;
 use super::style::{self, Style, rail_colour};
-use super::{DrawResult, Figure, LegendMark, de, legend_row, marker, titled};
+use super::{DrawResult, Figure, LegendMark, de, fit_ticks, legend_row, marker, titled};
 
 /// One rail on one corridor: p50 and p99 in seconds (None when nothing settled).
 #[derive(Clone, Debug, PartialEq)]
@@ -24,6 +24,8 @@ pub struct Bell {
 #[derive(Clone, Debug)]
 pub struct Dumbbell {
     pub bells: Vec<Bell>,
+    /// The rail the others are compared with in the message title (the first rail without a chain).
+    pub baseline: Option<String>,
 }
 
 /// The corridor rows of summary.csv (not `all`), corridors in file order, rails in `rails` order within each.
@@ -63,6 +65,51 @@ impl Figure for Dumbbell {
         "End-to-end latency per corridor and rail: the dot is the median, the bar runs to the p99 (log time axis)."
             .into()
     }
+    fn message(&self) -> Option<String> {
+        let base = self.baseline.as_deref()?;
+        let d = crate::units::human_duration_s;
+        let base_p50 = |corridor: &str| {
+            self.bells
+                .iter()
+                .find(|b| b.corridor == corridor && b.rail == base)
+                .and_then(|b| b.p50)
+        };
+        // Each rail on each corridor against the baseline there: the ratio of medians.
+        let ratios: Vec<(&Bell, f64, f64)> = self
+            .bells
+            .iter()
+            .filter(|b| b.rail != base)
+            .filter_map(|b| {
+                let (mine, theirs) = (b.p50?, base_p50(&b.corridor)?);
+                (theirs > 0.0).then_some((b, mine / theirs, theirs))
+            })
+            .collect();
+        let slowest = ratios.iter().max_by(|a, b| a.1.total_cmp(&b.1))?;
+        let fastest = ratios.iter().min_by(|a, b| a.1.total_cmp(&b.1))?;
+        let corridor = |c: &str| c.replace('-', "→");
+        let mut m = if slowest.1 > 1.0 {
+            format!(
+                "{} settles {} slower than {} at the median ({} against {})",
+                slowest.0.rail,
+                corridor(&slowest.0.corridor),
+                base,
+                d(slowest.0.p50?),
+                d(slowest.2)
+            )
+        } else {
+            format!("Every rail is at least as fast as {base} at the median on every corridor")
+        };
+        if fastest.1 < 1.0 {
+            m.push_str(&format!(
+                "; {} beats it most on {} ({} against {})",
+                fastest.0.rail,
+                corridor(&fastest.0.corridor),
+                d(fastest.0.p50?),
+                d(fastest.2)
+            ));
+        }
+        Some(m)
+    }
     fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, s: &Style) -> DrawResult {
         let area = titled(
             area,
@@ -86,8 +133,17 @@ impl Figure for Dumbbell {
         let values = || self.bells.iter().flat_map(|b| [b.p50, b.p99]).flatten();
         let min = values().filter(|v| *v > 0.0).fold(f64::INFINITY, f64::min);
         let max = values().fold(0.0, f64::max);
-        let (lo, hi) = log_time_range(min, max);
-        let ticks = log_time_ticks(lo, hi);
+        // A margin on each side, so a median at a whole tick (10.1 min on a 10 min axis edge) is not cut in half.
+        let (lo, hi) = log_time_range(min / 1.6, max * 1.3);
+        let (aw, _) = area.dim_in_pixel();
+        let ticks = fit_ticks(
+            &area,
+            log_time_ticks(lo, hi),
+            (lo, hi),
+            aw.saturating_sub(s.px(186.0)),
+            &time_label,
+            s,
+        );
         let n = self.bells.len().max(1);
         let labels: Vec<String> = self
             .bells

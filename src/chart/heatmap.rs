@@ -175,6 +175,37 @@ impl Figure for Heatmap {
     fn caption(&self) -> String {
         self.caption.clone()
     }
+    fn message(&self) -> Option<String> {
+        let cells: Vec<(usize, usize, f64)> = self
+            .values
+            .iter()
+            .enumerate()
+            .flat_map(|(y, row)| {
+                row.iter()
+                    .enumerate()
+                    .filter_map(move |(x, v)| v.map(|v| (x, y, v)))
+            })
+            .collect();
+        let lo = cells.iter().min_by(|a, b| a.2.total_cmp(&b.2))?;
+        let hi = cells.iter().max_by(|a, b| a.2.total_cmp(&b.2))?;
+        let at = |c: &(usize, usize, f64)| {
+            format!(
+                "{} {}, {} {}",
+                self.x_desc.split(" (").next().unwrap_or(""),
+                self.x_labels.get(c.0).map_or("", String::as_str),
+                self.y_desc.split(" (").next().unwrap_or(""),
+                self.y_labels.get(c.1).map_or("", String::as_str)
+            )
+        };
+        let what = self.title.split(" over ").next().unwrap_or(&self.title);
+        Some(format!(
+            "{what} from {} ({}) to {} ({})",
+            self.format.text(lo.2),
+            at(lo),
+            self.format.text(hi.2),
+            at(hi)
+        ))
+    }
     fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, s: &Style) -> DrawResult {
         let area = titled(area, &self.title, &self.subtitle, s)?;
         let flat = self.within_intervals();

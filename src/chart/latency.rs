@@ -9,7 +9,9 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::axis::{log_time_range, log_time_ticks, time_label};
 use super::style::{self, REFERENCE, Style, rail_colour};
-use super::{DrawResult, Figure, LegendMark, de, legend_row, marker, noted, styled_line, titled};
+use super::{
+    DrawResult, Figure, LegendMark, de, fit_ticks, legend_row, marker, noted, styled_line, titled,
+};
 
 /// One rail's curve: (seconds, share of all payments settled within).
 #[derive(Clone, Debug)]
@@ -48,6 +50,60 @@ finality), per chain rail (log time axis)."
         "Share of payments credited within a given time, per rail (log time axis). The shaded corner is the G20 \
 2027 target: a curve passing through it credits at least 75% within 1 hour."
             .into()
+    }
+    fn message(&self) -> Option<String> {
+        let medians: Vec<(&str, f64)> = self
+            .rails
+            .iter()
+            .filter_map(|r| Some((r.rail.as_str(), quantile(&r.points, 0.5)?)))
+            .collect();
+        let fast = medians.iter().min_by(|a, b| a.1.total_cmp(&b.1))?;
+        let slow = medians.iter().max_by(|a, b| a.1.total_cmp(&b.1))?;
+        let d = crate::units::human_duration_s;
+        if self.chain_step {
+            return Some(format!(
+                "On chain, {} credits half its transfers within {} of broadcast, {} within {}",
+                fast.0,
+                d(fast.1),
+                slow.0,
+                d(slow.1)
+            ));
+        }
+        // The share each rail credits within the G20's hour, from the step function.
+        let within_hour = |r: &RailCdf| {
+            r.points
+                .iter()
+                .take_while(|p| p.0 <= HOUR_S)
+                .last()
+                .map_or(0.0, |p| p.1)
+        };
+        let meeting: Vec<&str> = self
+            .rails
+            .iter()
+            .filter(|r| within_hour(r) >= G20_SHARE)
+            .map(|r| r.rail.as_str())
+            .collect();
+        let best_hour = self
+            .rails
+            .iter()
+            .map(|r| (r.rail.as_str(), within_hour(r)))
+            .max_by(|a, b| a.1.total_cmp(&b.1))?;
+        let g20 = if meeting.is_empty() {
+            format!(
+                "no rail meets the G20's 75% within 1 h (best: {} {:.0}%)",
+                best_hour.0,
+                best_hour.1 * 100.0
+            )
+        } else {
+            format!("{} meet the G20's 75% within 1 h", meeting.join(", "))
+        };
+        Some(format!(
+            "{} credits half its payments within {}, {} takes {}; {g20}",
+            fast.0,
+            d(fast.1),
+            slow.0,
+            d(slow.1)
+        ))
     }
     fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, s: &Style) -> DrawResult {
         let title = if self.chain_step {
@@ -94,10 +150,19 @@ finality), per chain rail (log time axis)."
         } else {
             log_time_range(min_s.min(1.0), max_s.max(86_400.0))
         };
-        let ticks = log_time_ticks(lo, hi);
+        let (aw, _) = area.dim_in_pixel();
+        let ticks = fit_ticks(
+            &area,
+            log_time_ticks(lo, hi),
+            (lo, hi),
+            aw.saturating_sub(s.px(110.0)),
+            &time_label,
+            s,
+        );
         let mut chart = ChartBuilder::on(&area)
             .margin_left(s.px(12.0))
-            .margin_right(s.px(28.0))
+            // Room for half of the last tick label ("4 weeks") right of the axis end.
+            .margin_right(s.px(36.0))
             .margin_top(s.px(18.0))
             .margin_bottom(s.px(8.0))
             .x_label_area_size(s.px(52.0))
@@ -110,9 +175,9 @@ finality), per chain rail (log time axis)."
         chart
             .configure_mesh()
             .x_desc(if self.chain_step {
-                "time from broadcast to the receiving platform's credit (log scale)"
+                "broadcast to the receiver's credit (log scale)"
             } else {
-                "time from initiation to credit of the beneficiary (log scale)"
+                "time to the beneficiary's credit (log scale)"
             })
             .y_desc(if self.chain_step {
                 "transfers credited (% of chain transfers)"
@@ -121,7 +186,7 @@ finality), per chain rail (log time axis)."
             })
             .x_label_formatter(&|v| time_label(*v))
             .y_label_formatter(&|v| format!("{:.0}%", v * 100.0))
-            .y_labels(11)
+            .y_labels(if s.compact() { 6 } else { 11 })
             .label_style(s.tick())
             .axis_desc_style(s.label())
             .bold_line_style(s.thin(style::GRID))
@@ -178,7 +243,8 @@ finality), per chain rail (log time axis)."
                     .map_err(de)?;
             }
         }
-        if !self.chain_step {
+        // On a small page the legend's target entry is enough: the label would cover the curves.
+        if !self.chain_step && !s.compact() {
             chart
                 .plotting_area()
                 .draw(&Text::new(
@@ -221,6 +287,14 @@ top of each other (each is drawn in its own dash).",
         }
         notes
     }
+}
+
+/// A rail name at the start of a sentence.
+pub fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
 }
 
 /// The time at which a CDF first reaches `q` (None if it never does).

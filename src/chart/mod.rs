@@ -3,17 +3,22 @@
 //! files or runs a simulation: `app::chart` and `app::report` read a results directory and hand the data in.
 //! Rendering is deterministic: the same data gives byte-identical SVG and PNG (no timestamps, no random ids).
 
+pub mod amount;
 pub mod axis;
 pub mod chain;
+pub mod confirmations;
 pub mod cost;
 pub mod data;
 pub mod dumbbell;
 pub mod heatmap;
 pub mod labels;
 pub mod latency;
+pub mod paired;
+pub mod replications;
 pub mod style;
 pub mod sweep;
 pub mod timeseries;
+pub mod waterfall;
 
 use plotters::coord::Shift;
 use plotters::element::{Drawable, PointCollection};
@@ -37,6 +42,11 @@ pub trait Figure {
     fn name(&self) -> String;
     /// One sentence for a report: what the figure shows.
     fn caption(&self) -> String;
+    /// The figure's finding as one sentence computed from its data, for publication mode's title (None: the
+    /// descriptive title stays). Never a fixed text: it names what the data shows.
+    fn message(&self) -> Option<String> {
+        None
+    }
     /// Draws the figure into `area` (the page minus the provenance footer).
     fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, s: &Style) -> DrawResult;
 }
@@ -51,59 +61,70 @@ fn draw_page<DB: DrawingBackend, F: Figure>(
     s: &Style,
 ) -> DrawResult {
     root.fill(&WHITE).map_err(de)?;
-    let (_, h) = root.dim_in_pixel();
-    let (plot, foot) = root.split_vertically(h - s.px(FOOTER_H));
+    let (w, h) = root.dim_in_pixel();
+    // The footer wraps on a narrow page rather than run off its edge.
+    let font = s.footer();
+    let lines = wrap(&root, footer, &font, w.saturating_sub(s.px(24.0)));
+    let line_h = s.line_h(10.0, 1.25);
+    let foot_h = s.px(FOOTER_H).max(line_h + s.px(6.0)) + line_h * (lines.len().max(1) as u32 - 1);
+    let (plot, foot) = root.split_vertically(h - foot_h.min(h / 3));
     fig.draw(&plot, s)?;
-    let (w, fh) = foot.dim_in_pixel();
     foot.draw(&PathElement::new(
         vec![(s.px(12.0) as i32, 0), ((w - s.px(12.0)) as i32, 0)],
         s.thin(style::GRID),
     ))
     .map_err(de)?;
-    foot.draw(&Text::new(
-        footer.to_string(),
-        (s.px(12.0) as i32, (fh / 2) as i32),
-        s.footer().pos(Pos::new(HPos::Left, VPos::Center)),
-    ))
-    .map_err(de)?;
+    let (_, fh) = foot.dim_in_pixel();
+    let top = (fh as i32 - (line_h * lines.len() as u32) as i32) / 2;
+    for (k, line) in lines.into_iter().enumerate() {
+        foot.draw(&Text::new(
+            line,
+            (
+                s.px(12.0) as i32,
+                top + (k as u32 * line_h + line_h / 2) as i32,
+            ),
+            font.clone().pos(Pos::new(HPos::Left, VPos::Center)),
+        ))
+        .map_err(de)?;
+    }
     root.present().map_err(de)
 }
 
-/// The figure as an SVG document (`style::WIDTH` × `style::HEIGHT` CSS px).
-pub fn render_svg<F: Figure>(fig: &F, footer: &str) -> Result<String, String> {
+/// The figure as an SVG document (the page of `s`, in CSS px; `s.scale` is 1).
+pub fn render_svg<F: Figure>(fig: &F, footer: &str, s: &Style) -> Result<String, String> {
     style::register_fonts();
-    let s = Style::svg();
     let mut out = String::new();
     {
         let root = SVGBackend::with_string(&mut out, s.size()).into_drawing_area();
-        draw_page(root, fig, footer, &s)?;
+        draw_page(root, fig, footer, s)?;
     }
     Ok(out)
 }
 
-/// The figure as a PNG at 2× (the SVG's layout, every length doubled).
-pub fn render_png<F: Figure>(fig: &F, footer: &str) -> Result<Vec<u8>, String> {
+/// The figure as a PNG at `s.scale` pixels per CSS px (the SVG's layout, every length multiplied), its physical
+/// size recorded so viewers and word processors place it at the SVG's size.
+pub fn render_png<F: Figure>(fig: &F, footer: &str, s: &Style) -> Result<Vec<u8>, String> {
     style::register_fonts();
-    let s = Style::png();
     let (w, h) = s.size();
     let mut rgb = vec![0_u8; (w * h * 3) as usize];
     {
         let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
-        draw_page(root, fig, footer, &s)?;
+        draw_page(root, fig, footer, s)?;
     }
-    encode_png(&rgb, w, h)
+    encode_png(&rgb, w, h, s.scale)
 }
 
-fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>, String> {
+fn encode_png(rgb: &[u8], w: u32, h: u32, scale: f64) -> Result<Vec<u8>, String> {
+    // Pixels per metre at `scale` × 96 dpi (2× gives 7559, as before).
+    let ppm = (scale * 96.0 / 0.0254).round() as u32;
     let mut out = Vec::new();
     {
         let mut enc = png::Encoder::new(&mut out, w, h);
         enc.set_color(png::ColorType::Rgb);
         enc.set_depth(png::BitDepth::Eight);
-        // A PNG's physical size: 2 × 96 dpi, so viewers and word processors place it at the SVG's size.
         enc.set_pixel_dims(Some(png::PixelDimensions {
-            xppu: 7559,
-            yppu: 7559,
+            xppu: ppm,
+            yppu: ppm,
             unit: png::Unit::Meter,
         }));
         let mut writer = enc.write_header().map_err(de)?;
@@ -142,6 +163,42 @@ pub fn wrap<DB: DrawingBackend>(
     lines
 }
 
+/// The ticks of an axis `plot_px` pixels long over `[lo, hi]` whose labels do not touch: from the left, a tick is
+/// kept when its label clears the last kept one by a gap; the last tick is kept in place of its neighbour.
+pub fn fit_ticks<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    ticks: Vec<f64>,
+    (lo, hi): (f64, f64),
+    plot_px: u32,
+    label: &dyn Fn(f64) -> String,
+    s: &Style,
+) -> Vec<f64> {
+    let font = s.tick();
+    let width = |v: f64| {
+        area.estimate_text_size(&label(v), &font)
+            .map_or(0.0, |(w, _)| w as f64)
+    };
+    let at = |v: f64| (v - lo) / (hi - lo) * plot_px as f64;
+    let gap = s.px(10.0) as f64;
+    let clears = |a: f64, b: f64| (at(b) - at(a)).abs() >= (width(a) + width(b)) / 2.0 + gap;
+    let mut kept: Vec<f64> = Vec::new();
+    let n = ticks.len();
+    for (i, t) in ticks.into_iter().enumerate() {
+        match kept.last() {
+            None => kept.push(t),
+            Some(&last) if clears(last, t) => kept.push(t),
+            Some(_) if i + 1 == n && kept.len() > 1 => {
+                kept.pop();
+                if kept.last().is_none_or(|&l| clears(l, t)) {
+                    kept.push(t);
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    kept
+}
+
 /// A figure's title and subtitle at the top of `area`, each wrapped to the page width; returns the area below them.
 pub fn titled<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
@@ -153,17 +210,22 @@ pub fn titled<DB: DrawingBackend>(
     let width = w.saturating_sub(s.px(28.0));
     let mut y = s.px(8.0) as i32;
     let title_font = s.title();
+    // Publication mode: the finding is the title and what is drawn becomes the subtitle.
+    let (title, subtitle) = match &s.message {
+        Some(m) => (m.as_str(), title),
+        None => (title, subtitle),
+    };
     for line in wrap(area, title, &title_font, width) {
         area.draw(&Text::new(line, (s.px(14.0) as i32, y), title_font.clone()))
             .map_err(de)?;
-        y += s.px(19.0) as i32;
+        y += s.line_h(15.0, 19.0 / 15.0) as i32;
     }
     if !subtitle.is_empty() {
         let font = s.note().color(&RGBColor(70, 70, 70));
         for line in wrap(area, subtitle, &font, width) {
             area.draw(&Text::new(line, (s.px(14.0) as i32, y), font.clone()))
                 .map_err(de)?;
-            y += s.px(14.0) as i32;
+            y += s.line_h(11.0, 14.0 / 11.0) as i32;
         }
     }
     y += s.px(2.0) as i32;
@@ -185,7 +247,7 @@ pub fn noted<DB: DrawingBackend>(
         .iter()
         .flat_map(|n| wrap(area, n, &font, w.saturating_sub(s.px(28.0))))
         .collect();
-    let line_h = s.px(14.0);
+    let line_h = s.line_h(11.0, 14.0 / 11.0);
     let used = (line_h * lines.len() as u32 + s.px(8.0)).min(h / 2);
     let (plot, below) = area.split_vertically(h - used);
     for (k, line) in lines.iter().enumerate() {
@@ -292,7 +354,7 @@ pub fn legend_row<DB: DrawingBackend>(
     s: &Style,
 ) -> Result<DrawingArea<DB, Shift>, String> {
     let (w, h) = area.dim_in_pixel();
-    let row_h = s.px(18.0) as i32;
+    let row_h = s.line_h(13.0, 18.0 / 13.0) as i32;
     let left = s.px(14.0) as i32;
     let mut x = left;
     let mut y = s.px(2.0) as i32;
@@ -454,47 +516,47 @@ pub enum AnyFigure {
     Band(sweep::BandFigure),
     Heat(heatmap::Heatmap),
     Dumbbell(dumbbell::Dumbbell),
+    AmountCost(amount::AmountCost),
+    Paired(paired::PairedDiff),
+    Confirmations(confirmations::Confirmations),
+    Replications(replications::Spread),
+    Waterfall(waterfall::Waterfall),
+}
+
+/// `$body` with `$f` bound to the figure inside `$fig`, whatever its kind.
+macro_rules! each {
+    ($fig:expr, $f:ident => $body:expr) => {
+        match $fig {
+            AnyFigure::Latency($f) => $body,
+            AnyFigure::Cost($f) => $body,
+            AnyFigure::Time($f) => $body,
+            AnyFigure::Band($f) => $body,
+            AnyFigure::Heat($f) => $body,
+            AnyFigure::Dumbbell($f) => $body,
+            AnyFigure::AmountCost($f) => $body,
+            AnyFigure::Paired($f) => $body,
+            AnyFigure::Confirmations($f) => $body,
+            AnyFigure::Replications($f) => $body,
+            AnyFigure::Waterfall($f) => $body,
+        }
+    };
 }
 
 impl AnyFigure {
     pub fn name(&self) -> String {
-        match self {
-            AnyFigure::Latency(f) => f.name(),
-            AnyFigure::Cost(f) => f.name(),
-            AnyFigure::Time(f) => f.name(),
-            AnyFigure::Band(f) => f.name(),
-            AnyFigure::Heat(f) => f.name(),
-            AnyFigure::Dumbbell(f) => f.name(),
-        }
+        each!(self, f => f.name())
     }
     pub fn caption(&self) -> String {
-        match self {
-            AnyFigure::Latency(f) => f.caption(),
-            AnyFigure::Cost(f) => f.caption(),
-            AnyFigure::Time(f) => f.caption(),
-            AnyFigure::Band(f) => f.caption(),
-            AnyFigure::Heat(f) => f.caption(),
-            AnyFigure::Dumbbell(f) => f.caption(),
-        }
+        each!(self, f => f.caption())
     }
-    pub fn svg(&self, footer: &str) -> Result<String, String> {
-        match self {
-            AnyFigure::Latency(f) => render_svg(f, footer),
-            AnyFigure::Cost(f) => render_svg(f, footer),
-            AnyFigure::Time(f) => render_svg(f, footer),
-            AnyFigure::Band(f) => render_svg(f, footer),
-            AnyFigure::Heat(f) => render_svg(f, footer),
-            AnyFigure::Dumbbell(f) => render_svg(f, footer),
-        }
+    /// The finding of the figure as a sentence computed from its data (publication mode's title), if it has one.
+    pub fn message(&self) -> Option<String> {
+        each!(self, f => f.message())
     }
-    pub fn png(&self, footer: &str) -> Result<Vec<u8>, String> {
-        match self {
-            AnyFigure::Latency(f) => render_png(f, footer),
-            AnyFigure::Cost(f) => render_png(f, footer),
-            AnyFigure::Time(f) => render_png(f, footer),
-            AnyFigure::Band(f) => render_png(f, footer),
-            AnyFigure::Heat(f) => render_png(f, footer),
-            AnyFigure::Dumbbell(f) => render_png(f, footer),
-        }
+    pub fn svg(&self, footer: &str, s: &Style) -> Result<String, String> {
+        each!(self, f => render_svg(f, footer, s))
+    }
+    pub fn png(&self, footer: &str, s: &Style) -> Result<Vec<u8>, String> {
+        each!(self, f => render_png(f, footer, s))
     }
 }

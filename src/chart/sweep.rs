@@ -162,6 +162,53 @@ impl Figure for BandFigure {
     fn caption(&self) -> String {
         self.caption.clone()
     }
+    fn message(&self) -> Option<String> {
+        let value = |v: f64| match self.y_axis {
+            YAxis::LogTime => crate::units::human_duration_s(v),
+            YAxis::Percent => format!("{:.2}%", v * 100.0),
+            YAxis::Linear => compact(v),
+        };
+        // The line that changes most (by ratio) from the first swept value to the last.
+        let change = |l: &BandLine| {
+            let (a, b) = (l.points.first()?, l.points.last()?);
+            (l.points.len() >= 2 && a.mean > 0.0 && b.mean > 0.0)
+                .then(|| (a.clone(), b.clone(), (b.mean / a.mean).ln().abs()))
+        };
+        let (line, (a, b, _)) = self
+            .lines
+            .iter()
+            .filter_map(|l| change(l).map(|c| (l, c)))
+            .max_by(|x, y| x.1.2.total_cmp(&y.1.2))?;
+        let verb = if b.mean > a.mean * 1.02 {
+            "rises"
+        } else if b.mean < a.mean / 1.02 {
+            "falls"
+        } else {
+            "stays"
+        };
+        let x_what = self.x_desc.split(" (").next().unwrap_or(&self.x_desc);
+        let mut m = format!(
+            "{}: {} {verb} from {} to {} as {x_what} goes from {} to {}",
+            line.label,
+            self.y_desc,
+            value(a.mean),
+            value(b.mean),
+            compact(a.x),
+            compact(b.x)
+        );
+        if let Some((l, x)) = self
+            .lines
+            .iter()
+            .find_map(|l| l.failed.first().map(|x| (l, *x)))
+        {
+            m.push_str(&format!(
+                "; {} settles nothing at {x_what} {}",
+                l.label,
+                compact(x)
+            ));
+        }
+        Some(m)
+    }
     fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, s: &Style) -> DrawResult {
         let area = titled(area, &self.title, &self.subtitle, s)?;
         let legend: Vec<_> = self

@@ -161,6 +161,52 @@ impl Figure for TimeFigure {
     fn caption(&self) -> String {
         self.caption.clone()
     }
+    fn message(&self) -> Option<String> {
+        let cap = super::latency::capitalised;
+        if self.name == "throughput" {
+            // The longest run of hours in which a rail settled nothing, while demand was still arriving.
+            let end = self.demand_end.unwrap_or(f64::INFINITY);
+            let gap = |l: &Line| {
+                let (mut run, mut best) = (0_u32, 0_u32);
+                for p in l.points.iter().filter(|p| p.0 < end) {
+                    run = if p.1 == 0.0 { run + 1 } else { 0 };
+                    best = best.max(run);
+                }
+                best
+            };
+            let longest = self.lines.iter().max_by_key(|l| gap(l))?;
+            let shortest = self.lines.iter().min_by_key(|l| gap(l))?;
+            if gap(longest) == 0 {
+                return Some(
+                    "Every rail settles payments in every hour while demand arrives".into(),
+                );
+            }
+            return Some(format!(
+                "{} settles nothing for up to {} h at a stretch while demand arrives; {} for at most {} h",
+                longest.label,
+                gap(longest),
+                shortest.label,
+                gap(shortest)
+            ));
+        }
+        let (line, peak) = self
+            .lines
+            .iter()
+            .filter_map(|l| {
+                l.points
+                    .iter()
+                    .max_by(|a, b| a.1.total_cmp(&b.1))
+                    .map(|p| (l, *p))
+            })
+            .max_by(|a, b| a.1.1.total_cmp(&b.1.1))?;
+        Some(format!(
+            "{} peaks at {} on {}, day {:.0}",
+            cap(&self.y_desc),
+            compact(peak.1),
+            line.label,
+            peak.0.floor()
+        ))
+    }
     fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, s: &Style) -> DrawResult {
         let area = titled(area, &self.title, &self.subtitle, s)?;
         let mut legend = Vec::new();

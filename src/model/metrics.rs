@@ -5,7 +5,7 @@
 use hdrhistogram::Histogram;
 
 use crate::model::fx::CurId;
-use crate::model::record::{CostSplit, PaymentRecord, Status};
+use crate::model::record::{CostSplit, PaymentRecord, Stage, Status};
 use crate::model::world::{RailId, World};
 use crate::units::{US_PER_HOUR, US_PER_S};
 
@@ -49,6 +49,10 @@ pub struct Cell {
     /// the payments the first bank accepted (its denominator).
     pub latency_gpi_ms: Histogram<u64>,
     pub gpi_accepted: u64,
+    /// Settled payments: microseconds per stage summed (the stage means add up to the mean latency), and each
+    /// stage's distribution in ms (`Stage::idx` order).
+    pub stage_us_sum: [u128; Stage::COUNT],
+    pub stage_ms: Vec<Histogram<u64>>,
 }
 
 impl Cell {
@@ -69,6 +73,8 @@ impl Cell {
             window_us,
             latency_gpi_ms: latency_histogram(),
             gpi_accepted: 0,
+            stage_us_sum: [0; Stage::COUNT],
+            stage_ms: (0..Stage::COUNT).map(|_| latency_histogram()).collect(),
         }
     }
 
@@ -107,6 +113,15 @@ impl Cell {
             if rec.ended_us.is_some_and(|e| e < self.window_us) {
                 self.settled_in_window += 1;
             }
+            for ((sum, h), &us) in self
+                .stage_us_sum
+                .iter_mut()
+                .zip(&mut self.stage_ms)
+                .zip(&rec.stages_us)
+            {
+                *sum += us as u128;
+                h.saturating_record(us / 1000);
+            }
         }
     }
 
@@ -135,6 +150,12 @@ impl Cell {
             .add(&other.latency_gpi_ms)
             .expect("same bounds");
         self.gpi_accepted += other.gpi_accepted;
+        for (a, b) in self.stage_us_sum.iter_mut().zip(other.stage_us_sum) {
+            *a += b;
+        }
+        for (a, b) in self.stage_ms.iter_mut().zip(&other.stage_ms) {
+            a.add(b).expect("same bounds");
+        }
         debug_assert_eq!(self.window_us, other.window_us);
     }
 
@@ -164,6 +185,23 @@ impl Cell {
             return f64::NAN;
         }
         self.latency_us_sum as f64 / n as f64 / US_PER_S as f64
+    }
+    /// Mean seconds settled payments spent in `stage` (NaN when none settled); the means of all stages add up
+    /// to `latency_s_mean`.
+    pub fn stage_s_mean(&self, stage: Stage) -> f64 {
+        let n = self.count(Status::Settled);
+        if n == 0 {
+            return f64::NAN;
+        }
+        self.stage_us_sum[stage.idx()] as f64 / n as f64 / US_PER_S as f64
+    }
+    /// A quantile of the time settled payments spent in `stage`, in seconds (NaN when none settled).
+    pub fn stage_s(&self, stage: Stage, q: f64) -> f64 {
+        let h = &self.stage_ms[stage.idx()];
+        if h.is_empty() {
+            return f64::NAN;
+        }
+        h.value_at_quantile(q) as f64 / 1000.0
     }
     pub fn latency_s_max(&self) -> f64 {
         if self.count(Status::Settled) == 0 {

@@ -150,6 +150,9 @@ pub struct PaymentRecord {
     /// When the ramp bears the price risk: what the price move cost it (USD cents, negative: a gain); the
     /// customer's `cost.price_move` is then 0.
     pub ramp_price_move_cents: i64,
+    /// Microseconds spent in each stage (`Stage::idx`), from creation to the end (or to the run's end while in
+    /// flight): they sum to the latency exactly.
+    pub stages_us: [u64; Stage::COUNT],
 }
 
 /// What held a payment up: the kind of its longest single wait (reported for payments slower than a week).
@@ -194,6 +197,102 @@ impl Hold {
             Hold::Payout => "payout",
             Hold::Return => "return",
             Hold::MemberLimit => "member_limit",
+        }
+    }
+}
+
+/// Where a payment's time goes: every microsecond from initiation to its end is in exactly one stage, so a
+/// payment's stages sum to its end-to-end latency. A stage starts when the payment starts doing it (a wait that is
+/// only known when it ends, like a queue, is dated back to when it began) and lasts until the next one starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Stage {
+    /// From initiation until the first bank or ramp takes the payment up.
+    Initiation,
+    /// A bank closed: night, weekend, holiday, after the cut-off.
+    ClosedHours,
+    /// A bank's processing (straight-through or by a clerk).
+    Processing,
+    /// Manual repair of a payment that failed straight-through processing (from the next opening).
+    Repair,
+    /// Sanctions or AML screening hit under review (from the next opening).
+    Compliance,
+    /// Waiting for a clerk at a staffed desk.
+    DeskQueue,
+    /// Waiting for a nostro account (or a ramp's inventory) to hold enough to fund the payment.
+    NostroWait,
+    /// Message and funds between two banks.
+    Transit,
+    /// On a domestic rail (ACH batch, RTGS, instant): a first or last mile.
+    DomesticRail,
+    /// At an on- or off-ramp: buying or selling the asset, the withdrawal desk and its batches.
+    Ramp,
+    /// On a chain: broadcast to first inclusion in a block.
+    ChainInclusion,
+    /// On a chain: first inclusion to the receiving platform's credit (confirmations or finality).
+    Confirmations,
+    /// A scheduled T+n payout to the beneficiary (merchant settlement).
+    Payout,
+    /// Funds travelling back to the originator.
+    Return,
+}
+
+impl Stage {
+    pub const COUNT: usize = 14;
+    pub const ALL: [Stage; Stage::COUNT] = [
+        Stage::Initiation,
+        Stage::ClosedHours,
+        Stage::Processing,
+        Stage::Repair,
+        Stage::Compliance,
+        Stage::DeskQueue,
+        Stage::NostroWait,
+        Stage::Transit,
+        Stage::DomesticRail,
+        Stage::Ramp,
+        Stage::ChainInclusion,
+        Stage::Confirmations,
+        Stage::Payout,
+        Stage::Return,
+    ];
+    /// The name in column headers (`stage_<name>_us`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Initiation => "initiation",
+            Stage::ClosedHours => "closed_hours",
+            Stage::Processing => "processing",
+            Stage::Repair => "repair",
+            Stage::Compliance => "compliance",
+            Stage::DeskQueue => "desk_queue",
+            Stage::NostroWait => "nostro_wait",
+            Stage::Transit => "transit",
+            Stage::DomesticRail => "domestic_rail",
+            Stage::Ramp => "ramp",
+            Stage::ChainInclusion => "chain_inclusion",
+            Stage::Confirmations => "confirmations",
+            Stage::Payout => "payout",
+            Stage::Return => "return",
+        }
+    }
+    pub fn idx(self) -> usize {
+        self as usize
+    }
+    /// The stage a hold of kind `h` puts the payment in (a chain hold is split by the caller).
+    pub fn of_hold(h: Hold) -> Stage {
+        match h {
+            Hold::None => Stage::Initiation,
+            Hold::ClosedHours => Stage::ClosedHours,
+            Hold::Processing => Stage::Processing,
+            Hold::Repair => Stage::Repair,
+            Hold::ComplianceReview => Stage::Compliance,
+            Hold::DeskQueue => Stage::DeskQueue,
+            Hold::NostroShortfall => Stage::NostroWait,
+            Hold::Transit => Stage::Transit,
+            Hold::DomesticRail => Stage::DomesticRail,
+            Hold::Chain => Stage::Confirmations,
+            Hold::Payout => Stage::Payout,
+            Hold::Return => Stage::Return,
+            // Waiting for a ledger member's limit to free up is a wait for funding, like a nostro shortfall.
+            Hold::MemberLimit => Stage::NostroWait,
         }
     }
 }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 
 use crate::model::metrics::{Cell, ChainFigures, Metrics};
-use crate::model::record::{CostSplit, PaymentRecord, Status};
+use crate::model::record::{CostSplit, PaymentRecord, Stage, Status};
 use crate::model::sim::{ChainOutcome, RecordSink, StationOutcome};
 use crate::model::world::{RailId, World};
 use crate::output::row::{IsoClock, push_fixed, push_minor, push_secs3, push_u64};
@@ -68,6 +68,20 @@ pub const PAYMENT_COLUMNS: &[&str] = &[
     "end_reason",
     "exposed_s",
     "ramp_price_move_usd",
+    "stage_initiation_us",
+    "stage_closed_hours_us",
+    "stage_processing_us",
+    "stage_repair_us",
+    "stage_compliance_us",
+    "stage_desk_queue_us",
+    "stage_nostro_wait_us",
+    "stage_transit_us",
+    "stage_domestic_rail_us",
+    "stage_ramp_us",
+    "stage_chain_inclusion_us",
+    "stage_confirmations_us",
+    "stage_payout_us",
+    "stage_return_us",
 ];
 
 /// Streams payment records to `payments.csv` under its temporary name. I/O errors are kept and reported by
@@ -194,6 +208,10 @@ pub fn payment_row(out: &mut Vec<u8>, clock: &mut IsoClock, w: &World, r: &Payme
     }
     sep(out);
     push_minor(out, r.ramp_price_move_cents, 2);
+    for us in r.stages_us {
+        sep(out);
+        push_u64(out, us);
+    }
     out.push(b'\n');
 }
 
@@ -262,6 +280,34 @@ pub const SUMMARY_COLUMNS: &[&str] = &[
     "gpi_within_1h_pct",
     "gpi_within_6h_pct",
     "gpi_within_24h_pct",
+    "stage_initiation_s_mean",
+    "stage_initiation_s_p90",
+    "stage_closed_hours_s_mean",
+    "stage_closed_hours_s_p90",
+    "stage_processing_s_mean",
+    "stage_processing_s_p90",
+    "stage_repair_s_mean",
+    "stage_repair_s_p90",
+    "stage_compliance_s_mean",
+    "stage_compliance_s_p90",
+    "stage_desk_queue_s_mean",
+    "stage_desk_queue_s_p90",
+    "stage_nostro_wait_s_mean",
+    "stage_nostro_wait_s_p90",
+    "stage_transit_s_mean",
+    "stage_transit_s_p90",
+    "stage_domestic_rail_s_mean",
+    "stage_domestic_rail_s_p90",
+    "stage_ramp_s_mean",
+    "stage_ramp_s_p90",
+    "stage_chain_inclusion_s_mean",
+    "stage_chain_inclusion_s_p90",
+    "stage_confirmations_s_mean",
+    "stage_confirmations_s_p90",
+    "stage_payout_s_mean",
+    "stage_payout_s_p90",
+    "stage_return_s_mean",
+    "stage_return_s_p90",
 ];
 
 /// One summary line: a (rail, corridor) cell, or a rail's `all` row.
@@ -407,6 +453,13 @@ pub fn summary_record(row: &SummaryRow) -> Vec<String> {
         fixed(100.0 * c.gpi_share_within_s(6.0 * 3600.0), 2),
         fixed(100.0 * c.gpi_share_within_s(86_400.0), 2),
     ]
+    .into_iter()
+    .chain(
+        Stage::ALL
+            .iter()
+            .flat_map(|&st| [fixed(c.stage_s_mean(st), 3), fixed(c.stage_s(st, 0.9), 3)]),
+    )
+    .collect()
 }
 
 /// Per simulated hour and rail: arrivals, settlements, all ended payments (settled, returned or failed), and the

@@ -489,21 +489,45 @@ fn table(r: &SweepReport) -> String {
         ("settled %", col("settled_pct"), Unit::Percent),
         ("settled/day", col("throughput_per_day"), Unit::Count),
     ];
-    let mut head = format!("{:>5} {:<12}", "point", "scenario");
-    for a in &d.grid {
-        head.push_str(&format!(" {:<12}", truncate(&a.path, 12)));
+    // Every column as wide as its widest entry: an axis name or value is never cut (two axes named
+    // `chains[0].background.tx_per_s` and `chains[0].block_interval` must stay told apart).
+    let lines_in = &r.finished.lines;
+    let width = |head: &str, cells: &mut dyn Iterator<Item = usize>| {
+        cells.fold(head.chars().count(), usize::max)
+    };
+    let w_scenario = width(
+        "scenario",
+        &mut lines_in.iter().map(|l| l.scenario.chars().count()),
+    );
+    let w_rail = width("rail", &mut lines_in.iter().map(|l| l.rail.chars().count()));
+    let w_axes: Vec<usize> = d
+        .grid
+        .iter()
+        .enumerate()
+        .map(|(k, a)| {
+            width(
+                &a.path,
+                &mut lines_in
+                    .iter()
+                    .map(|l| l.labels.get(k).map_or(0, |v| v.chars().count())),
+            )
+        })
+        .collect();
+    let mut head = format!("{:>5} {:<w_scenario$}", "point", "scenario");
+    for (a, w) in d.grid.iter().zip(&w_axes) {
+        head.push_str(&format!(" {:<w$}", a.path));
     }
-    head.push_str(&format!(" {:<10}", "rail"));
+    head.push_str(&format!(" {:<w_rail$}", "rail"));
     for (name, _, _) in &cols {
         head.push_str(&format!(" {name:>22}"));
     }
     let mut lines = vec![head];
     for l in &r.finished.lines {
-        let mut s = format!("{:>5} {:<12}", l.point, truncate(&l.scenario, 12));
-        for v in &l.labels {
-            s.push_str(&format!(" {:<12}", truncate(v, 12)));
+        let mut s = format!("{:>5} {:<w_scenario$}", l.point, l.scenario);
+        for (v, w) in l.labels.iter().zip(&w_axes) {
+            s.push_str(&format!(" {v:<w$}"));
         }
-        s.push_str(&format!(" {:<10}", truncate(&l.rail, 10)));
+        s.push_str(&format!(" {:<w_rail$}", l.rail));
         for (_, i, unit) in &cols {
             let cell = match l.estimates[*i] {
                 None => "-".to_string(),
@@ -544,15 +568,5 @@ impl Unit {
             Unit::Count => format!("{x:.0}"),
             Unit::Percent => format!("{x:.1}"),
         }
-    }
-}
-
-fn truncate(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        let mut t: String = s.chars().take(n - 1).collect();
-        t.push('…');
-        t
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::model::chain::spec::{Consensus, FeeMarket};
 use crate::model::chain::state::ChainState;
-use crate::model::record::{EndReason, Hold, Place, Status, Step};
+use crate::model::record::{EndReason, Hold, Place, Stage, Status, Step};
 use crate::model::world::{ChainId, HopFunding, Mode, RailId, RailKind, World};
 
 use super::{Phase, RecordSink, Sim, world_label};
@@ -250,7 +250,14 @@ impl<S: RecordSink> Sim<'_, S> {
         p.hop += 1;
         p.deposited_us = self.now;
         let on_chain = p.deposited_us - p.broadcast_us;
-        self.hold(slot, on_chain, Hold::Chain);
+        let (broadcast, included) = (p.broadcast_us, p.included_us);
+        self.held(slot, on_chain, Hold::Chain);
+        // The chain step split at its first inclusion; then the receiving platform (the off-ramp) has it.
+        self.enter_stage(slot, broadcast, Stage::ChainInclusion);
+        if included >= broadcast && included > 0 {
+            self.enter_stage(slot, included, Stage::Confirmations);
+        }
+        self.enter_stage(slot, self.now, Stage::Ramp);
         self.trace_step(
             slot,
             Place::Bank(receiver),

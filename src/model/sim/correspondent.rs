@@ -121,7 +121,7 @@ impl<S: RecordSink> Sim<'_, S> {
             }
             self.nostros[ni].queue.pop_front();
             let waited = self.now - self.arena[head as usize].queued_since_us;
-            self.hold(head, waited, Hold::NostroShortfall);
+            self.held(head, waited, Hold::NostroShortfall);
             let b = self.bank_at(head);
             self.trace_step(
                 head,

@@ -3,7 +3,7 @@
 
 use rand_distr::{Distribution, Exp, LogNormal};
 
-use crate::model::record::{CostSplit, EndReason, Hold, Place, Step};
+use crate::model::record::{CostSplit, EndReason, Hold, Place, Stage, Step};
 use crate::model::world::{CorridorId, Desk, Mode, RouteId, World};
 use crate::rng::{self, Stream};
 use crate::units::US_PER_DAY;
@@ -149,6 +149,9 @@ impl<S: RecordSink> Sim<'_, S> {
             bought_us: None,
             exposed_us: None,
             ramp_price_move: 0,
+            stage: Stage::Initiation,
+            stage_since_us: now,
+            stages_us: [0; Stage::COUNT],
         };
         let id = self.next_id;
         self.next_id += 1;

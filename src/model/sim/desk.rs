@@ -57,7 +57,7 @@ impl<S: RecordSink> Sim<'_, S> {
             let (service, since, which) = (p.desk_service_us, p.queued_since_us, p.desk);
             desk.stats.leave(now, now - since, service);
             let until = now.saturating_add(service);
-            self.hold(slot, now - since, Hold::DeskQueue);
+            self.held(slot, now - since, Hold::DeskQueue);
             let kind = match which {
                 Desk::Processing => Hold::Processing,
                 Desk::Repair => Hold::Repair,

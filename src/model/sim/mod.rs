@@ -42,7 +42,7 @@ use crate::model::fx::CurId;
 use crate::model::ledger::{AccountKind, Ledger, LedgerError};
 use crate::model::metrics::Metrics;
 use crate::model::record::{
-    CostSplit, EndReason, Hold, PaymentRecord, Place, Status, Step, TraceStep,
+    CostSplit, EndReason, Hold, PaymentRecord, Place, Stage, Status, Step, TraceStep,
 };
 use crate::model::station::{DeskQueue, Servers, StationStats};
 use crate::model::world::{ChainId, CorridorId, Desk, HopFunding, Mode, RailId, RouteId, World};
@@ -136,6 +136,10 @@ struct Payment {
     exposed_us: Option<u64>,
     /// What the price move cost the off-ramp when it bears the price risk (USD cents, negative: a gain).
     ramp_price_move: i64,
+    /// The stage the payment is in since `stage_since_us`, and the time spent in each earlier one.
+    stage: Stage,
+    stage_since_us: u64,
+    stages_us: [u64; Stage::COUNT],
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -534,13 +538,37 @@ impl<'w, S: RecordSink> Sim<'w, S> {
         }
     }
 
-    /// Notes a hold of `us` of kind `what`; the payment keeps its longest.
+    /// Notes a hold of `us` of kind `what` starting now; the payment keeps its longest, and enters the hold's
+    /// stage.
     fn hold(&mut self, slot: u32, us: u64, what: Hold) {
+        self.note_hold(slot, us, what);
+        self.enter_stage(slot, self.now, Stage::of_hold(what));
+    }
+
+    /// Notes a hold of `us` of kind `what` that ends now (a queue left, a chain deposit credited): its stage is
+    /// dated back to when it began.
+    fn held(&mut self, slot: u32, us: u64, what: Hold) {
+        self.note_hold(slot, us, what);
+        self.enter_stage(slot, self.now - us, Stage::of_hold(what));
+    }
+
+    fn note_hold(&mut self, slot: u32, us: u64, what: Hold) {
         let p = &mut self.arena[slot as usize];
         if us > p.slowest_us && us != u64::MAX {
             p.slowest_us = us;
             p.slowest = what;
         }
+    }
+
+    /// The payment is in `stage` from `at_us` on: the time since the current stage began is booked to it. A start
+    /// before that (a wait dated back across a later stage change) counts from the change, so no microsecond is
+    /// booked twice and the stages always sum to the time since creation.
+    fn enter_stage(&mut self, slot: u32, at_us: u64, stage: Stage) {
+        let p = &mut self.arena[slot as usize];
+        let at = at_us.max(p.stage_since_us);
+        p.stages_us[p.stage.idx()] += at - p.stage_since_us;
+        p.stage_since_us = at;
+        p.stage = stage;
     }
 
     fn schedule(&mut self, slot: u32, at_us: u64, phase: Phase) {
@@ -596,6 +624,13 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             slowest_us: p.slowest_us,
             exposed_us: p.exposed_us,
             ramp_price_move_cents: p.ramp_price_move,
+            stages_us: {
+                // The current stage runs to the end (or to now, in flight).
+                let mut st = p.stages_us;
+                let end = ended_us.unwrap_or(self.now).max(p.stage_since_us);
+                st[p.stage.idx()] += end - p.stage_since_us;
+                st
+            },
         }
     }
 

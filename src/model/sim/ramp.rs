@@ -3,7 +3,7 @@
 
 use crate::model::calendar::WaitReason;
 use crate::model::fx::CurId;
-use crate::model::record::{Place, Step};
+use crate::model::record::{Place, Stage, Step};
 use crate::model::world::{BankId, ChainId, PriceRisk, RailKind};
 
 use super::{Phase, Queued, RecordSink, Sim};
@@ -175,6 +175,9 @@ impl<S: RecordSink> Sim<'_, S> {
     /// The on-ramp's withdrawal desk: amounts over its limit wait for a manual review, then the withdrawal
     /// leaves with the next batch.
     pub(super) fn withdraw(&mut self, slot: u32, c: ChainId) {
+        if self.arena[slot as usize].withdrawal_stage == 0 {
+            self.enter_stage(slot, self.now, Stage::Ramp);
+        }
         let b = self.bank_at(slot);
         let bank = self.w.bank(b);
         let (stage, amount) = {
