@@ -7,6 +7,9 @@ use settlesim::model::record::{EndReason, PaymentRecord, Status};
 use settlesim::model::sim::{self, Outcome, RunOptions};
 
 const IPS: &str = include_str!("../scenarios/ips-link.toml");
+/// Rail ids in the scenario: SWIFT first (the report's baseline), then the link.
+const SWIFT: u16 = 0;
+const LINK: u16 = 1;
 
 fn run(overrides: &[&str]) -> (Outcome, Vec<PaymentRecord>, settlesim::scenario::Loaded) {
     let o: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
@@ -23,7 +26,7 @@ fn run(overrides: &[&str]) -> (Outcome, Vec<PaymentRecord>, settlesim::scenario:
 }
 
 fn link(records: &[PaymentRecord]) -> Vec<&PaymentRecord> {
-    records.iter().filter(|r| r.rail.0 == 0).collect()
+    records.iter().filter(|r| r.rail.0 == LINK).collect()
 }
 
 #[test]
@@ -53,7 +56,7 @@ fn the_per_transaction_limit_refuses_exactly_the_payments_above_it() {
     // The correspondent rail carries the same large payments.
     let swift_large = records
         .iter()
-        .filter(|r| r.rail.0 == 1 && r.amount_minor > limit_minor)
+        .filter(|r| r.rail.0 == SWIFT && r.amount_minor > limit_minor)
         .count();
     assert_eq!(swift_large, refused.len());
 }
@@ -61,11 +64,11 @@ fn the_per_transaction_limit_refuses_exactly_the_payments_above_it() {
 #[test]
 fn the_daily_limit_caps_what_a_sender_sends_in_a_local_day() {
     let daily = 20_000_i64;
-    let set = format!("rails[0].daily_limit={daily}");
-    let (_, records, loaded) = run(&["duration=3d", "rails[0].tx_limit=50000", &set]);
+    let set = format!("rails[1].daily_limit={daily}");
+    let (_, records, loaded) = run(&["duration=3d", "rails[1].tx_limit=50000", &set]);
     let cal = loaded
         .world
-        .bank_calendar(loaded.world.route(loaded.world.corridors[0].routes[0]).path[0]);
+        .bank_calendar(loaded.world.route(loaded.world.corridors[0].routes[1]).path[0]);
     let mut day = i64::MIN;
     let mut used = 0_i64;
     let mut refused = 0;
@@ -127,7 +130,7 @@ fn screening_within_the_budget_or_sent_to_review_never_times_out() {
     let review = run(&[
         "duration=1d",
         "banks[0].screening.hit_rate=1",
-        "rails[0].on_screening_timeout=\"review\"",
+        "rails[1].on_screening_timeout=\"review\"",
     ])
     .1;
     let settled: Vec<_> = link(&review)

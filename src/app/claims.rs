@@ -102,7 +102,7 @@ median, {} at p99",
 }
 
 /// "Cheaper because intermediaries are removed": both cost definitions against the baseline, and who the
-/// intermediaries are on each rail (correspondent banks, ramps and exchanges, payout rails).
+/// intermediaries are on each rail (intermediary banks and payment schemes, ramps and exchanges, payout rails).
 pub fn cheaper(summary: &Table) -> Vec<ClaimRow> {
     let base = baseline(summary);
     let bars = cost_bars(summary);
@@ -117,7 +117,7 @@ pub fn cheaper(summary: &Table) -> Vec<ClaimRow> {
         let (corr, ramps, payout) = (bar.bps[1], bar.bps[4] + bar.bps[5], bar.bps[6]);
         let mut who = Vec::new();
         if corr > 0.0 {
-            who.push(format!("correspondent banks {corr:.0} bps"));
+            who.push(format!("intermediary banks and schemes {corr:.0} bps"));
         }
         if ramps > 0.0 {
             who.push(format!("ramps and exchanges {ramps:.0} bps"));

@@ -9,6 +9,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use super::axis::{Ticked, log_time_range, log_time_ticks, time_label};
 use super::data::Table;
 use super::style::{self, Style, rail_colour};
+use super::waterfall::label_area_css;
 use super::{DrawResult, Figure, LegendMark, de, fit_ticks, legend_row, marker, titled};
 
 /// One rail on one corridor: p50 and p99 in seconds (None when nothing settled).
@@ -156,7 +157,7 @@ impl Figure for Dumbbell {
             .margin_right(s.px(24.0))
             .margin_top(s.px(8.0))
             .x_label_area_size(s.px(44.0))
-            .y_label_area_size(s.px(150.0))
+            .y_label_area_size(s.px(label_area_css(&labels)))
             .build_cartesian_2d(
                 Ticked::new(lo..hi, ticks),
                 // Row i sits at y = n − 1 − i, so the first row is at the top.

@@ -187,7 +187,7 @@ stages of the model (summary.csv stage_*_s_mean, which add up to the mean latenc
             .margin_right(s.px(24.0))
             .margin_top(s.px(8.0))
             .x_label_area_size(s.px(54.0))
-            .y_label_area_size(s.px(150.0))
+            .y_label_area_size(s.px(label_area_css(&labels)))
             .build_cartesian_2d(
                 Ticked::new(0.0..top, Vec::new()),
                 Ticked::new(-0.5..n as f64 - 0.5, keys),
@@ -267,4 +267,11 @@ b,X,3600,0,0,3600\nu,X,600,0,18000,0\nu,all,1,1,1,1\nz,X,0,0,0,0\n",
         );
         assert!(super::bars(&Table::parse(b"rail,corridor\n").unwrap(), &[]).is_none());
     }
+}
+
+/// Width of the y-label area in CSS px for bar labels such as "SGD-THB · paynow_promptpay": about 7 px a
+/// character at the tick font, at least 150, so a long rail name is never cut at the left edge.
+pub(crate) fn label_area_css(labels: &[String]) -> f64 {
+    let chars = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    (chars as f64 * 7.2 + 16.0).max(150.0)
 }

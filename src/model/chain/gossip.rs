@@ -23,7 +23,7 @@ use std::collections::BinaryHeap;
 
 use crate::engine::queue::EventQueue;
 use crate::model::chain::spec::{Gossip, Relay};
-use crate::model::sim::Ev;
+use crate::model::event::Ev;
 use crate::rng::{self, Stream};
 
 /// Message kinds, packed into `Ev::BlockArrive::node`.

@@ -251,7 +251,7 @@ impl<S: RecordSink> Sim<'_, S> {
                 }
                 m.queue.pop_front();
                 let waited = now - self.arena[head as usize].queued_since_us;
-                self.hold(head, waited, Hold::MemberLimit);
+                self.held(head, waited, Hold::MemberLimit);
                 self.trace_step(
                     head,
                     Place::Bank(BankId(b)),
