@@ -240,6 +240,13 @@ stages of the model (summary.csv stage_*_s_mean, which add up to the mean latenc
     }
 }
 
+/// Width of the y-label area in CSS px for bar labels such as "SGD-THB · paynow_promptpay": about 7 px a
+/// character at the tick font, at least 150, so a long rail name is never cut at the left edge.
+pub(crate) fn label_area_css(labels: &[String]) -> f64 {
+    let chars = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    (chars as f64 * 7.2 + 16.0).max(150.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -267,11 +274,4 @@ b,X,3600,0,0,3600\nu,X,600,0,18000,0\nu,all,1,1,1,1\nz,X,0,0,0,0\n",
         );
         assert!(super::bars(&Table::parse(b"rail,corridor\n").unwrap(), &[]).is_none());
     }
-}
-
-/// Width of the y-label area in CSS px for bar labels such as "SGD-THB · paynow_promptpay": about 7 px a
-/// character at the tick font, at least 150, so a long rail name is never cut at the left edge.
-pub(crate) fn label_area_css(labels: &[String]) -> f64 {
-    let chars = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
-    (chars as f64 * 7.2 + 16.0).max(150.0)
 }
