@@ -11,10 +11,12 @@ use crate::app::{self, AppError};
     name = "settlesim",
     version,
     about = "Simulate cross-border payment rails and compare their latency and cost",
-    long_about = "settlesim replays payment demand over correspondent banking and blockchain rails in a \
-deterministic discrete-event simulation: business calendars and cut-offs, compliance holds, fees, FX spreads and \
-nostro liquidity. The same scenario, seed and overrides always give byte-identical results.",
-    after_help = "Examples:\n  settlesim run                          # the embedded default: the claims scenario\n  settlesim run scenarios/correspondent.toml --set duration=2d --seed 7\n  settlesim check my.toml                # validate only\n  settlesim trace results/claims 1234    # why did payment 1234 take so long?\n  settlesim sweep scenarios/correspondent.toml --grid duration=7d,14d --replications 20 --jobs 2\n  settlesim risk --attacker-share 0.1 --confirmations 6   # double-spend risk\n\nExit codes: 0 success; 2 bad input or usage (scenario errors are one line FILE:LINE:COL: message (field)); 1 the environment failed (disk full, permissions, another settlesim writing the same --out)."
+    long_about = "settlesim replays payment demand over correspondent banking, blockchain rails (stablecoins and \
+native coins with their ramps, CBDC platforms, merchant QR payments), linked instant payment systems and \
+tokenised-deposit ledgers in a deterministic discrete-event simulation: business calendars and cut-offs, \
+compliance holds, fees, FX spreads and price moves, nostro and ramp liquidity, members' settlement exposure. The \
+same scenario, seed and overrides always give byte-identical results.",
+    after_help = "Examples:\n  settlesim run                          # the embedded default: the claims scenario\n  settlesim run scenarios/correspondent.toml --set duration=2d --seed 7\n  settlesim run scenarios/ips-link.toml   # PayNow–PromptPay-like link against SWIFT\n  settlesim check my.toml                # validate only\n  settlesim trace results/claims 1234    # why did payment 1234 take so long?\n  settlesim sweep scenarios/correspondent.toml --grid duration=7d,14d --replications 20 --jobs 2\n  settlesim risk --attacker-share 0.1 --confirmations 6   # double-spend risk\n\nExit codes: 0 success; 2 bad input or usage (scenario errors are one line FILE:LINE:COL: message (field)); 1 the environment failed (disk full, permissions, another settlesim writing the same --out)."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -184,8 +186,8 @@ and their sweep definitions must agree.\n\nExample:\n  settlesim merge out/shard
         #[arg(long)]
         no_verify: bool,
     },
-    /// Draw figures from a run or sweep directory (never re-running): latency CDF, cost split, time series,
-    /// sweep curves with 95% intervals, chain figures. SVG and/or PNG (2×), DejaVu Sans embedded.
+    /// Draw figures from a run or sweep directory (never re-running): latency CDF, cost split, where the time
+    /// goes, paired differences, time series, sweep curves with 95% intervals, chain figures. SVG and/or PNG.
     #[command(
         after_help = "Figures from a run directory: latency-cdf, cost, throughput, backlog, and with chains \
 chain-credit-cdf, chain-mempool (and chain-base-fee for EIP-1559 chains), corridor-scorecard, \
@@ -224,7 +226,7 @@ settlesim chart results/claims\n  settlesim chart results/sweep --format both --
         #[arg(long)]
         publication: bool,
     },
-    /// Write report.md and a self-contained report.html for a run directory: what the scenario models, a headline
+    /// Write report.md and a self-contained report.html for a run or sweep directory: what the scenario models, a headline
     /// table per rail and corridor, the G20 targets at their payment sizes, every claim of the seeds against the
     /// baseline rail, the figures (report/figures/*.svg), provenance.
     Report {
