@@ -1064,6 +1064,20 @@ fn ach_closes(
     out
 }
 
+/// The chain a chain or ledger rail names (`missing`: what to say when it names none).
+fn chain_ref(p: &str, r: &raw::RailDef, chain_names: &[String], missing: &str) -> R<ChainId> {
+    let name = r.chain.as_deref().ok_or_else(|| Invalid {
+        path: format!("{p}.chain"),
+        message: missing.into(),
+    })?;
+    index_of(chain_names, name)
+        .map(|x| ChainId(x as u16))
+        .ok_or_else(|| Invalid {
+            path: format!("{p}.chain"),
+            message: format!("no chain with id {name:?}"),
+        })
+}
+
 fn rail(ctx: &Ctx, chain_names: &[String], i: usize, r: &raw::RailDef) -> R<Rail> {
     let p = format!("rails[{i}]");
     let bearer = match r.charge_bearer.as_str() {
@@ -1124,16 +1138,7 @@ fn rail(ctx: &Ctx, chain_names: &[String], i: usize, r: &raw::RailDef) -> R<Rail
             RailKind::Correspondent
         }
         "chain" => {
-            let name = r.chain.as_deref().ok_or_else(|| Invalid {
-                path: format!("{p}.chain"),
-                message: "a chain rail names its chain".into(),
-            })?;
-            let chain = index_of(chain_names, name)
-                .map(|x| ChainId(x as u16))
-                .ok_or_else(|| Invalid {
-                    path: format!("{p}.chain"),
-                    message: format!("no chain with id {name:?}"),
-                })?;
+            let chain = chain_ref(&p, r, chain_names, "a chain rail names its chain")?;
             let code = r.asset.as_deref().ok_or_else(|| Invalid {
                 path: format!("{p}.asset"),
                 message: "a chain rail names the asset it moves, e.g. \"USDT\"".into(),
@@ -1191,16 +1196,12 @@ fn rail(ctx: &Ctx, chain_names: &[String], i: usize, r: &raw::RailDef) -> R<Rail
                     "a ledger rail moves tokenised deposits in the payment's own currency: no asset fields",
                 );
             }
-            let name = r.chain.as_deref().ok_or_else(|| Invalid {
-                path: format!("{p}.chain"),
-                message: "a ledger rail names its ledger (a chain with consensus = \"bft\")".into(),
-            })?;
-            let chain = index_of(chain_names, name)
-                .map(|x| ChainId(x as u16))
-                .ok_or_else(|| Invalid {
-                    path: format!("{p}.chain"),
-                    message: format!("no chain with id {name:?}"),
-                })?;
+            let chain = chain_ref(
+                &p,
+                r,
+                chain_names,
+                "a ledger rail names its ledger (a chain with consensus = \"bft\")",
+            )?;
             if ctx.s.chains[chain.idx()].consensus != "bft" {
                 return bad(
                     format!("{p}.chain"),
