@@ -1573,6 +1573,19 @@ fn route(
         (path, convert_at)
     };
     let convert_at = if source == dest { None } else { convert_at };
+    // Every kind of route ends the same way: its path, its conversion points and how each hop settles.
+    let build = |path: Vec<BankId>, conversions: Vec<(usize, CurId)>, hops: Vec<HopFunding>| {
+        Ok(Route {
+            rail,
+            corridor,
+            share,
+            path,
+            conversions,
+            hops,
+            first_mile: dom("first_mile", &r.first_mile)?,
+            last_mile: dom("last_mile", &r.last_mile)?,
+        })
+    };
     if let RailKind::Chain { chain, asset, .. } = rail_kind {
         if path.len() != 2 || r.convert_at.is_some() {
             return bad(
@@ -1580,16 +1593,11 @@ fn route(
                 "a chain rail's path is [on-ramp, off-ramp]: the first buys the asset, the last sells it",
             );
         }
-        return Ok(Route {
-            rail,
-            corridor,
-            share,
+        return build(
             path,
-            conversions: vec![(0, *asset), (1, dest)],
-            hops: vec![HopFunding::Chain(*chain)],
-            first_mile: dom("first_mile", &r.first_mile)?,
-            last_mile: dom("last_mile", &r.last_mile)?,
-        });
+            vec![(0, *asset), (1, dest)],
+            vec![HopFunding::Chain(*chain)],
+        );
     }
     if !r.via.is_empty() && !matches!(rail_kind, RailKind::IpsLink(_)) {
         return bad(
@@ -1604,16 +1612,11 @@ fn route(
                 "a ledger rail's path is [sending member, receiving member]",
             );
         }
-        return Ok(Route {
-            rail,
-            corridor,
-            share,
+        return build(
             path,
-            conversions: convert_at.map(|c| (c, dest)).into_iter().collect(),
-            hops: vec![HopFunding::Ledger(l.chain)],
-            first_mile: dom("first_mile", &r.first_mile)?,
-            last_mile: dom("last_mile", &r.last_mile)?,
-        });
+            convert_at.map(|c| (c, dest)).into_iter().collect(),
+            vec![HopFunding::Ledger(l.chain)],
+        );
     }
     if let RailKind::IpsLink(_) = rail_kind {
         if r.via.len() != path.len() - 1 {
@@ -1638,16 +1641,11 @@ fn route(
             }
             hops.push(HopFunding::Instant(d));
         }
-        return Ok(Route {
-            rail,
-            corridor,
-            share,
+        return build(
             path,
-            conversions: convert_at.map(|c| (c, dest)).into_iter().collect(),
+            convert_at.map(|c| (c, dest)).into_iter().collect(),
             hops,
-            first_mile: dom("first_mile", &r.first_mile)?,
-            last_mile: dom("last_mile", &r.last_mile)?,
-        });
+        );
     }
     let mut hops = Vec::new();
     for k in 0..path.len() - 1 {
@@ -1667,16 +1665,11 @@ fn route(
         })?;
         hops.push(funding);
     }
-    Ok(Route {
-        rail,
-        corridor,
-        share,
+    build(
         path,
-        conversions: convert_at.map(|c| (c, dest)).into_iter().collect(),
+        convert_at.map(|c| (c, dest)).into_iter().collect(),
         hops,
-        first_mile: dom("first_mile", &r.first_mile)?,
-        last_mile: dom("last_mile", &r.last_mile)?,
-    })
+    )
 }
 
 /// The sender's account at the receiver if it has one, else the receiver's account at the sender.
