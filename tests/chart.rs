@@ -10,7 +10,7 @@ fn settlesim() -> Command {
     Command::cargo_bin("settlesim").expect("binary builds")
 }
 
-/// The flagship, short: one day of demand and two of drain (four rails, three chains).
+/// The flagship, short: one day of demand and two of drain (six rails on four corridors, four chains).
 fn small_run(out: &Path) {
     settlesim()
         .args([
@@ -199,7 +199,7 @@ confirmations, chain credit, throughput, backlog, mempool"
         "cost, per-payment mean (bps)",
         "cost, amount-weighted (bps)",
         "G20 remittances: ≤ 3% at $200",
-        "demand payments, each replayed on the 4 rails",
+        "demand payments, each replayed on every rail of its corridor (USD-MXN 4, EUR-NGN 4, SGD-THB 3, HKD-PHP 3)",
     ] {
         assert!(html.contains(&claim.replace('&', "&amp;")), "{claim}");
     }

@@ -107,17 +107,29 @@ fn trace_tells_the_story_of_a_payment() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("r");
     run_default(&out, &[]);
+    // The first settled payment on the USDT rail, from payments.csv.
+    let payments = fs::read_to_string(out.join("payments.csv")).unwrap();
+    let header: Vec<&str> = payments.lines().next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (id_col, rail_col, status_col) = (col("id"), col("rail"), col("status"));
+    let id = payments
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .find(|f| f[rail_col] == "usdt" && f[status_col] == "settled")
+        .map(|f| f[id_col].to_string())
+        .unwrap();
     let assert = settlesim()
         .arg("trace")
         .arg(&out)
-        .arg("5")
+        .arg(&id)
         .assert()
         .success();
     let text = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
-    assert!(text.starts_with("payment 5 "), "{text}");
+    assert!(text.starts_with(&format!("payment {id} ")), "{text}");
     assert!(text.contains("payment created"));
     assert!(text.contains("accepted for processing"));
-    // Payment 5 is on the USDT rail: its cost line names the chain components.
+    // A payment on the USDT rail: its cost line names the chain components.
     let cost = text.lines().nth(1).unwrap_or_default();
     assert!(
         cost.starts_with("cost USD")

@@ -100,3 +100,59 @@ fn inserting_a_domestic_rail_or_a_bank_first_changes_nothing() {
     let text = SCENARIO.replacen("[[banks]]", &format!("{bank}[[banks]]"), 1);
     assert_eq!(run(&text), base, "a bank inserted first");
 }
+
+#[test]
+fn adding_a_corridor_to_a_rail_changes_nothing_on_its_other_corridors() {
+    // A rail's own draws (message and return delays) come from a stream per (rail, corridor): a second corridor on
+    // swift, with banks of its own, leaves every swift payment on USD-MXN as it was. (With one stream per rail, the
+    // new corridor's payments took draws from the same sequence and moved USD-MXN's p50 by minutes.)
+    let banks = "[[banks]]\nid = \"us_bank2\"\ncountry = \"US\"\ncalendar = \"us\"\n\
+                 processing = { median = \"5m\", p90 = \"30m\" }\nsend_fee_usd = 20\n\n\
+                 [[banks]]\nid = \"mx_bank2\"\ncountry = \"MX\"\ncalendar = \"mx\"\n\
+                 processing = { median = \"10m\", p90 = \"1h\" }\nfx_spread_bps = 100\n\n\
+                 [[nostros]]\nowner = \"us_bank2\"\nat = \"mx_bank2\"\ncurrency = \"USD\"\nbalance = 5000000\n\n";
+    let corridor = "\n[[corridors]]\nid = \"USD-MXN-2\"\nfrom_country = \"US\"\nto_country = \"MX\"\n\
+                    source_currency = \"USD\"\ndest_currency = \"MXN\"\npayments_per_day = 300\n\
+                    amount = { median = 500, sigma = 1.0 }\n\n[[corridors.routes]]\nrail = \"swift\"\n\
+                    path = [\"us_bank2\", \"mx_bank2\"]\nconvert_at = \"mx_bank2\"\n";
+    let text =
+        format!("{SCENARIO}{corridor}").replacen("[[banks]]", &format!("{banks}[[banks]]"), 1);
+    let base = run(SCENARIO);
+    let changed = run(&text);
+    let corridor_of = |by: &ByRail, rail: &str, c: u16| -> Vec<PaymentRecord> {
+        // demand ids count arrivals over every corridor, so they shift; the payments themselves must not.
+        by[rail]
+            .0
+            .iter()
+            .filter(|r| r.corridor.0 == c)
+            .map(|r| PaymentRecord {
+                demand_id: 0,
+                ..r.clone()
+            })
+            .collect()
+    };
+    let (a, b) = (
+        corridor_of(&base, "swift", 0),
+        corridor_of(&changed, "swift", 0),
+    );
+    assert!(!a.is_empty());
+    assert!(
+        corridor_of(&changed, "swift", 1).len() > 100,
+        "the new corridor carries payments on swift"
+    );
+    assert_eq!(a.len(), b.len());
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(
+            x, y,
+            "a swift payment on USD-MXN changed when a corridor was added"
+        );
+    }
+    assert!(
+        corridor_of(&base, "usdt_tron", 0) == corridor_of(&changed, "usdt_tron", 0),
+        "a payment on the chain rail changed"
+    );
+    assert!(
+        base["usdt_tron"].1 == changed["usdt_tron"].1,
+        "the chain rail's blocks changed"
+    );
+}

@@ -262,7 +262,7 @@ fn load_run(dir: &ResultDir) -> Result<Loaded, AppError> {
             .and_then(|r| summary.num(r, "payments"))
             .unwrap_or(0.0) as u64;
         cdfs.push(RailCdf {
-            rail: rail.clone(),
+            rail: data::rail_label(&summary, rail),
             colour: i,
             points: data::cdf_points(&hist, payments),
         });
@@ -280,7 +280,7 @@ fn load_run(dir: &ResultDir) -> Result<Loaded, AppError> {
             .map_err(|e| AppError::Usage(format!("{}: {name}: {e:?}", dir.display())))?;
         let n = hist.len();
         credit.push(RailCdf {
-            rail: rail.clone(),
+            rail: data::rail_label(&summary, rail),
             colour: i,
             points: data::cdf_points(&hist, n),
         });
@@ -299,9 +299,12 @@ fn load_run(dir: &ResultDir) -> Result<Loaded, AppError> {
             "all corridors; share of all payments, so a curve ends at the rail's settled share"
                 .into(),
     }));
-    figures.push(AnyFigure::Cost(CostStack {
-        bars: data::cost_bars(&summary),
-    }));
+    // Legends name a rail's corridors when it does not serve them all ("ips_link (SGD-THB only)").
+    let mut bars = data::cost_bars(&summary);
+    for b in &mut bars {
+        b.rail = data::rail_label(&summary, &b.rail);
+    }
+    figures.push(AnyFigure::Cost(CostStack { bars }));
     let bells = crate::chart::dumbbell::bells(&summary, &rails);
     if bells.len() > 1 {
         figures.push(AnyFigure::Dumbbell(crate::chart::dumbbell::Dumbbell {

@@ -5,7 +5,7 @@
 
 use chrono::{Datelike, NaiveDate, NaiveTime, TimeZone, Weekday};
 
-use crate::chart::data::{Table, cost_bars};
+use crate::chart::data::{Table, cost_bar, rail_corridors};
 use crate::units::human_duration_s;
 
 /// One row of the claims table.
@@ -24,10 +24,42 @@ pub fn baseline(summary: &Table) -> Option<String> {
         .map(|r| summary.text(r, "rail").to_string())
 }
 
-fn all_row<'a>(summary: &'a Table, rail: &str) -> Option<&'a Vec<String>> {
-    summary
-        .filter("corridor", "all")
-        .find(|r| summary.text(r, "rail") == rail)
+/// What a rail is compared with the baseline on: the `all` rows when both serve the same corridors, else one pair
+/// per corridor the rail serves (mirror mode replays the same demand on every rail of a corridor, so a corridor's
+/// rows are paired; `all` rows over different corridors are not). Each item: (scope, the rail's row, the
+/// baseline's row on the same scope, if it has one).
+#[allow(clippy::type_complexity)]
+fn comparable<'a>(
+    summary: &'a Table,
+    rail: &str,
+    base: Option<&str>,
+) -> Vec<(String, &'a Vec<String>, Option<&'a Vec<String>>)> {
+    let row = |rail: &str, corridor: &str| {
+        summary
+            .rows
+            .iter()
+            .find(|r| summary.text(r, "rail") == rail && summary.text(r, "corridor") == corridor)
+    };
+    let mine = rail_corridors(summary, rail);
+    let same = base.is_none_or(|b| rail_corridors(summary, b) == mine);
+    if same || mine.is_empty() {
+        return row(rail, "all")
+            .map(|r| ("all".to_string(), r, base.and_then(|b| row(b, "all"))))
+            .into_iter()
+            .collect();
+    }
+    mine.iter()
+        .filter_map(|c| row(rail, c).map(|r| (c.clone(), r, base.and_then(|b| row(b, c)))))
+        .collect()
+}
+
+/// `measured` prefixed with its scope when it is one corridor.
+fn scoped(scope: &str, text: String) -> String {
+    if scope == "all" {
+        text
+    } else {
+        format!("{scope} (the only corridor it serves here): {text}")
+    }
 }
 
 fn dur(v: Option<f64>) -> String {
@@ -47,56 +79,62 @@ fn faster(a: Option<f64>, b: Option<f64>) -> &'static str {
 /// baseline is "days" at all.
 pub fn seconds(summary: &Table) -> Vec<ClaimRow> {
     let base = baseline(summary);
-    let b = base.as_deref().and_then(|b| all_row(summary, b));
-    let (b50, b99) = (
-        b.and_then(|r| summary.num(r, "latency_s_p50")),
-        b.and_then(|r| summary.num(r, "latency_s_p99")),
-    );
     let mut rows = Vec::new();
     for r in summary.filter("corridor", "all") {
         let rail = summary.text(r, "rail");
         if Some(rail) == base.as_deref() {
             continue;
         }
-        let (p50, p99) = (
-            summary.num(r, "latency_s_p50"),
-            summary.num(r, "latency_s_p99"),
-        );
-        let mut measured = format!("end to end p50 {}, p99 {}", dur(p50), dur(p99));
-        if let Some(c) = summary.num(r, "chain_settlement_s_p50") {
-            measured.push_str(&format!(
-                "; the on-chain step alone p50 {}",
-                human_duration_s(c)
-            ));
+        for (scope, r, b) in comparable(summary, rail, base.as_deref()) {
+            let (b50, b99) = (
+                b.and_then(|r| summary.num(r, "latency_s_p50")),
+                b.and_then(|r| summary.num(r, "latency_s_p99")),
+            );
+            let (p50, p99) = (
+                summary.num(r, "latency_s_p50"),
+                summary.num(r, "latency_s_p99"),
+            );
+            let mut measured = format!("end to end p50 {}, p99 {}", dur(p50), dur(p99));
+            if let Some(c) = summary.num(r, "chain_settlement_s_p50") {
+                measured.push_str(&format!(
+                    "; the on-chain step alone p50 {}",
+                    human_duration_s(c)
+                ));
+            }
+            let holds = match (p50, p99) {
+                (_, Some(t)) if t <= 60.0 => "holds: p99 within a minute".to_string(),
+                (Some(m), _) if m <= 60.0 => "holds for the median only".to_string(),
+                (Some(_), _) => "does not hold end to end".to_string(),
+                _ => "nothing settled".to_string(),
+            };
+            let verdict = match &base {
+                Some(bn) => format!(
+                    "{holds}; against {bn}{} (p50 {}, p99 {}: the baseline is {} \"days\" at the median): {} at \
+the median, {} at p99",
+                    if scope == "all" {
+                        String::new()
+                    } else {
+                        format!(" on {scope}")
+                    },
+                    dur(b50),
+                    dur(b99),
+                    if b50.is_some_and(|v| v >= 86_400.0) {
+                        "indeed"
+                    } else {
+                        "not"
+                    },
+                    faster(p50, b50),
+                    faster(p99, b99)
+                ),
+                None => holds,
+            };
+            rows.push(ClaimRow {
+                claim: "settles in seconds instead of days",
+                rail: rail.to_string(),
+                measured: scoped(&scope, measured),
+                verdict,
+            });
         }
-        let holds = match (p50, p99) {
-            (_, Some(t)) if t <= 60.0 => "holds: p99 within a minute".to_string(),
-            (Some(m), _) if m <= 60.0 => "holds for the median only".to_string(),
-            (Some(_), _) => "does not hold end to end".to_string(),
-            _ => "nothing settled".to_string(),
-        };
-        let verdict = match &base {
-            Some(bn) => format!(
-                "{holds}; against {bn} (p50 {}, p99 {}: the baseline is {} \"days\" at the median): {} at the \
-median, {} at p99",
-                dur(b50),
-                dur(b99),
-                if b50.is_some_and(|v| v >= 86_400.0) {
-                    "indeed"
-                } else {
-                    "not"
-                },
-                faster(p50, b50),
-                faster(p99, b99)
-            ),
-            None => holds,
-        };
-        rows.push(ClaimRow {
-            claim: "settles in seconds instead of days",
-            rail: rail.to_string(),
-            measured,
-            verdict,
-        });
     }
     rows
 }
@@ -105,62 +143,72 @@ median, {} at p99",
 /// intermediaries are on each rail (intermediary banks and payment schemes, ramps and exchanges, payout rails).
 pub fn cheaper(summary: &Table) -> Vec<ClaimRow> {
     let base = baseline(summary);
-    let bars = cost_bars(summary);
-    let weighted = |rail: &str| bars.iter().find(|b| b.rail == rail).map(|b| b.total());
-    let mean = |rail: &str| all_row(summary, rail).and_then(|r| summary.num(r, "cost_bps_mean"));
-    let (bw, bm) = base
-        .as_deref()
-        .map_or((None, None), |b| (weighted(b), mean(b)));
     let mut rows = Vec::new();
-    for bar in &bars {
-        // Components in COST_COMPONENTS order: 1 intermediary fees, 4 ramp spreads, 5 ramp fees, 6 domestic/payout.
-        let (corr, ramps, payout) = (bar.bps[1], bar.bps[4] + bar.bps[5], bar.bps[6]);
-        let mut who = Vec::new();
-        if corr > 0.0 {
-            who.push(format!("intermediary banks and schemes {corr:.0} bps"));
-        }
-        if ramps > 0.0 {
-            who.push(format!("ramps and exchanges {ramps:.0} bps"));
-        }
-        if payout > 0.0 {
-            who.push(format!("payout rails {payout:.0} bps"));
-        }
-        let w = bar.total();
-        let m = mean(&bar.rail);
-        let measured = format!(
-            "amount-weighted {w:.0} bps; per-payment mean {} bps; intermediaries paid: {}",
-            m.map_or_else(|| "–".into(), |v| format!("{v:.0}")),
-            if who.is_empty() {
-                "none".to_string()
-            } else {
-                who.join(", ")
+    for r in summary.filter("corridor", "all") {
+        let rail = summary.text(r, "rail");
+        for (scope, r, b) in comparable(summary, rail, base.as_deref()) {
+            let bar = cost_bar(summary, r);
+            // Components in COST_COMPONENTS order: 1 intermediary fees, 4 ramp spreads, 5 ramp fees, 6 domestic/payout.
+            let (corr, ramps, payout) = (bar.bps[1], bar.bps[4] + bar.bps[5], bar.bps[6]);
+            let mut who = Vec::new();
+            if corr > 0.0 {
+                who.push(format!("intermediary banks and schemes {corr:.0} bps"));
             }
-        );
-        let removed = if ramps > 0.0 || corr > 0.0 {
-            "intermediaries not removed (ramps and exchanges are intermediaries)"
-        } else {
-            "no intermediary fees"
-        };
-        let verdict = match (&base, bw, bm) {
-            (Some(b), Some(bw), Some(bm)) if *b != bar.rail => format!(
-                "{} than {b} amount-weighted ({w:.0} vs {bw:.0} bps) and {} per payment ({} vs {bm:.0} bps); {removed}",
-                if w < bw { "cheaper" } else { "dearer" },
-                if m.is_some_and(|m| m < bm) {
-                    "cheaper"
-                } else {
-                    "dearer"
-                },
+            if ramps > 0.0 {
+                who.push(format!("ramps and exchanges {ramps:.0} bps"));
+            }
+            if payout > 0.0 {
+                who.push(format!("payout rails {payout:.0} bps"));
+            }
+            let w = bar.total();
+            let m = summary.num(r, "cost_bps_mean");
+            let (bw, bm) = (
+                b.map(|b| cost_bar(summary, b).total()),
+                b.and_then(|b| summary.num(b, "cost_bps_mean")),
+            );
+            let measured = format!(
+                "amount-weighted {w:.0} bps; per-payment mean {} bps; intermediaries paid: {}",
                 m.map_or_else(|| "–".into(), |v| format!("{v:.0}")),
-            ),
-            (Some(b), _, _) if *b == bar.rail => "baseline".to_string(),
-            _ => removed.to_string(),
-        };
-        rows.push(ClaimRow {
-            claim: "cheaper because intermediaries are removed",
-            rail: bar.rail.clone(),
-            measured,
-            verdict,
-        });
+                if who.is_empty() {
+                    "none".to_string()
+                } else {
+                    who.join(", ")
+                }
+            );
+            let removed = if ramps > 0.0 {
+                "intermediaries not removed (ramps and exchanges are intermediaries)"
+            } else if corr > 0.0 {
+                "intermediaries not removed (intermediary banks or payment schemes are paid)"
+            } else {
+                "no intermediary fees"
+            };
+            let verdict = match (&base, bw, bm) {
+                (Some(b), _, _) if b == rail => "baseline".to_string(),
+                (Some(b), Some(bw), Some(bm)) => format!(
+                    "{} than {b}{} amount-weighted ({w:.0} vs {bw:.0} bps) and {} per payment ({} vs {bm:.0} bps); \
+{removed}",
+                    if w < bw { "cheaper" } else { "dearer" },
+                    if scope == "all" {
+                        String::new()
+                    } else {
+                        format!(" on {scope}")
+                    },
+                    if m.is_some_and(|m| m < bm) {
+                        "cheaper"
+                    } else {
+                        "dearer"
+                    },
+                    m.map_or_else(|| "–".into(), |v| format!("{v:.0}")),
+                ),
+                _ => removed.to_string(),
+            };
+            rows.push(ClaimRow {
+                claim: "cheaper because intermediaries are removed",
+                rail: rail.to_string(),
+                measured: scoped(&scope, measured),
+                verdict,
+            });
+        }
     }
     rows
 }
@@ -259,6 +307,10 @@ pub fn always_on(payments: &Table, hours: &[(String, Hours)], base: Option<&str>
     let mut rails: Vec<String> = Vec::new();
     // rail → (outside latencies, inside latencies, outside count, total count)
     let mut by_rail: Vec<(Vec<f64>, Vec<f64>, usize, usize)> = Vec::new();
+    // rail → the corridors it serves; the baseline's off-hours latencies per corridor (a rail is compared with the
+    // baseline on its own corridors only).
+    let mut served: Vec<Vec<String>> = Vec::new();
+    let mut base_out_by: Vec<(String, Vec<f64>)> = Vec::new();
     for r in &payments.rows {
         let corridor = payments.text(r, "corridor");
         let Some((_, h)) = hours.iter().find(|(c, _)| c == corridor) else {
@@ -276,9 +328,13 @@ pub fn always_on(payments: &Table, hours: &[(String, Hours)], base: Option<&str>
             None => {
                 rails.push(rail.to_string());
                 by_rail.push((Vec::new(), Vec::new(), 0, 0));
+                served.push(Vec::new());
                 rails.len() - 1
             }
         };
+        if !served[i].iter().any(|c| c == corridor) {
+            served[i].push(corridor.to_string());
+        }
         let inside = h.contains(t);
         let e = &mut by_rail[i];
         e.3 += 1;
@@ -292,20 +348,45 @@ pub fn always_on(payments: &Table, hours: &[(String, Hours)], base: Option<&str>
                 e.1.push(l);
             } else {
                 e.0.push(l);
+                if Some(rail) == base {
+                    match base_out_by.iter_mut().find(|(c, _)| c == corridor) {
+                        Some((_, v)) => v.push(l),
+                        None => base_out_by.push((corridor.to_string(), vec![l])),
+                    }
+                }
             }
         }
     }
-    let base_out = base
+    let all_corridors = base
         .and_then(|b| rails.iter().position(|x| x == b))
-        .and_then(|i| median(by_rail[i].0.clone()));
+        .map(|i| served[i].clone())
+        .unwrap_or_default();
+    // The baseline's off-hours median on the corridors a rail serves.
+    let base_out_on = |corridors: &[String]| {
+        median(
+            base_out_by
+                .iter()
+                .filter(|(c, _)| corridors.contains(c))
+                .flat_map(|(_, v)| v.iter().copied())
+                .collect(),
+        )
+    };
+    let served_of: Vec<Vec<String>> = served.clone();
     // The baseline first, then the other rails in the order payments.csv lists them.
     let mut order: Vec<usize> = (0..rails.len()).collect();
     order.sort_by_key(|&i| Some(rails[i].as_str()) != base);
     let mut by_rail: Vec<Option<_>> = by_rail.into_iter().map(Some).collect();
     order
         .into_iter()
-        .filter_map(|i| Some((&rails[i], by_rail[i].take()?)))
-        .map(|(rail, (out, inn, n_out, n))| {
+        .filter_map(|i| Some((i, &rails[i], by_rail[i].take()?)))
+        .map(|(i, rail, (out, inn, n_out, n))| {
+            let mine = &served_of[i];
+            let base_out = base_out_on(mine);
+            let scope = if mine.len() < all_corridors.len() {
+                format!(" on {}", mine.join(", "))
+            } else {
+                String::new()
+            };
             let (m_out, m_in) = (median(out), median(inn));
             let share = 100.0 * n_out as f64 / n.max(1) as f64;
             let ratio = match (m_out, m_in) {
@@ -323,7 +404,7 @@ pub fn always_on(payments: &Table, hours: &[(String, Hours)], base: Option<&str>
                 && b != rail
             {
                 verdict.push_str(&format!(
-                    "; off-hours median {} {b}'s ({} vs {})",
+                    "; off-hours median {} {b}'s{scope} ({} vs {})",
                     if o < bo { "below" } else { "above" },
                     human_duration_s(o),
                     human_duration_s(bo)
@@ -493,6 +574,54 @@ coin,all,9000,200000,230,50,60,10000,0,180,180,2
             "{}",
             q[0].verdict
         );
+    }
+
+    #[test]
+    fn a_rail_on_one_corridor_is_compared_with_the_baseline_on_that_corridor() {
+        // bank serves A and B; link serves B only. The `all` row of bank (p50 1 d) mixes A's slow payments with
+        // B's; link must be judged against bank's B row (p50 60 s), on which it is not faster at the median.
+        let s = Table::parse(
+            "rail,corridor,latency_s_p50,latency_s_p99,cost_bps_mean,chain_settlement_s_p50,chain_settlement_s_p99,\
+amount_usd_total,intermediary_fees_usd_total,ramp_spread_usd_total,fx_cost_usd_total
+bank,all,86400,300000,1200,,,20000,200,0,0
+bank,A,172800,400000,1500,,,10000,150,0,0
+bank,B,60,1000,900,,,10000,50,0,0
+link,all,90,600,100,,,10000,20,0,0
+link,B,90,600,100,,,10000,20,0,0
+"
+            .as_bytes(),
+        )
+        .unwrap();
+        let rows = seconds(&s);
+        assert_eq!(rows.len(), 1);
+        assert!(
+            rows[0].measured.starts_with("B (the only corridor"),
+            "{}",
+            rows[0].measured
+        );
+        assert!(
+            rows[0].verdict.contains("against bank on B (p50 1.0min"),
+            "{}",
+            rows[0].verdict
+        );
+        assert!(
+            rows[0]
+                .verdict
+                .contains("slower at the median, faster at p99"),
+            "{}",
+            rows[0].verdict
+        );
+        let c = cheaper(&s);
+        let link = c.iter().find(|r| r.rail == "link").unwrap();
+        // bank on B: 50 USD on 10,000 = 50 bps; link 20 bps.
+        assert!(
+            link.verdict
+                .starts_with("cheaper than bank on B amount-weighted (20 vs 50 bps)"),
+            "{}",
+            link.verdict
+        );
+        assert_eq!(crate::chart::data::rail_label(&s, "link"), "link (B only)");
+        assert_eq!(crate::chart::data::rail_label(&s, "bank"), "bank");
     }
 
     #[test]

@@ -255,16 +255,44 @@ fn demand_sentence(
 ) -> String {
     let records = m["payments"].as_u64().unwrap_or(0);
     let mirror = scenario.get("mode").and_then(|v| v.as_str()) == Some("mirror");
-    let per_rail: Vec<f64> = summary
-        .filter("corridor", "all")
-        .filter_map(|r| summary.num(r, "payments"))
-        .collect();
+    // Per corridor: its rails and its demand (the fewest records of any of its rails: a rail's count exceeds the
+    // demand by the duplicates submitted on it).
+    let mut corridors: Vec<(String, usize, f64)> = Vec::new();
+    for r in &summary.rows {
+        let c = summary.text(r, "corridor");
+        if c == "all" {
+            continue;
+        }
+        let n = summary.num(r, "payments").unwrap_or(0.0);
+        match corridors.iter_mut().find(|(x, _, _)| x == c) {
+            Some(e) => {
+                e.1 += 1;
+                e.2 = e.2.min(n);
+            }
+            None => corridors.push((c.to_string(), 1, n)),
+        }
+    }
     if mirror && rails.len() > 1 {
-        let demand = per_rail.iter().copied().fold(0.0, f64::max);
+        let demand: f64 = corridors.iter().map(|c| c.2).sum();
+        let same = corridors.windows(2).all(|w| w[0].1 == w[1].1);
+        let on = if same {
+            format!(
+                "the {} rails",
+                corridors.first().map_or(rails.len(), |c| c.1)
+            )
+        } else {
+            format!(
+                "every rail of its corridor ({})",
+                corridors
+                    .iter()
+                    .map(|(c, n, _)| format!("{c} {n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
         format!(
-            "{records} payment records: {demand:.0} demand payments, each replayed on the {} rails (mirror mode; \
-a rail's record count differs from the demand by the duplicates submitted on it).",
-            rails.len()
+            "{records} payment records: {demand:.0} demand payments, each replayed on {on} (mirror mode; a rail's \
+record count differs from the demand by the duplicates submitted on it)."
         )
     } else {
         format!("{records} payment records, each a demand payment routed to one rail.")

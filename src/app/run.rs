@@ -215,11 +215,27 @@ pub fn simulate_to_dir(
 /// The compact terminal table: rail × corridor with human units.
 pub fn render_table(report: &RunReport) -> String {
     // A chain-only scenario (a consensus load test) has no rails: its table is the chain table alone.
+    // Columns as wide as their longest name ("wallet_ledger", "consortium@wallet_ledger").
+    let rw = report
+        .rows
+        .iter()
+        .map(|r| r.rail.len())
+        .fold(14, usize::max);
+    let cw = report
+        .rows
+        .iter()
+        .map(|r| r.corridor.len())
+        .fold(10, usize::max);
+    let lw = report
+        .chain_rows
+        .iter()
+        .map(|r| r.label.len())
+        .fold(16, usize::max);
     let mut lines = if report.rows.is_empty() {
         Vec::new()
     } else {
         vec![format!(
-            "{:<14} {:<10} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10}",
+            "{:<rw$} {:<cw$} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10}",
             "rail", "corridor", "payments", "settled", "p50", "p90", "p99", "cost bps"
         )]
     };
@@ -236,7 +252,7 @@ pub fn render_table(report: &RunReport) -> String {
         };
         let cost = c.cost_bps_mean();
         lines.push(format!(
-            "{:<14} {:<10} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10}",
+            "{:<rw$} {:<cw$} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10}",
             r.rail,
             r.corridor,
             n,
@@ -256,13 +272,13 @@ pub fn render_table(report: &RunReport) -> String {
             lines.push(String::new());
         }
         lines.push(format!(
-            "{:<16} {:>9} {:>10} {:>8} {:>12} {:>9} {:>12}",
+            "{:<lw$} {:>9} {:>10} {:>8} {:>12} {:>9} {:>12}",
             "chain", "blocks", "interval", "stale", "tx/s", "full", "fees USD"
         ));
         for r in &report.chain_rows {
             let f = &r.figures;
             lines.push(format!(
-                "{:<16} {:>9} {:>10} {:>7.2}% {:>12.3} {:>8.2}% {:>12.2}",
+                "{:<lw$} {:>9} {:>10} {:>7.2}% {:>12.3} {:>8.2}% {:>12.2}",
                 r.label,
                 r.canonical_blocks,
                 human_duration_s(f.interval_s),

@@ -71,7 +71,7 @@ component; dashed lines are the G20 targets."
         let area = titled(
             area,
             "Cost per rail by component (bps of the amount)",
-            "amount-weighted: Σ cost ÷ Σ amount sent, all corridors (summary.csv's cost_bps_mean is the per-payment mean, higher where small payments pay fixed fees); 100 bps = 1%",
+            "amount-weighted: Σ cost ÷ Σ amount sent over each rail's corridors (summary.csv's cost_bps_mean is the per-payment mean, higher where small payments pay fixed fees); 100 bps = 1%",
             s,
         )?;
         let used: Vec<usize> = (0..COST_COMPONENTS.len())
@@ -95,7 +95,39 @@ component; dashed lines are the G20 targets."
         let area = legend_row(&area, &legend, s)?;
         let n = self.bars.len().max(1);
         let top = self.bars.iter().map(CostBar::total).fold(300.0, f64::max) * 1.12;
-        let names: Vec<String> = self.bars.iter().map(|b| b.rail.clone()).collect();
+        // A rail that serves only some corridors is labelled "rail (X only)": the name under the bar, the scopes in
+        // the axis title ("rail (corridors: btc, cbdc USD-MXN, EUR-NGN; others all)"), so that neighbouring tick labels never
+        // collide.
+        let split = |label: &str| -> (String, Option<String>) {
+            match label.split_once(" (") {
+                Some((name, scope)) => (
+                    name.to_string(),
+                    Some(scope.trim_end_matches(')').to_string()),
+                ),
+                None => (label.to_string(), None),
+            }
+        };
+        let names: Vec<String> = self.bars.iter().map(|b| split(&b.rail).0).collect();
+        let mut scopes: Vec<(String, Vec<String>)> = Vec::new();
+        for b in &self.bars {
+            if let (name, Some(scope)) = split(&b.rail) {
+                match scopes.iter_mut().find(|(s, _)| *s == scope) {
+                    Some((_, rails)) => rails.push(name),
+                    None => scopes.push((scope, vec![name])),
+                }
+            }
+        }
+        let x_desc = if scopes.is_empty() {
+            "rail".to_string()
+        } else {
+            let parts: Vec<String> = scopes
+                .iter()
+                .map(|(scope, rails)| {
+                    format!("{} {}", rails.join(", "), scope.trim_end_matches(" only"))
+                })
+                .collect();
+            format!("rail (corridors: {}; others all)", parts.join("; "))
+        };
         let keys: Vec<f64> = (0..n).map(|i| i as f64).collect();
         let mut chart = ChartBuilder::on(&area)
             .margin_left(s.px(12.0))
@@ -113,7 +145,7 @@ component; dashed lines are the G20 targets."
         chart
             .configure_mesh()
             .disable_x_mesh()
-            .x_desc("rail")
+            .x_desc(x_desc.as_str())
             .y_desc("cost (bps of the amount)")
             .x_label_formatter(&|v| {
                 names

@@ -110,29 +110,67 @@ impl CostBar {
 pub fn cost_bars(summary: &Table) -> Vec<CostBar> {
     summary
         .filter("corridor", "all")
-        .map(|row| {
-            let amount = summary.num(row, "amount_usd_total").unwrap_or(0.0);
-            let bps = COST_COMPONENTS
-                .iter()
-                .map(|(_, col)| {
-                    let mut usd = summary.num(row, col).unwrap_or(0.0);
-                    if *col == FX_COST {
-                        // summary.csv's FX cost includes the ramps' spreads, which have their own segment.
-                        usd -= summary.num(row, RAMP_SPREAD).unwrap_or(0.0);
-                    }
-                    if amount > 0.0 {
-                        usd / amount * 1e4
-                    } else {
-                        0.0
-                    }
-                })
-                .collect();
-            CostBar {
-                rail: summary.text(row, "rail").to_string(),
-                bps,
+        .map(|row| cost_bar(summary, row))
+        .collect()
+}
+
+/// The cost split of one row of summary.csv (a rail on all its corridors, or on one).
+pub fn cost_bar(summary: &Table, row: &[String]) -> CostBar {
+    let amount = summary.num(row, "amount_usd_total").unwrap_or(0.0);
+    let bps = COST_COMPONENTS
+        .iter()
+        .map(|(_, col)| {
+            let mut usd = summary.num(row, col).unwrap_or(0.0);
+            if *col == FX_COST {
+                // summary.csv's FX cost includes the ramps' spreads, which have their own segment.
+                usd -= summary.num(row, RAMP_SPREAD).unwrap_or(0.0);
+            }
+            if amount > 0.0 {
+                usd / amount * 1e4
+            } else {
+                0.0
             }
         })
+        .collect();
+    CostBar {
+        rail: summary.text(row, "rail").to_string(),
+        bps,
+    }
+}
+
+/// The corridors of summary.csv (every corridor some rail serves), in file order.
+pub fn corridors(summary: &Table) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for r in &summary.rows {
+        let c = summary.text(r, "corridor");
+        if c != "all" && !out.iter().any(|o| o == c) {
+            out.push(c.to_string());
+        }
+    }
+    out
+}
+
+/// The corridors one rail serves, in file order.
+pub fn rail_corridors(summary: &Table, rail: &str) -> Vec<String> {
+    summary
+        .rows
+        .iter()
+        .filter(|r| summary.text(r, "rail") == rail && summary.text(r, "corridor") != "all")
+        .map(|r| summary.text(r, "corridor").to_string())
         .collect()
+}
+
+/// A rail's name as a figure's legend shows it: with its corridors when it does not serve every corridor of the
+/// run ("ips_link (SGD-THB only)"), so that an "all corridors" figure never compares a rail on one corridor with
+/// one on four without saying so.
+pub fn rail_label(summary: &Table, rail: &str) -> String {
+    let all = corridors(summary);
+    let mine = rail_corridors(summary, rail);
+    if mine.len() == all.len() || mine.is_empty() {
+        rail.to_string()
+    } else {
+        format!("{rail} ({} only)", mine.join(", "))
+    }
 }
 
 /// The rails of a summary, in file order.

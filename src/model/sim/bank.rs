@@ -5,13 +5,18 @@
 use crate::model::fx::CurId;
 use crate::model::ledger::AccountId;
 use crate::model::record::{EndReason, Hold, Place, Status, Step};
-use crate::model::world::{BankId, ChargeBearer, Desk};
+use crate::model::world::{BankId, ChargeBearer, Desk, RouteId};
 use crate::rng::{self, Stream};
 
 use super::accounts::Accounts;
 use super::{Phase, RecordSink, Sim};
 
 impl<S: RecordSink> Sim<'_, S> {
+    /// The stream of a route's rail on the route's corridor.
+    pub(super) fn rail_stream(&mut self, route: RouteId) -> &mut Stream {
+        &mut self.rail_streams[self.route_stream[route.idx()] as usize]
+    }
+
     pub(super) fn bank_at(&self, slot: u32) -> BankId {
         let p = &self.arena[slot as usize];
         self.w.route(p.route).path[p.hop as usize]
@@ -312,10 +317,10 @@ impl<S: RecordSink> Sim<'_, S> {
             self.trace_step(slot, Place::Bank(b), Step::Failed);
             self.finish(slot, Status::Failed, Some(self.now));
         } else {
-            let rail = p.rail;
+            let (rail, route) = (p.rail, p.route);
             let d = self.w.rails[rail.idx()]
                 .return_delay
-                .sample(&mut self.rail_streams[rail.idx()]);
+                .sample(self.rail_stream(route));
             let at = self.now + d;
             self.hold(slot, d, Hold::Return);
             let b = self.bank_at(slot);

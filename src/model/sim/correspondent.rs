@@ -89,10 +89,13 @@ impl<S: RecordSink> Sim<'_, S> {
                 Some(ni)
             }
         };
-        let rail = self.arena[slot as usize].rail;
+        let (rail, route) = (
+            self.arena[slot as usize].rail,
+            self.arena[slot as usize].route,
+        );
         let d = self.w.rails[rail.idx()]
             .message_delay
-            .sample(&mut self.rail_streams[rail.idx()]);
+            .sample(self.rail_stream(route));
         let arrives = self.now + d;
         self.hold(slot, d, Hold::Transit);
         self.trace_step(

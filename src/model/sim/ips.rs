@@ -99,8 +99,8 @@ impl<S: RecordSink> Sim<'_, S> {
             );
             self.arena[slot as usize].cost.intermediary_fees += cents;
         }
-        let rail = self.arena[slot as usize].rail;
-        let wait = delay.sample(&mut self.rail_streams[rail.idx()]);
+        let route = self.arena[slot as usize].route;
+        let wait = delay.sample(self.rail_stream(route));
         let at = self.now + wait;
         self.hold(slot, wait, Hold::Transit);
         let b = self.bank_at(slot);

@@ -254,7 +254,9 @@ pub struct Sim<'w, S: RecordSink> {
     demand: Vec<Demand>,
     /// `bank_streams[rail * banks + bank]`
     bank_streams: Vec<Stream>,
+    /// One stream per (rail, corridor); `route_stream[route]` is the route's.
     rail_streams: Vec<Stream>,
+    route_stream: Vec<u32>,
     /// `doms[world * dom_rails + d]`
     doms: Vec<DomState>,
     /// `nostros[world * nostros + n]`
@@ -306,11 +308,24 @@ impl<'w, S: RecordSink> Sim<'w, S> {
                 ));
             }
         }
-        let rail_streams = w
-            .rails
-            .iter()
-            .map(|r| rng::stream(seed, &format!("rail/{}", r.name)))
-            .collect();
+        // A rail's own draws (message, link and return delays, duplicate submissions) come from one stream per
+        // (rail, corridor), so adding a corridor to a rail does not shift its draws on the other corridors.
+        let mut rail_streams: Vec<Stream> = Vec::new();
+        let mut route_stream = Vec::with_capacity(w.routes.len());
+        let mut labels: Vec<String> = Vec::new();
+        for route in &w.routes {
+            let label = format!(
+                "rail/{}/corridor/{}",
+                w.rails[route.rail.idx()].name,
+                w.corridors[route.corridor.idx()].name
+            );
+            let k = labels.iter().position(|l| *l == label).unwrap_or_else(|| {
+                rail_streams.push(rng::stream(seed, &label));
+                labels.push(label);
+                labels.len() - 1
+            });
+            route_stream.push(k as u32);
+        }
         let worlds = match w.mode {
             Mode::Mirror => w.rails.len().max(1),
             Mode::Split => 1,
@@ -354,6 +369,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             demand,
             bank_streams,
             rail_streams,
+            route_stream,
             doms,
             nostros,
             desks,

@@ -21,7 +21,7 @@ impl<S: RecordSink> Sim<'_, S> {
         let rail = self.w.route(r).rail;
         if let RailKind::Chain { duplicate_rate, .. } = self.w.rails[rail.idx()].kind
             && duplicate_rate > 0.0
-            && rng::unit(&mut self.rail_streams[rail.idx()]) < duplicate_rate
+            && rng::unit(self.rail_stream(r)) < duplicate_rate
         {
             let (dup, _) = self.spawn_payment(r, demand_id, amount_minor, true);
             self.trace_step(dup, Place::Rail(rail), Step::DuplicateSubmitted { order });
