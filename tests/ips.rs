@@ -209,3 +209,53 @@ fn most_payments_complete_within_60_seconds_as_nexus_targets() {
     // median 2 s, a gateway of median 2 s, automated processing of ~1 s at three participants) the share is ~99%.
     assert!(within > 0.95, "{within:.4} within 60 s");
 }
+
+#[test]
+fn a_non_member_reaches_the_system_through_a_settlement_access_provider() {
+    // Nexus' roles: a PSP that is not a member of its instant payment system sends through a member that settles
+    // for it (a settlement access provider). In a route that is one more hop over the same system, and the
+    // provider's fee (its lifting fee, USD 0.20) on every payment, beside the scheme's USD 0.10.
+    let sap = "[[banks]]\nid = \"sg_sap\"\ncountry = \"SG\"\ncalendar = \"always\"\n\
+               processing = { median = \"1s\", p90 = \"2s\" }\nlifting_fee_usd = 0.2\n\n";
+    let text = IPS.replacen("[[banks]]", &format!("{sap}[[banks]]"), 1).replace(
+        "path = [\"sg_psp\", \"fxp\", \"th_psp\"]\nvia = [\"fast\", \"promptpay\"]",
+        "path = [\"sg_psp\", \"sg_sap\", \"fxp\", \"th_psp\"]\nvia = [\"fast\", \"fast\", \"promptpay\"]",
+    );
+    assert!(
+        text.contains("\"sg_sap\", \"fxp\""),
+        "the route goes through the provider"
+    );
+    let o = vec!["duration=2d".to_string()];
+    let loaded = settlesim::scenario::load("ips-sap.toml", &text, &o).expect("loads");
+    let mut with = Vec::new();
+    sim::run(
+        &loaded.world,
+        |r: &PaymentRecord| with.push(r.clone()),
+        &RunOptions::default(),
+    )
+    .expect("conservation holds");
+    let (_, without, _) = run(&["duration=2d"]);
+    let settled = |v: &[PaymentRecord]| -> Vec<PaymentRecord> {
+        v.iter()
+            .filter(|r| r.rail.0 == LINK && r.status == Status::Settled)
+            .cloned()
+            .collect()
+    };
+    let (a, b) = (settled(&without), settled(&with));
+    assert!(b.len() > 100);
+    for r in &b {
+        assert_eq!(
+            r.cost.intermediary_fees, 30,
+            "scheme 0.10 + provider 0.20, payment {}",
+            r.id
+        );
+    }
+    // One more pass through FAST and the provider's processing: later on average than without it.
+    let mean = |v: &[PaymentRecord]| {
+        v.iter()
+            .map(|r| (r.ended_us.unwrap() - r.created_us) as f64)
+            .sum::<f64>()
+            / v.len() as f64
+    };
+    assert!(mean(&b) > mean(&a) + 1e6, "{} vs {}", mean(&b), mean(&a));
+}
