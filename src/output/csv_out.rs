@@ -308,6 +308,11 @@ pub const SUMMARY_COLUMNS: &[&str] = &[
     "stage_payout_s_p90",
     "stage_return_s_mean",
     "stage_return_s_p90",
+    "funding_wait_pct",
+    "funding_wait_s_p99",
+    "rebalancings",
+    "rebalanced_usd_total",
+    "rebalancing_cost_usd_total",
 ];
 
 /// One summary line: a (rail, corridor) cell, or a rail's `all` row.
@@ -459,6 +464,13 @@ pub fn summary_record(row: &SummaryRow) -> Vec<String> {
             .iter()
             .flat_map(|&st| [fixed(c.stage_s_mean(st), 3), fixed(c.stage_s(st, 0.9), 3)]),
     )
+    .chain([
+        fixed(100.0 * c.funding_wait_share(), 2),
+        fixed(c.funding_wait_s(0.99), 3),
+        c.rebalancings.to_string(),
+        cents(c.rebalanced_usd_cents),
+        cents(c.rebalancing_cost_cents),
+    ])
     .collect()
 }
 

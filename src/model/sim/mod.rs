@@ -18,6 +18,7 @@ mod correspondent;
 mod demand;
 mod desk;
 mod domestic;
+mod funding;
 mod ips;
 mod ledger;
 mod qr;
@@ -45,7 +46,9 @@ use crate::model::record::{
     CostSplit, EndReason, Hold, PaymentRecord, Place, Stage, Status, Step, TraceStep,
 };
 use crate::model::station::{DeskQueue, Servers, StationStats};
-use crate::model::world::{ChainId, CorridorId, Desk, HopFunding, Mode, RailId, RouteId, World};
+use crate::model::world::{
+    ChainId, CorridorId, Desk, HopFunding, Mode, RailId, RouteId, TopUp, World,
+};
 use crate::rng::{self, Stream};
 use crate::units::US_PER_DAY;
 
@@ -328,9 +331,14 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             for n in &w.nostros {
                 let account = ledger.open(AccountKind::Nostro, n.currency, 0);
                 ledger.transfer(acc.reserve(n.owner, n.currency), account, n.opening_minor);
+                let funding = matches!(n.topup, TopUp::Threshold(_))
+                    .then(|| ledger.open(AccountKind::Funding, n.currency, 0));
                 nostros.push(NostroState {
                     account,
                     queue: VecDeque::new(),
+                    funding,
+                    requested_minor: 0,
+                    trigger: (RailId(0), CorridorId(0)),
                 });
             }
         }
@@ -382,7 +390,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
         let per_world = self.w.nostros.len();
         for (i, _) in self.nostros.iter().enumerate() {
             let n = &self.w.nostros[i % per_world];
-            if n.daily_topup {
+            if n.daily_topup() {
                 let cal = self.w.bank_calendar(n.owner);
                 let first = cal.add_business_days(0, 1);
                 if first < self.w.max_time_us {
@@ -414,6 +422,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
                 Ev::Arrival(c) => self.on_arrival(c),
                 Ev::Pay(slot) => self.on_pay(slot),
                 Ev::TopUp(n) => self.on_topup(n),
+                Ev::Funded(n) => self.on_funded(n),
                 Ev::ChainTick(c) => {
                     let spec = &self.w.chains[self.chain_meta[c as usize].0.idx()];
                     let hours = spec.hours.map(|h| self.w.calendar(h));
