@@ -5,6 +5,7 @@
 
 pub mod plan;
 pub mod shards;
+pub mod size;
 pub mod stats;
 
 use crate::model::metrics::Cell;

@@ -8,9 +8,32 @@
 //! reserve pays the amount into the position's funding account (and the fee into the funding rails' fee income);
 //! on arrival the funding account pays the position, which releases the payments waiting on it.
 
-use crate::model::world::TopUp;
+use crate::model::fx::CurId;
+use crate::model::world::{CorridorId, NostroId, RailId, TopUp};
 
 use super::{Ev, Queued, RecordSink, Sim};
+
+/// One rebalancing request, as `rebalancing.csv` reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rebalance {
+    /// The position (a nostro or an inventory) and, in mirror mode, the rail whose copy of it this is.
+    pub position: NostroId,
+    pub world_rail: Option<RailId>,
+    /// What it is counted against: the rail and corridor of the payment that triggered it.
+    pub rail: RailId,
+    pub corridor: CorridorId,
+    pub requested_us: u64,
+    /// `None` when the funds would arrive after the run ends.
+    pub arrives_us: Option<u64>,
+    pub currency: CurId,
+    /// The balance and the payments waiting on the position when the request left.
+    pub balance_minor: i64,
+    pub waiting: u32,
+    pub amount_minor: i64,
+    pub fee_minor: i64,
+    pub amount_usd_cents: i64,
+    pub fee_usd_cents: i64,
+}
 
 impl<S: RecordSink> Sim<'_, S> {
     pub(super) fn on_topup(&mut self, ni: u32) {
@@ -97,16 +120,34 @@ impl<S: RecordSink> Sim<'_, S> {
             ),
             None => st.trigger,
         };
-        self.metrics.rebalanced(
+        let (amount_usd_cents, fee_usd_cents) =
+            (fx.usd_cents(amount, c, now), fx.usd_cents(fee_minor, c, now));
+        self.metrics
+            .rebalanced(rail, corridor.idx(), amount_usd_cents, fee_usd_cents);
+        let per_world = self.w.nostros.len();
+        let arrives = (arrives < self.w.max_time_us).then_some(arrives);
+        self.rebalances.push(Rebalance {
+            position: NostroId((ni % per_world) as u32),
+            world_rail: match self.w.mode {
+                crate::model::world::Mode::Mirror => Some(RailId((ni / per_world) as u16)),
+                crate::model::world::Mode::Split => None,
+            },
             rail,
-            corridor.idx(),
-            fx.usd_cents(amount, c, now),
-            fx.usd_cents(fee_minor, c, now),
-        );
+            corridor,
+            requested_us: now,
+            arrives_us: arrives,
+            currency: c,
+            balance_minor: balance,
+            waiting: st.queue.len() as u32,
+            amount_minor: amount,
+            fee_minor,
+            amount_usd_cents,
+            fee_usd_cents,
+        });
         self.nostros[ni].requested_minor = amount;
         // Funds that would arrive after the run stay in the funding account: the ledger still balances.
-        if arrives < self.w.max_time_us {
-            self.q.push(arrives, Ev::Funded(ni as u32));
+        if let Some(at) = arrives {
+            self.q.push(at, Ev::Funded(ni as u32));
         }
     }
 

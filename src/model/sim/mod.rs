@@ -29,6 +29,7 @@ use chain::chain_states;
 use correspondent::NostroState;
 use demand::Demand;
 use domestic::DomState;
+pub use funding::Rebalance;
 pub use ledger::LedgerOutcome;
 
 use std::collections::VecDeque;
@@ -206,6 +207,8 @@ pub struct Outcome {
     pub stations: Vec<StationOutcome>,
     /// Tokenised-deposit ledgers: members' exposure to each other until net settlement.
     pub ledgers: Vec<LedgerOutcome>,
+    /// Every rebalancing request of a threshold top-up policy, in the order made.
+    pub rebalances: Vec<Rebalance>,
 }
 
 /// What a station measured (for Little's law and the queueing checks).
@@ -277,6 +280,8 @@ pub struct Sim<'w, S: RecordSink> {
     ledgers: ledger::Ledgers,
     /// IPS links' daily limits: `ips_used[rail * banks + bank]` = (local day, value sent that day).
     ips_used: Vec<(i64, i64)>,
+    /// Rebalancing requests so far (a few a day per position: rare, not per payment).
+    rebalances: Vec<Rebalance>,
 }
 
 impl<'w, S: RecordSink> Sim<'w, S> {
@@ -374,6 +379,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             trace: Vec::new(),
             ips_used: vec![(i64::MIN, 0); w.rails.len() * w.banks.len()],
             ledgers: ledger::Ledgers::default(),
+            rebalances: Vec::new(),
         };
         sim.schedule_initial();
         sim
@@ -481,6 +487,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             trace: self.trace,
             stations,
             ledgers,
+            rebalances: self.rebalances,
         };
         Ok((outcome, self.sink))
     }
