@@ -133,7 +133,11 @@ fn expected_arrival(run: &Run, requested_us: u64) -> u64 {
 #[test]
 fn funds_arrive_after_the_delay_in_the_funding_calendars_open_hours() {
     let run = ramp(&[]);
-    assert_eq!(run.mx(0).hour(), 18, "the fixture starts at 18:00 Sunday local");
+    assert_eq!(
+        run.mx(0).hour(),
+        18,
+        "the fixture starts at 18:00 Sunday local"
+    );
     let mut inside = 0;
     let mut outside = 0;
     for r in run.requests() {
@@ -171,7 +175,9 @@ fn funds_arrive_after_the_delay_in_the_funding_calendars_open_hours() {
 fn at_most_one_request_is_in_flight() {
     let run = ramp(&[]);
     for w in run.requests().windows(2) {
-        let arrived = w[0].arrives_us.expect("only the last may arrive after the run");
+        let arrived = w[0]
+            .arrives_us
+            .expect("only the last may arrive after the run");
         assert!(
             w[1].requested_us >= arrived,
             "{:?} left before {:?} arrived",
@@ -295,7 +301,11 @@ fn a_nostro_on_a_threshold_policy_is_refilled_on_its_calendar() {
             assert!((8..=17).contains(&local.hour()), "{local}");
         }
     }
-    assert!(run.records.iter().any(|r| r.stages_us[Stage::NostroWait.idx()] > 0));
+    assert!(
+        run.records
+            .iter()
+            .any(|r| r.stages_us[Stage::NostroWait.idx()] > 0)
+    );
     let instant = common::run(&[
         "nostros[0].balance=3000",
         "corridors[0].amount={ median = 1000, sigma = 0.0 }",

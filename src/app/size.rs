@@ -178,11 +178,11 @@ fn scale_text(s: f64) -> String {
 
 pub fn size(args: &SizeArgs) -> Result<SizeReport, AppError> {
     let wall = Instant::now();
-    let target = Target::parse(&args.target).map_err(|e| usage(format!("--target {}: {e}", args.target)))?;
+    let target =
+        Target::parse(&args.target).map_err(|e| usage(format!("--target {}: {e}", args.target)))?;
     let bounds = Bounds::new(args.min_scale, args.max_scale, args.tolerance).map_err(usage)?;
     if let Some(o) = args.set.iter().find(|o| {
-        scenario::locate::split_override(o)
-            .is_some_and(|(lhs, _)| lhs.trim() == "liquidity.scale")
+        scenario::locate::split_override(o).is_some_and(|(lhs, _)| lhs.trim() == "liquidity.scale")
     }) {
         return Err(usage(format!(
             "--set {o}: settlesim size chooses liquidity.scale itself (see --min-scale and --max-scale)"
@@ -402,7 +402,14 @@ pub fn render(r: &SizeReport) -> String {
         String::new(),
         format!(
             "{:<14} {:<10} {:<14} {:>8} {:>9} {:>10} {:>10} {:>14}",
-            "rail", "corridor", "status", "scale", "fails at", "measured", "below it", "prefunded USD"
+            "rail",
+            "corridor",
+            "status",
+            "scale",
+            "fails at",
+            "measured",
+            "below it",
+            "prefunded USD"
         ),
     ];
     for row in &r.rows {

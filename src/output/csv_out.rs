@@ -849,7 +849,10 @@ pub const REBALANCING_COLUMNS: &[&str] = &[
 /// at), whose copy of it (`world`: the rail in mirror mode, `shared` otherwise), what it is counted against (the
 /// rail and corridor of the payment that triggered it), the balance and the payments waiting at the request, the
 /// amount and the fee in the position's currency and in USD at the request's mid rate.
-pub fn rebalancing_csv(w: &World, rebalances: &[crate::model::sim::Rebalance]) -> io::Result<Vec<u8>> {
+pub fn rebalancing_csv(
+    w: &World,
+    rebalances: &[crate::model::sim::Rebalance],
+) -> io::Result<Vec<u8>> {
     let mut out = csv::Writer::from_writer(Vec::new());
     out.write_record(REBALANCING_COLUMNS)?;
     for r in rebalances {

@@ -151,18 +151,18 @@ pub fn load(source: &str, text: &str, overrides: &[String]) -> Result<Loaded, Sc
     }
     let effective_text = locate::apply_overrides_creating(text, overrides, OPTIONAL_SECTIONS)
         .map_err(|e| match e {
-        // The file itself does not parse (before any override could be applied): the file's position.
-        locate::OverrideError::Document(le) => err(
-            le.pos.as_ref().map(|p| p.line),
-            le.pos.as_ref().map(|p| p.col),
-            deep_hint(&le.message),
-            le.path
-                .as_ref()
-                .filter(|p| !p.is_empty())
-                .map(|p| p.to_string()),
-        ),
-        other => err(None, None, other.to_string(), None),
-    })?;
+            // The file itself does not parse (before any override could be applied): the file's position.
+            locate::OverrideError::Document(le) => err(
+                le.pos.as_ref().map(|p| p.line),
+                le.pos.as_ref().map(|p| p.col),
+                deep_hint(&le.message),
+                le.path
+                    .as_ref()
+                    .filter(|p| !p.is_empty())
+                    .map(|p| p.to_string()),
+            ),
+            other => err(None, None, other.to_string(), None),
+        })?;
     let raw: raw::Scenario = locate::from_str_located(&effective_text).map_err(|e| {
         // toml names a missing field only in its message: put it in the field path too.
         let mut path = e.path.clone().unwrap_or_default();

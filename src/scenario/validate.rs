@@ -223,7 +223,9 @@ fn topup(ctx: &Ctx, path: &str, t: &raw::TopupDef, currency: CurId) -> R<TopUp> 
         let Some(x) = v else {
             return bad(
                 path,
-                format!("a threshold policy needs {field} (major units of the position's currency)"),
+                format!(
+                    "a threshold policy needs {field} (major units of the position's currency)"
+                ),
             );
         };
         let f = format!("{path}.{field}");

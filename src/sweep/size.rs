@@ -379,7 +379,13 @@ mod tests {
             }
         );
         for bad in [
-            "no-wait", "no-wait=1.5", "no-wait=0", "p100=1h", "p99=1", "q99=1h", "wait-p=1h",
+            "no-wait",
+            "no-wait=1.5",
+            "no-wait=0",
+            "p100=1h",
+            "p99=1",
+            "q99=1h",
+            "wait-p=1h",
         ] {
             assert!(Target::parse(bad).is_err(), "{bad}");
         }

@@ -94,7 +94,10 @@ impl<S: RecordSink> Sim<'_, S> {
             .queue
             .iter()
             .fold(0_i64, |a, &s| a.saturating_add(self.queued_need(s)));
-        let amount = r.target_minor.saturating_add(waiting).saturating_sub(balance);
+        let amount = r
+            .target_minor
+            .saturating_add(waiting)
+            .saturating_sub(balance);
         if amount <= 0 {
             return;
         }
@@ -108,10 +111,13 @@ impl<S: RecordSink> Sim<'_, S> {
         let fee_minor = fx
             .from_usd(r.fee_usd_cents as f64 / 100.0, c, now)
             .saturating_add(bps_of(amount, r.fee_centi_bps));
-        let funding = st.funding.expect("a threshold position has a funding account");
+        let funding = st
+            .funding
+            .expect("a threshold position has a funding account");
         let reserve = self.acc.reserve(n.owner, c);
         self.ledger.transfer(reserve, funding, amount);
-        self.ledger.transfer(reserve, self.acc.funding_fees(c), fee_minor);
+        self.ledger
+            .transfer(reserve, self.acc.funding_fees(c), fee_minor);
         // Counted against the payment at the head of the queue when one waits, else the one that triggered it.
         let (rail, corridor) = match st.queue.front() {
             Some(&head) => (
@@ -120,8 +126,10 @@ impl<S: RecordSink> Sim<'_, S> {
             ),
             None => st.trigger,
         };
-        let (amount_usd_cents, fee_usd_cents) =
-            (fx.usd_cents(amount, c, now), fx.usd_cents(fee_minor, c, now));
+        let (amount_usd_cents, fee_usd_cents) = (
+            fx.usd_cents(amount, c, now),
+            fx.usd_cents(fee_minor, c, now),
+        );
         self.metrics
             .rebalanced(rail, corridor.idx(), amount_usd_cents, fee_usd_cents);
         let per_world = self.w.nostros.len();
