@@ -18,7 +18,7 @@ use crate::model::world::{CorridorId, HopFunding, NostroId, RailId, RailKind, To
 use crate::output::csv_out::fixed;
 use crate::output::write_atomic;
 use crate::scenario;
-use crate::sweep::size::{Bounds, Found, Target, search};
+use crate::sweep::size::{Bounds, Found, Target, contradictions, search};
 
 #[derive(Clone, Debug)]
 pub struct SizeArgs {
@@ -45,6 +45,8 @@ pub struct SizeRow {
     pub measured_at_failing: f64,
     /// The level the cell's positions are funded to at scale 1, USD at the start's mid rate.
     pub prefunded_usd_at_unit: f64,
+    /// Probes that disagree with the bracket as a monotone answer (failing above it, holding below it).
+    pub contradictions: usize,
 }
 
 pub struct SizeReport {
@@ -75,6 +77,7 @@ pub const SIZE_COLUMNS: &[&str] = &[
     "measured_share_at_failing",
     "prefunded_usd_at_scale_1",
     "prefunded_usd_at_scale",
+    "contradicting_probes",
 ];
 
 fn usage(e: impl ToString) -> AppError {
@@ -279,6 +282,7 @@ pub fn size(args: &SizeArgs) -> Result<SizeReport, AppError> {
             },
             measured_at_failing: at(f.failing(), i),
             prefunded_usd_at_unit: prefunded_usd(&unit_world, k),
+            contradictions: contradictions(f, &probes, i),
         })
         .collect();
     let mut scales: Vec<f64> = probes.iter().map(|(s, _)| *s).collect();
@@ -336,6 +340,7 @@ pub fn size_csv(r: &SizeReport) -> std::io::Result<Vec<u8>> {
             fixed(row.measured_at_failing, 6),
             fixed(row.prefunded_usd_at_unit, 2),
             scale.map_or(String::new(), |s| fixed(s * row.prefunded_usd_at_unit, 2)),
+            row.contradictions.to_string(),
         ])?;
     }
     w.into_inner()
@@ -414,11 +419,16 @@ pub fn render(r: &SizeReport) -> String {
     ];
     for row in &r.rows {
         let s = row.found.scale();
+        let status = if row.contradictions > 0 {
+            format!("{} (!)", row.found.status())
+        } else {
+            row.found.status().to_string()
+        };
         lines.push(format!(
             "{:<14} {:<10} {:<14} {:>8} {:>9} {:>10} {:>10} {:>14}",
             row.rail,
             row.corridor,
-            row.found.status(),
+            status,
             scale(s),
             scale(row.found.failing()),
             pct(row.measured_at_scale),
@@ -427,6 +437,16 @@ pub fn render(r: &SizeReport) -> String {
         ));
     }
     let list: Vec<String> = r.scales.iter().map(|s| format!("{s}")).collect();
+    if r.rows.iter().any(|x| x.contradictions > 0) {
+        lines.push(String::new());
+        lines.push(
+            "(!) another probe disagrees: the target failed at a larger scale or held at a smaller one \
+             (contradicting_probes in the CSV). The service level is not monotone in the scale here (threshold \
+             policies leave a balance anywhere between threshold and target when the funding calendar closes); \
+             the bracket still holds, but sweep liquidity.scale to see the whole curve."
+                .to_string(),
+        );
+    }
     lines.push(String::new());
     lines.push(format!(
         "{} runs at liquidity.scale = {}; {:.1}s wall",

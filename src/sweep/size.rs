@@ -8,8 +8,11 @@
 //! scale is a dyadic rational (1 × 2^k, then midpoints), exact in f64, so cells that walk the same path share
 //! their runs; a cell's answer never depends on which other cells there are. The result brackets the smallest
 //! scale: the target holds at `hi` and fails at `lo` (both probed), with `hi − lo ≤ tolerance × hi`. That is all
-//! a bisection can promise; it is the smallest scale if the target is monotone in the scale between the two
-//! (`tests/size.rs` checks that on its scenarios over a grid of scales).
+//! a bisection can promise; it is the smallest scale if the target is monotone in the scale. With daily top-ups
+//! it is (`tests/size.rs` checks it over a grid); with threshold policies it need not be: the balance stands
+//! anywhere between threshold and target when the funding calendar closes for a weekend, and where it stands
+//! depends on the scale, so a larger scale can meet a weekend backlog with less. `contradictions` counts the
+//! probes (of every cell's walks: each run judges every cell) that disagree with a cell's bracket.
 
 use std::collections::BTreeMap;
 
@@ -294,6 +297,25 @@ pub fn search<E>(
     Ok((found, order))
 }
 
+/// Probes that contradict cell `i`'s answer as a monotone one: scales above the scale found where the target
+/// failed, and scales below the failing one where it held.
+pub fn contradictions(found: &Found, probes: &Probes, i: usize) -> usize {
+    let (lo, hi) = match *found {
+        Found::Bracket { lo, hi } => (Some(lo), Some(hi)),
+        Found::AtMin(h) => (None, Some(h)),
+        Found::NotReached(l) => (Some(l), None),
+        Found::NoPayments | Found::Independent => return 0,
+    };
+    probes
+        .iter()
+        .filter(|(s, v)| match v[i] {
+            Some(false) => hi.is_some_and(|h| *s > h),
+            Some(true) => lo.is_some_and(|l| *s < l),
+            None => false,
+        })
+        .count()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -347,6 +369,30 @@ mod tests {
         let alone = run(&[0.37]);
         let beside = run(&[5.0, 0.37, 0.02]);
         assert_eq!(alone[0], beside[1]);
+    }
+
+    /// A target that holds on [0.3, 0.6) and from 2 on: the walk from 1 doubles to 2 and brackets just below 2;
+    /// the other cell's walk probes scales in [0.3, 0.6), where this one held: each is a contradiction.
+    #[test]
+    fn contradicting_probes_are_counted() {
+        let (found, probes) = search::<()>(&[false, false], &bounds(), |scales| {
+            Ok(scales
+                .iter()
+                .map(|&s| vec![Some((0.3..0.6).contains(&s) || s >= 2.0), Some(s >= 0.45)])
+                .collect())
+        })
+        .unwrap();
+        let Found::Bracket { lo, hi } = found[0] else {
+            panic!("{found:?}")
+        };
+        assert!(lo < 2.0 && hi == 2.0, "[{lo}, {hi}]");
+        let held_below = probes
+            .iter()
+            .filter(|(s, _)| (0.3..0.6).contains(s))
+            .count();
+        assert!(held_below >= 1);
+        assert_eq!(contradictions(&found[0], &probes, 0), held_below);
+        assert_eq!(contradictions(&found[1], &probes, 1), 0);
     }
 
     #[test]
