@@ -668,6 +668,13 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             .collect();
         live.sort_by_key(|&s| self.arena[s as usize].id);
         for slot in live {
+            // A payment still queued for funding has waited since it queued: that wait is otherwise booked only
+            // when it ends, and one that never ends would show as time in the stage before it.
+            let p = &self.arena[slot as usize];
+            if matches!(p.phase, Phase::NostroQueued | Phase::LedgerQueued) {
+                let since = p.queued_since_us;
+                self.enter_stage(slot, since, Stage::NostroWait);
+            }
             let rec = self.record_of(slot, Status::InFlight, None);
             self.metrics.record(&rec);
             self.sink.record(&rec);
