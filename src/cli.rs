@@ -16,7 +16,7 @@ native coins with their ramps, CBDC platforms, merchant QR payments), linked ins
 tokenised-deposit ledgers in a deterministic discrete-event simulation: business calendars and cut-offs, \
 compliance holds, fees, FX spreads and price moves, nostro and ramp liquidity, members' settlement exposure. The \
 same scenario, seed and overrides always give byte-identical results.",
-    after_help = "Examples:\n  settlesim run                          # the embedded default: the claims scenario\n  settlesim run scenarios/correspondent.toml --set duration=2d --seed 7\n  settlesim run scenarios/ips-link.toml   # PayNow–PromptPay-like link against SWIFT\n  settlesim check my.toml                # validate only\n  settlesim trace results/claims 1234    # why did payment 1234 take so long?\n  settlesim sweep scenarios/correspondent.toml --grid duration=7d,14d --replications 20 --jobs 2\n  settlesim risk --attacker-share 0.1 --confirmations 6   # double-spend risk\n\nExit codes: 0 success; 2 bad input or usage (scenario errors are one line FILE:LINE:COL: message (field)); 1 the environment failed (disk full, permissions, another settlesim writing the same --out)."
+    after_help = "Examples:\n  settlesim run                          # the embedded default: the claims scenario\n  settlesim run scenarios/correspondent.toml --set duration=2d --seed 7\n  settlesim run scenarios/ips-link.toml   # PayNow–PromptPay-like link against SWIFT\n  settlesim check my.toml                # validate only\n  settlesim trace results/claims 1234    # why did payment 1234 take so long?\n  settlesim sweep scenarios/correspondent.toml --grid duration=7d,14d --replications 20 --jobs 2\n  settlesim risk --attacker-share 0.1 --confirmations 6   # double-spend risk\n  settlesim size scenarios/liquidity-tradeoff.toml        # the least liquidity for 99% never waiting\n\nExit codes: 0 success; 2 bad input or usage (scenario errors are one line FILE:LINE:COL: message (field)); 1 the environment failed (disk full, permissions, another settlesim writing the same --out)."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -164,6 +164,70 @@ settlesim sweep a.toml b.toml --replications 50 --shard 3/8 --out out/shard-3   
         #[arg(long)]
         independent: bool,
         /// No progress bar.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// The smallest liquidity scale at which a service level holds, per rail and corridor, by bisection over runs.
+    #[command(
+        long_about = "Size the liquidity a scenario needs. `[liquidity] scale` multiplies every pre-funded balance \
+at once: nostro and inventory opening balances, the threshold and target of every top-up policy, ledger member \
+limits. Less liquidity means more payments queue for funding and wait longer (the liquidity–delay trade-off \
+central banks study with the BoF-PSS simulator). `settlesim size` finds, for every rail and corridor of the \
+scenario (and each rail's `all` row), the smallest scale at which --target holds.\n\n\
+How: every probe is a full run of the scenario with liquidity.scale set and the same seed, so two probes differ \
+only by the liquidity. From scale 1 each row halves the scale while the target holds (or doubles it while it \
+fails) until it changes, then bisects that bracket until it is narrower than --tolerance × the scale. Every \
+scale is a power of two or a midpoint of two tried ones, so rows walking the same path share runs, the probes of \
+one round run in parallel (--jobs), and the answer never depends on --jobs. The row's result is a bracket: the \
+target holds at `scale` and fails at `failing_scale`, both run, within the tolerance. That is the smallest \
+scale if the service level improves with liquidity between the two (it does on the committed scenarios; see \
+tests/size.rs); a row whose routes draw on no nostro, inventory or member limit is not searched \
+(`no_prefunding`).",
+        after_help = "Targets (--target KIND=VALUE):\n  no-wait=0.99     at least 99% of payments never wait for funding (the default): a nostro or \
+inventory shortfall or a ledger member's limit, the `nostro_wait` stage of payments.csv\n  p99=1h           99% of \
+payments settle within 1 hour of creation (returned, failed and unfinished ones count as misses)\n  wait-p99=30m     \
+99% of payments wait at most 30 minutes for funding\n\nStatus of a row:\n  found            the target holds \
+at `scale` and fails at `failing_scale`\n  at_min_scale     it holds even at --min-scale\n  not_reached      it fails \
+even at --max-scale (more liquidity does not help: calendars, screening or fees decide, or the scale must grow \
+further)\n  no_prefunding    the rail draws on no pre-funded position here: liquidity.scale cannot change it \
+(measured at scale 1)\n  no_payments      the row had no payments\n\nOutput: a table on stdout and FILE (default \
+results/<scenario>-size.csv), written atomically: scenario, seed, target, required_share, rail, corridor, status, \
+scale, failing_scale, tolerance, measured_share_at_scale, measured_share_at_failing, prefunded_usd_at_scale_1 (the \
+level the row's positions are funded to at scale 1: opening balances, a threshold policy's target when higher, \
+member limits, in USD at the start's mid rate), prefunded_usd_at_scale.\n\nFor the whole trade-off curve, sweep \
+the scale: settlesim sweep FILE --grid liquidity.scale=0.25,0.5,1,2 -r 5 (points.csv has latency_s_p50, \
+latency_s_p99 and funding_wait_pct per rail and corridor).\n\nExamples:\n  settlesim size scenarios/liquidity-tradeoff.toml\n  \
+settlesim size --set duration=7d --target no-wait=0.95 --jobs 2      # the embedded flagship, a week\n  \
+settlesim size scenarios/liquidity-tradeoff.toml --target wait-p99=2h --tolerance 0.05 --out sizing.csv"
+    )]
+    Size {
+        /// Scenario file (TOML). Without it, the embedded default scenario.
+        file: Option<PathBuf>,
+        /// The service level: no-wait=SHARE, pNN=DURATION (latency) or wait-pNN=DURATION (wait for funding).
+        #[arg(long, default_value = "no-wait=0.99", value_name = "KIND=VALUE")]
+        target: String,
+        /// Stop bisecting when the bracket is narrower than this fraction of the scale.
+        #[arg(long, default_value_t = 0.02, value_name = "FRACTION")]
+        tolerance: f64,
+        /// The smallest scale tried (a power of two at most 1).
+        #[arg(long, default_value_t = 1.0 / 256.0, value_name = "SCALE")]
+        min_scale: f64,
+        /// The largest scale tried (a power of two at least 1).
+        #[arg(long, default_value_t = 32.0, value_name = "SCALE")]
+        max_scale: f64,
+        /// Master seed for every probe (overrides the scenario's `seed`).
+        #[arg(long, value_parser = seed_parser())]
+        seed: Option<u64>,
+        /// Override any scenario field but liquidity.scale, like `run --set`. Repeatable.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
+        /// Output CSV file (default results/<scenario name>-size.csv).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Worker threads for the probes of one round (default: all cores).
+        #[arg(long, short = 'j', value_name = "J")]
+        jobs: Option<usize>,
+        /// No progress lines.
         #[arg(long, short)]
         quiet: bool,
     },
@@ -318,6 +382,32 @@ pub fn dispatch(cli: Cli) -> Result<String, AppError> {
             };
             let report = app::sweep::sweep(&args)?;
             Ok(app::sweep::render(&report))
+        }
+        Command::Size {
+            file,
+            target,
+            tolerance,
+            min_scale,
+            max_scale,
+            seed,
+            set,
+            out,
+            jobs,
+            quiet,
+        } => {
+            let report = app::size::size(&app::size::SizeArgs {
+                file,
+                set,
+                seed,
+                target,
+                tolerance,
+                min_scale,
+                max_scale,
+                out,
+                jobs,
+                quiet,
+            })?;
+            Ok(app::size::render(&report))
         }
         Command::Merge {
             dirs,

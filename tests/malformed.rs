@@ -25,6 +25,162 @@ macro_rules! gossip_chain {
 
 const CASES: &[Case] = &[
     Case {
+        name: "unknown top-up policy",
+        replace: (
+            "balance = 1000000000",
+            "balance = 1000000000\ntopup = { policy = \"weekly\" }",
+        ),
+        overrides: &[],
+        expected: "base.toml:45:20: unknown policy \"weekly\" (\"threshold\", \"daily\" or \"none\") (nostros[0].topup.policy)",
+    },
+    Case {
+        name: "unknown top-up name",
+        replace: (
+            "balance = 1000000000",
+            "balance = 1000000000\ntopup = \"weekly\"",
+        ),
+        overrides: &[],
+        expected: "base.toml:45:9: unknown top-up \"weekly\" (\"daily\", \"none\", or a table { policy = \"threshold\", ... }) (nostros[0].topup)",
+    },
+    Case {
+        name: "unknown field in a top-up policy",
+        replace: (
+            "balance = 1000000000",
+            "balance = 1000000000\ntopup = { policy = \"threshold\", threshold = 1, target = 2, retries = 3 }",
+        ),
+        overrides: &[],
+        expected: "base.toml:45:60: unknown field `retries`, expected one of `policy`, `threshold`, `target`, `delay`, `calendar`, `fee_usd`, `fee_bps` (nostros[0].topup.retries)",
+    },
+    Case {
+        name: "threshold policy without a threshold",
+        replace: (
+            "balance = 1000000000",
+            "balance = 1000000000\ntopup = { policy = \"threshold\", target = 2 }",
+        ),
+        overrides: &[],
+        expected: "base.toml:45:9: a threshold policy needs threshold (major units of the position's currency) (nostros[0].topup)",
+    },
+    Case {
+        name: "threshold policy without a target",
+        replace: (
+            "balance = 1000000000",
+            "balance = 1000000000\ntopup = { policy = \"threshold\", threshold = 2 }",
+        ),
+        overrides: &[],
+        expected: "base.toml:45:9: a threshold policy needs target (major units of the position's currency) (nostros[0].topup)",
+    },
+    Case {
+        name: "target below the threshold",
+        replace: (
+            "balance = 1000000000",
+            "balance = 1000000000\ntopup = { policy = \"threshold\", threshold = 5, target = 2 }",
+        ),
+        overrides: &[],
+        expected: "base.toml:45:57: must not be below the threshold (funding brings the balance back up to the target) (nostros[0].topup.target)",
+    },
+    Case {
+        name: "negative threshold",
+        replace: (
+            "balance = 1000000000",
+            "balance = 1000000000\ntopup = { policy = \"threshold\", threshold = -5, target = 2 }",
+        ),
+        overrides: &[],
+        expected: "base.toml:45:45: must be a non-negative number, got -5 (nostros[0].topup.threshold)",
+    },
+    Case {
+        name: "funding delay without a unit",
+        replace: (
+            "balance = 1000000000",
+            "balance = 1000000000\ntopup = { policy = \"threshold\", threshold = 1, target = 2, delay = \"2\" }",
+        ),
+        overrides: &[],
+        expected: "base.toml:45:68: bad duration \"2\": a unit is required (us, ms, s, m, h, d, w) (nostros[0].topup.delay)",
+    },
+    Case {
+        name: "funding delay beyond a month",
+        replace: (
+            "balance = 1000000000",
+            "balance = 1000000000\ntopup = { policy = \"threshold\", threshold = 1, target = 2, delay = \"31d\" }",
+        ),
+        overrides: &[],
+        expected: "base.toml:45:68: must be at most 30d (nostros[0].topup.delay)",
+    },
+    Case {
+        name: "funding calendar that does not exist",
+        replace: (
+            "balance = 1000000000",
+            "balance = 1000000000\ntopup = { policy = \"threshold\", threshold = 1, target = 2, calendar = \"fed\" }",
+        ),
+        overrides: &[],
+        expected: "base.toml:45:71: no calendar named \"fed\" under [calendars] (nostros[0].topup.calendar)",
+    },
+    Case {
+        name: "negative rebalancing fee",
+        replace: (
+            "balance = 1000000000",
+            "balance = 1000000000\ntopup = { policy = \"threshold\", threshold = 1, target = 2, fee_usd = -1 }",
+        ),
+        overrides: &[],
+        expected: "base.toml:45:70: must be a non-negative number, got -1 (nostros[0].topup.fee_usd)",
+    },
+    Case {
+        name: "rebalancing fee of 100%",
+        replace: (
+            "balance = 1000000000",
+            "balance = 1000000000\ntopup = { policy = \"threshold\", threshold = 1, target = 2, fee_bps = 10000 }",
+        ),
+        overrides: &[],
+        expected: "base.toml:45:70: must be below 10000 (100%) (nostros[0].topup.fee_bps)",
+    },
+    Case {
+        name: "a threshold field on a daily top-up",
+        replace: (
+            "balance = 1000000000",
+            "balance = 1000000000\ntopup = { policy = \"daily\", fee_usd = 5 }",
+        ),
+        overrides: &[],
+        expected: "base.toml:45:39: only a threshold policy has this field (nostros[0].topup.fee_usd)",
+    },
+    Case {
+        name: "a top-up that is a number",
+        replace: ("balance = 1000000000", "balance = 1000000000\ntopup = 5"),
+        overrides: &[],
+        expected: "base.toml:45:9: invalid type: integer `5`, expected a top-up name (\"daily\", \"none\") or a table such as { policy = \"threshold\", ... } (nostros[0].topup)",
+    },
+    Case {
+        name: "negative liquidity scale",
+        replace: ("[limits]", "[liquidity]\nscale = -1\n\n[limits]"),
+        overrides: &[],
+        expected: "base.toml:8:9: must be a non-negative number, got -1 (liquidity.scale)",
+    },
+    Case {
+        name: "unknown field under [liquidity]",
+        replace: ("[limits]", "[liquidity]\nfactor = 2\n\n[limits]"),
+        overrides: &[],
+        expected: "base.toml:8:1: unknown field `factor`, expected `scale` (liquidity.factor)",
+    },
+    Case {
+        name: "a liquidity scale with nothing to scale",
+        replace: (
+            "[[nostros]]\nowner = \"a\"\nat = \"b\"\ncurrency = \"USD\"\nbalance = 1000000000\n\n[[nostros]]\nowner = \"c\"\nat = \"b\"\ncurrency = \"USD\"\nbalance = 0\ntopup = \"none\"\n",
+            "[liquidity]\nscale = 2\n",
+        ),
+        overrides: &[],
+        expected: "base.toml:41:9: nothing to scale: the scenario has no nostro, inventory or ledger member limit (liquidity.scale)",
+    },
+    Case {
+        name: "a liquidity scale past the money bounds",
+        replace: ("", ""),
+        overrides: &["liquidity.scale=1000"],
+        expected: "--set liquidity.scale=1000: 1000 scales nostros[0].balance to 1000000000000, above the limit of 100000000000 (liquidity.scale)",
+    },
+    Case {
+        name: "a liquidity scale that is not a number",
+        replace: ("", ""),
+        overrides: &["liquidity.scale=lots"],
+        expected: "--set liquidity.scale=lots: invalid type: string \"lots\", expected f64 (liquidity.scale)",
+    },
+    Case {
         name: "a ledger field on a correspondent rail",
         replace: (
             "return_delay = { fixed = \"2d\" }",

@@ -7,6 +7,7 @@ pub mod progress;
 pub mod report;
 pub mod risk;
 pub mod run;
+pub mod size;
 pub mod sweep;
 pub mod sweep_report;
 pub mod trace;

@@ -152,6 +152,18 @@ pub fn simulate_to_dir(
                 .map_err(|e| io_err("exposure.csv", e))?,
         )?;
     }
+    // Only scenarios with a threshold top-up policy get rebalancing.csv.
+    if world
+        .nostros
+        .iter()
+        .any(|n| matches!(n.topup, crate::model::world::TopUp::Threshold(_)))
+    {
+        put(
+            "rebalancing.csv".into(),
+            csv_out::rebalancing_csv(world, &outcome.rebalances)
+                .map_err(|e| io_err("rebalancing.csv", e))?,
+        )?;
+    }
     for row in rows.iter() {
         let mut bytes = Vec::new();
         V2Serializer::new()

@@ -290,6 +290,41 @@ impl Calendar {
             .unwrap_or(u64::MAX)
     }
 
+    /// The instant at which the calendar has been open for `d` µs, counting from `t`: time runs only inside
+    /// business windows, so work that does not finish by the cut-off resumes at the next opening (a funding
+    /// wire that moves only on business days). `d == 0` gives [`Calendar::next_open`]. An arrival exactly at
+    /// a cut-off is at that cut-off, never on the following closed days. `u64::MAX` past the precomputed
+    /// windows. For an `always_open` calendar: `t + d` (saturating).
+    pub fn add_open_time(&self, t: u64, d: u64) -> u64 {
+        if self.always_open {
+            return t.saturating_add(d);
+        }
+        let mut left = d;
+        let mut i = self.starts.partition_point(|&s| s <= t);
+        let mut from = match i.checked_sub(1) {
+            Some(j) if t < self.ends[j] => {
+                i = j;
+                t
+            }
+            _ => match self.starts.get(i) {
+                Some(&s) => s,
+                None => return u64::MAX,
+            },
+        };
+        loop {
+            let end = self.ends[i];
+            if left <= end - from {
+                return from + left;
+            }
+            left -= end - from;
+            i += 1;
+            match self.starts.get(i) {
+                Some(&s) => from = s,
+                None => return u64::MAX,
+            }
+        }
+    }
+
     /// Index of the window containing `t`, if any.
     fn containing(&self, t: u64) -> Option<usize> {
         let i = self.starts.partition_point(|&s| s <= t).checked_sub(1)?;
@@ -613,6 +648,65 @@ mod tests {
             sim(start, utc(2026, 3, 11, 12, 0))
         );
         assert_eq!(cal.add_business_days(fri_late, 100_000), u64::MAX);
+    }
+
+    /// Catches: funding time counted in calendar time instead of open time, so a wire requested on Friday
+    /// afternoon "arrives" on Friday evening or Saturday.
+    #[test]
+    fn open_time_pauses_over_the_night_and_the_weekend() {
+        let (cal, start) = ny_cal(&ny_spec());
+        let fri_3pm = sim(start, utc(2026, 3, 6, 20, 0)); // 15:00 EST, 2 h before the cut-off
+        assert_eq!(cal.add_open_time(fri_3pm, 0), fri_3pm);
+        assert_eq!(
+            cal.add_open_time(fri_3pm, HOUR),
+            sim(start, utc(2026, 3, 6, 21, 0))
+        );
+        // Exactly to the cut-off: arrives at 17:00 Friday, not Monday.
+        assert_eq!(
+            cal.add_open_time(fri_3pm, 2 * HOUR),
+            sim(start, utc(2026, 3, 6, 22, 0))
+        );
+        // 2 h on Friday, the last hour from Monday's 08:00 EDT opening (12:00 UTC).
+        assert_eq!(
+            cal.add_open_time(fri_3pm, 3 * HOUR),
+            sim(start, utc(2026, 3, 9, 13, 0))
+        );
+        // Requested on Saturday: counted from Monday's opening.
+        let sat = sim(start, utc(2026, 3, 7, 15, 0));
+        assert_eq!(
+            cal.add_open_time(sat, 2 * HOUR),
+            sim(start, utc(2026, 3, 9, 14, 0))
+        );
+        // A full business day (9 open hours) from Friday 15:00 is Monday 15:00, then Tuesday.
+        assert_eq!(
+            cal.add_open_time(fri_3pm, 9 * HOUR),
+            sim(start, utc(2026, 3, 9, 19, 0))
+        );
+        assert_eq!(
+            cal.add_open_time(fri_3pm, 18 * HOUR),
+            sim(start, utc(2026, 3, 10, 19, 0))
+        );
+        assert_eq!(cal.add_open_time(fri_3pm, 10_000 * HOUR), u64::MAX);
+        let (always, _) = ny_cal(&CalendarSpec {
+            always_open: true,
+            ..ny_spec()
+        });
+        assert_eq!(always.add_open_time(sat, 2 * HOUR), sat + 2 * HOUR);
+    }
+
+    proptest! {
+        /// Open time is additive (a delay in two parts ends where it ends in one) and never ends on a closed
+        /// instant other than a cut-off.
+        #[test]
+        fn open_time_is_additive_and_ends_in_a_window(a in 0u64..40 * HOUR, b in 1u64..20 * HOUR, t in 0u64..20 * DAY) {
+            let (cal, _) = ny_cal(&ny_spec());
+            let one = cal.add_open_time(t, a + b);
+            // (b > 0: a first part ending exactly at a cut-off continues from the next opening, as one delay
+            // does; with b == 0 the second call would move a cut-off arrival to the next opening.)
+            let two = cal.add_open_time(cal.add_open_time(t, a), b);
+            prop_assert_eq!(one, two);
+            prop_assert!(cal.is_open(one) || cal.is_open(one.saturating_sub(1)));
+        }
     }
 
     #[test]

@@ -12,6 +12,8 @@ pub enum Ev {
     Pay(u32),
     /// A nostro's daily top-up (index into the per-world nostro state).
     TopUp(u32),
+    /// Funds requested to rebalance a position arrive (index into the per-world nostro state).
+    Funded(u32),
     /// A chain's next block, slot or BFT height.
     ChainTick(u16),
     /// Nakamoto propagation: `block` reaches `node` of `chain`.

@@ -25,8 +25,10 @@ pub enum AccountKind {
     FeeIncome,
     /// A bank's FX book (bought one currency, sold another).
     FxPosition,
-    /// A nostro account: one bank's balance held at another.
+    /// A nostro account: one bank's balance held at another (or a ramp's inventory).
     Nostro,
+    /// Funds a bank requested to rebalance a position, on their way to it.
+    Funding,
 }
 
 #[derive(Clone, Debug)]

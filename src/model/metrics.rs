@@ -53,6 +53,16 @@ pub struct Cell {
     /// stage's distribution in ms (`Stage::idx` order).
     pub stage_us_sum: [u128; Stage::COUNT],
     pub stage_ms: Vec<Histogram<u64>>,
+    /// Every payment (any status, in flight included): how many waited for funding (a nostro or inventory
+    /// shortfall, a ledger member's limit: the `nostro_wait` stage) at all, and the distribution of that wait in
+    /// ms, zeros included.
+    pub funding_waited: u64,
+    pub funding_wait_ms: Histogram<u64>,
+    /// Rebalancing requests counted against this cell (the rail and corridor of the payment that triggered
+    /// them), the value they moved and what they cost, USD cents.
+    pub rebalancings: u64,
+    pub rebalanced_usd_cents: i64,
+    pub rebalancing_cost_cents: i64,
 }
 
 impl Cell {
@@ -75,6 +85,11 @@ impl Cell {
             gpi_accepted: 0,
             stage_us_sum: [0; Stage::COUNT],
             stage_ms: (0..Stage::COUNT).map(|_| latency_histogram()).collect(),
+            funding_waited: 0,
+            funding_wait_ms: latency_histogram(),
+            rebalancings: 0,
+            rebalanced_usd_cents: 0,
+            rebalancing_cost_cents: 0,
         }
     }
 
@@ -87,6 +102,9 @@ impl Cell {
             *t = t.saturating_add(c);
         }
         self.duplicates += u64::from(rec.duplicate);
+        let wait_us = rec.stages_us[Stage::NostroWait.idx()];
+        self.funding_waited += u64::from(wait_us > 0);
+        self.funding_wait_ms.saturating_record(wait_us / 1000);
         if let Some(us) = rec.chain_inclusion_us {
             self.chain_inclusion_ms.saturating_record(us / 1000);
         }
@@ -156,6 +174,17 @@ impl Cell {
         for (a, b) in self.stage_ms.iter_mut().zip(&other.stage_ms) {
             a.add(b).expect("same bounds");
         }
+        self.funding_waited += other.funding_waited;
+        self.funding_wait_ms
+            .add(&other.funding_wait_ms)
+            .expect("same bounds");
+        self.rebalancings += other.rebalancings;
+        self.rebalanced_usd_cents = self
+            .rebalanced_usd_cents
+            .saturating_add(other.rebalanced_usd_cents);
+        self.rebalancing_cost_cents = self
+            .rebalancing_cost_cents
+            .saturating_add(other.rebalancing_cost_cents);
         debug_assert_eq!(self.window_us, other.window_us);
     }
 
@@ -254,6 +283,30 @@ impl Cell {
         }
         self.settled_in_window as f64 / (self.window_us as f64 / (86_400.0 * US_PER_S as f64))
     }
+    /// Share of all payments (any status) that waited for funding at all (NaN without payments).
+    pub fn funding_wait_share(&self) -> f64 {
+        let n = self.payments();
+        if n == 0 {
+            return f64::NAN;
+        }
+        self.funding_waited as f64 / n as f64
+    }
+    /// Share of all payments whose wait for funding was at most `secs` (NaN without payments).
+    pub fn funding_wait_within_s(&self, secs: f64) -> f64 {
+        let n = self.payments();
+        if n == 0 {
+            return f64::NAN;
+        }
+        let ms = (secs * 1000.0) as u64;
+        self.funding_wait_ms.count_between(0, ms) as f64 / n as f64
+    }
+    /// A quantile of the wait for funding over all payments (zeros included), in seconds.
+    pub fn funding_wait_s(&self, q: f64) -> f64 {
+        if self.funding_wait_ms.is_empty() {
+            return f64::NAN;
+        }
+        self.funding_wait_ms.value_at_quantile(q) as f64 / 1000.0
+    }
     pub fn fees_cents(&self) -> i64 {
         split_of(&self.cost_cents).fees()
     }
@@ -350,6 +403,14 @@ impl Metrics {
                 s.settled[h] += 1;
             }
         }
+    }
+
+    /// A rebalancing request, counted against the (rail, corridor) of the payment that triggered it.
+    pub fn rebalanced(&mut self, rail: RailId, corridor: usize, amount_cents: i64, fee_cents: i64) {
+        let c = &mut self.cells[rail.idx() * self.corridors + corridor];
+        c.rebalancings += 1;
+        c.rebalanced_usd_cents = c.rebalanced_usd_cents.saturating_add(amount_cents);
+        c.rebalancing_cost_cents = c.rebalancing_cost_cents.saturating_add(fee_cents);
     }
 
     pub fn cell(&self, rail: RailId, corridor: usize) -> &Cell {

@@ -84,13 +84,49 @@ impl Desk {
     }
 }
 
+/// A pre-funded position: a nostro (`owner`'s balance at `at`) or a ramp's inventory (`at == owner`).
 #[derive(Clone, Debug)]
 pub struct Nostro {
     pub owner: BankId,
     pub at: BankId,
     pub currency: CurId,
     pub opening_minor: i64,
-    pub daily_topup: bool,
+    pub topup: TopUp,
+}
+
+impl Nostro {
+    pub fn daily_topup(&self) -> bool {
+        matches!(self.topup, TopUp::Daily)
+    }
+    pub fn is_inventory(&self) -> bool {
+        self.owner == self.at
+    }
+}
+
+/// How a position is funded again once payments drain it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TopUp {
+    /// Nothing restores it (only payments credited to it).
+    None,
+    /// Restored to the opening balance at the owner's opening time each business day, at once and free.
+    Daily,
+    /// Requested from outside when it runs low, arriving later on the funding rail's calendar, at a cost.
+    Threshold(Rebalancing),
+}
+
+/// A threshold top-up policy: the rules of rebalancing one position.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rebalancing {
+    /// A request is made when the balance falls below this (minor units of the position's currency)...
+    pub threshold_minor: i64,
+    /// ...for the amount that brings it back to this level once the payments waiting on it are served.
+    pub target_minor: i64,
+    /// Funding time, counted in the open hours of `calendar` (24/7 when `None`).
+    pub delay_us: u64,
+    pub calendar: Option<CalId>,
+    /// Fixed fee per request in USD cents, and a fee on the amount in hundredths of a basis point.
+    pub fee_usd_cents: i64,
+    pub fee_centi_bps: i64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -285,6 +321,8 @@ pub struct World {
     pub corridors: Vec<Corridor>,
     pub routes: Vec<Route>,
     pub chains: Vec<crate::model::chain::spec::ChainSpec>,
+    /// `[liquidity] scale`: already applied to every pre-funded level above; kept for reports.
+    pub liquidity_scale: f64,
 }
 
 impl World {

@@ -308,6 +308,11 @@ pub const SUMMARY_COLUMNS: &[&str] = &[
     "stage_payout_s_p90",
     "stage_return_s_mean",
     "stage_return_s_p90",
+    "funding_wait_pct",
+    "funding_wait_s_p99",
+    "rebalancings",
+    "rebalanced_usd_total",
+    "rebalancing_cost_usd_total",
 ];
 
 /// One summary line: a (rail, corridor) cell, or a rail's `all` row.
@@ -459,6 +464,13 @@ pub fn summary_record(row: &SummaryRow) -> Vec<String> {
             .iter()
             .flat_map(|&st| [fixed(c.stage_s_mean(st), 3), fixed(c.stage_s(st, 0.9), 3)]),
     )
+    .chain([
+        fixed(100.0 * c.funding_wait_share(), 2),
+        fixed(c.funding_wait_s(0.99), 3),
+        c.rebalancings.to_string(),
+        cents(c.rebalanced_usd_cents),
+        cents(c.rebalancing_cost_cents),
+    ])
     .collect()
 }
 
@@ -808,6 +820,63 @@ pub fn exposure_csv(
             format_minor(l.obligations_usd_cents, 2),
             l.settlements.to_string(),
             l.queued_payments.to_string(),
+        ])?;
+    }
+    out.into_inner()
+        .map_err(|e| io::Error::other(e.to_string()))
+}
+
+pub const REBALANCING_COLUMNS: &[&str] = &[
+    "requested_utc",
+    "arrives_utc",
+    "funding_s",
+    "owner",
+    "at",
+    "currency",
+    "world",
+    "rail",
+    "corridor",
+    "balance",
+    "waiting",
+    "amount",
+    "fee",
+    "amount_usd",
+    "fee_usd",
+];
+
+/// One row per rebalancing request of a threshold top-up policy, in the order made: when it left and arrived
+/// (empty: after the run), how long the funding took, the position (`owner` at `at`; an inventory has owner =
+/// at), whose copy of it (`world`: the rail in mirror mode, `shared` otherwise), what it is counted against (the
+/// rail and corridor of the payment that triggered it), the balance and the payments waiting at the request, the
+/// amount and the fee in the position's currency and in USD at the request's mid rate.
+pub fn rebalancing_csv(
+    w: &World,
+    rebalances: &[crate::model::sim::Rebalance],
+) -> io::Result<Vec<u8>> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record(REBALANCING_COLUMNS)?;
+    for r in rebalances {
+        let n = &w.nostros[r.position.idx()];
+        let cur = w.fx.currency(r.currency);
+        out.write_record([
+            iso(w.start, r.requested_us),
+            r.arrives_us.map(|t| iso(w.start, t)).unwrap_or_default(),
+            r.arrives_us
+                .map(|t| fixed((t - r.requested_us) as f64 / 1e6, 3))
+                .unwrap_or_default(),
+            w.bank(n.owner).name.clone(),
+            w.bank(n.at).name.clone(),
+            cur.code().to_string(),
+            r.world_rail
+                .map_or("shared".to_string(), |x| w.rails[x.idx()].name.clone()),
+            w.rails[r.rail.idx()].name.clone(),
+            w.corridors[r.corridor.idx()].name.clone(),
+            format_minor(r.balance_minor, cur.exponent),
+            r.waiting.to_string(),
+            format_minor(r.amount_minor, cur.exponent),
+            format_minor(r.fee_minor, cur.exponent),
+            cents(r.amount_usd_cents),
+            cents(r.fee_usd_cents),
         ])?;
     }
     out.into_inner()

@@ -491,7 +491,11 @@ fn replace_value(old: &mut Value, mut new: Value) {
     *old = new;
 }
 
-fn apply_one(doc: &mut toml_edit::DocumentMut, arg: &str) -> Result<(), OverrideError> {
+fn apply_one(
+    doc: &mut toml_edit::DocumentMut,
+    arg: &str,
+    sections: &[&str],
+) -> Result<(), OverrideError> {
     let (lhs, rhs) =
         split_override(arg).ok_or_else(|| OverrideError::Syntax { arg: arg.into() })?;
     let path: FieldPath = lhs
@@ -510,6 +514,14 @@ fn apply_one(doc: &mut toml_edit::DocumentMut, arg: &str) -> Result<(), Override
         path: path.clone(),
     };
     let (last, parents) = path.0.split_last().ok_or_else(unknown)?;
+    // `section.key=value` for an optional section the document leaves out: the section is created (empty).
+    if let [Seg::Key(section)] = parents
+        && sections.contains(&section.as_str())
+        && !doc.as_table().contains_key(section)
+    {
+        doc.as_table_mut()
+            .insert(section, Item::Table(Table::new()));
+    }
     let mut node = NodeMut::Item(doc.as_item_mut());
     for seg in parents {
         node = node.child(seg).ok_or_else(unknown)?;
@@ -545,6 +557,17 @@ fn apply_one(doc: &mut toml_edit::DocumentMut, arg: &str) -> Result<(), Override
 /// value in place never shifts lines; a new key is appended to its table (and does shift later lines). Tables
 /// and arrays of tables cannot be replaced by a value. With no overrides the text is returned unchanged, unparsed.
 pub fn apply_overrides(text: &str, overrides: &[String]) -> Result<String, OverrideError> {
+    apply_overrides_creating(text, overrides, &[])
+}
+
+/// [`apply_overrides`], where a `section.key=value` argument whose top-level table `section` is one of `sections`
+/// and missing from the document first creates that table (appended at the end, so no line before it moves):
+/// optional sections such as `[liquidity]` can be set on any scenario.
+pub fn apply_overrides_creating(
+    text: &str,
+    overrides: &[String],
+    sections: &[&str],
+) -> Result<String, OverrideError> {
     if overrides.is_empty() {
         return Ok(text.to_string());
     }
@@ -556,7 +579,7 @@ pub fn apply_overrides(text: &str, overrides: &[String]) -> Result<String, Overr
         })
     })?;
     for arg in overrides {
-        apply_one(&mut doc, arg)?;
+        apply_one(&mut doc, arg, sections)?;
     }
     Ok(doc.to_string())
 }

@@ -59,6 +59,9 @@ pub const SCENARIO_BYTES_MAX: u64 = 1 << 20;
 /// `--set` values are short too.
 pub const OVERRIDE_BYTES_MAX: usize = 64 << 10;
 
+/// Top-level tables a `--set section.key=value` may create when the file leaves them out.
+pub const OPTIONAL_SECTIONS: &[&str] = &["liquidity"];
+
 /// The `--set` argument whose path is, or contains, `path`: an error there is the override's, not the file's.
 fn override_for<'a>(overrides: &'a [String], path: &locate::FieldPath) -> Option<&'a String> {
     overrides.iter().rev().find(|o| {
@@ -146,19 +149,20 @@ pub fn load(source: &str, text: &str, overrides: &[String]) -> Result<Loaded, Sc
             field: None,
         });
     }
-    let effective_text = locate::apply_overrides(text, overrides).map_err(|e| match e {
-        // The file itself does not parse (before any override could be applied): the file's position.
-        locate::OverrideError::Document(le) => err(
-            le.pos.as_ref().map(|p| p.line),
-            le.pos.as_ref().map(|p| p.col),
-            deep_hint(&le.message),
-            le.path
-                .as_ref()
-                .filter(|p| !p.is_empty())
-                .map(|p| p.to_string()),
-        ),
-        other => err(None, None, other.to_string(), None),
-    })?;
+    let effective_text = locate::apply_overrides_creating(text, overrides, OPTIONAL_SECTIONS)
+        .map_err(|e| match e {
+            // The file itself does not parse (before any override could be applied): the file's position.
+            locate::OverrideError::Document(le) => err(
+                le.pos.as_ref().map(|p| p.line),
+                le.pos.as_ref().map(|p| p.col),
+                deep_hint(&le.message),
+                le.path
+                    .as_ref()
+                    .filter(|p| !p.is_empty())
+                    .map(|p| p.to_string()),
+            ),
+            other => err(None, None, other.to_string(), None),
+        })?;
     let raw: raw::Scenario = locate::from_str_located(&effective_text).map_err(|e| {
         // toml names a missing field only in its message: put it in the field path too.
         let mut path = e.path.clone().unwrap_or_default();

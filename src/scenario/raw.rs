@@ -45,6 +45,20 @@ pub struct Scenario {
     /// Ramp inventories: a ramp's own balance of fiat or crypto that it sells from.
     #[serde(default)]
     pub inventories: Vec<InventoryDef>,
+    /// Scenario-wide liquidity: a scale on every pre-funded balance (the liquidity–delay trade-off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub liquidity: Option<LiquidityDef>,
+}
+
+/// `[liquidity]`: one factor on every pre-funded position, so sweeps and `settlesim size` can vary the liquidity
+/// a scenario provides without editing each balance.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LiquidityDef {
+    /// Multiplies every nostro and inventory opening balance, every threshold and target of a top-up policy and
+    /// every ledger member limit. Default 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale: Option<f64>,
 }
 
 fn default_mode() -> String {
@@ -281,13 +295,71 @@ pub struct NostroDef {
     pub currency: String,
     /// Opening balance in major units of `currency`.
     pub balance: f64,
-    /// Top-up: `"daily"` restores the opening balance at the owner's opening time each business day; `"none"`.
+    /// Top-up: `"daily"` restores the opening balance at the owner's opening time each business day; `"none"`;
+    /// or a policy table (`{ policy = "threshold", ... }`).
     #[serde(default = "default_topup")]
-    pub topup: String,
+    pub topup: TopupDef,
 }
 
-fn default_topup() -> String {
-    "daily".into()
+fn default_topup() -> TopupDef {
+    TopupDef::Name("daily".into())
+}
+
+/// A position's top-up: a policy name (`"daily"`, `"none"`) or an inline table with the policy and its levels.
+/// Written as a plain string it serialises as before, so the canonical form (and the sha256) of every scenario
+/// that uses a name is unchanged.
+#[derive(Clone, Debug, Serialize)]
+#[serde(untagged)]
+pub enum TopupDef {
+    Name(String),
+    Policy(TopupPolicyDef),
+}
+
+impl<'de> Deserialize<'de> for TopupDef {
+    /// A string or a table; the table's own fields are checked by `TopupPolicyDef` (unknown fields denied), so
+    /// an error inside it points at the key, not at the whole value as an untagged enum would.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = TopupDef;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a top-up name (\"daily\", \"none\") or a table such as { policy = \"threshold\", ... }")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<TopupDef, E> {
+                Ok(TopupDef::Name(v.to_string()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<TopupDef, A::Error> {
+                TopupPolicyDef::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(TopupDef::Policy)
+            }
+        }
+        d.deserialize_any(Visit)
+    }
+}
+
+/// A top-up policy table. `policy = "threshold"`: when the balance falls below `threshold` (or a payment waits on
+/// the position), the owner requests funding up to `target` (plus what the waiting payments need); it arrives
+/// `delay` later, counted in the open hours of `calendar`; one request in flight at a time; each costs `fee_usd`
+/// plus `fee_bps` of the amount. `"daily"` and `"none"` take no other field.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopupPolicyDef {
+    pub policy: String,
+    /// Major units of the position's currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<f64>,
+    /// How long the funding takes once its calendar is open, e.g. `"2h"` (default 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay: Option<String>,
+    /// The funding rail's calendar (a name under `[calendars]`); default: funds move 24/7.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fee_usd: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fee_bps: Option<f64>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -635,9 +707,10 @@ pub struct InventoryDef {
     pub currency: String,
     /// Opening balance in major units.
     pub balance: f64,
-    /// `"daily"`: restored to the opening balance at the owner's opening time each business day; `"none"`.
+    /// `"daily"`: restored to the opening balance at the owner's opening time each business day; `"none"`; or a
+    /// policy table as on a nostro.
     #[serde(default = "default_topup")]
-    pub topup: String,
+    pub topup: TopupDef,
 }
 
 /// Gossip network: nodes in regions with a latency matrix and upload bandwidths, relaying blocks (and proof-of-stake

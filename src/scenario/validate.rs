@@ -168,15 +168,139 @@ fn delay_shape(path: &str, d: &DelayDef) -> R<Delay> {
 pub const REVIEW_MAX_DEFAULT_US: u64 = 14 * 86_400 * 1_000_000;
 
 /// `topup = "daily"` (restored each business morning) or `"none"`.
-fn topup(path: &str, text: &str) -> R<bool> {
+fn topup_name(path: &str, text: &str) -> R<TopUp> {
     match text {
-        "daily" => Ok(true),
-        "none" => Ok(false),
+        "daily" => Ok(TopUp::Daily),
+        "none" => Ok(TopUp::None),
         other => bad(
             path,
-            format!("unknown top-up {other:?} (\"daily\" or \"none\")"),
+            format!(
+                "unknown top-up {other:?} (\"daily\", \"none\", or a table {{ policy = \"threshold\", ... }})"
+            ),
         ),
     }
+}
+
+/// The longest funding delay a top-up policy may take: a month of the funding calendar's open hours.
+const FUNDING_DELAY_MAX_US: u64 = 30 * US_PER_DAY;
+/// The largest `[liquidity] scale`.
+const LIQUIDITY_SCALE_MAX: f64 = 1e4;
+
+/// A position's top-up: a name, or a policy table. Its levels are major units of the position's currency,
+/// multiplied by `[liquidity] scale` like the balance.
+fn topup(ctx: &Ctx, path: &str, t: &raw::TopupDef, currency: CurId) -> R<TopUp> {
+    let p = match t {
+        raw::TopupDef::Name(name) => return topup_name(path, name),
+        raw::TopupDef::Policy(p) => p,
+    };
+    let fields = [
+        ("threshold", p.threshold.is_some()),
+        ("target", p.target.is_some()),
+        ("delay", p.delay.is_some()),
+        ("calendar", p.calendar.is_some()),
+        ("fee_usd", p.fee_usd.is_some()),
+        ("fee_bps", p.fee_bps.is_some()),
+    ];
+    match p.policy.as_str() {
+        "threshold" => {}
+        "daily" | "none" => {
+            if let Some((field, _)) = fields.iter().find(|(_, present)| *present) {
+                return bad(
+                    format!("{path}.{field}"),
+                    "only a threshold policy has this field",
+                );
+            }
+            return topup_name(&format!("{path}.policy"), &p.policy);
+        }
+        other => {
+            return bad(
+                format!("{path}.policy"),
+                format!("unknown policy {other:?} (\"threshold\", \"daily\" or \"none\")"),
+            );
+        }
+    }
+    let level = |field: &str, v: Option<f64>| -> R<i64> {
+        let Some(x) = v else {
+            return bad(
+                path,
+                format!(
+                    "a threshold policy needs {field} (major units of the position's currency)"
+                ),
+            );
+        };
+        let f = format!("{path}.{field}");
+        let x = scaled(ctx, &f, at_most(&f, x, MONEY_MAJOR_MAX)?)?;
+        Ok(ctx.fx.currency(currency).minor_from_major_f64(x))
+    };
+    let threshold_minor = level("threshold", p.threshold)?;
+    let target_minor = level("target", p.target)?;
+    if target_minor < threshold_minor {
+        return bad(
+            format!("{path}.target"),
+            "must not be below the threshold (funding brings the balance back up to the target)",
+        );
+    }
+    let delay_us = match &p.delay {
+        Some(d) => duration(&format!("{path}.delay"), d)?,
+        None => 0,
+    };
+    if delay_us > FUNDING_DELAY_MAX_US {
+        return bad(format!("{path}.delay"), "must be at most 30d");
+    }
+    let calendar = p
+        .calendar
+        .as_deref()
+        .map(|c| ctx.calendar_ref(&format!("{path}.calendar"), c))
+        .transpose()?;
+    let fee_usd = at_most(
+        &format!("{path}.fee_usd"),
+        p.fee_usd.unwrap_or(0.0),
+        FEE_USD_MAX,
+    )?;
+    let fee_bps = non_negative(&format!("{path}.fee_bps"), p.fee_bps.unwrap_or(0.0))?;
+    if fee_bps >= 10_000.0 {
+        return bad(format!("{path}.fee_bps"), "must be below 10000 (100%)");
+    }
+    Ok(TopUp::Threshold(Rebalancing {
+        threshold_minor,
+        target_minor,
+        delay_us,
+        calendar,
+        fee_usd_cents: (fee_usd * 100.0).round() as i64,
+        fee_centi_bps: (fee_bps * 100.0).round() as i64,
+    }))
+}
+
+/// A pre-funded level (major units) times `[liquidity] scale`, refused if the product leaves the money bounds.
+fn scaled(ctx: &Ctx, path: &str, major: f64) -> R<f64> {
+    let x = major * ctx.liquidity_scale;
+    if x > MONEY_MAJOR_MAX {
+        return bad(
+            "liquidity.scale",
+            format!(
+                "{} scales {path} to {x}, above the limit of {MONEY_MAJOR_MAX}",
+                ctx.liquidity_scale
+            ),
+        );
+    }
+    Ok(x)
+}
+
+/// `[liquidity] scale`: 1 unless given; refused where the scenario has nothing it could scale (no nostro,
+/// inventory or ledger member limit), since it would have no effect.
+fn liquidity_scale(s: &raw::Scenario) -> R<f64> {
+    let Some(x) = s.liquidity.as_ref().and_then(|l| l.scale) else {
+        return Ok(1.0);
+    };
+    let x = at_most("liquidity.scale", x, LIQUIDITY_SCALE_MAX)?;
+    let limits = s.rails.iter().any(|r| r.member_limit_usd.is_some());
+    if s.nostros.is_empty() && s.inventories.is_empty() && !limits {
+        return bad(
+            "liquidity.scale",
+            "nothing to scale: the scenario has no nostro, inventory or ledger member limit",
+        );
+    }
+    Ok(x)
 }
 
 /// The largest network fee one transaction may bid, in USD at the start rates: far above any fee a chain has
@@ -361,6 +485,8 @@ struct Ctx<'a> {
     dom_names: Vec<String>,
     rail_names: Vec<String>,
     fx: FxTable,
+    /// `[liquidity] scale`, applied to every pre-funded level.
+    liquidity_scale: f64,
 }
 
 impl Ctx<'_> {
@@ -471,6 +597,7 @@ pub fn validate(s: &raw::Scenario) -> R<World> {
         dom_names,
         rail_names,
         fx,
+        liquidity_scale: liquidity_scale(s)?,
     };
     let mut banks = s
         .banks
@@ -540,7 +667,12 @@ pub fn validate(s: &raw::Scenario) -> R<World> {
             "a scenario needs at least one [[corridors]] entry (or a [[chains]] load test)",
         );
     }
-    let Ctx { fx, cal_names, .. } = ctx;
+    let Ctx {
+        fx,
+        cal_names,
+        liquidity_scale,
+        ..
+    } = ctx;
     Ok(World {
         name: s.name.clone(),
         start,
@@ -559,6 +691,7 @@ pub fn validate(s: &raw::Scenario) -> R<World> {
         corridors,
         routes,
         chains,
+        liquidity_scale,
     })
 }
 
@@ -929,13 +1062,14 @@ fn nostro(ctx: &Ctx, i: usize, n: &raw::NostroDef) -> R<Nostro> {
     }
     let currency = ctx.currency(&format!("{p}.currency"), &n.currency)?;
     let balance = at_most(&format!("{p}.balance"), n.balance, MONEY_MAJOR_MAX)?;
-    let daily_topup = topup(&format!("{p}.topup"), &n.topup)?;
+    let balance = scaled(ctx, &format!("{p}.balance"), balance)?;
+    let topup = topup(ctx, &format!("{p}.topup"), &n.topup, currency)?;
     Ok(Nostro {
         owner,
         at,
         currency,
         opening_minor: ctx.fx.currency(currency).minor_from_major_f64(balance),
-        daily_topup,
+        topup,
     })
 }
 
@@ -1223,7 +1357,20 @@ fn rail(ctx: &Ctx, chain_names: &[String], i: usize, r: &raw::RailDef) -> R<Rail
             }
             let member_limit_usd_cents = match r.member_limit_usd {
                 None => None,
-                Some(x) if x > 0.0 && x <= 1e12 => Some((x * 100.0).round() as i64),
+                // Scaled like every pre-funded position: the limit is the liquidity a member commits.
+                Some(x) if x > 0.0 && x <= 1e12 => {
+                    let x = x * ctx.liquidity_scale;
+                    if x > 1e12 {
+                        return bad(
+                            "liquidity.scale",
+                            format!(
+                                "{} scales {p}.member_limit_usd to {x}, above the limit of 1e12",
+                                ctx.liquidity_scale
+                            ),
+                        );
+                    }
+                    Some((x * 100.0).round() as i64)
+                }
                 Some(_) => {
                     return bad(
                         format!("{p}.member_limit_usd"),
@@ -1328,13 +1475,14 @@ fn inventories(ctx: &Ctx, banks: &mut [Bank], nostros: &mut Vec<Nostro>) -> R<()
             );
         }
         let balance = at_most(&format!("{p}.balance"), inv.balance, MONEY_MAJOR_MAX)?;
-        let daily_topup = topup(&format!("{p}.topup"), &inv.topup)?;
+        let balance = scaled(ctx, &format!("{p}.balance"), balance)?;
+        let topup = topup(ctx, &format!("{p}.topup"), &inv.topup, currency)?;
         nostros.push(Nostro {
             owner,
             at: owner,
             currency,
             opening_minor: ctx.fx.currency(currency).minor_from_major_f64(balance),
-            daily_topup,
+            topup,
         });
         banks[owner.idx()]
             .inventories

@@ -11,7 +11,7 @@ pub fn unpayable_tails(w: &World) -> Vec<(String, String)> {
     let demand_days = w.demand_end_us as f64 / crate::units::US_PER_DAY as f64;
     let mut out = Vec::new();
     for (i, n) in w.nostros.iter().enumerate() {
-        if !n.daily_topup {
+        if !n.daily_topup() {
             continue;
         }
         for c in &w.corridors {

@@ -5,6 +5,7 @@
 
 pub mod plan;
 pub mod shards;
+pub mod size;
 pub mod stats;
 
 use crate::model::metrics::Cell;
@@ -56,7 +57,8 @@ pub enum SweepError {
 }
 
 /// The metrics summarised per grid point (mean and 95% CI over replications), with the decimals they are
-/// written with. Payment rows carry the payment metrics (and, on a chain rail, its chain's figures); chain rows
+/// written with (`funding_wait_pct`: the share of payments that waited for funding at all, the y of the
+/// liquidity–delay trade-off beside the latency quantiles). Payment rows carry the payment metrics (and, on a chain rail, its chain's figures); chain rows
 /// (rail = the chain, corridor = `chain`) carry only the chain's figures.
 pub const HEADLINE: &[(&str, usize)] = &[
     ("settled_pct", 2),
@@ -64,6 +66,8 @@ pub const HEADLINE: &[(&str, usize)] = &[
     ("latency_s_p90", 3),
     ("latency_s_p99", 3),
     ("within_1h_pct", 2),
+    ("funding_wait_pct", 2),
+    ("funding_wait_s_p99", 3),
     ("cost_bps_mean", 2),
     ("cost_bps_p50", 2),
     ("throughput_per_day", 3),
@@ -82,7 +86,7 @@ pub fn trials(c: &Cell, chain: Option<&ChainFigures>) -> Vec<Option<u64>> {
     HEADLINE
         .iter()
         .map(|(m, _)| match *m {
-            "settled_pct" | "within_1h_pct" => Some(n),
+            "settled_pct" | "within_1h_pct" | "funding_wait_pct" => Some(n),
             "stale_rate" => chain.map(|f| f.blocks),
             _ => None,
         })
@@ -109,6 +113,8 @@ pub fn headline(c: &Cell, chain: Option<&ChainFigures>) -> Vec<Option<f64>> {
         c.latency_s(0.9),
         c.latency_s(0.99),
         100.0 * c.share_within_s(3600.0),
+        100.0 * c.funding_wait_share(),
+        c.funding_wait_s(0.99),
         c.cost_bps_mean(),
         c.cost_bps(0.5),
         c.throughput_per_day(),

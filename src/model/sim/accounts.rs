@@ -33,11 +33,17 @@ impl Accounts {
                 ledger.open(AccountKind::FeeIncome, CurId(c as u16), 0);
             }
         }
+        // Fees of the funding rails that rebalance positions, per currency.
+        let funding_fees = doms + (world.dom_rails.len() + world.chains.len()) * ncur;
+        for c in 0..ncur {
+            ledger.open(AccountKind::FeeIncome, CurId(c as u16), 0);
+        }
         Accounts {
             ncur,
             customers,
             banks,
             doms,
+            funding_fees,
         }
     }
     pub(super) fn customer(&self, kind: usize, c: CurId) -> AccountId {
@@ -70,6 +76,9 @@ impl Accounts {
     pub(super) fn dom_fees(&self, d: DomRailId, c: CurId) -> AccountId {
         AccountId((self.doms + d.idx() * self.ncur + c.0 as usize) as u32)
     }
+    pub(super) fn funding_fees(&self, c: CurId) -> AccountId {
+        AccountId((self.funding_fees + c.0 as usize) as u32)
+    }
     pub(super) fn chain_fees(&self, doms: usize, chain: ChainId, c: CurId) -> AccountId {
         AccountId((self.doms + (doms + chain.idx()) * self.ncur + c.0 as usize) as u32)
     }
@@ -88,4 +97,5 @@ pub(super) struct Accounts {
     pub(super) customers: usize,
     pub(super) banks: usize,
     pub(super) doms: usize,
+    pub(super) funding_fees: usize,
 }

@@ -1,18 +1,25 @@
 //! Correspondent banking: a hop settles over a nostro account, debited by the receiver (a shortfall queues the
-//! payment, FIFO per account) or credited by the sender; daily top-ups restore the opening balance; queued
-//! payments are released as credits arrive.
+//! payment, FIFO per account) or credited by the sender; queued payments are released as credits arrive (top-ups
+//! and rebalancing, which fund the positions, live in `funding`).
 
 use std::collections::VecDeque;
 
 use crate::model::ledger::AccountId;
 use crate::model::record::{Hold, Place, Step};
-use crate::model::world::{BankId, HopFunding, NostroId};
+use crate::model::world::{BankId, CorridorId, HopFunding, NostroId, RailId};
 
-use super::{Ev, Phase, Queued, RecordSink, Sim};
+use super::{Phase, Queued, RecordSink, Sim};
 
+/// A pre-funded position in one world: a nostro or a ramp's inventory.
 pub(super) struct NostroState {
     pub(super) account: AccountId,
     pub(super) queue: VecDeque<u32>,
+    /// Threshold policies: where requested funds wait until they arrive (opened only for such positions).
+    pub(super) funding: Option<AccountId>,
+    /// The amount of the request in flight (0: none; at most one at a time).
+    pub(super) requested_minor: i64,
+    /// The (rail, corridor) of the payment that last triggered a request: what a rebalancing is counted against.
+    pub(super) trigger: (RailId, CorridorId),
 }
 
 impl<S: RecordSink> Sim<'_, S> {
@@ -51,6 +58,7 @@ impl<S: RecordSink> Sim<'_, S> {
         p.phase = Phase::NostroQueued;
         p.queued_since_us = self.now;
         p.queued_for = what;
+        self.check_funding(ni, slot);
         let b = self.bank_at(slot);
         self.trace_step(
             slot,
@@ -69,15 +77,18 @@ impl<S: RecordSink> Sim<'_, S> {
         let route = self.w.route(p.route);
         let hop = p.hop as usize;
         let (a, b, c, x) = (route.path[hop], route.path[hop + 1], p.cur, p.transit_minor);
+        let mut debited = None;
         let credited = match route.hops[hop] {
             HopFunding::Chain(_) | HopFunding::Instant(_) | HopFunding::Ledger(_) => {
                 unreachable!("chain and instant hops settle in their own modules")
             }
             HopFunding::SenderNostro(n) => {
-                let acct = self.nostros[self.nostro_index(slot, n)].account;
+                let ni = self.nostro_index(slot, n);
+                let acct = self.nostros[ni].account;
                 self.ledger
                     .transfer(self.acc.transit(a, c), self.acc.reserve(a, c), x);
                 self.ledger.transfer(acct, self.acc.transit(b, c), x);
+                debited = Some(ni);
                 None
             }
             HopFunding::ReceiverNostro(n) => {
@@ -107,6 +118,9 @@ impl<S: RecordSink> Sim<'_, S> {
             },
         );
         self.schedule(slot, arrives, Phase::InTransit);
+        if let Some(ni) = debited {
+            self.check_funding(ni, slot);
+        }
         if let Some(ni) = credited {
             self.drain_nostro_queue(ni);
         }
@@ -138,22 +152,6 @@ impl<S: RecordSink> Sim<'_, S> {
                     self.pass_on(head);
                 }
             }
-        }
-    }
-
-    pub(super) fn on_topup(&mut self, ni: u32) {
-        let ni = ni as usize;
-        let n = &self.w.nostros[ni % self.w.nostros.len()];
-        let acct = self.nostros[ni].account;
-        let gap = n.opening_minor - self.ledger.balance(acct);
-        if gap > 0 {
-            self.ledger
-                .transfer(self.acc.reserve(n.owner, n.currency), acct, gap);
-            self.drain_nostro_queue(ni);
-        }
-        let next = self.w.bank_calendar(n.owner).add_business_days(self.now, 1);
-        if next < self.w.max_time_us && next > self.now {
-            self.q.push(next, Ev::TopUp(ni as u32));
         }
     }
 }

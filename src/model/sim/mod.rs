@@ -18,6 +18,7 @@ mod correspondent;
 mod demand;
 mod desk;
 mod domestic;
+mod funding;
 mod ips;
 mod ledger;
 mod qr;
@@ -28,6 +29,7 @@ use chain::chain_states;
 use correspondent::NostroState;
 use demand::Demand;
 use domestic::DomState;
+pub use funding::Rebalance;
 pub use ledger::LedgerOutcome;
 
 use std::collections::VecDeque;
@@ -45,7 +47,9 @@ use crate::model::record::{
     CostSplit, EndReason, Hold, PaymentRecord, Place, Stage, Status, Step, TraceStep,
 };
 use crate::model::station::{DeskQueue, Servers, StationStats};
-use crate::model::world::{ChainId, CorridorId, Desk, HopFunding, Mode, RailId, RouteId, World};
+use crate::model::world::{
+    ChainId, CorridorId, Desk, HopFunding, Mode, RailId, RouteId, TopUp, World,
+};
 use crate::rng::{self, Stream};
 use crate::units::US_PER_DAY;
 
@@ -203,6 +207,8 @@ pub struct Outcome {
     pub stations: Vec<StationOutcome>,
     /// Tokenised-deposit ledgers: members' exposure to each other until net settlement.
     pub ledgers: Vec<LedgerOutcome>,
+    /// Every rebalancing request of a threshold top-up policy, in the order made.
+    pub rebalances: Vec<Rebalance>,
 }
 
 /// What a station measured (for Little's law and the queueing checks).
@@ -276,6 +282,8 @@ pub struct Sim<'w, S: RecordSink> {
     ledgers: ledger::Ledgers,
     /// IPS links' daily limits: `ips_used[rail * banks + bank]` = (local day, value sent that day).
     ips_used: Vec<(i64, i64)>,
+    /// Rebalancing requests so far (a few a day per position: rare, not per payment).
+    rebalances: Vec<Rebalance>,
 }
 
 impl<'w, S: RecordSink> Sim<'w, S> {
@@ -343,9 +351,14 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             for n in &w.nostros {
                 let account = ledger.open(AccountKind::Nostro, n.currency, 0);
                 ledger.transfer(acc.reserve(n.owner, n.currency), account, n.opening_minor);
+                let funding = matches!(n.topup, TopUp::Threshold(_))
+                    .then(|| ledger.open(AccountKind::Funding, n.currency, 0));
                 nostros.push(NostroState {
                     account,
                     queue: VecDeque::new(),
+                    funding,
+                    requested_minor: 0,
+                    trigger: (RailId(0), CorridorId(0)),
                 });
             }
         }
@@ -382,6 +395,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             trace: Vec::new(),
             ips_used: vec![(i64::MIN, 0); w.rails.len() * w.banks.len()],
             ledgers: ledger::Ledgers::default(),
+            rebalances: Vec::new(),
         };
         sim.schedule_initial();
         sim
@@ -398,7 +412,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
         let per_world = self.w.nostros.len();
         for (i, _) in self.nostros.iter().enumerate() {
             let n = &self.w.nostros[i % per_world];
-            if n.daily_topup {
+            if n.daily_topup() {
                 let cal = self.w.bank_calendar(n.owner);
                 let first = cal.add_business_days(0, 1);
                 if first < self.w.max_time_us {
@@ -430,6 +444,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
                 Ev::Arrival(c) => self.on_arrival(c),
                 Ev::Pay(slot) => self.on_pay(slot),
                 Ev::TopUp(n) => self.on_topup(n),
+                Ev::Funded(n) => self.on_funded(n),
                 Ev::ChainTick(c) => {
                     let spec = &self.w.chains[self.chain_meta[c as usize].0.idx()];
                     let hours = spec.hours.map(|h| self.w.calendar(h));
@@ -488,6 +503,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             trace: self.trace,
             stations,
             ledgers,
+            rebalances: self.rebalances,
         };
         Ok((outcome, self.sink))
     }
@@ -668,6 +684,13 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             .collect();
         live.sort_by_key(|&s| self.arena[s as usize].id);
         for slot in live {
+            // A payment still queued for funding has waited since it queued: that wait is otherwise booked only
+            // when it ends, and one that never ends would show as time in the stage before it.
+            let p = &self.arena[slot as usize];
+            if matches!(p.phase, Phase::NostroQueued | Phase::LedgerQueued) {
+                let since = p.queued_since_us;
+                self.enter_stage(slot, since, Stage::NostroWait);
+            }
             let rec = self.record_of(slot, Status::InFlight, None);
             self.metrics.record(&rec);
             self.sink.record(&rec);

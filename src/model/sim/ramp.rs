@@ -154,6 +154,9 @@ impl<S: RecordSink> Sim<'_, S> {
                 spread_usd_cents: spread,
             },
         );
+        if let Some(ni) = inv_to {
+            self.check_funding(ni, slot);
+        }
         if let Some(ni) = inv_from {
             self.drain_nostro_queue(ni);
         }
