@@ -108,7 +108,7 @@ pub fn simulate_to_dir(
         .map_err(|e| io_err("cannot write payments.csv", e))?;
     output::failpoint("after-payments");
 
-    let rows = csv_out::summary_rows(world, &outcome.metrics, &outcome.chains, outcome.end_us);
+    let rows = csv_out::summary_rows(world, &outcome);
     let mut files = vec!["payments.csv".to_string(), "scenario.toml".to_string()];
     let mut put = |name: String, bytes: Vec<u8>| -> Result<(), AppError> {
         write_atomic(dir, &name, &bytes).map_err(|e| io_err(&format!("cannot write {name}"), e))?;
@@ -144,12 +144,15 @@ pub fn simulate_to_dir(
                 .map_err(|e| io_err("stations.csv", e))?,
         )?;
     }
-    // Only scenarios with a tokenised-deposit ledger rail get exposure.csv.
-    if !outcome.ledgers.is_empty() {
+    // Scenarios with rails get settlement risk and the balances of their positions over time.
+    if !world.rails.is_empty() {
         put(
             "exposure.csv".into(),
-            csv_out::exposure_csv(world, &outcome.ledgers, outcome.end_us)
-                .map_err(|e| io_err("exposure.csv", e))?,
+            csv_out::exposure_csv(world, &outcome).map_err(|e| io_err("exposure.csv", e))?,
+        )?;
+        put(
+            "liquidity.csv".into(),
+            csv_out::liquidity_csv(world, &outcome).map_err(|e| io_err("liquidity.csv", e))?,
         )?;
     }
     for row in rows.iter() {

@@ -1,5 +1,7 @@
 //! Cost per rail as stacked bars in basis points of the amount, one segment per cost component, with the G20
-//! cost targets (retail 1%, remittances 3%) as reference lines.
+//! cost targets (retail 1%, remittances 3%) as reference lines. The cost of capital of the positions the payments
+//! used (liquidity) sits on top as a hatched segment of its own, labelled, and each bar states its total without
+//! and with it: the customer pays the first, the rail's operators carry the second.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -7,7 +9,7 @@ use plotters::prelude::*;
 use super::axis::Ticked;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::data::{COST_COMPONENTS, CostBar};
+use super::data::{COST_COMPONENTS, CostBar, LIQUIDITY_COMPONENT};
 use super::style::{OKABE_ITO, REFERENCE, Style};
 use super::{DrawResult, Figure, LegendMark, de, legend_row, titled};
 
@@ -20,6 +22,8 @@ pub struct CostStack {
 /// move, which is no fee).
 const COMPONENT_COLOUR: [usize; 8] = [5, 6, 1, 2, 7, 3, 4, 0];
 const PRICE_MOVE: RGBColor = RGBColor(160, 160, 160);
+/// The cost of capital: a dark slate, drawn hatched so it never reads as one more fee.
+pub const LIQUIDITY: RGBColor = RGBColor(70, 80, 110);
 
 pub fn component_colour(i: usize) -> RGBColor {
     COMPONENT_COLOUR
@@ -35,7 +39,8 @@ impl Figure for CostStack {
     }
     fn caption(&self) -> String {
         "All-in cost per rail in basis points of the amount sent (all corridors, all ended payments), split by \
-component; dashed lines are the G20 targets."
+component; the hatched top segment is the cost of capital of the positions the payments used (liquidity), not a \
+charge to the customer; each bar gives its total without and with it; dashed lines are the G20 targets."
             .into()
     }
     fn message(&self) -> Option<String> {
@@ -58,8 +63,17 @@ component; dashed lines are the G20 targets."
         } else {
             0.0
         };
+        let capital = if self.bars.iter().any(|b| b.liquidity_bps != 0.0) {
+            format!(
+                " (with the cost of capital: {:.0} and {:.0} bps)",
+                cheap.with_capital(),
+                dear.with_capital()
+            )
+        } else {
+            String::new()
+        };
         Some(format!(
-            "{} costs least, {:.0} bps of the amount; {} costs {:.0} bps, {share:.0}% of it {}",
+            "{} costs least, {:.0} bps of the amount; {} costs {:.0} bps, {share:.0}% of it {}{capital}",
             cheap.rail,
             cheap.total(),
             dear.rail,
@@ -86,6 +100,18 @@ component; dashed lines are the G20 targets."
                     LegendMark::Box,
                 )
             })
+            .chain(
+                self.bars
+                    .iter()
+                    .any(|b| b.liquidity_bps != 0.0)
+                    .then(|| {
+                        (
+                            LIQUIDITY_COMPONENT.0.to_string(),
+                            LIQUIDITY,
+                            LegendMark::Box,
+                        )
+                    }),
+            )
             .chain(std::iter::once((
                 "G20 targets".to_string(),
                 REFERENCE,
@@ -94,7 +120,12 @@ component; dashed lines are the G20 targets."
             .collect();
         let area = legend_row(&area, &legend, s)?;
         let n = self.bars.len().max(1);
-        let top = self.bars.iter().map(CostBar::total).fold(300.0, f64::max) * 1.12;
+        let top = self
+            .bars
+            .iter()
+            .map(|b| b.total().max(b.with_capital()))
+            .fold(300.0, f64::max)
+            * 1.12;
         let names: Vec<String> = self.bars.iter().map(|b| b.rail.clone()).collect();
         let keys: Vec<f64> = (0..n).map(|i| i as f64).collect();
         let mut chart = ChartBuilder::on(&area)
@@ -155,9 +186,36 @@ component; dashed lines are the G20 targets."
                     .map_err(de)?;
                 base += v;
             }
+            let label = if bar.liquidity_bps > 0.0 {
+                // Hatched: diagonal lines inside an outline, so the cost of capital never reads as a fee.
+                let (lo, hi) = (base.max(0.0), base.max(0.0) + bar.liquidity_bps);
+                chart
+                    .draw_series(std::iter::once(Rectangle::new(
+                        [(x - 0.3, lo), (x + 0.3, hi)],
+                        LIQUIDITY.stroke_width(s.px(1.5)),
+                    )))
+                    .map_err(de)?;
+                let steps = 6;
+                chart
+                    .draw_series((0..steps).map(|j| {
+                        let f = |k: f64| lo + (hi - lo) * k / steps as f64;
+                        PathElement::new(
+                            [
+                                (x - 0.3, f(j as f64)),
+                                (x + 0.3, f(j as f64 + 1.0)),
+                            ],
+                            LIQUIDITY.stroke_width(s.px(1.0)),
+                        )
+                    }))
+                    .map_err(de)?;
+                base = hi;
+                format!("{:.0} bps ({:.0} with capital)", bar.total(), bar.with_capital())
+            } else {
+                format!("{:.0} bps", bar.total())
+            };
             chart
                 .draw_series(std::iter::once(Text::new(
-                    format!("{:.0} bps", bar.total()),
+                    label,
                     (x, base + top * 0.01),
                     s.label().pos(Pos::new(HPos::Center, VPos::Bottom)),
                 )))

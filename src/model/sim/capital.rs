@@ -133,6 +133,50 @@ pub struct LiquidityOutcome {
     pub rates: bool,
 }
 
+/// A rail's positions over the demand window, summed (valued in USD as `Figures`).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct RailLiquidity {
+    /// Pre-funded positions (nostros, inventories, ledger advances): time-weighted mean, and the sum of each
+    /// position's peak (what pre-funding had to cover, position by position).
+    pub prefunded_mean_usd: f64,
+    pub prefunded_peak_usd: f64,
+    /// Funds of payments in flight (in transit at banks and ramps and on chains): mean, and the sum over
+    /// currencies of each one's peak; `on_chain_mean_usd` is the part on a chain or ledger.
+    pub in_transit_mean_usd: f64,
+    pub in_transit_peak_usd: f64,
+    pub on_chain_mean_usd: f64,
+    /// Cost of capital of the rail's positions over the window, and the part no payment used (idle), USD.
+    pub cost_usd: f64,
+    pub idle_cost_usd: f64,
+}
+
+impl LiquidityOutcome {
+    /// The positions that serve rail `r` alone, summed over the demand window.
+    pub fn rail(&self, r: RailId) -> RailLiquidity {
+        let mut out = RailLiquidity::default();
+        for (i, p) in self.positions.iter().enumerate() {
+            if p.rail != Some(r) {
+                continue;
+            }
+            let f = &self.window[i];
+            if p.kind.prefunded() {
+                out.prefunded_mean_usd += f.mean_usd();
+                out.prefunded_peak_usd += f.peak_usd;
+            }
+            if p.kind.in_flight() {
+                out.in_transit_mean_usd += f.mean_usd();
+                out.in_transit_peak_usd += f.peak_usd;
+            }
+            if p.kind == PositionKind::OnChain {
+                out.on_chain_mean_usd += f.mean_usd();
+            }
+            out.cost_usd += f.cost_usd;
+            out.idle_cost_usd += self.idle_cost_usd[i];
+        }
+        out
+    }
+}
+
 /// The users of a position: their amounts (USD cents) and its integral over the current hour.
 #[derive(Clone, Copy, Debug, Default)]
 struct Usage {

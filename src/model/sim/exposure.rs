@@ -24,9 +24,15 @@ pub(super) struct FxRisk {
 }
 
 impl FxRisk {
+    /// The exposure held over [since, now) enters the integral and the peak: a sum that lasts no time (a PvP
+    /// commit opens and closes an exposure in the same instant) is never a peak.
     fn advance(&mut self, now_us: u64) {
-        self.integral += self.open_cents.max(0) as u128 * (now_us - self.since_us) as u128;
-        self.since_us = now_us;
+        if now_us > self.since_us {
+            let open = self.open_cents.max(0);
+            self.integral += open as u128 * (now_us - self.since_us) as u128;
+            self.peak_cents = self.peak_cents.max(open);
+            self.since_us = now_us;
+        }
     }
 }
 
@@ -71,7 +77,6 @@ impl<S: RecordSink> Sim<'_, S> {
         let r = &mut self.fx_risk[rail];
         r.advance(now);
         r.open_cents = r.open_cents.saturating_add(cents);
-        r.peak_cents = r.peak_cents.max(r.open_cents);
         r.payments += 1;
         let p = &mut self.arena[slot as usize];
         p.fx_since_us = now;
