@@ -218,7 +218,8 @@ pub fn usd(v: Option<f64>) -> String {
     match v {
         None => "–".into(),
         Some(x) if x.abs() >= 1e6 => format!("${:.2} M", x / 1e6),
-        Some(x) if x.abs() >= 1e4 => format!("${:.0} k", x / 1e3),
+        Some(x) if x.abs() >= 1e5 => format!("${:.0} k", x / 1e3),
+        Some(x) if x.abs() >= 1e3 => format!("${:.1} k", x / 1e3),
         Some(x) => format!("${x:.2}"),
     }
 }
@@ -250,9 +251,20 @@ of capital, {} with it ({:.0} / {:.0} bps amount-weighted)",
             let verdict = match (b, f.per_1m, b.and_then(|b| b.per_1m)) {
                 (Some(b), _, _) if b.rail == f.rail => "baseline".to_string(),
                 (Some(b), Some(x), Some(y)) if y > 0.0 => format!(
-                    "{} liquidity than {} per $1 M of daily flow ({:.1}×); with the cost of capital {} ({:.0} vs \
-{:.0} bps)",
-                    if x < y { "ties up less" } else { "ties up more" },
+                    "ties up {} liquidity {} {} per $1 M of daily flow ({:.2}×); with the cost of capital {} ({:.0} \
+vs {:.0} bps)",
+                    if (x / y - 1.0).abs() < 0.05 {
+                        "about as much"
+                    } else if x < y {
+                        "less"
+                    } else {
+                        "more"
+                    },
+                    if (x / y - 1.0).abs() < 0.05 {
+                        "as"
+                    } else {
+                        "than"
+                    },
                     b.rail,
                     x / y,
                     if f.bps_with < b.bps_with {

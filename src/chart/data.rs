@@ -218,8 +218,8 @@ b,all,0,0,0,0,0,0,0,0,0,0\n",
         );
         assert_eq!(bars[0].total(), 80.0);
         // The cost of capital is apart from what the customer pays.
-        assert_eq!(bars[0].liquidity_bps, 3.0);
-        assert_eq!(bars[0].with_capital(), 83.0);
+        assert!((bars[0].liquidity_bps - 3.0).abs() < 1e-12);
+        assert!((bars[0].with_capital() - 83.0).abs() < 1e-12);
         assert_eq!(bars[1].total(), 0.0);
         assert_eq!(rails(&t), vec!["a", "b"]);
     }

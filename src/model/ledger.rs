@@ -70,6 +70,15 @@ pub enum LedgerError {
         ledger: i64,
         payments: i64,
     },
+    #[error(
+        "balance over time of series {series} disagrees with the ledger: its postings give {series_balance}, its \
+accounts hold {ledger}"
+    )]
+    Series {
+        series: u32,
+        series_balance: i64,
+        ledger: i64,
+    },
 }
 
 impl Ledger {
@@ -159,6 +168,26 @@ impl Ledger {
             .sum()
     }
 
+    /// Every series' balance, built posting by posting, equals the sum of its accounts' balances.
+    pub fn check_series(&self) -> Result<(), LedgerError> {
+        let mut sums = vec![0_i64; self.tracker.series.len()];
+        for (a, &s) in self.accounts.iter().zip(&self.series_of) {
+            if s != NO_SERIES {
+                sums[s as usize] += a.balance;
+            }
+        }
+        for (s, (&ledger, i)) in sums.iter().zip(&self.tracker.series).enumerate() {
+            if ledger != i.balance {
+                return Err(LedgerError::Series {
+                    series: s as u32,
+                    series_balance: i.balance,
+                    ledger,
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Conservation per currency: all balances, with the opening balances of nostros funded from reserves,
     /// sum to zero.
     pub fn check_balanced(
@@ -235,6 +264,7 @@ mod tests {
         l.transfer(t2, reserve, 300);
         assert_eq!(l.tracker().balance(s), l.balance(nostro));
         assert_eq!(l.tracker().balance(transit), l.balance(t1) + l.balance(t2));
+        assert_eq!(l.check_series(), Ok(()));
         let p = l.tracker_mut().series[s as usize].close(30);
         assert_eq!(p.integral, 1_000 * 10 + 700 * 10 + 1_000 * 10);
         assert_eq!(p.min.minor, 700);

@@ -129,6 +129,8 @@ pub struct LiquidityOutcome {
     pub window: Vec<Figures>,
     /// Per position, cost of capital not allocated to any payment (no payment used the position after it), USD.
     pub idle_cost_usd: Vec<f64>,
+    /// Per position, its balance when the run ended (minor units).
+    pub end_minor: Vec<i64>,
     /// Whether the scenario gives rates (`[rates]`): otherwise nothing costs anything.
     pub rates: bool,
 }
@@ -456,9 +458,26 @@ impl Capital {
             .iter()
             .map(|keys| keys.iter().map(|k| series_of_key[k]).collect())
             .collect();
+        Capital::from_parts(
+            positions,
+            rate,
+            route_pos,
+            w.demand_end_us,
+            !w.rates.is_empty(),
+        )
+    }
+
+    /// The state for `positions` (series 0..n of the ledger, in order) with their annual rates, the positions
+    /// each route uses, and the end of demand; `allocating` when the scenario gives rates.
+    pub(super) fn from_parts(
+        positions: Vec<Position>,
+        rate: Vec<f64>,
+        route_pos: Vec<Vec<u32>>,
+        window_end_us: u64,
+        allocating: bool,
+    ) -> Capital {
         let n = positions.len();
-        let hours = w.demand_end_us.div_ceil(US_PER_HOUR) as usize;
-        let allocating = !w.rates.is_empty();
+        let hours = window_end_us.div_ceil(US_PER_HOUR) as usize;
         let per_route = |x: usize| {
             (0..route_pos.len())
                 .map(|_| Vec::with_capacity(if allocating { x } else { 0 }))
@@ -478,9 +497,9 @@ impl Capital {
             k: per_route(hours),
             q,
             route_pos,
-            window_end_us: w.demand_end_us,
+            window_end_us,
             last_close_us: 0,
-            next_close_us: US_PER_HOUR.min(w.demand_end_us),
+            next_close_us: US_PER_HOUR.min(window_end_us),
             days: Vec::new(),
             day_start_us: 0,
             allocating,
@@ -496,20 +515,27 @@ impl Capital {
     }
 
     /// Closes every position at `t_us`: the period since the last close enters the day and (inside the demand
-    /// window) the window and the cost pools. `usd_per_minor[c]` values currency c over the period.
-    pub(super) fn close(&mut self, t_us: u64, ledger: &mut Ledger, w: &World) {
+    /// window) the window and the cost pools. `value(c, t)` is USD per minor unit of c at t; a period is
+    /// valued at its midpoint.
+    pub(super) fn close(&mut self, t_us: u64, ledger: &mut Ledger, value: &dyn Fn(CurId, u64) -> f64) {
         let start = self.last_close_us;
         debug_assert!(t_us > start);
         let len = t_us - start;
         let mid = start + len / 2;
-        let usd_per_minor: Vec<f64> = (0..w.fx.currencies.len())
-            .map(|c| usd_per_minor(w, CurId(c as u16), mid))
-            .collect();
+        let mut valued: Vec<(CurId, f64)> = Vec::new();
         let in_window = t_us <= self.window_end_us;
         let tracker = ledger.tracker_mut();
         for (s, pos) in self.positions.iter().enumerate() {
             let period = tracker.series[s].close(t_us);
-            let usd_us = period.integral as f64 * usd_per_minor[pos.currency.0 as usize];
+            let per_minor = match valued.iter().find(|(c, _)| *c == pos.currency) {
+                Some(&(_, v)) => v,
+                None => {
+                    let v = value(pos.currency, mid);
+                    valued.push((pos.currency, v));
+                    v
+                }
+            };
+            let usd_us = period.integral as f64 * per_minor;
             let cost = usd_us * self.rate[s] / (DAYS_PER_YEAR * US_PER_DAY as f64);
             let day = &mut self.day[s];
             day.span.add(&period, len);
@@ -539,7 +565,7 @@ impl Capital {
         }
         self.last_close_us = t_us;
         if t_us.is_multiple_of(US_PER_DAY) {
-            self.end_day(t_us, w);
+            self.end_day(t_us, value);
         }
         let next_hour = (t_us / US_PER_HOUR + 1) * US_PER_HOUR;
         self.next_close_us = if t_us < self.window_end_us {
@@ -550,14 +576,14 @@ impl Capital {
     }
 
     /// Emits a row per position for the day that ends at `t_us` (the last may be partial).
-    fn end_day(&mut self, t_us: u64, w: &World) {
+    fn end_day(&mut self, t_us: u64, value: &dyn Fn(CurId, u64) -> f64) {
         if t_us == self.day_start_us {
             return;
         }
         let day = (self.day_start_us / US_PER_DAY) as u32;
         for (s, pos) in self.positions.iter().enumerate() {
             let c = pos.currency;
-            let figures = self.day[s].figures(|e| e.minor as f64 * usd_per_minor(w, c, e.at_us));
+            let figures = self.day[s].figures(|e| e.minor as f64 * value(c, e.at_us));
             self.days.push(DayRow {
                 day,
                 start_us: self.day_start_us,
@@ -605,15 +631,20 @@ impl Capital {
     }
 
     /// The figures of the run, once the last period is closed at `end_us`.
-    pub(super) fn finish(mut self, end_us: u64, w: &World) -> LiquidityOutcome {
-        self.end_day(end_us, w);
+    pub(super) fn finish(
+        mut self,
+        end_us: u64,
+        end_minor: Vec<i64>,
+        value: &dyn Fn(CurId, u64) -> f64,
+    ) -> LiquidityOutcome {
+        self.end_day(end_us, value);
         let window = self
             .positions
             .iter()
             .enumerate()
             .map(|(s, pos)| {
                 let c = pos.currency;
-                self.window[s].figures(|e| e.minor as f64 * usd_per_minor(w, c, e.at_us))
+                self.window[s].figures(|e| e.minor as f64 * value(c, e.at_us))
             })
             .collect();
         LiquidityOutcome {
@@ -621,6 +652,7 @@ impl Capital {
             days: self.days,
             window,
             idle_cost_usd: self.pool,
+            end_minor,
             rates: self.allocating,
         }
     }
@@ -636,6 +668,59 @@ pub fn usd_per_minor(w: &World, c: CurId, t_us: u64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::ledger::AccountKind;
+
+    const MIN: u64 = 60_000_000;
+
+    /// The allocation rule by hand. One USD position holds $876,000 throughout at 3.65% a year: it costs
+    /// 876,000 × 0.0365 / 8,760 = $3.65 an hour. Payment 1 ($100) is in flight from 0:00 to 0:30, payment 2
+    /// ($300) from 0:15 to 1:45; demand ends at 3:00.
+    ///   hour 0: weights 100 × 30 min and 300 × 45 min, 2/11 and 9/11 of $3.65: $0.6636 and $2.9864;
+    ///   hour 1: payment 2 alone: $3.65;
+    ///   hour 2: nobody uses the position: $3.65 is idle.
+    /// So payment 1 bears 66 cents, payment 2 $6.6364 → 664 cents, and $3.65 of the $10.95 stays unallocated.
+    #[test]
+    fn two_payments_share_an_hour_pro_rata_amount_times_time() {
+        let usd = CurId(0);
+        let mut ledger = Ledger::default();
+        let reserve = ledger.open(AccountKind::Reserve, usd, 0);
+        let nostro = ledger.open(AccountKind::Nostro, usd, 0);
+        let s = ledger.add_series();
+        ledger.track(nostro, s);
+        ledger.transfer(reserve, nostro, 87_600_000);
+        let position = Position {
+            kind: PositionKind::Nostro,
+            rail: Some(RailId(0)),
+            account: "a@b".into(),
+            currency: usd,
+        };
+        let mut cap = Capital::from_parts(vec![position], vec![0.0365], vec![vec![0]], 180 * MIN, true);
+        let value = |_: CurId, _: u64| 0.01;
+        let route = RouteId(0);
+        cap.use_route(route, 0, 10_000);
+        cap.use_route(route, 15 * MIN, 30_000);
+        cap.use_route(route, 30 * MIN, -10_000);
+        assert!(!cap.priced_by(30 * MIN), "its hour is not closed yet");
+        cap.close(60 * MIN, &mut ledger, &value);
+        assert!(cap.priced_by(30 * MIN));
+        cap.use_route(route, 105 * MIN, -30_000);
+        cap.close(120 * MIN, &mut ledger, &value);
+        cap.close(180 * MIN, &mut ledger, &value);
+        assert_eq!(cap.allocated_cents(route, 10_000, 0, 30 * MIN), 66);
+        assert_eq!(cap.allocated_cents(route, 30_000, 15 * MIN, 105 * MIN), 664);
+        let out = cap.finish(180 * MIN, vec![87_600_000], &value);
+        assert!((out.window[0].cost_usd - 10.95).abs() < 1e-9);
+        assert!((out.idle_cost_usd[0] - 3.65).abs() < 1e-9);
+        assert!((out.window[0].mean_usd() - 876_000.0).abs() < 1e-6);
+    }
+
+    /// Without rates nothing is allocated and a record never waits for its hour.
+    #[test]
+    fn without_rates_records_are_priced_at_once() {
+        let cap = Capital::from_parts(Vec::new(), Vec::new(), vec![Vec::new()], MIN, false);
+        assert!(cap.priced_by(MIN / 2));
+        assert_eq!(cap.allocated_cents(RouteId(0), 1_000, 0, MIN), 0);
+    }
 
     #[test]
     fn usage_integrates_users_amounts() {

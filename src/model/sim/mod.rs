@@ -513,7 +513,12 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             trace: self.trace,
             stations,
             ledgers,
-            liquidity: self.capital.finish(end_us, self.w),
+            liquidity: {
+                let w = self.w;
+                let balances = self.ledger.tracker().series.iter().map(|i| i.balance).collect();
+                self.capital
+                    .finish(end_us, balances, &|c, t| capital::usd_per_minor(w, c, t))
+            },
             fx_exposure,
         };
         Ok((outcome, self.sink))
@@ -719,7 +724,9 @@ impl<'w, S: RecordSink> Sim<'w, S> {
 
     fn close_period(&mut self, at: u64) {
         self.ledger.set_now(at);
-        self.capital.close(at, &mut self.ledger, self.w);
+        let w = self.w;
+        self.capital
+            .close(at, &mut self.ledger, &|c, t| capital::usd_per_minor(w, c, t));
         if !self.pending.is_empty() {
             self.release_pending();
         }
@@ -755,6 +762,9 @@ impl<'w, S: RecordSink> Sim<'w, S> {
         let seed = self.w.seed;
         self.ledger
             .check_balanced(&currencies, name)
+            .map_err(|source| SimError::Ledger { seed, source })?;
+        self.ledger
+            .check_series()
             .map_err(|source| SimError::Ledger { seed, source })?;
         for &c in &currencies {
             let checks = [
