@@ -275,5 +275,9 @@ fn the_flagship_reports_every_rails_positions() {
         }
     }
     let charged = records.iter().filter(|r| r.cost.liquidity > 0).count();
-    assert!(charged * 10 > records.len() * 9, "{charged} of {}", records.len());
+    assert!(
+        charged * 10 > records.len() * 9,
+        "{charged} of {}",
+        records.len()
+    );
 }

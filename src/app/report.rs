@@ -459,7 +459,12 @@ fn capital_note(scenario: &toml::Table) -> String {
         .and_then(|v| v.as_table())
         .into_iter()
         .flatten()
-        .filter_map(|(k, v)| Some(format!("{k} {:.2}%", v.as_float().or(v.as_integer().map(|i| i as f64))?)))
+        .filter_map(|(k, v)| {
+            Some(format!(
+                "{k} {:.2}%",
+                v.as_float().or(v.as_integer().map(|i| i as f64))?
+            ))
+        })
         .collect();
     let rates = if rates.is_empty() {
         "The scenario gives no [rates]: nothing is charged for capital.".to_string()

@@ -82,10 +82,19 @@ charge to the customer; each bar gives its total without and with it; dashed lin
         ))
     }
     fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, s: &Style) -> DrawResult {
+        let capital = self.bars.iter().any(|b| b.liquidity_bps != 0.0);
+        let subtitle = format!(
+            "amount-weighted: Σ cost ÷ Σ amount sent, all corridors (summary.csv's cost_bps_mean is the per-payment mean, higher where small payments pay fixed fees); 100 bps = 1%{}",
+            if capital {
+                "; slate: total with the cost of capital"
+            } else {
+                ""
+            }
+        );
         let area = titled(
             area,
             "Cost per rail by component (bps of the amount)",
-            "amount-weighted: Σ cost ÷ Σ amount sent, all corridors (summary.csv's cost_bps_mean is the per-payment mean, higher where small payments pay fixed fees); 100 bps = 1%",
+            &subtitle,
             s,
         )?;
         let used: Vec<usize> = (0..COST_COMPONENTS.len())
@@ -100,18 +109,13 @@ charge to the customer; each bar gives its total without and with it; dashed lin
                     LegendMark::Box,
                 )
             })
-            .chain(
-                self.bars
-                    .iter()
-                    .any(|b| b.liquidity_bps != 0.0)
-                    .then(|| {
-                        (
-                            LIQUIDITY_COMPONENT.0.to_string(),
-                            LIQUIDITY,
-                            LegendMark::Box,
-                        )
-                    }),
-            )
+            .chain(self.bars.iter().any(|b| b.liquidity_bps != 0.0).then(|| {
+                (
+                    LIQUIDITY_COMPONENT.0.to_string(),
+                    LIQUIDITY,
+                    LegendMark::Box,
+                )
+            }))
             .chain(std::iter::once((
                 "G20 targets".to_string(),
                 REFERENCE,
@@ -125,7 +129,7 @@ charge to the customer; each bar gives its total without and with it; dashed lin
             .iter()
             .map(|b| b.total().max(b.with_capital()))
             .fold(300.0, f64::max)
-            * 1.12;
+            * 1.18;
         let names: Vec<String> = self.bars.iter().map(|b| b.rail.clone()).collect();
         let keys: Vec<f64> = (0..n).map(|i| i as f64).collect();
         let mut chart = ChartBuilder::on(&area)
@@ -159,6 +163,10 @@ charge to the customer; each bar gives its total without and with it; dashed lin
             .light_line_style(TRANSPARENT)
             .draw()
             .map_err(de)?;
+        // A text line and a bar's slot in pixels, for the two-line labels.
+        let (xr, yr) = chart.plotting_area().get_pixel_range();
+        let line = f64::from(s.line_h(13.0, 1.25)) * top / f64::from((yr.end - yr.start).max(1));
+        let slot_px = f64::from(xr.end - xr.start) / (n as f64 + 0.8);
         for (i, bar) in self.bars.iter().enumerate() {
             let x = i as f64;
             let mut base = 0.0;
@@ -200,16 +208,31 @@ charge to the customer; each bar gives its total without and with it; dashed lin
                     .draw_series((0..steps).map(|j| {
                         let f = |k: f64| lo + (hi - lo) * k / steps as f64;
                         PathElement::new(
-                            [
-                                (x - 0.3, f(j as f64)),
-                                (x + 0.3, f(j as f64 + 1.0)),
-                            ],
+                            [(x - 0.3, f(j as f64)), (x + 0.3, f(j as f64 + 1.0))],
                             LIQUIDITY.stroke_width(s.px(1.0)),
                         )
                     }))
                     .map_err(de)?;
                 base = hi;
-                format!("{:.0} bps ({:.0} with capital)", bar.total(), bar.with_capital())
+                // Two lines, so a label never runs past its bar's slot: the total the customer pays, and above it,
+                // in the segment's colour, the total with the cost of capital (in words where the slot is wide
+                // enough: a character of DejaVu Sans is about 0.6 em).
+                let long = format!("{:.0} with capital", bar.with_capital());
+                let text = if long.chars().count() as f64 * 0.6 * s.note_px() < slot_px {
+                    long
+                } else {
+                    format!("{:.0}", bar.with_capital())
+                };
+                chart
+                    .draw_series(std::iter::once(Text::new(
+                        text,
+                        (x, base + top * 0.01 + line),
+                        s.note()
+                            .color(&LIQUIDITY)
+                            .pos(Pos::new(HPos::Center, VPos::Bottom)),
+                    )))
+                    .map_err(de)?;
+                format!("{:.0} bps", bar.total())
             } else {
                 format!("{:.0} bps", bar.total())
             };

@@ -91,7 +91,8 @@ pub const COST_COMPONENTS: [(&str, &str); 9] = [
 
 /// The cost of capital of the positions a rail's payments used (summary.csv's `liquidity_cost_usd_total`): not a
 /// charge to the customer, so outside `COST_COMPONENTS` and drawn and totalled apart, always labelled.
-pub const LIQUIDITY_COMPONENT: (&str, &str) = ("liquidity (cost of capital)", "liquidity_cost_usd_total");
+pub const LIQUIDITY_COMPONENT: (&str, &str) =
+    ("liquidity (cost of capital)", "liquidity_cost_usd_total");
 
 const FX_COST: &str = "fx_cost_usd_total";
 const RAMP_SPREAD: &str = "ramp_spread_usd_total";

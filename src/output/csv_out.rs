@@ -978,7 +978,10 @@ pub fn liquidity_csv(w: &World, o: &Outcome) -> io::Result<Vec<u8>> {
             p.account.clone(),
             cur.code().to_string(),
             f.integral.to_string(),
-            fixed(f.integral as f64 / f.len_us.max(1) as f64 / scale, cur.exponent as usize + 2),
+            fixed(
+                f.integral as f64 / f.len_us.max(1) as f64 / scale,
+                cur.exponent as usize + 2,
+            ),
             format_minor(f.peak.minor, cur.exponent),
             format_minor(f.min.minor, cur.exponent),
             fixed(f.mean_usd(), 2),

@@ -517,7 +517,12 @@ impl Capital {
     /// Closes every position at `t_us`: the period since the last close enters the day and (inside the demand
     /// window) the window and the cost pools. `value(c, t)` is USD per minor unit of c at t; a period is
     /// valued at its midpoint.
-    pub(super) fn close(&mut self, t_us: u64, ledger: &mut Ledger, value: &dyn Fn(CurId, u64) -> f64) {
+    pub(super) fn close(
+        &mut self,
+        t_us: u64,
+        ledger: &mut Ledger,
+        value: &dyn Fn(CurId, u64) -> f64,
+    ) {
         let start = self.last_close_us;
         debug_assert!(t_us > start);
         let len = t_us - start;
@@ -694,7 +699,8 @@ mod tests {
             account: "a@b".into(),
             currency: usd,
         };
-        let mut cap = Capital::from_parts(vec![position], vec![0.0365], vec![vec![0]], 180 * MIN, true);
+        let mut cap =
+            Capital::from_parts(vec![position], vec![0.0365], vec![vec![0]], 180 * MIN, true);
         let value = |_: CurId, _: u64| 0.01;
         let route = RouteId(0);
         cap.use_route(route, 0, 10_000);

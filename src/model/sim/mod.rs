@@ -515,7 +515,13 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             ledgers,
             liquidity: {
                 let w = self.w;
-                let balances = self.ledger.tracker().series.iter().map(|i| i.balance).collect();
+                let balances = self
+                    .ledger
+                    .tracker()
+                    .series
+                    .iter()
+                    .map(|i| i.balance)
+                    .collect();
                 self.capital
                     .finish(end_us, balances, &|c, t| capital::usd_per_minor(w, c, t))
             },
@@ -725,8 +731,9 @@ impl<'w, S: RecordSink> Sim<'w, S> {
     fn close_period(&mut self, at: u64) {
         self.ledger.set_now(at);
         let w = self.w;
-        self.capital
-            .close(at, &mut self.ledger, &|c, t| capital::usd_per_minor(w, c, t));
+        self.capital.close(at, &mut self.ledger, &|c, t| {
+            capital::usd_per_minor(w, c, t)
+        });
         if !self.pending.is_empty() {
             self.release_pending();
         }
