@@ -262,9 +262,9 @@ pub fn render_table(report: &RunReport) -> String {
     if !risks.is_empty() {
         lines.push(String::new());
         lines.push(format!(
-            "{:<14} {:>10} {:>11} {:>10} {:>9} {:>10} {:>13} {:>9}",
+            "{:<14} {:>10} {:>12} {:>10} {:>9} {:>10} {:>13} {:>9}",
             "rail",
-            "prefunded",
+            "liquidity",
             "per $1M/day",
             "in flight",
             "cost bps",
@@ -283,7 +283,7 @@ pub fn render_table(report: &RunReport) -> String {
                 }
             };
             lines.push(format!(
-                "{:<14} {:>10} {:>11} {:>10} {:>9} {:>10} {:>13} {:>9}",
+                "{:<14} {:>10} {:>12} {:>10} {:>9} {:>10} {:>13} {:>9}",
                 r.rail,
                 money(l.prefunded_mean_usd),
                 money(risk.per_1m_daily_flow(c.amount_usd_cents)),
