@@ -14,7 +14,8 @@ use crate::app::{self, AppError};
     long_about = "settlesim replays payment demand over correspondent banking, blockchain rails (stablecoins and \
 native coins with their ramps, CBDC platforms, merchant QR payments), linked instant payment systems and \
 tokenised-deposit ledgers in a deterministic discrete-event simulation: business calendars and cut-offs, \
-compliance holds, fees, FX spreads and price moves, nostro and ramp liquidity, members' settlement exposure. The \
+compliance holds, fees, FX spreads and price moves, nostro and ramp liquidity over time and its cost of capital, \
+FX settlement exposure (zero on a PvP platform) and members' settlement exposure. The \
 same scenario, seed and overrides always give byte-identical results.",
     after_help = "Examples:\n  settlesim run                          # the embedded default: the claims scenario\n  settlesim run scenarios/correspondent.toml --set duration=2d --seed 7\n  settlesim run scenarios/ips-link.toml   # PayNow–PromptPay-like link against SWIFT\n  settlesim check my.toml                # validate only\n  settlesim trace results/claims 1234    # why did payment 1234 take so long?\n  settlesim sweep scenarios/correspondent.toml --grid duration=7d,14d --replications 20 --jobs 2\n  settlesim risk --attacker-share 0.1 --confirmations 6   # double-spend risk\n  settlesim size scenarios/liquidity-tradeoff.toml        # the least liquidity for 99% never waiting\n\nExit codes: 0 success; 2 bad input or usage (scenario errors are one line FILE:LINE:COL: message (field)); 1 the environment failed (disk full, permissions, another settlesim writing the same --out)."
 )]
@@ -27,7 +28,7 @@ pub struct Cli {
 pub enum Command {
     /// Run a scenario and write results (manifest, summary, payments, histograms, time series).
     #[command(
-        after_help = "Outputs in DIR (default results/<scenario name>/):\n  manifest.json    provenance: scenario sha256, seed, version, events, digest of the result files\n  summary.csv      one row per (rail, corridor) and an `all` row per rail\n  payments.csv     one row per payment, with its cost split\n  timeseries.csv   arrivals, completions and backlog per simulated hour and rail\n  histograms/      HDR latency histograms (ms, V2) per (rail, corridor)\n  scenario.toml    the effective scenario (overrides applied), used by `trace`"
+        after_help = "Outputs in DIR (default results/<scenario name>/):\n  manifest.json    provenance: scenario sha256, seed, version, events, digest of the result files\n  summary.csv      one row per (rail, corridor) and an `all` row per rail\n  payments.csv     one row per payment, with its cost split (and its cost of capital, `liquidity`, apart)\n  timeseries.csv   arrivals, completions and backlog per simulated hour and rail\n  liquidity.csv    every position's balance per day (mean, peak, min, cost of capital under [rates])\n  exposure.csv     settlement risk per rail: FX settlement exposure, ledger members' credit\n  histograms/      HDR latency histograms (ms, V2) per (rail, corridor)\n  scenario.toml    the effective scenario (overrides applied), used by `trace`"
     )]
     Run {
         /// Scenario file (TOML). Without it, the embedded default scenario runs.

@@ -23,6 +23,16 @@ macro_rules! gossip_chain {
     };
 }
 
+/// A PvP chain rail on the fixture's corridor whose receiving bank sells USD from an inventory (after the
+/// corridor: `rails[1]`, `corridors[0].routes[1]` on line 89).
+const PVP_WITH_INVENTORY: &str = "path = [\"a\", \"b\", \"c\"]\n\n[[corridors.routes]]\nrail = \"coin\"\n\
+                                  path = [\"a\", \"c\"]\n\n[[chains]]\nid = \"p\"\nconsensus = \"bft\"\n\
+                                  block_interval = \"2s\"\nvalidators = 4\nmessage_delay = { fixed = \"50ms\" }\n\
+                                  block_capacity = 1000\ntx_units = 10\nnative = \"P\"\nnative_decimals = 2\n\
+                                  native_price_usd = 1\n\n[[rails]]\nid = \"coin\"\nkind = \"chain\"\n\
+                                  chain = \"p\"\nasset = \"WCBDC\"\nasset_price_usd = 1\npvp = true\n\n\
+                                  [[inventories]]\nowner = \"c\"\ncurrency = \"USD\"\nbalance = 1000";
+
 const CASES: &[Case] = &[
     Case {
         name: "unknown top-up policy",
@@ -179,6 +189,62 @@ const CASES: &[Case] = &[
         replace: ("", ""),
         overrides: &["liquidity.scale=lots"],
         expected: "--set liquidity.scale=lots: invalid type: string \"lots\", expected f64 (liquidity.scale)",
+    },
+    Case {
+        name: "a rate for a currency the scenario does not have",
+        replace: (
+            "path = [\"a\", \"b\", \"c\"]",
+            "path = [\"a\", \"b\", \"c\"]\n\n[rates]\nUSD = 4.33\nXYZ = 2",
+        ),
+        overrides: &[],
+        expected: "base.toml:89:7: unknown currency \"XYZ\": the scenario has no FX rate or asset by that code (rates.XYZ)",
+    },
+    Case {
+        name: "a rate written as a fraction of more than 100%",
+        replace: (
+            "path = [\"a\", \"b\", \"c\"]",
+            "path = [\"a\", \"b\", \"c\"]\n\n[rates]\nUSD = 433",
+        ),
+        overrides: &[],
+        expected: "base.toml:88:7: an annual rate in percent, from 0 to 100 (4.33 for 4.33%) (rates.USD)",
+    },
+    Case {
+        name: "a rate for a currency no payment holds has no effect",
+        replace: (
+            "[[rails]]",
+            "[[fx]]\npair = \"USD/MXN\"\nmid = 17\n\n[rates]\nUSD = 4.33\nMXN = 7\n\n[[rails]]",
+        ),
+        overrides: &[],
+        expected: "base.toml:73:7: no payment holds MXN: this rate would have no effect (rates.MXN)",
+    },
+    Case {
+        name: "a currency payments hold without a rate",
+        replace: (
+            "[[rails]]",
+            "[[fx]]\npair = \"USD/MXN\"\nmid = 17\n\n[rates]\nUSD = 4.33\n\n[[rails]]",
+        ),
+        overrides: &[
+            "corridors[0].dest_currency=\"MXN\"",
+            "corridors[0].routes[0].convert_at=\"c\"",
+        ],
+        expected: "base.toml:71:1: no rate for MXN, which payments hold on their way: give every such currency one \
+                   (e.g. MXN = 4.33, in percent a year; an asset's rate is the cost of the money tied up in it) (rates)",
+    },
+    Case {
+        name: "pvp on a correspondent rail",
+        replace: (
+            "return_delay = { fixed = \"2d\" }",
+            "return_delay = { fixed = \"2d\" }\npvp = true",
+        ),
+        overrides: &[],
+        expected: "base.toml:73:7: only a chain rail has this field (rails[0].pvp)",
+    },
+    Case {
+        name: "a PvP rail whose receiving bank sells from an inventory",
+        replace: ("path = [\"a\", \"b\", \"c\"]", PVP_WITH_INVENTORY),
+        overrides: &[],
+        expected: "base.toml:89:14: on a PvP rail the receiving bank converts on the platform at the commit: it cannot \
+                   sell USD from an inventory (remove the inventory or pvp) (corridors[0].routes[1].path[1])",
     },
     Case {
         name: "a ledger field on a correspondent rail",

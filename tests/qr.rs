@@ -103,12 +103,7 @@ fn duplicates_are_detected_refunded_and_counted() {
             .iter()
             .any(|s| matches!(s.step, Step::DuplicateDetected))
     );
-    let summary = settlesim::output::csv_out::summary_rows(
-        &loaded.world,
-        &outcome.metrics,
-        &outcome.chains,
-        outcome.end_us,
-    );
+    let summary = settlesim::output::csv_out::summary_rows(&loaded.world, &outcome);
     let counted: u64 = summary
         .iter()
         .filter(|r| r.corridor == "all")

@@ -190,6 +190,13 @@ payments.csv to select them from."
                 .into(),
         )),
     }
+    if summary.header.iter().any(|h| h == "liquidity_mean_usd") {
+        b.push(Block::Heading(
+            "Liquidity, cost of capital and settlement risk".into(),
+        ));
+        b.push(Block::Table(capital_table(summary)));
+        b.push(Block::Para(capital_note(&scenario)));
+    }
     b.push(Block::Heading("Claims vs measured".into()));
     b.push(Block::Table(claims(
         summary,
@@ -337,6 +344,7 @@ fn headline(summary: &Table) -> Grid {
         "within 1 day",
         "cost, per-payment mean (bps)",
         "cost, amount-weighted (bps)",
+        "with the cost of capital, per-payment mean (bps)",
         "G20 speed (75% in 1 h)",
     ];
     let rows = summary
@@ -365,6 +373,9 @@ fn headline(summary: &Table) -> Grid {
                     .num(r, "cost_bps_mean")
                     .map_or_else(|| "–".into(), |c| format!("{c:.0}")),
                 weighted.map_or_else(|| "–".into(), |c| format!("{c:.0}")),
+                summary
+                    .num(r, "cost_with_liquidity_bps_mean")
+                    .map_or_else(|| "–".into(), |c| format!("{c:.0}")),
                 yes_no(h1.map(|v| v >= 75.0)),
             ]
         })
@@ -417,6 +428,97 @@ fn g20_table(payments: &Table, rails: &[String]) -> Grid {
 }
 
 /// Every claim of the seeds, one row per rail, each verdict against the baseline rail.
+/// Per rail: the liquidity its positions tie up, what that capital costs, and its settlement risk.
+fn capital_table(summary: &Table) -> Grid {
+    use crate::app::claims::usd;
+    let rows = crate::app::claims::capital_figures(summary)
+        .into_iter()
+        .map(|f| {
+            let r = summary
+                .filter("corridor", "all")
+                .find(|r| summary.text(r, "rail") == f.rail);
+            let num = |c: &str| r.and_then(|r| summary.num(r, c));
+            let pair = |a: Option<f64>, b: Option<f64>| format!("{} / {}", usd(a), usd(b));
+            vec![
+                f.rail.clone(),
+                usd(f.prefunded_mean),
+                usd(num("liquidity_peak_usd")),
+                usd(f.per_1m),
+                usd(f.in_transit_mean),
+                usd(num("on_chain_mean_usd")),
+                usd(num("liquidity_cost_usd_total")),
+                usd(num("liquidity_idle_cost_usd")),
+                pair(f.per_payment, f.per_payment_with),
+                format!("{:.0} / {:.0}", f.bps, f.bps_with),
+                pair(f.fx_usd_days, f.fx_peak),
+                if f.credit_usd_days.is_some() {
+                    pair(f.credit_usd_days, f.credit_peak)
+                } else {
+                    "–".into()
+                },
+            ]
+        })
+        .collect();
+    Grid {
+        header: [
+            "rail",
+            "pre-funded liquidity, mean",
+            "pre-funded, sum of peaks",
+            "pre-funded per $1 M of daily flow",
+            "funds in flight, mean",
+            "of it on a chain",
+            "cost of capital (liquidity), allocated",
+            "cost of capital, idle",
+            "cost per payment: without / with capital",
+            "amount-weighted bps: without / with capital",
+            "FX settlement exposure: USD × days / peak",
+            "members' credit until net settlement: USD × days / peak",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect(),
+        rows,
+    }
+}
+
+fn capital_note(scenario: &toml::Table) -> String {
+    let rates: Vec<String> = scenario
+        .get("rates")
+        .and_then(|v| v.as_table())
+        .into_iter()
+        .flatten()
+        .filter_map(|(k, v)| {
+            Some(format!(
+                "{k} {:.2}%",
+                v.as_float().or(v.as_integer().map(|i| i as f64))?
+            ))
+        })
+        .collect();
+    let rates = if rates.is_empty() {
+        "The scenario gives no [rates]: nothing is charged for capital.".to_string()
+    } else {
+        format!(
+            "Rates (scenario.toml [rates], annual, ACT/365, with their sources in the scenario's comments): {}.",
+            rates.join(", ")
+        )
+    };
+    format!(
+        "Balances come from the ledger's postings (liquidity.csv has every position day by day, exact integrals \
+in minor units × µs). Pre-funded liquidity is what a rail's positions hold so that payments can be paid — \
+senders' nostros, ramps' and FX providers' inventories, CBDC holdings, a ledger member's advances until net \
+settlement — as a time-weighted mean over the demand window, in USD at each hour's mid rate; per $1 M of daily \
+flow it is divided by the rail's payments' USD value per day of demand. Accounts that only collect receipts \
+(a receiving bank's nostro, the currency a ramp buys) are listed in liquidity.csv as `collection` and not \
+counted. Funds in flight are the payments' own value in transit (at banks, ramps and on chains). Cost of capital \
+(the `liquidity` component): each hour a position costs ∫ balance dt × its currency's rate; that cost is shared \
+among the payments in flight on a route through it, pro rata amount × time in the hour (an hour with no such \
+payment passes its cost to the next one; what is left when demand ends is idle). It is not a charge to the \
+customer, so costs are shown without and with it. {rates} FX settlement exposure runs from the moment the value \
+to be converted into the destination currency is paid to the bank that converts it until that conversion; a \
+PvP platform converts in the commit that delivers the transfer, so its exposure is zero by construction."
+    )
+}
+
 fn claims(
     summary: &Table,
     payments: Option<&Table>,
@@ -426,6 +528,8 @@ fn claims(
     use crate::app::claims as c;
     let mut rows = c::seconds(summary);
     rows.extend(c::cheaper(summary));
+    rows.extend(c::liquidity(summary));
+    rows.extend(c::settlement_risk(summary));
     if let Some(p) = payments {
         let base = c::baseline(summary);
         rows.extend(c::always_on(

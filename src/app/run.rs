@@ -108,7 +108,7 @@ pub fn simulate_to_dir(
         .map_err(|e| io_err("cannot write payments.csv", e))?;
     output::failpoint("after-payments");
 
-    let rows = csv_out::summary_rows(world, &outcome.metrics, &outcome.chains, outcome.end_us);
+    let rows = csv_out::summary_rows(world, &outcome);
     let mut files = vec!["payments.csv".to_string(), "scenario.toml".to_string()];
     let mut put = |name: String, bytes: Vec<u8>| -> Result<(), AppError> {
         write_atomic(dir, &name, &bytes).map_err(|e| io_err(&format!("cannot write {name}"), e))?;
@@ -144,12 +144,15 @@ pub fn simulate_to_dir(
                 .map_err(|e| io_err("stations.csv", e))?,
         )?;
     }
-    // Only scenarios with a tokenised-deposit ledger rail get exposure.csv.
-    if !outcome.ledgers.is_empty() {
+    // Scenarios with rails get settlement risk and the balances of their positions over time.
+    if !world.rails.is_empty() {
         put(
             "exposure.csv".into(),
-            csv_out::exposure_csv(world, &outcome.ledgers, outcome.end_us)
-                .map_err(|e| io_err("exposure.csv", e))?,
+            csv_out::exposure_csv(world, &outcome).map_err(|e| io_err("exposure.csv", e))?,
+        )?;
+        put(
+            "liquidity.csv".into(),
+            csv_out::liquidity_csv(world, &outcome).map_err(|e| io_err("liquidity.csv", e))?,
         )?;
     }
     // Only scenarios with a threshold top-up policy get rebalancing.csv.
@@ -279,6 +282,47 @@ pub fn render_table(report: &RunReport) -> String {
             },
         ));
     }
+    let risks: Vec<_> = report
+        .rows
+        .iter()
+        .filter_map(|r| Some((r, r.risk?)))
+        .collect();
+    if !risks.is_empty() {
+        lines.push(String::new());
+        lines.push(format!(
+            "{:<14} {:>10} {:>12} {:>10} {:>9} {:>10} {:>13} {:>9}",
+            "rail",
+            "liquidity",
+            "per $1M/day",
+            "in flight",
+            "cost bps",
+            "+capital",
+            "FX exp USD·d",
+            "FX peak"
+        ));
+        for (r, risk) in risks {
+            let c = &r.cell;
+            let l = &risk.liquidity;
+            let bps = |x: f64| {
+                if x.is_finite() {
+                    format!("{x:.0}")
+                } else {
+                    "-".into()
+                }
+            };
+            lines.push(format!(
+                "{:<14} {:>10} {:>12} {:>10} {:>9} {:>10} {:>13} {:>9}",
+                r.rail,
+                money(l.prefunded_mean_usd),
+                money(risk.per_1m_daily_flow(c.amount_usd_cents)),
+                money(l.in_transit_mean_usd),
+                bps(c.cost_bps_mean()),
+                bps(c.cost_with_liquidity_bps_mean()),
+                money(risk.fx_cents_us as f64 / 100.0 / crate::units::US_PER_DAY as f64),
+                money(risk.fx_peak_cents as f64 / 100.0),
+            ));
+        }
+    }
     if !report.chain_rows.is_empty() {
         if !lines.is_empty() {
             lines.push(String::new());
@@ -313,4 +357,17 @@ pub fn render_table(report: &RunReport) -> String {
         &m.digest[..16]
     ));
     lines.join("\n")
+}
+
+/// USD with a unit: 6.18M, 526k, 950.
+fn money(x: f64) -> String {
+    if !x.is_finite() {
+        "-".into()
+    } else if x.abs() >= 1e6 {
+        format!("{:.2}M", x / 1e6)
+    } else if x.abs() >= 1e3 {
+        format!("{:.0}k", x / 1e3)
+    } else {
+        format!("{x:.0}")
+    }
 }

@@ -1,5 +1,7 @@
 //! Cost per rail as stacked bars in basis points of the amount, one segment per cost component, with the G20
-//! cost targets (retail 1%, remittances 3%) as reference lines.
+//! cost targets (retail 1%, remittances 3%) as reference lines. The cost of capital of the positions the payments
+//! used (liquidity) sits on top as a hatched segment of its own, labelled, and each bar states its total without
+//! and with it: the customer pays the first, the rail's operators carry the second.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -7,7 +9,7 @@ use plotters::prelude::*;
 use super::axis::Ticked;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::data::{COST_COMPONENTS, CostBar};
+use super::data::{COST_COMPONENTS, CostBar, LIQUIDITY_COMPONENT};
 use super::style::{OKABE_ITO, REFERENCE, Style};
 use super::{DrawResult, Figure, LegendMark, de, legend_row, titled};
 
@@ -20,6 +22,8 @@ pub struct CostStack {
 /// move, which is no fee).
 const COMPONENT_COLOUR: [usize; 8] = [5, 6, 1, 2, 7, 3, 4, 0];
 const PRICE_MOVE: RGBColor = RGBColor(160, 160, 160);
+/// The cost of capital: a dark slate, drawn hatched so it never reads as one more fee.
+pub const LIQUIDITY: RGBColor = RGBColor(70, 80, 110);
 
 pub fn component_colour(i: usize) -> RGBColor {
     COMPONENT_COLOUR
@@ -35,7 +39,8 @@ impl Figure for CostStack {
     }
     fn caption(&self) -> String {
         "All-in cost per rail in basis points of the amount sent (all corridors, all ended payments), split by \
-component; dashed lines are the G20 targets."
+component; the hatched top segment is the cost of capital of the positions the payments used (liquidity), not a \
+charge to the customer; each bar gives its total without and with it; dashed lines are the G20 targets."
             .into()
     }
     fn message(&self) -> Option<String> {
@@ -58,8 +63,17 @@ component; dashed lines are the G20 targets."
         } else {
             0.0
         };
+        let capital = if self.bars.iter().any(|b| b.liquidity_bps != 0.0) {
+            format!(
+                " (with the cost of capital: {:.0} and {:.0} bps)",
+                cheap.with_capital(),
+                dear.with_capital()
+            )
+        } else {
+            String::new()
+        };
         Some(format!(
-            "{} costs least, {:.0} bps of the amount; {} costs {:.0} bps, {share:.0}% of it {}",
+            "{} costs least, {:.0} bps of the amount; {} costs {:.0} bps, {share:.0}% of it {}{capital}",
             cheap.rail,
             cheap.total(),
             dear.rail,
@@ -68,10 +82,19 @@ component; dashed lines are the G20 targets."
         ))
     }
     fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, s: &Style) -> DrawResult {
+        let capital = self.bars.iter().any(|b| b.liquidity_bps != 0.0);
+        let subtitle = format!(
+            "amount-weighted: Σ cost ÷ Σ amount sent over each rail's corridors (summary.csv's cost_bps_mean is the per-payment mean, higher where small payments pay fixed fees); 100 bps = 1%{}",
+            if capital {
+                "; slate: total with the cost of capital"
+            } else {
+                ""
+            }
+        );
         let area = titled(
             area,
             "Cost per rail by component (bps of the amount)",
-            "amount-weighted: Σ cost ÷ Σ amount sent over each rail's corridors (summary.csv's cost_bps_mean is the per-payment mean, higher where small payments pay fixed fees); 100 bps = 1%",
+            &subtitle,
             s,
         )?;
         let used: Vec<usize> = (0..COST_COMPONENTS.len())
@@ -86,6 +109,13 @@ component; dashed lines are the G20 targets."
                     LegendMark::Box,
                 )
             })
+            .chain(self.bars.iter().any(|b| b.liquidity_bps != 0.0).then(|| {
+                (
+                    LIQUIDITY_COMPONENT.0.to_string(),
+                    LIQUIDITY,
+                    LegendMark::Box,
+                )
+            }))
             .chain(std::iter::once((
                 "G20 targets".to_string(),
                 REFERENCE,
@@ -94,7 +124,12 @@ component; dashed lines are the G20 targets."
             .collect();
         let area = legend_row(&area, &legend, s)?;
         let n = self.bars.len().max(1);
-        let top = self.bars.iter().map(CostBar::total).fold(300.0, f64::max) * 1.12;
+        let top = self
+            .bars
+            .iter()
+            .map(|b| b.total().max(b.with_capital()))
+            .fold(300.0, f64::max)
+            * 1.18;
         // A rail that serves only some corridors is labelled "rail (X only)": the name under the bar, the scopes in
         // the axis title ("rail (corridors: btc, cbdc USD-MXN, EUR-NGN; others all)"), so that neighbouring tick labels never
         // collide.
@@ -160,6 +195,10 @@ component; dashed lines are the G20 targets."
             .light_line_style(TRANSPARENT)
             .draw()
             .map_err(de)?;
+        // A text line and a bar's slot in pixels, for the two-line labels.
+        let (xr, yr) = chart.plotting_area().get_pixel_range();
+        let line = f64::from(s.line_h(13.0, 1.25)) * top / f64::from((yr.end - yr.start).max(1));
+        let slot_px = f64::from(xr.end - xr.start) / (n as f64 + 0.8);
         for (i, bar) in self.bars.iter().enumerate() {
             let x = i as f64;
             let mut base = 0.0;
@@ -187,9 +226,51 @@ component; dashed lines are the G20 targets."
                     .map_err(de)?;
                 base += v;
             }
+            let label = if bar.liquidity_bps > 0.0 {
+                // Hatched: diagonal lines inside an outline, so the cost of capital never reads as a fee.
+                let (lo, hi) = (base.max(0.0), base.max(0.0) + bar.liquidity_bps);
+                chart
+                    .draw_series(std::iter::once(Rectangle::new(
+                        [(x - 0.3, lo), (x + 0.3, hi)],
+                        LIQUIDITY.stroke_width(s.px(1.5)),
+                    )))
+                    .map_err(de)?;
+                let steps = 6;
+                chart
+                    .draw_series((0..steps).map(|j| {
+                        let f = |k: f64| lo + (hi - lo) * k / steps as f64;
+                        PathElement::new(
+                            [(x - 0.3, f(j as f64)), (x + 0.3, f(j as f64 + 1.0))],
+                            LIQUIDITY.stroke_width(s.px(1.0)),
+                        )
+                    }))
+                    .map_err(de)?;
+                base = hi;
+                // Two lines, so a label never runs past its bar's slot: the total the customer pays, and above it,
+                // in the segment's colour, the total with the cost of capital (in words where the slot is wide
+                // enough: a character of DejaVu Sans is about 0.6 em).
+                let long = format!("{:.0} with capital", bar.with_capital());
+                let text = if long.chars().count() as f64 * 0.6 * s.note_px() < slot_px {
+                    long
+                } else {
+                    format!("{:.0}", bar.with_capital())
+                };
+                chart
+                    .draw_series(std::iter::once(Text::new(
+                        text,
+                        (x, base + top * 0.01 + line),
+                        s.note()
+                            .color(&LIQUIDITY)
+                            .pos(Pos::new(HPos::Center, VPos::Bottom)),
+                    )))
+                    .map_err(de)?;
+                format!("{:.0} bps", bar.total())
+            } else {
+                format!("{:.0} bps", bar.total())
+            };
             chart
                 .draw_series(std::iter::once(Text::new(
-                    format!("{:.0} bps", bar.total()),
+                    label,
                     (x, base + top * 0.01),
                     s.label().pos(Pos::new(HPos::Center, VPos::Bottom)),
                 )))

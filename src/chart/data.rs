@@ -89,6 +89,11 @@ pub const COST_COMPONENTS: [(&str, &str); 9] = [
     ("price move", "price_move_usd_total"),
 ];
 
+/// The cost of capital of the positions a rail's payments used (summary.csv's `liquidity_cost_usd_total`): not a
+/// charge to the customer, so outside `COST_COMPONENTS` and drawn and totalled apart, always labelled.
+pub const LIQUIDITY_COMPONENT: (&str, &str) =
+    ("liquidity (cost of capital)", "liquidity_cost_usd_total");
+
 const FX_COST: &str = "fx_cost_usd_total";
 const RAMP_SPREAD: &str = "ramp_spread_usd_total";
 
@@ -97,11 +102,18 @@ const RAMP_SPREAD: &str = "ramp_spread_usd_total";
 pub struct CostBar {
     pub rail: String,
     pub bps: Vec<f64>,
+    /// The cost of capital in bps of the amount (`LIQUIDITY_COMPONENT`; 0 when the summary has none).
+    pub liquidity_bps: f64,
 }
 
 impl CostBar {
+    /// What the customer pays: the sum of `COST_COMPONENTS`, without the cost of capital.
     pub fn total(&self) -> f64 {
         self.bps.iter().sum()
+    }
+    /// The total with the cost of capital of the positions the payments used.
+    pub fn with_capital(&self) -> f64 {
+        self.total() + self.liquidity_bps
     }
 }
 
@@ -114,7 +126,7 @@ pub fn cost_bars(summary: &Table) -> Vec<CostBar> {
         .collect()
 }
 
-/// The cost split of one row of summary.csv (a rail on all its corridors, or on one).
+/// The cost split of one row of summary.csv (a rail on all its corridors, or on one), and its cost of capital.
 pub fn cost_bar(summary: &Table, row: &[String]) -> CostBar {
     let amount = summary.num(row, "amount_usd_total").unwrap_or(0.0);
     let bps = COST_COMPONENTS
@@ -132,9 +144,15 @@ pub fn cost_bar(summary: &Table, row: &[String]) -> CostBar {
             }
         })
         .collect();
+    let liquidity = summary.num(row, LIQUIDITY_COMPONENT.1).unwrap_or(0.0);
     CostBar {
         rail: summary.text(row, "rail").to_string(),
         bps,
+        liquidity_bps: if amount > 0.0 {
+            liquidity / amount * 1e4
+        } else {
+            0.0
+        },
     }
 }
 
@@ -224,10 +242,11 @@ mod tests {
     fn cost_bars_are_component_totals_over_the_amount() {
         let t = table(
             "rail,corridor,amount_usd_total,sender_fee_usd_total,intermediary_fees_usd_total,fx_cost_usd_total,\
-network_fee_usd_total,ramp_spread_usd_total,ramp_fees_usd_total,domestic_fees_usd_total,receiver_fee_usd_total\n\
-a,X,100,1,1,1,1,1,1,1,1\n\
-a,all,10000,10,20,40,0,10,0,5,5\n\
-b,all,0,0,0,0,0,0,0,0,0\n",
+network_fee_usd_total,ramp_spread_usd_total,ramp_fees_usd_total,domestic_fees_usd_total,receiver_fee_usd_total,\
+liquidity_cost_usd_total\n\
+a,X,100,1,1,1,1,1,1,1,1,1\n\
+a,all,10000,10,20,40,0,10,0,5,5,3\n\
+b,all,0,0,0,0,0,0,0,0,0,0\n",
         );
         let bars = cost_bars(&t);
         assert_eq!(bars.len(), 2);
@@ -237,6 +256,9 @@ b,all,0,0,0,0,0,0,0,0,0\n",
             vec![10.0, 20.0, 30.0, 0.0, 10.0, 0.0, 5.0, 5.0, 0.0]
         );
         assert_eq!(bars[0].total(), 80.0);
+        // The cost of capital is apart from what the customer pays.
+        assert!((bars[0].liquidity_bps - 3.0).abs() < 1e-12);
+        assert!((bars[0].with_capital() - 83.0).abs() < 1e-12);
         assert_eq!(bars[1].total(), 0.0);
         assert_eq!(rails(&t), vec!["a", "b"]);
     }

@@ -167,6 +167,10 @@ impl Style {
     pub fn note(&self) -> TextStyle<'static> {
         self.font(11.0)
     }
+    /// The size of `note` text in pixels.
+    pub fn note_px(&self) -> f64 {
+        self.font_px(11.0)
+    }
     pub fn footer(&self) -> TextStyle<'static> {
         (FONT, self.font_px(10.0))
             .into_font()

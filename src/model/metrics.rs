@@ -35,6 +35,10 @@ pub struct Cell {
     pub cost_bps_sum: f64,
     /// Cost components over all ended payments (fees are kept on returns), USD cents.
     pub cost_cents: [i64; 9],
+    /// The cost of capital allocated to the payments (`CostSplit::liquidity`), USD cents, all payments.
+    pub liquidity_cents: i64,
+    /// Settled payments: Σ cost in bps with the cost of capital.
+    pub cost_bps_with_liquidity_sum: f64,
     pub amount_usd_cents: i64,
     /// Chain rails, ms: broadcast to inclusion, and broadcast to the receiver's deposit credit.
     pub chain_inclusion_ms: Histogram<u64>,
@@ -75,6 +79,8 @@ impl Cell {
             cost_cbps: cost_histogram(),
             cost_bps_sum: 0.0,
             cost_cents: [0; 9],
+            liquidity_cents: 0,
+            cost_bps_with_liquidity_sum: 0.0,
             amount_usd_cents: 0,
             chain_inclusion_ms: latency_histogram(),
             duplicates: 0,
@@ -101,6 +107,7 @@ impl Cell {
         for (t, c) in self.cost_cents.iter_mut().zip(rec.cost.parts()) {
             *t = t.saturating_add(c);
         }
+        self.liquidity_cents = self.liquidity_cents.saturating_add(rec.cost.liquidity);
         self.duplicates += u64::from(rec.duplicate);
         let wait_us = rec.stages_us[Stage::NostroWait.idx()];
         self.funding_waited += u64::from(wait_us > 0);
@@ -128,6 +135,7 @@ impl Cell {
             self.cost_cbps
                 .saturating_record((bps * 100.0).round().max(0.0) as u64);
             self.cost_bps_sum += bps;
+            self.cost_bps_with_liquidity_sum += rec.cost_bps_with_liquidity();
             if rec.ended_us.is_some_and(|e| e < self.window_us) {
                 self.settled_in_window += 1;
             }
@@ -155,6 +163,8 @@ impl Cell {
         for (a, b) in self.cost_cents.iter_mut().zip(other.cost_cents) {
             *a = a.saturating_add(b);
         }
+        self.liquidity_cents = self.liquidity_cents.saturating_add(other.liquidity_cents);
+        self.cost_bps_with_liquidity_sum += other.cost_bps_with_liquidity_sum;
         self.amount_usd_cents = self.amount_usd_cents.saturating_add(other.amount_usd_cents);
         self.duplicates += other.duplicates;
         self.chain_inclusion_ms
@@ -245,6 +255,14 @@ impl Cell {
         }
         self.cost_bps_sum / n as f64
     }
+    /// Mean cost of settled payments in bps with the cost of capital of the positions they used.
+    pub fn cost_with_liquidity_bps_mean(&self) -> f64 {
+        let n = self.count(Status::Settled);
+        if n == 0 {
+            return f64::NAN;
+        }
+        self.cost_bps_with_liquidity_sum / n as f64
+    }
     pub fn cost_bps(&self, q: f64) -> f64 {
         if self.cost_cbps.is_empty() {
             return f64::NAN;
@@ -327,6 +345,7 @@ fn split_of(parts: &[i64; 9]) -> CostSplit {
         ramp_spread: parts[6],
         ramp_fees: parts[7],
         price_move: parts[8],
+        liquidity: 0,
     }
 }
 

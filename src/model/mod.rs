@@ -7,6 +7,7 @@ pub mod event;
 pub mod fx;
 pub mod ids;
 pub mod ledger;
+pub mod liquidity;
 pub mod metrics;
 pub mod price;
 pub mod record;

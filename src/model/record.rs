@@ -77,6 +77,10 @@ pub struct CostSplit {
     /// Chain rails: what the asset's price move between the on-ramp's purchase and the off-ramp's sale cost the
     /// customer (negative: a gain); 0 when the ramp bears the price risk. Signed, unlike every other part.
     pub price_move: i64,
+    /// The cost of capital of the positions the payment used (pre-funded balances, funds in transit), allocated
+    /// pro rata amount × time (`sim::capital`). Not one of `parts`, and not in `total`: the customer is not
+    /// charged it; `total_with_liquidity` adds it.
+    pub liquidity: i64,
 }
 
 impl CostSplit {
@@ -106,6 +110,10 @@ impl CostSplit {
     }
     pub fn total(&self) -> i64 {
         self.parts().iter().fold(0_i64, |a, &x| a.saturating_add(x))
+    }
+    /// The total with the cost of capital of the positions the payment used.
+    pub fn total_with_liquidity(&self) -> i64 {
+        self.total().saturating_add(self.liquidity)
     }
     /// Everything but spreads and the price move.
     pub fn fees(&self) -> i64 {
@@ -153,6 +161,10 @@ pub struct PaymentRecord {
     /// Microseconds spent in each stage (`Stage::idx`), from creation to the end (or to the run's end while in
     /// flight): they sum to the latency exactly.
     pub stages_us: [u64; Stage::COUNT],
+    /// FX settlement exposure: from the moment the value to be converted into the destination currency was paid
+    /// to the bank that converts it, until that conversion (or the payment's end); `None` for a payment that
+    /// never reached that point or does not change currency. Zero on a PvP rail.
+    pub fx_exposure_us: Option<u64>,
 }
 
 /// What held a payment up: the kind of its longest single wait (reported for payments slower than a week).
@@ -317,6 +329,13 @@ impl PaymentRecord {
             return 0.0;
         }
         self.cost.total() as f64 * 10_000.0 / self.amount_usd_cents as f64
+    }
+    /// `cost_bps` with the cost of capital of the positions the payment used.
+    pub fn cost_bps_with_liquidity(&self) -> f64 {
+        if self.amount_usd_cents == 0 {
+            return 0.0;
+        }
+        self.cost.total_with_liquidity() as f64 * 10_000.0 / self.amount_usd_cents as f64
     }
 }
 

@@ -182,6 +182,10 @@ pub enum RailKind {
         duplicate_rate: f64,
         /// Who bears the asset's price move between the on-ramp's purchase and the off-ramp's sale.
         price_risk: PriceRisk,
+        /// Payment versus payment: the platform settles the transfer and the receiving bank's conversion into
+        /// the destination currency in one commit (a multi-CBDC platform with FX on the platform), so no value
+        /// is ever paid in one currency while the other leg is outstanding.
+        pvp: bool,
     },
     /// Linked domestic instant payment systems (Nexus-like): each hop goes over an instant system (`via`), the
     /// payment crosses a gateway between two systems, an FX provider on the path converts out of balances it
@@ -323,6 +327,9 @@ pub struct World {
     pub chains: Vec<crate::model::chain::spec::ChainSpec>,
     /// `[liquidity] scale`: already applied to every pre-funded level above; kept for reports.
     pub liquidity_scale: f64,
+    /// Cost of capital: each currency's annual rate as a fraction (`[rates]`, 4.33% = 0.0433), by `CurId`;
+    /// `None` where the scenario gives none. Empty when the scenario has no `[rates]` (no cost of capital).
+    pub rates: Vec<Option<f64>>,
 }
 
 impl World {

@@ -10,10 +10,11 @@ use chrono::{DateTime, Utc};
 
 use crate::model::metrics::{Cell, ChainFigures, Metrics};
 use crate::model::record::{CostSplit, PaymentRecord, Stage, Status};
-use crate::model::sim::{ChainOutcome, RecordSink, StationOutcome};
+use crate::model::sim::capital::RailLiquidity;
+use crate::model::sim::{ChainOutcome, Outcome, RecordSink, StationOutcome};
 use crate::model::world::{RailId, World};
 use crate::output::row::{IsoClock, push_fixed, push_minor, push_secs3, push_u64};
-use crate::units::{US_PER_HOUR, format_minor};
+use crate::units::{US_PER_DAY, US_PER_HOUR, format_minor};
 
 /// A float with fixed decimals; NaN becomes an empty field.
 pub fn fixed(x: f64, decimals: usize) -> String {
@@ -60,6 +61,9 @@ pub const PAYMENT_COLUMNS: &[&str] = &[
     "price_move_usd",
     "cost_total_usd",
     "cost_bps",
+    "liquidity_cost_usd",
+    "cost_total_with_liquidity_usd",
+    "cost_bps_with_liquidity",
     "chain_inclusion_s",
     "chain_settlement_s",
     "duplicate",
@@ -68,6 +72,7 @@ pub const PAYMENT_COLUMNS: &[&str] = &[
     "end_reason",
     "exposed_s",
     "ramp_price_move_usd",
+    "fx_exposure_s",
     "stage_initiation_us",
     "stage_closed_hours_us",
     "stage_processing_us",
@@ -184,6 +189,12 @@ pub fn payment_row(out: &mut Vec<u8>, clock: &mut IsoClock, w: &World, r: &Payme
     }
     sep(out);
     push_fixed(out, r.cost_bps(), 2);
+    sep(out);
+    push_minor(out, c.liquidity, 2);
+    sep(out);
+    push_minor(out, c.total_with_liquidity(), 2);
+    sep(out);
+    push_fixed(out, r.cost_bps_with_liquidity(), 2);
     for us in [r.chain_inclusion_us, r.chain_settlement_us] {
         sep(out);
         if let Some(us) = us {
@@ -208,6 +219,10 @@ pub fn payment_row(out: &mut Vec<u8>, clock: &mut IsoClock, w: &World, r: &Payme
     }
     sep(out);
     push_minor(out, r.ramp_price_move_cents, 2);
+    sep(out);
+    if let Some(us) = r.fx_exposure_us {
+        push_secs3(out, us);
+    }
     for us in r.stages_us {
         sep(out);
         push_u64(out, us);
@@ -313,6 +328,19 @@ pub const SUMMARY_COLUMNS: &[&str] = &[
     "rebalancings",
     "rebalanced_usd_total",
     "rebalancing_cost_usd_total",
+    "liquidity_cost_usd_total",
+    "cost_with_liquidity_bps_mean",
+    "liquidity_mean_usd",
+    "liquidity_peak_usd",
+    "liquidity_per_1m_daily_flow_usd",
+    "in_transit_mean_usd",
+    "in_transit_peak_usd",
+    "on_chain_mean_usd",
+    "liquidity_idle_cost_usd",
+    "fx_exposure_usd_days",
+    "fx_exposure_peak_usd",
+    "credit_exposure_usd_days",
+    "credit_exposure_peak_usd",
 ];
 
 /// One summary line: a (rail, corridor) cell, or a rail's `all` row.
@@ -322,15 +350,58 @@ pub struct SummaryRow {
     pub cell: Cell,
     /// Chain rails: the figures of the chain this rail's payments used.
     pub chain: Option<crate::model::metrics::ChainFigures>,
+    /// A rail's `all` row: its positions and settlement risk over the demand window.
+    pub risk: Option<RailRisk>,
+}
+
+/// A rail's liquidity and settlement risk, for its `all` row.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct RailRisk {
+    pub liquidity: RailLiquidity,
+    /// Days of demand (the denominator of the daily flow).
+    pub window_days: f64,
+    /// FX settlement exposure: ∫ dt in USD cents × µs, and its peak in cents.
+    pub fx_cents_us: u128,
+    pub fx_peak_cents: i64,
+    /// Ledger rails: members' intraday credit exposure until net settlement, the same way.
+    pub credit: Option<(u128, i64)>,
+}
+
+impl RailRisk {
+    pub fn of(w: &World, o: &Outcome, rail: RailId) -> RailRisk {
+        let fx = o.fx_exposure.iter().find(|x| x.rail == rail);
+        RailRisk {
+            liquidity: o.liquidity.rail(rail),
+            window_days: w.demand_end_us.min(o.end_us) as f64 / US_PER_DAY as f64,
+            fx_cents_us: fx.map_or(0, |x| x.usd_cents_us),
+            fx_peak_cents: fx.map_or(0, |x| x.peak_usd_cents),
+            credit: o
+                .ledgers
+                .iter()
+                .find(|l| l.rail == rail)
+                .map(|l| (l.usd_cents_us, l.peak_usd_cents)),
+        }
+    }
+    /// Pre-funded liquidity (time-weighted mean, USD) per USD 1 M of the rail's daily flow (its payments' USD
+    /// value over the days of demand).
+    pub fn per_1m_daily_flow(&self, amount_usd_cents: i64) -> f64 {
+        let flow = amount_usd_cents as f64 / 100.0 / self.window_days;
+        if flow > 0.0 {
+            self.liquidity.prefunded_mean_usd / flow * 1e6
+        } else {
+            f64::NAN
+        }
+    }
+}
+
+/// USD × days from USD cents × µs.
+fn usd_days(cents_us: u128) -> f64 {
+    cents_us as f64 / 100.0 / US_PER_DAY as f64
 }
 
 /// Rows in rail order, each rail's corridors in scenario order, then its `all` row.
-pub fn summary_rows(
-    w: &World,
-    m: &Metrics,
-    chains: &[ChainOutcome],
-    span_us: u64,
-) -> Vec<SummaryRow> {
+pub fn summary_rows(w: &World, o: &Outcome) -> Vec<SummaryRow> {
+    let (m, chains, span_us) = (&o.metrics, &o.chains, o.end_us);
     let mut rows = Vec::new();
     for (r, rail) in w.rails.iter().enumerate() {
         let rid = RailId(r as u16);
@@ -355,6 +426,7 @@ pub fn summary_rows(
                     corridor: corridor.name.clone(),
                     cell: m.cell(rid, c).clone(),
                     chain,
+                    risk: None,
                 });
             }
         }
@@ -363,6 +435,7 @@ pub fn summary_rows(
             corridor: "all".into(),
             cell: m.rail_total(rid),
             chain,
+            risk: Some(RailRisk::of(w, o, rid)),
         });
     }
     rows
@@ -380,6 +453,7 @@ pub fn chain_summary_rows(w: &World, chains: &[ChainOutcome], span_us: u64) -> V
                 corridor: "chain".into(),
                 cell: Cell::new(w.demand_end_us),
                 chain: Some(ChainFigures::of(&o.metrics, spec.block_capacity, span_us)),
+                risk: None,
             }
         })
         .collect()
@@ -470,8 +544,36 @@ pub fn summary_record(row: &SummaryRow) -> Vec<String> {
         c.rebalancings.to_string(),
         cents(c.rebalanced_usd_cents),
         cents(c.rebalancing_cost_cents),
+        cents(c.liquidity_cents),
+        fixed(c.cost_with_liquidity_bps_mean(), 2),
     ])
+    .chain(risk_fields(row.risk.as_ref(), c.amount_usd_cents))
     .collect()
+}
+
+/// The liquidity and settlement-risk fields of a rail's `all` row (empty on corridor rows).
+fn risk_fields(risk: Option<&RailRisk>, amount_usd_cents: i64) -> Vec<String> {
+    let Some(r) = risk else {
+        return vec![String::new(); 11];
+    };
+    let l = &r.liquidity;
+    vec![
+        fixed(l.prefunded_mean_usd, 2),
+        fixed(l.prefunded_peak_usd, 2),
+        fixed(r.per_1m_daily_flow(amount_usd_cents), 2),
+        fixed(l.in_transit_mean_usd, 2),
+        fixed(l.in_transit_peak_usd, 2),
+        fixed(l.on_chain_mean_usd, 2),
+        fixed(l.idle_cost_usd, 2),
+        fixed(usd_days(r.fx_cents_us), 2),
+        format_minor(r.fx_peak_cents, 2),
+        r.credit
+            .map(|(x, _)| fixed(usd_days(x), 2))
+            .unwrap_or_default(),
+        r.credit
+            .map(|(_, p)| format_minor(p, 2))
+            .unwrap_or_default(),
+    ]
 }
 
 /// Per simulated hour and rail: arrivals, settlements, all ended payments (settled, returned or failed), and the
@@ -791,35 +893,121 @@ pub fn stations_csv(w: &World, stations: &[StationOutcome], span_us: u64) -> io:
 }
 
 /// The columns of `exposure.csv`.
-pub const EXPOSURE_COLUMNS: [&str; 7] = [
+pub const EXPOSURE_COLUMNS: [&str; 9] = [
     "rail",
+    "kind",
     "peak_exposure_usd",
     "mean_exposure_usd",
     "exposure_usd_days",
     "obligations_usd",
     "net_settlements",
     "payments_queued_on_limits",
+    "payments_exposed",
 ];
 
-/// One row per tokenised-deposit ledger rail: the intraday exposure its members carried to each other until
-/// net settlement — the peak, the time-average over the run, and the integral in USD × days.
-pub fn exposure_csv(
-    w: &World,
-    ledgers: &[crate::model::sim::LedgerOutcome],
-    span_us: u64,
-) -> io::Result<Vec<u8>> {
+/// Settlement risk per rail: a `fx_settlement` row for every rail (value paid in one currency while the other
+/// leg is outstanding: zero on a PvP rail), and a `member_credit` row for every tokenised-deposit ledger rail
+/// (the intraday exposure its members carried to each other until net settlement) — each as its peak, its
+/// time-average over the run and its integral in USD × days.
+pub fn exposure_csv(w: &World, o: &Outcome) -> io::Result<Vec<u8>> {
+    let span_us = o.end_us;
+    let mean = |cents_us: u128| fixed(cents_us as f64 / 100.0 / span_us.max(1) as f64, 2);
     let mut out = csv::Writer::from_writer(Vec::new());
     out.write_record(EXPOSURE_COLUMNS)?;
-    for l in ledgers {
-        let cents_us = l.usd_cents_us as f64;
+    for (r, rail) in w.rails.iter().enumerate() {
+        if let Some(x) = o.fx_exposure.iter().find(|x| x.rail.idx() == r) {
+            out.write_record([
+                rail.name.clone(),
+                "fx_settlement".into(),
+                format_minor(x.peak_usd_cents, 2),
+                mean(x.usd_cents_us),
+                fixed(usd_days(x.usd_cents_us), 2),
+                String::new(),
+                String::new(),
+                String::new(),
+                x.payments.to_string(),
+            ])?;
+        }
+        if let Some(l) = o.ledgers.iter().find(|l| l.rail.idx() == r) {
+            out.write_record([
+                rail.name.clone(),
+                "member_credit".into(),
+                format_minor(l.peak_usd_cents, 2),
+                mean(l.usd_cents_us),
+                fixed(usd_days(l.usd_cents_us), 2),
+                format_minor(l.obligations_usd_cents, 2),
+                l.settlements.to_string(),
+                l.queued_payments.to_string(),
+                String::new(),
+            ])?;
+        }
+    }
+    out.into_inner()
+        .map_err(|e| io::Error::other(e.to_string()))
+}
+
+/// The columns of `liquidity.csv`.
+pub const LIQUIDITY_COLUMNS: [&str; 16] = [
+    "day",
+    "day_start_utc",
+    "rail",
+    "kind",
+    "account",
+    "currency",
+    "balance_minor_us",
+    "mean",
+    "peak",
+    "min",
+    "mean_usd",
+    "peak_usd",
+    "min_usd",
+    "rate_pct",
+    "cost_usd",
+    "hours",
+];
+
+/// One row per simulated day and position: the exact integral of its balance (minor units × µs), its
+/// time-weighted mean, peak and minimum in its currency and in USD, and its cost of capital that day.
+pub fn liquidity_csv(w: &World, o: &Outcome) -> io::Result<Vec<u8>> {
+    let l = &o.liquidity;
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record(LIQUIDITY_COLUMNS)?;
+    for row in &l.days {
+        let p = &l.positions[row.position as usize];
+        let cur = w.fx.currency(p.currency);
+        let f = &row.figures;
+        let scale = 10_f64.powi(cur.exponent as i32);
+        let rate = w.rates.get(p.currency.0 as usize).copied().flatten();
+        let costed = l.rates && p.kind != crate::model::sim::capital::PositionKind::Collection;
         out.write_record([
-            w.rails[l.rail.idx()].name.clone(),
-            format_minor(l.peak_usd_cents, 2),
-            fixed(cents_us / 100.0 / span_us.max(1) as f64, 2),
-            fixed(cents_us / 100.0 / crate::units::US_PER_DAY as f64, 2),
-            format_minor(l.obligations_usd_cents, 2),
-            l.settlements.to_string(),
-            l.queued_payments.to_string(),
+            row.day.to_string(),
+            iso(w.start, row.start_us),
+            p.rail
+                .map_or_else(|| "shared".to_string(), |r| w.rails[r.idx()].name.clone()),
+            p.kind.as_str().into(),
+            p.account.clone(),
+            cur.code().to_string(),
+            f.integral.to_string(),
+            fixed(
+                f.integral as f64 / f.len_us.max(1) as f64 / scale,
+                cur.exponent as usize + 2,
+            ),
+            format_minor(f.peak.minor, cur.exponent),
+            format_minor(f.min.minor, cur.exponent),
+            fixed(f.mean_usd(), 2),
+            fixed(f.peak_usd, 2),
+            fixed(f.min_usd, 2),
+            if costed {
+                rate.map(|r| fixed(r * 100.0, 4)).unwrap_or_default()
+            } else {
+                String::new()
+            },
+            if costed {
+                fixed(f.cost_usd, 2)
+            } else {
+                String::new()
+            },
+            fixed(f.len_us as f64 / US_PER_HOUR as f64, 3),
         ])?;
     }
     out.into_inner()

@@ -45,6 +45,10 @@ pub struct Scenario {
     /// Ramp inventories: a ramp's own balance of fiat or crypto that it sells from.
     #[serde(default)]
     pub inventories: Vec<InventoryDef>,
+    /// Cost of capital: an annual rate in percent per currency (`USD = 4.33`), for every currency payments
+    /// hold on their way; the liquidity each position ties up costs ∫ balance × rate dt.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub rates: BTreeMap<String, f64>,
     /// Scenario-wide liquidity: a scale on every pre-funded balance (the liquidity–delay trade-off).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub liquidity: Option<LiquidityDef>,
@@ -454,6 +458,10 @@ pub struct RailDef {
     /// below `fee_bid`), as wallets estimate fees.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fee_policy: Option<String>,
+    /// Chain rails: payment versus payment — the platform commits the transfer and the receiving bank's
+    /// conversion into the destination currency together (a multi-CBDC platform with FX on the platform).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pvp: Option<bool>,
     /// Chain rails (merchant QR payments): share of orders the customer's wallet submits twice; the receiving
     /// platform detects the second transfer for the same order, refunds it, and counts it.
     #[serde(default, skip_serializing_if = "Option::is_none")]

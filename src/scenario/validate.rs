@@ -667,6 +667,7 @@ pub fn validate(s: &raw::Scenario) -> R<World> {
             "a scenario needs at least one [[corridors]] entry (or a [[chains]] load test)",
         );
     }
+    let rates = rates(s, &ctx.fx, &corridors, &routes)?;
     let Ctx {
         fx,
         cal_names,
@@ -692,7 +693,67 @@ pub fn validate(s: &raw::Scenario) -> R<World> {
         routes,
         chains,
         liquidity_scale,
+        rates,
     })
+}
+
+/// `[rates]`: an annual rate in percent for each currency payments hold on their way (their source, a chain
+/// rail's asset, the destination), by `CurId`. Every such currency needs one; a rate for a currency no payment
+/// holds would have no effect.
+fn rates(
+    s: &raw::Scenario,
+    fx: &FxTable,
+    corridors: &[Corridor],
+    routes: &[Route],
+) -> R<Vec<Option<f64>>> {
+    if s.rates.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut held = vec![false; fx.currencies.len()];
+    for r in routes {
+        held[corridors[r.corridor.idx()].source.0 as usize] = true;
+        for &(_, c) in &r.conversions {
+            held[c.0 as usize] = true;
+        }
+    }
+    let mut out = vec![None; fx.currencies.len()];
+    for (code, &pct) in &s.rates {
+        let path = format!("rates.{code}");
+        let c = fx
+            .currencies
+            .iter()
+            .position(|x| x.code() == code.as_str())
+            .ok_or_else(|| Invalid {
+                path: path.clone(),
+                message: format!(
+                    "unknown currency {code:?}: the scenario has no FX rate or asset by that code"
+                ),
+            })?;
+        if !pct.is_finite() || !(0.0..=100.0).contains(&pct) {
+            return bad(
+                path,
+                "an annual rate in percent, from 0 to 100 (4.33 for 4.33%)",
+            );
+        }
+        if !held[c] {
+            return bad(
+                path,
+                format!("no payment holds {code}: this rate would have no effect"),
+            );
+        }
+        out[c] = Some(pct / 100.0);
+    }
+    if let Some(c) = (0..held.len()).find(|&c| held[c] && out[c].is_none()) {
+        let code = fx.currencies[c].code();
+        return bad(
+            "rates",
+            format!(
+                "no rate for {code}, which payments hold on their way: give every such currency one (e.g. {code} = 4.33, \
+                 in percent a year; an asset's rate is the cost of the money tied up in it)"
+            ),
+        );
+    }
+    Ok(out)
 }
 
 /// Crypto assets priced in USD: each chain's native coin, and each chain rail's asset with its price process.
@@ -1237,6 +1298,7 @@ fn rail(ctx: &Ctx, chain_names: &[String], i: usize, r: &raw::RailDef) -> R<Rail
         ("fee_bid", r.fee_bid.is_some()),
         ("fee_policy", r.fee_policy.is_some()),
         ("duplicate_rate", r.duplicate_rate.is_some()),
+        ("pvp", r.pvp.is_some()),
     ];
     let link_fields = [
         ("tx_limit", r.tx_limit.is_some()),
@@ -1318,6 +1380,7 @@ fn rail(ctx: &Ctx, chain_names: &[String], i: usize, r: &raw::RailDef) -> R<Rail
                     r.duplicate_rate.unwrap_or(0.0),
                 )?,
                 price_risk,
+                pvp: r.pvp.unwrap_or(false),
             }
         }
         "ledger" => {
@@ -1734,11 +1797,29 @@ fn route(
             last_mile: dom("last_mile", &r.last_mile)?,
         })
     };
-    if let RailKind::Chain { chain, asset, .. } = rail_kind {
+    if let RailKind::Chain {
+        chain, asset, pvp, ..
+    } = rail_kind
+    {
         if path.len() != 2 || r.convert_at.is_some() {
             return bad(
                 format!("{rp}.path"),
                 "a chain rail's path is [on-ramp, off-ramp]: the first buys the asset, the last sells it",
+            );
+        }
+        if *pvp
+            && banks[path[1].idx()]
+                .inventories
+                .iter()
+                .any(|&(c, _)| c == dest)
+        {
+            return bad(
+                format!("{rp}.path[1]"),
+                format!(
+                    "on a PvP rail the receiving bank converts on the platform at the commit: it cannot sell {} \
+                     from an inventory (remove the inventory or pvp)",
+                    ctx.fx.currency(dest)
+                ),
             );
         }
         return build(

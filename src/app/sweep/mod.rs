@@ -377,7 +377,7 @@ fn write_rows(
     files: &mut Vec<String>,
 ) -> Result<RunRecord, AppError> {
     let world = &loaded.world;
-    let summary = csv_out::summary_rows(world, &outcome.metrics, &outcome.chains, outcome.end_us);
+    let summary = csv_out::summary_rows(world, outcome);
     let mut prefix = vec![
         spec.k.to_string(),
         spec.point.to_string(),

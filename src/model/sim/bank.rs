@@ -152,7 +152,10 @@ impl<S: RecordSink> Sim<'_, S> {
         let p = &self.arena[slot as usize];
         let route = self.w.route(p.route);
         let hop = p.hop as usize;
+        // On a PvP platform the receiving bank's conversion was made at the commit (`chain::deposit`).
+        let done_on_platform = self.is_pvp(slot) && hop > 0;
         if let Some(&(_, to)) = route.conversions.iter().find(|&&(h, _)| h == hop)
+            && !done_on_platform
             && !self.try_convert(slot, to)
         {
             return; // queued on an inventory shortfall; the top-up or a credit resumes it
@@ -239,7 +242,8 @@ impl<S: RecordSink> Sim<'_, S> {
             let p = &self.arena[slot as usize];
             (
                 p.cur,
-                self.acc.transit(holder, p.cur),
+                self.acc
+                    .transit(self.arena[slot as usize].rail, holder, p.cur),
                 wanted.min(p.transit_minor),
             )
         };
@@ -277,14 +281,20 @@ impl<S: RecordSink> Sim<'_, S> {
         if p.reason == EndReason::FeesExceedAmount {
             // Fees on the way took everything: nothing reaches the beneficiary, so this is a failure, whatever
             // is left (nothing, or a rounding remainder) goes back to the originator.
-            self.ledger
-                .transfer(self.acc.transit(b, c), self.acc.returns(c), x);
+            self.ledger.transfer(
+                self.acc.transit(self.arena[slot as usize].rail, b, c),
+                self.acc.returns(c),
+                x,
+            );
             self.trace_step(slot, Place::Bank(b), Step::Failed);
             self.finish(slot, Status::Failed, Some(self.now));
             return;
         }
-        self.ledger
-            .transfer(self.acc.transit(b, c), self.acc.beneficiaries(c), x);
+        self.ledger.transfer(
+            self.acc.transit(self.arena[slot as usize].rail, b, c),
+            self.acc.beneficiaries(c),
+            x,
+        );
         self.trace_step(
             slot,
             Place::Bank(b),
@@ -312,8 +322,11 @@ impl<S: RecordSink> Sim<'_, S> {
             let b = self.bank_at(slot);
             let p = &self.arena[slot as usize];
             let (c, x) = (p.cur, p.transit_minor);
-            self.ledger
-                .transfer(self.acc.transit(b, c), self.acc.returns(c), x);
+            self.ledger.transfer(
+                self.acc.transit(self.arena[slot as usize].rail, b, c),
+                self.acc.returns(c),
+                x,
+            );
             self.trace_step(slot, Place::Bank(b), Step::Failed);
             self.finish(slot, Status::Failed, Some(self.now));
         } else {
@@ -333,8 +346,11 @@ impl<S: RecordSink> Sim<'_, S> {
         let b = self.bank_at(slot);
         let p = &self.arena[slot as usize];
         let (c, x) = (p.cur, p.transit_minor);
-        self.ledger
-            .transfer(self.acc.transit(b, c), self.acc.returns(c), x);
+        self.ledger.transfer(
+            self.acc.transit(self.arena[slot as usize].rail, b, c),
+            self.acc.returns(c),
+            x,
+        );
         self.trace_step(
             slot,
             Place::Rail(p.rail),

@@ -86,10 +86,18 @@ impl<S: RecordSink> Sim<'_, S> {
                     .saturating_add(fee_bid),
             ),
         };
-        self.ledger
-            .transfer(self.acc.transit(a, cur), self.acc.transit(b, cur), x);
+        // On the chain: the funds have left the sender and are the receiver's once it credits the deposit.
+        self.ledger.transfer(
+            self.acc.transit(p.rail, a, cur),
+            self.acc.on_chain(p.rail, cur),
+            x,
+        );
         if let RailKind::Ledger(_) = self.w.rails[p.rail.idx()].kind {
             self.ledger_obligation(slot, a, b, cur, x);
+        }
+        // Broadcast, the transfer is paid; on a PvP platform nothing is paid until the commit delivers both legs.
+        if !self.is_pvp(slot) {
+            self.fx_paid_to(slot, hop + 1);
         }
         let tx = self.chains[si].submit(spec, slot, bid, max_fee);
         let p = &mut self.arena[slot as usize];
@@ -178,11 +186,7 @@ impl<S: RecordSink> Sim<'_, S> {
         let native = spec.native;
         let p = &self.arena[slot as usize];
         let route = self.w.route(p.route);
-        let (a, b, cur) = (
-            route.path[p.hop as usize],
-            route.path[p.hop as usize + 1],
-            p.cur,
-        );
+        let (a, cur) = (route.path[p.hop as usize], p.cur);
         let doms = self.w.dom_rails.len();
         self.ledger.transfer(
             self.acc.reserve(a, native),
@@ -192,8 +196,11 @@ impl<S: RecordSink> Sim<'_, S> {
         let wanted = self.w.fx.convert(native_minor, native, cur, now, 0);
         let in_asset = wanted.min(p.transit_minor);
         let exceeded = wanted > 0 && wanted >= p.transit_minor;
-        self.ledger
-            .transfer(self.acc.transit(b, cur), self.acc.fees(a, cur), in_asset);
+        self.ledger.transfer(
+            self.acc.on_chain(p.rail, cur),
+            self.acc.fees(a, cur),
+            in_asset,
+        );
         let cents = self.w.fx.usd_cents(native_minor, native, now);
         let p = &mut self.arena[slot as usize];
         p.transit_minor -= in_asset;
@@ -220,7 +227,7 @@ impl<S: RecordSink> Sim<'_, S> {
         let b = self.w.route(p.route).path[p.hop as usize + 1];
         let (c, x) = (p.cur, p.transit_minor);
         self.ledger
-            .transfer(self.acc.transit(b, c), self.acc.returns(c), x);
+            .transfer(self.acc.on_chain(p.rail, c), self.acc.returns(c), x);
         self.trace_step(slot, Place::Bank(b), Step::Failed);
         self.finish(slot, Status::Failed, Some(self.now));
     }
@@ -241,14 +248,36 @@ impl<S: RecordSink> Sim<'_, S> {
         self.deposit(slot, confirmations, finality);
     }
 
+    /// Whether the payment's rail is a PvP platform.
+    pub(super) fn is_pvp(&self, slot: u32) -> bool {
+        matches!(
+            self.w.rails[self.arena[slot as usize].rail.idx()].kind,
+            RailKind::Chain { pvp: true, .. }
+        )
+    }
+
     /// The receiving platform credits the deposit; a second submission of an order already paid is detected
     /// here and refunded.
     pub(super) fn deposit(&mut self, slot: u32, confirmations: u32, finality: bool) {
         let p = &self.arena[slot as usize];
         let receiver = self.w.route(p.route).path[p.hop as usize + 1];
+        let (rail, c, x) = (p.rail, p.cur, p.transit_minor);
+        self.ledger.transfer(
+            self.acc.on_chain(rail, c),
+            self.acc.transit(rail, receiver, c),
+            x,
+        );
         let p = &mut self.arena[slot as usize];
         p.hop += 1;
         p.deposited_us = self.now;
+        if self.is_pvp(slot) {
+            // Payment versus payment: the commit that delivers the transfer delivers the destination currency.
+            let hop = self.arena[slot as usize].hop as usize;
+            let dest = self.w.corridors[self.arena[slot as usize].corridor.idx()].dest;
+            self.fx_paid_to(slot, hop);
+            self.convert(slot, dest);
+        }
+        let p = &mut self.arena[slot as usize];
         let on_chain = p.deposited_us - p.broadcast_us;
         let (broadcast, included) = (p.broadcast_us, p.included_us);
         self.held(slot, on_chain, Hold::Chain);

@@ -85,18 +85,32 @@ impl<S: RecordSink> Sim<'_, S> {
             HopFunding::SenderNostro(n) => {
                 let ni = self.nostro_index(slot, n);
                 let acct = self.nostros[ni].account;
-                self.ledger
-                    .transfer(self.acc.transit(a, c), self.acc.reserve(a, c), x);
-                self.ledger.transfer(acct, self.acc.transit(b, c), x);
+                self.ledger.transfer(
+                    self.acc.transit(self.arena[slot as usize].rail, a, c),
+                    self.acc.reserve(a, c),
+                    x,
+                );
+                self.ledger.transfer(
+                    acct,
+                    self.acc.transit(self.arena[slot as usize].rail, b, c),
+                    x,
+                );
                 debited = Some(ni);
                 None
             }
             HopFunding::ReceiverNostro(n) => {
                 let ni = self.nostro_index(slot, n);
                 let acct = self.nostros[ni].account;
-                self.ledger.transfer(self.acc.transit(a, c), acct, x);
-                self.ledger
-                    .transfer(self.acc.reserve(b, c), self.acc.transit(b, c), x);
+                self.ledger.transfer(
+                    self.acc.transit(self.arena[slot as usize].rail, a, c),
+                    acct,
+                    x,
+                );
+                self.ledger.transfer(
+                    self.acc.reserve(b, c),
+                    self.acc.transit(self.arena[slot as usize].rail, b, c),
+                    x,
+                );
                 Some(ni)
             }
         };
@@ -108,6 +122,7 @@ impl<S: RecordSink> Sim<'_, S> {
             .message_delay
             .sample(self.rail_stream(route));
         let arrives = self.now + d;
+        self.fx_paid_to(slot, hop + 1);
         self.hold(slot, d, Hold::Transit);
         self.trace_step(
             slot,

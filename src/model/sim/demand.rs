@@ -152,17 +152,24 @@ impl<S: RecordSink> Sim<'_, S> {
             stage: Stage::Initiation,
             stage_since_us: now,
             stages_us: [0; Stage::COUNT],
+            fx_since_us: u64::MAX,
+            fx_cents: 0,
+            fx_exposure_us: None,
         };
         let id = self.next_id;
         self.next_id += 1;
         let first_bank = route.path[0];
         self.ledger.transfer(
             self.acc.originators(cur),
-            self.acc.transit(first_bank, cur),
+            self.acc.transit(route.rail, first_bank, cur),
             amount_minor,
         );
         self.metrics.arrival(route.rail, now);
+        let cents = p.amount_usd_cents;
         let slot = self.alloc(p);
+        self.capital.use_route(r, now, cents);
+        // The originator pays the first bank: if it converts into the destination currency, the FX leg is open.
+        self.fx_paid_to(slot, 0);
         self.trace_step(
             slot,
             Place::Rail(route.rail),

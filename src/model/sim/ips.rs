@@ -65,8 +65,11 @@ impl<S: RecordSink> Sim<'_, S> {
                 currency: cur,
             },
         );
-        self.ledger
-            .transfer(self.acc.transit(first, cur), self.acc.returns(cur), x);
+        self.ledger.transfer(
+            self.acc.transit(self.arena[slot as usize].rail, first, cur),
+            self.acc.returns(cur),
+            x,
+        );
         self.trace_step(slot, Place::Bank(first), Step::Failed);
         self.finish(slot, Status::Failed, Some(self.now));
         false
@@ -116,8 +119,13 @@ impl<S: RecordSink> Sim<'_, S> {
         let route = self.w.route(p.route);
         let hop = p.hop as usize;
         let (a, b, c, x) = (route.path[hop], route.path[hop + 1], p.cur, p.transit_minor);
-        self.ledger
-            .transfer(self.acc.transit(a, c), self.acc.transit(b, c), x);
+        let rail = p.rail;
+        self.ledger.transfer(
+            self.acc.transit(rail, a, c),
+            self.acc.transit(rail, b, c),
+            x,
+        );
+        self.fx_paid_to(slot, hop + 1);
         self.submit_domestic(slot, d, Phase::InTransit);
     }
 }

@@ -1,9 +1,10 @@
 //! Tokenised-deposit ledgers: members of a permissioned ledger (a BFT chain) move tokenised balances 24/7; the
 //! transfer is broadcast and committed like any chain transfer (`chain`), and the receiving member credits its
 //! customer at once. The interbank money does not move on the ledger: at the commit the receiving member
-//! advances its own funds (a posting from its reserve to the sender's), which creates an obligation of the
-//! sender to the receiver; at each net settlement, on the settlement bank's calendar, the bilateral obligations
-//! are netted and paid (one posting per pair and currency) and the exposure falls to zero. A member whose
+//! advances its own funds (a posting from its reserve to its advances account), which creates an obligation of
+//! the sender to the receiver; at each net settlement, on the settlement bank's calendar, the bilateral
+//! obligations are netted and paid, every member's advances come back to its reserve, and the exposure falls
+//! to zero. A member whose
 //! unsettled obligations reach its limit queues its payments (FIFO) until the next net settlement.
 //!
 //! Measured per ledger rail: the exposure members carry (sum of unsettled obligations, USD at the time each
@@ -148,12 +149,12 @@ impl<S: RecordSink> Sim<'_, S> {
         self.w.fx.usd_cents(p.transit_minor, p.cur, self.now)
     }
 
-    /// The receiving member credits at once: it advances its own funds to the sender's reserve, and the sender
-    /// owes it `x` until the next net settlement.
+    /// The receiving member credits at once: it advances `x` of its own funds (its advances account, a position
+    /// it funds until repaid), and the sender owes it `x` until the next net settlement.
     pub(super) fn ledger_obligation(&mut self, slot: u32, a: BankId, b: BankId, c: CurId, x: i64) {
         let rail = self.arena[slot as usize].rail;
         self.ledger
-            .transfer(self.acc.reserve(b, c), self.acc.reserve(a, c), x);
+            .transfer(self.acc.reserve(b, c), self.acc.advance(rail, b, c), x);
         *self
             .ledgers
             .obligations
@@ -185,35 +186,15 @@ impl<S: RecordSink> Sim<'_, S> {
             .range((r, 0, 0, 0)..=(r, u16::MAX, u16::MAX, u16::MAX))
             .map(|(&k, &v)| (k, v))
             .collect();
-        for &((_, a, b, c), x) in &pending {
-            if a > b {
-                continue; // netted from the other side
-            }
-            let back = self
-                .ledgers
-                .obligations
-                .get(&(r, b, a, c))
-                .copied()
-                .unwrap_or(0);
-            let net = x - back;
-            let (from, to) = if net >= 0 { (a, b) } else { (b, a) };
+        // Each creditor's advances come back: the settlement bank pays every pair's net amount, and what the two
+        // members owe each other cancels, so each member ends where it would have been without the ledger.
+        for &((_, _, b, c), x) in &pending {
             let c = CurId(c);
             self.ledger.transfer(
-                self.acc.reserve(BankId(from), c),
-                self.acc.reserve(BankId(to), c),
-                net.abs(),
+                self.acc.advance(rail, BankId(b), c),
+                self.acc.reserve(BankId(b), c),
+                x,
             );
-        }
-        // Obligations only in the direction b → a with a > b have no entry a → b: settle them too.
-        for &((_, a, b, c), x) in &pending {
-            if a > b && !self.ledgers.obligations.contains_key(&(r, b, a, c)) {
-                let c = CurId(c);
-                self.ledger.transfer(
-                    self.acc.reserve(BankId(a), c),
-                    self.acc.reserve(BankId(b), c),
-                    x,
-                );
-            }
         }
         for (k, _) in pending {
             self.ledgers.obligations.remove(&k);

@@ -13,11 +13,13 @@
 
 mod accounts;
 mod bank;
+pub mod capital;
 mod chain;
 mod correspondent;
 mod demand;
 mod desk;
 mod domestic;
+mod exposure;
 mod funding;
 mod ips;
 mod ledger;
@@ -25,10 +27,13 @@ mod qr;
 mod ramp;
 
 use accounts::Accounts;
+use capital::{Capital, LiquidityOutcome};
 use chain::chain_states;
 use correspondent::NostroState;
 use demand::Demand;
 use domestic::DomState;
+pub use exposure::FxExposure;
+use exposure::FxRisk;
 pub use funding::Rebalance;
 pub use ledger::LedgerOutcome;
 
@@ -144,6 +149,11 @@ struct Payment {
     stage: Stage,
     stage_since_us: u64,
     stages_us: [u64; Stage::COUNT],
+    /// FX settlement exposure: since when it is open (`u64::MAX`: not open), its value in USD cents, and its
+    /// length once closed.
+    fx_since_us: u64,
+    fx_cents: i64,
+    fx_exposure_us: Option<u64>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -209,6 +219,10 @@ pub struct Outcome {
     pub ledgers: Vec<LedgerOutcome>,
     /// Every rebalancing request of a threshold top-up policy, in the order made.
     pub rebalances: Vec<Rebalance>,
+    /// Balances of every position over time, per day and over the demand window, and their cost of capital.
+    pub liquidity: LiquidityOutcome,
+    /// Per rail: FX settlement exposure.
+    pub fx_exposure: Vec<FxExposure>,
 }
 
 /// What a station measured (for Little's law and the queueing checks).
@@ -284,6 +298,12 @@ pub struct Sim<'w, S: RecordSink> {
     ips_used: Vec<(i64, i64)>,
     /// Rebalancing requests so far (a few a day per position: rare, not per payment).
     rebalances: Vec<Rebalance>,
+    /// Positions over time and the cost of capital (`capital`).
+    capital: Capital,
+    /// Finished payments waiting for the hour they ended in to be closed (their cost of capital), in order.
+    pending: VecDeque<(PaymentRecord, RouteId)>,
+    /// Per rail: FX settlement exposure.
+    fx_risk: Vec<FxRisk>,
 }
 
 impl<'w, S: RecordSink> Sim<'w, S> {
@@ -350,7 +370,6 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             }
             for n in &w.nostros {
                 let account = ledger.open(AccountKind::Nostro, n.currency, 0);
-                ledger.transfer(acc.reserve(n.owner, n.currency), account, n.opening_minor);
                 let funding = matches!(n.topup, TopUp::Threshold(_))
                     .then(|| ledger.open(AccountKind::Funding, n.currency, 0));
                 nostros.push(NostroState {
@@ -361,6 +380,17 @@ impl<'w, S: RecordSink> Sim<'w, S> {
                     trigger: (RailId(0), CorridorId(0)),
                 });
             }
+        }
+        // Positions are tracked from their opening balance on.
+        let nostro_accounts: Vec<_> = nostros.iter().map(|n| n.account).collect();
+        let capital = Capital::new(w, &mut ledger, &acc, &nostro_accounts);
+        for (i, st) in nostros.iter().enumerate() {
+            let n = &w.nostros[i % w.nostros.len()];
+            ledger.transfer(
+                acc.reserve(n.owner, n.currency),
+                st.account,
+                n.opening_minor,
+            );
         }
         let desks = (0..worlds)
             .flat_map(|_| w.banks.iter())
@@ -396,6 +426,9 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             ips_used: vec![(i64::MIN, 0); w.rails.len() * w.banks.len()],
             ledgers: ledger::Ledgers::default(),
             rebalances: Vec::new(),
+            capital,
+            pending: VecDeque::new(),
+            fx_risk: vec![FxRisk::default(); w.rails.len()],
         };
         sim.schedule_initial();
         sim
@@ -435,7 +468,9 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             if t > self.w.max_time_us {
                 break EndedBy::MaxTime;
             }
+            self.close_until(t);
             self.now = t;
+            self.ledger.set_now(t);
             events += 1;
             if events.is_multiple_of(PROGRESS_EVERY) {
                 self.sink.progress(t);
@@ -476,10 +511,16 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             EndedBy::MaxTime => self.w.max_time_us,
             _ => self.now,
         };
-        self.finish_in_flight();
+        self.close_until(end_us);
+        if end_us > self.capital.last_close_us {
+            self.close_period(end_us);
+        }
+        self.release_pending();
+        self.finish_in_flight(end_us);
         self.check_conservation()?;
         let stations = self.stations(end_us);
         let ledgers = self.ledger_outcomes(end_us);
+        let fx_exposure = self.fx_outcomes(end_us);
         for c in &mut self.chains {
             c.finish();
         }
@@ -504,6 +545,19 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             stations,
             ledgers,
             rebalances: self.rebalances,
+            liquidity: {
+                let w = self.w;
+                let balances = self
+                    .ledger
+                    .tracker()
+                    .series
+                    .iter()
+                    .map(|i| i.balance)
+                    .collect();
+                self.capital
+                    .finish(end_us, balances, &|c, t| capital::usd_per_minor(w, c, t))
+            },
+            fx_exposure,
         };
         Ok((outcome, self.sink))
     }
@@ -656,6 +710,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             slowest_us: p.slowest_us,
             exposed_us: p.exposed_us,
             ramp_price_move_cents: p.ramp_price_move,
+            fx_exposure_us: p.fx_exposure_us,
             stages_us: {
                 // The current stage runs to the end (or to now, in flight).
                 let mut st = p.stages_us;
@@ -667,14 +722,57 @@ impl<'w, S: RecordSink> Sim<'w, S> {
     }
 
     fn finish(&mut self, slot: u32, status: Status, ended_us: Option<u64>) {
+        self.fx_delivered(slot);
         let rec = self.record_of(slot, status, ended_us);
+        let p = &self.arena[slot as usize];
+        let route = p.route;
+        self.capital.use_route(route, self.now, -p.amount_usd_cents);
+        self.free.push(slot);
+        // A payment's cost of capital is known once the hour it ended in is closed; records leave in order.
+        if self.pending.is_empty() && self.capital.priced_by(self.now) {
+            self.release(rec, route);
+        } else {
+            self.pending.push_back((rec, route));
+        }
+    }
+
+    /// A finished payment's record, with its cost of capital, to the metrics and the sink.
+    fn release(&mut self, mut rec: PaymentRecord, route: RouteId) {
+        let ended = rec.ended_us.unwrap_or(self.capital.last_close_us);
+        rec.cost.liquidity =
+            self.capital
+                .allocated_cents(route, rec.amount_usd_cents, rec.created_us, ended);
         self.metrics.record(&rec);
         self.sink.record(&rec);
-        self.free.push(slot);
+    }
+
+    fn release_pending(&mut self) {
+        while let Some((rec, route)) = self.pending.pop_front() {
+            self.release(rec, route);
+        }
+    }
+
+    /// Closes every period whose boundary is at or before `t` (before the events of time `t` run).
+    fn close_until(&mut self, t: u64) {
+        while self.capital.next_close_us <= t {
+            let at = self.capital.next_close_us;
+            self.close_period(at);
+        }
+    }
+
+    fn close_period(&mut self, at: u64) {
+        self.ledger.set_now(at);
+        let w = self.w;
+        self.capital.close(at, &mut self.ledger, &|c, t| {
+            capital::usd_per_minor(w, c, t)
+        });
+        if !self.pending.is_empty() {
+            self.release_pending();
+        }
     }
 
     /// Payments still moving when the run stops are reported as in flight, in id order.
-    fn finish_in_flight(&mut self) {
+    fn finish_in_flight(&mut self, end_us: u64) {
         let mut free = vec![false; self.arena.len()];
         for &s in &self.free {
             free[s as usize] = true;
@@ -691,9 +789,13 @@ impl<'w, S: RecordSink> Sim<'w, S> {
                 let since = p.queued_since_us;
                 self.enter_stage(slot, since, Stage::NostroWait);
             }
-            let rec = self.record_of(slot, Status::InFlight, None);
-            self.metrics.record(&rec);
-            self.sink.record(&rec);
+            let mut rec = self.record_of(slot, Status::InFlight, None);
+            let p = &self.arena[slot as usize];
+            if p.fx_since_us != u64::MAX {
+                rec.fx_exposure_us = Some(end_us - p.fx_since_us);
+            }
+            let route = p.route;
+            self.release(rec, route);
             self.free.push(slot);
         }
     }
@@ -706,6 +808,9 @@ impl<'w, S: RecordSink> Sim<'w, S> {
         let seed = self.w.seed;
         self.ledger
             .check_balanced(&currencies, name)
+            .map_err(|source| SimError::Ledger { seed, source })?;
+        self.ledger
+            .check_series()
             .map_err(|source| SimError::Ledger { seed, source })?;
         for &c in &currencies {
             let checks = [

@@ -108,8 +108,10 @@ impl<S: RecordSink> Sim<'_, S> {
         let inv_to = self.inventory(slot, b, to);
         let into = inv_from.map_or(self.acc.fx(b, from), |ni| self.nostros[ni].account);
         let out_of = inv_to.map_or(self.acc.fx(b, to), |ni| self.nostros[ni].account);
-        let transit_to = self.acc.transit(b, to);
-        self.ledger.transfer(self.acc.transit(b, from), into, x);
+        let rail = self.arena[slot as usize].rail;
+        let transit_to = self.acc.transit(rail, b, to);
+        self.ledger
+            .transfer(self.acc.transit(rail, b, from), into, x);
         self.ledger.transfer(out_of, transit_to, y_ref);
         // The price move: to the customer on a rise, back to the ramp on a fall.
         if y > y_ref {
@@ -156,6 +158,9 @@ impl<S: RecordSink> Sim<'_, S> {
         );
         if let Some(ni) = inv_to {
             self.check_funding(ni, slot);
+        }
+        if self.w.corridors[self.arena[slot as usize].corridor.idx()].dest == to {
+            self.fx_delivered(slot);
         }
         if let Some(ni) = inv_from {
             self.drain_nostro_queue(ni);
