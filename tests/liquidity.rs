@@ -274,10 +274,20 @@ fn the_flagship_reports_every_rails_positions() {
             assert_eq!(l.window[i].cost_usd, 0.0, "{}", p.account);
         }
     }
-    let charged = records.iter().filter(|r| r.cost.liquidity > 0).count();
+    // Payments that take hours or days are charged a share; the seconds-long rails (the instant link, the wallet
+    // ledger) are charged at the rail level but most of their payments' shares round below a cent, and the link
+    // refuses payments over its limit before they use any position.
+    let slow: Vec<_> = records
+        .iter()
+        .filter(|r| {
+            let name = &loaded.world.rails[r.rail.idx()].name;
+            name != "ips_link" && name != "wallet_ledger"
+        })
+        .collect();
+    let charged = slow.iter().filter(|r| r.cost.liquidity > 0).count();
     assert!(
-        charged * 10 > records.len() * 9,
+        charged * 10 > slow.len() * 9,
         "{charged} of {}",
-        records.len()
+        slow.len()
     );
 }
