@@ -676,6 +676,10 @@ pub struct NetworkDef {
     /// `"full"` (default: whole blocks after inv/getdata) or `"compact"` (BIP 152 compact blocks).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub relay: Option<String>,
+    /// `"shared"` (default: the transfers a node serves share its upload bandwidth, as TCP connections do) or
+    /// `"fifo"` (one transfer at a time, in request order, as SimBlock models it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload: Option<String>,
     /// Compact relay: size of a compact block (header and short ids); default 80 + 6 per transaction that fits.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compact_bytes: Option<u64>,

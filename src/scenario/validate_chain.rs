@@ -1,7 +1,7 @@
 //! Validation of `[[chains]]`: consensus parameters, capacities, fee market, load and faults.
 
 use crate::model::chain::spec::{
-    Burst, ChainSpec, Consensus, FeeMarket, Gossip, Network, Offline, Relay,
+    Burst, ChainSpec, Consensus, FeeMarket, Gossip, Network, Offline, Relay, Upload,
 };
 use crate::rng::Delay;
 use crate::scenario::raw::{ChainDef, DelayDef, NetworkDef};
@@ -144,6 +144,16 @@ fn network(p: &str, c: &ChainDef, consensus: &Consensus, seed: u64) -> R<Network
         return bad(format!("{p}.block_bytes"), "between 1 byte and 16 GiB");
     }
     let relay = relay(&p, n, c, block_bytes)?;
+    let upload = match n.upload.as_deref().unwrap_or("shared") {
+        "shared" => Upload::Shared,
+        "fifo" => Upload::Fifo,
+        other => {
+            return bad(
+                format!("{p}.upload"),
+                format!("unknown upload {other:?} (\"shared\" or \"fifo\")"),
+            );
+        }
+    };
     let vote_bytes = match (n.vote_bytes, consensus) {
         (Some(_), Consensus::Nakamoto { .. } | Consensus::Pos { .. }) => {
             return bad(
@@ -197,6 +207,7 @@ fn network(p: &str, c: &ChainDef, consensus: &Consensus, seed: u64) -> R<Network
         upload_bps,
         block_bytes,
         relay,
+        upload,
         validate_us,
         vote_bytes,
         producers: order,

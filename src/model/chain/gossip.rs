@@ -22,7 +22,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use crate::engine::queue::EventQueue;
-use crate::model::chain::spec::{Gossip, Relay};
+use crate::model::chain::spec::{Gossip, Relay, Upload};
 use crate::model::event::Ev;
 use crate::rng::{self, Stream};
 
@@ -41,6 +41,9 @@ pub enum Msg {
     Compact = 4,
     /// A request for the transactions a compact block lacked.
     GetBlockTxn = 5,
+    /// A shared upload link may have finished a transfer: the sender is the node, the receiver field carries the
+    /// link's generation (a later change of the link makes this event stale).
+    UploadDone = 6,
 }
 
 const NODE_BITS: u32 = 14;
@@ -62,6 +65,7 @@ pub fn unpack(x: u32) -> (Msg, usize, usize) {
         3 => Msg::GetData,
         4 => Msg::Compact,
         5 => Msg::GetBlockTxn,
+        6 => Msg::UploadDone,
         k => unreachable!("message kind {k}"),
     };
     (
@@ -108,11 +112,27 @@ struct Slot {
     state: Vec<u8>,
 }
 
+/// A shared upload link (`Upload::Shared`): the transfers under way share the bandwidth equally. Each transfer
+/// is tagged with the bytes a transfer must have received when it is done (`served` at its start plus its size),
+/// so the next to finish is the smallest tag, whatever the number of transfers in between.
+#[derive(Clone, Debug, Default)]
+struct Link {
+    /// Bytes each transfer under way has received since the link was last idle.
+    served: f64,
+    last_us: u64,
+    /// Raised at every change, so that a scheduled `UploadDone` of an earlier state is recognised as stale.
+    generation: u32,
+    /// (finish tag, message to deliver, block).
+    jobs: Vec<(f64, u32, u32)>,
+}
+
 /// The running relay: each node's upload link and, per recent block, what each node holds.
 #[derive(Clone, Debug)]
 pub struct Relays {
-    /// When each node's upload link is free again.
+    /// FIFO links: when each node's upload link is free again.
     busy_until: Vec<u64>,
+    /// Shared links (empty under FIFO).
+    links: Vec<Link>,
     slots: Vec<Slot>,
 }
 
@@ -127,6 +147,10 @@ impl Relays {
     pub fn new(g: &Gossip, ring: usize) -> Relays {
         Relays {
             busy_until: vec![0; g.nodes()],
+            links: match g.upload {
+                Upload::Shared => vec![Link::default(); g.nodes()],
+                Upload::Fifo => Vec::new(),
+            },
             slots: (0..ring)
                 .map(|_| Slot {
                     block: u32::MAX,
@@ -199,6 +223,10 @@ impl Relays {
         out: &mut impl Post,
     ) -> (u64, Step) {
         let (kind, from, to) = unpack(msg);
+        if kind == Msg::UploadDone {
+            self.upload_done(g, from, to as u32, now, out);
+            return (0, Step::Nothing);
+        }
         let Some(state) = self.state(block) else {
             return (0, Step::Nothing);
         };
@@ -221,16 +249,14 @@ impl Relays {
                     Relay::Full => (Msg::Block, g.block_bytes),
                     Relay::Compact { compact_bytes, .. } => (Msg::Compact, compact_bytes),
                 };
-                let at = self.upload(g, to, bytes, now) + g.latency(to, from);
-                out.post(at, pack(kind, to, from), block);
+                self.send(g, to, from, kind, bytes, block, now, out);
                 (1, Step::Nothing)
             }
             Msg::GetBlockTxn => {
                 let Relay::Compact { missing_bytes, .. } = g.relay else {
                     unreachable!("only compact relay asks for missing transactions")
                 };
-                let at = self.upload(g, to, missing_bytes, now) + g.latency(to, from);
-                out.post(at, pack(Msg::Block, to, from), block);
+                self.send(g, to, from, Msg::Block, missing_bytes, block, now, out);
                 (1, Step::Nothing)
             }
             Msg::Compact => {
@@ -253,7 +279,70 @@ impl Relays {
                 (0, Step::Nothing)
             }
             Msg::Validated => (0, Step::Validated(to)),
+            Msg::UploadDone => unreachable!("handled above"),
         }
+    }
+
+    /// `node` sends `bytes` to `to` over its upload link; `kind` arrives one latency after the last byte left.
+    #[allow(clippy::too_many_arguments)]
+    fn send(
+        &mut self,
+        g: &Gossip,
+        node: usize,
+        to: usize,
+        kind: Msg,
+        bytes: u64,
+        block: u32,
+        now: u64,
+        out: &mut impl Post,
+    ) {
+        match g.upload {
+            Upload::Fifo => {
+                let at = self.upload(g, node, bytes, now) + g.latency(node, to);
+                out.post(at, pack(kind, node, to), block);
+            }
+            Upload::Shared => {
+                let rate = g.upload_bps[node] / 8e6; // bytes per µs
+                let link = &mut self.links[node];
+                advance(link, rate, now);
+                link.jobs
+                    .push((link.served + bytes as f64, pack(kind, node, to), block));
+                reschedule(link, node, rate, now, out);
+            }
+        }
+    }
+
+    /// A shared link's next transfer may be done: delivers every transfer whose tag has been served, and
+    /// schedules the next (a stale event, from before a later change of the link, does nothing).
+    fn upload_done(
+        &mut self,
+        g: &Gossip,
+        node: usize,
+        generation: u32,
+        now: u64,
+        out: &mut impl Post,
+    ) {
+        let rate = g.upload_bps[node] / 8e6;
+        let link = &mut self.links[node];
+        if link.generation & NODE_MASK != generation {
+            return;
+        }
+        advance(link, rate, now);
+        let mut k = 0;
+        while k < link.jobs.len() {
+            let (tag, msg, block) = link.jobs[k];
+            if tag <= link.served + DONE_EPSILON_BYTES {
+                let (_, from, to) = unpack(msg);
+                out.post(now + g.latency(from, to), msg, block);
+                link.jobs.remove(k);
+            } else {
+                k += 1;
+            }
+        }
+        if link.jobs.is_empty() {
+            link.served = 0.0;
+        }
+        reschedule(link, node, rate, now, out);
     }
 
     /// The whole block is at `node`: it validates it (an event to itself).
@@ -274,6 +363,34 @@ impl Relays {
         self.busy_until[node] = done;
         done
     }
+}
+
+/// A transfer whose tag is within this many bytes of what has been served is done (rounding of event times).
+const DONE_EPSILON_BYTES: f64 = 1e-3;
+
+/// Brings a shared link's served bytes up to `now`: each of the n transfers under way received rate/n per µs.
+fn advance(link: &mut Link, rate_bytes_per_us: f64, now: u64) {
+    let n = link.jobs.len();
+    if n > 0 {
+        link.served += (now - link.last_us) as f64 * rate_bytes_per_us / n as f64;
+    }
+    link.last_us = now;
+}
+
+/// Schedules the shared link's next completion (the smallest tag) after a change, and makes any earlier
+/// schedule stale.
+fn reschedule(link: &mut Link, node: usize, rate_bytes_per_us: f64, now: u64, out: &mut impl Post) {
+    link.generation = link.generation.wrapping_add(1);
+    let Some(next) = link.jobs.iter().map(|j| j.0).min_by(f64::total_cmp) else {
+        return;
+    };
+    let n = link.jobs.len() as f64;
+    let wait_us = ((next - link.served).max(0.0) * n / rate_bytes_per_us).ceil() as u64;
+    out.post(
+        now + wait_us,
+        pack(Msg::UploadDone, node, (link.generation & NODE_MASK) as usize),
+        0,
+    );
 }
 
 /// A local queue for `spread`: (time, message) in time order, ties by message then insertion (deterministic).
@@ -320,7 +437,8 @@ impl Spreader {
             .relays
             .announce(g, source, BLOCK, start, &mut self.queue);
         while let Some(Reverse((t, _, msg))) = self.queue.heap.pop() {
-            let wants = self.at[unpack(msg).2] == u64::MAX;
+            let (kind, _, to) = unpack(msg);
+            let wants = kind == Msg::Inv && self.at[to] == u64::MAX;
             let (k, step) =
                 self.relays
                     .on_message(g, stream, msg, BLOCK, t, wants, &mut self.queue);
@@ -674,6 +792,7 @@ mod tests {
             Msg::GetData,
             Msg::Compact,
             Msg::GetBlockTxn,
+            Msg::UploadDone,
         ] {
             for (from, to) in [(0, 0), (NODES_MAX - 1, 3), (9_999, NODES_MAX - 1)] {
                 assert_eq!(unpack(pack(kind, from, to)), (kind, from, to));

@@ -76,6 +76,17 @@ pub enum Relay {
     },
 }
 
+/// How a node's upload link serves the transfers requested of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Upload {
+    /// All at once, each at an equal share of the bandwidth (processor sharing): the node writes every
+    /// requested block into its peer's connection and the TCP connections share the uplink, as Bitcoin's socket
+    /// loop does (`ThreadSocketHandler` sends to every writable peer in turn).
+    Shared,
+    /// One transfer at a time in the order the requests arrived (SimBlock's model).
+    Fifo,
+}
+
 #[derive(Clone, Debug)]
 pub struct Gossip {
     /// `peers[n]`: the nodes `n` announces to, in a random order drawn once (the graph is undirected).
@@ -88,6 +99,7 @@ pub struct Gossip {
     /// Size of a block on the wire, bytes.
     pub block_bytes: u64,
     pub relay: Relay,
+    pub upload: Upload,
     /// Time a node takes to validate a block (or a proposal) before it announces it (or votes).
     pub validate_us: u64,
     /// Size of a vote on the wire, bytes (BFT).

@@ -953,8 +953,10 @@ impl ChainState {
             self.adopt(spec, now, node, id);
             return;
         };
-        let (_, _, to) = gossip::unpack(node as u32);
-        let wants = self.has_block(id)
+        let (kind, _, to) = gossip::unpack(node as u32);
+        // Only an announcement asks whether the receiver wants the block (an `UploadDone` carries no receiver).
+        let wants = kind == gossip::Msg::Inv
+            && self.has_block(id)
             && self.has_block(self.tips[to])
             && self.block(id).height > self.block(self.tips[to]).height;
         let NetState::Events(relays) = &mut self.net else {
