@@ -173,10 +173,12 @@ fn bft_height_over_a_complete_graph_takes_five_latencies_and_a_validation() {
 
 #[test]
 fn bft_finality_depends_on_geography_and_validator_count() {
-    // 200 nodes, 8 peers, 100 kB proposals at 20 Mbit/s. One region (10 ms) against three continents.
+    // 200 nodes, 8 peers, 100 kB proposals at 200 Mbit/s. One region (10 ms) against three continents. The
+    // links are fast enough that latency, not transfer, sets the pace (at 20 Mbit/s a node serving its ~17 peers
+    // at once on its shared uplink takes 0.7 s a hop, whatever the geography).
     let net = |regions: &str, latency: &str| {
         format!(
-            "nodes = 200, peers = 8, regions = {regions}, latency_ms = {latency}, bandwidth_mbps = 20, block_bytes = 100000, validation = \"20ms\""
+            "nodes = 200, peers = 8, regions = {regions}, latency_ms = {latency}, bandwidth_mbps = 200, block_bytes = 100000, validation = \"20ms\""
         )
     };
     let local = net("[\"dc\"]", "[[10]]");
@@ -232,4 +234,218 @@ fn proof_of_stake_blocks_that_miss_the_next_proposer_are_orphaned() {
     // 1 MB at 4 Mbit/s is 2 s a transfer, and a proposal crosses several hops, each serving several requests:
     // many proposals reach the next proposer only after its slot began.
     assert!(late(&slow) > 0.2, "{}", late(&slow));
+}
+
+const POS: [&str; 4] = [
+    "chains[0].consensus=\"pos\"",
+    "chains[0].miners=[]",
+    "chains[0].block_interval=\"12s\"",
+    "chains[0].background.tx_per_s=0",
+];
+
+fn pos_overrides(duration: &str, validators: usize, network: Option<&str>) -> Vec<String> {
+    let mut o: Vec<String> = POS.iter().map(|s| s.to_string()).collect();
+    o.push(format!("duration={duration}"));
+    o.push(format!("chains[0].validators={validators}"));
+    if let Some(n) = network {
+        o.push(format!("chains[0].network={{ mode = \"gossip\", {n} }}"));
+    }
+    o
+}
+
+fn pos(duration: &str, validators: usize, network: Option<&str>) -> ChainMetrics {
+    let o = pos_overrides(duration, validators, network);
+    let o: Vec<&str> = o.iter().map(String::as_str).collect();
+    run("chain.toml", FIXTURE, &o)
+}
+
+fn share(count: u64, of: u64) -> f64 {
+    count as f64 / of.max(1) as f64
+}
+
+fn report_pos(label: &str, m: &ChainMetrics) {
+    let a = &m.attest;
+    eprintln!(
+        "{label}: blocks {} (late {}); attestations head {:.4}, in time at the aggregator {:.4}, next slot {:.4}, included {:.4}; delay to the aggregator p50 {:.3} s p90 {:.3} s; finality mean {:.1} s over {} slots ({} never final)",
+        m.canonical_blocks,
+        m.late_blocks,
+        share(a.head, a.expected),
+        share(a.aggregated, a.expected),
+        share(a.next_slot, a.expected),
+        share(a.included, a.expected),
+        a.delay.quantile_s(0.5),
+        a.delay.quantile_s(0.9),
+        m.finality.mean_s(),
+        m.finality.count,
+        a.slots_unfinal,
+    );
+}
+
+#[test]
+fn pos_finality_over_gossip_is_casper_ffg_and_never_faster_than_two_epochs() {
+    // A fast network (41 nodes, all linked, 5 ms, 1 Gbit/s, 10 kB blocks): every attestation reaches its
+    // aggregator and the next proposer in time, so every epoch is justified at its end and each end finalizes
+    // the epoch before. A slot's time to finality is then exact: 64 slots (two epochs) for an epoch's first
+    // slot, whose block is the checkpoint, and 96 − k slots for its k-th: the mean over an epoch is 79.5 slots.
+    // The analytic bound: never below two epochs of 32 slots of 12 s.
+    let m = pos(
+        "1d",
+        640,
+        Some(
+            "nodes = 41, peers = 40, latency_ms = [[5]], bandwidth_mbps = 1000, block_bytes = 10000, validation = \"1ms\"",
+        ),
+    );
+    report_pos("PoS, fast network", &m);
+    let slot_us = 12_000_000;
+    let f = &m.finality;
+    assert_eq!(f.min_us, 64 * slot_us, "two epochs, exactly");
+    assert_eq!(f.max_us, 95 * slot_us);
+    // Every slot from epoch 2 on (7,200 slots, 225 epochs) is final but those after the last finalized
+    // checkpoint, which the end of the run leaves waiting: fewer than three epochs.
+    assert_eq!(f.count + m.attest.slots_unfinal, 7_200 - 64);
+    assert!(m.attest.slots_unfinal < 96, "{}", m.attest.slots_unfinal);
+    // The mean over the slots final by the end (whole epochs and the next checkpoint slot): 79.5 slots an epoch.
+    let rule = |s: u64| if s % 32 == 0 { 64 } else { 96 - s % 32 };
+    let finals = 64..64 + f.count;
+    let expected = finals.map(rule).sum::<u64>() as f64 / f.count as f64 * 12.0;
+    assert!(
+        (f.mean_s() / expected - 1.0).abs() < 1e-9,
+        "{} vs {expected}",
+        f.mean_s()
+    );
+    assert!((expected / (79.5 * 12.0) - 1.0).abs() < 0.001);
+    let a = &m.attest;
+    assert_eq!(a.made, a.expected);
+    assert_eq!(a.head, a.expected);
+    // All but the last slot's attestations are in the next block.
+    assert_eq!(a.next_slot, a.expected - 20);
+    // The epoch rule of an abstract network (final two epochs after the end of the block's epoch): one epoch
+    // more for an epoch's first slot, 80.5 slots on average.
+    let abs = pos("1d", 640, None);
+    assert!((abs.finality.mean_s() / (80.5 * 12.0) - 1.0).abs() < 1e-9);
+    assert_eq!(abs.finality.min_us, 65 * slot_us);
+}
+
+#[test]
+fn pos_attestation_delays_on_a_uniform_graph_are_its_hop_distances() {
+    // One region, 1 s latency and practically infinite bandwidth: an attestation's delay to its aggregator is
+    // the number of hops between their nodes, in seconds. 6,400 validators on the 200 nodes that are not the
+    // observer (each node one validator of every slot's committee of 200), so the pairs (member, aggregator)
+    // are every pair of validator nodes, weighted by how often each node aggregates. The test computes the
+    // hop distances itself (breadth-first search) and compares the two distributions at every hop count.
+    let net = "nodes = 201, peers = 4, latency_ms = [[1000]], bandwidth_mbps = 1000000, block_bytes = 1000, validation = \"1ms\"";
+    let o = pos_overrides("6h", 6_400, Some(net));
+    let loaded = settlesim::scenario::load("chain.toml", FIXTURE, &o).unwrap();
+    let settlesim::model::chain::spec::Network::Gossip(g) = &loaded.world.chains[0].network else {
+        panic!("a gossip network")
+    };
+    let producers: Vec<usize> = g.producers.iter().map(|&n| n as usize).collect();
+    assert_eq!(producers.len(), 200);
+    // hops[a][n]: breadth-first search from each producer node.
+    let mut cdf_rows: Vec<Vec<f64>> = Vec::new();
+    for &a in &producers {
+        let mut dist = vec![usize::MAX; g.nodes()];
+        dist[a] = 0;
+        let mut queue = std::collections::VecDeque::from([a]);
+        while let Some(u) = queue.pop_front() {
+            for &w in &g.peers[u] {
+                if dist[w as usize] == usize::MAX {
+                    dist[w as usize] = dist[u] + 1;
+                    queue.push_back(w as usize);
+                }
+            }
+        }
+        let mut row = vec![0.0; 16];
+        for &n in &producers {
+            for (k, cell) in row.iter_mut().enumerate() {
+                *cell += f64::from(dist[n] <= k) / producers.len() as f64;
+            }
+        }
+        cdf_rows.push(row);
+    }
+    let (m, _) = sim::run(&loaded.world, NullSink, &RunOptions::default()).unwrap();
+    let m = &m.chains[0].metrics;
+    report_pos("PoS, uniform graph", m);
+    let slots = 1_800.0;
+    for k in 0..8 {
+        let column: Vec<f64> = cdf_rows.iter().map(|r| r[k]).collect();
+        let mean = column.iter().sum::<f64>() / column.len() as f64;
+        let var = column.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / column.len() as f64;
+        // The aggregator of each slot is a random member: the simulated share is a mean over 1,800 draws.
+        let se = (var / slots).sqrt();
+        let got = m.attest.delay.share_below_s(k as f64 + 0.5);
+        eprintln!("≤ {k} hops: simulated {got:.4}, graph {mean:.4} ± {se:.4}");
+        assert!(
+            (got - mean).abs() <= 4.0 * se + 1e-9,
+            "{k} hops: {got} vs {mean}"
+        );
+    }
+}
+
+#[test]
+fn pos_more_validators_wider_geography_and_less_bandwidth_attest_later() {
+    // 300 nodes, 100 kB blocks, six hours. A committee's attestations share the upload links they cross, so
+    // more validators (larger committees up to 8,192 validators) make each attestation slower; wider latencies
+    // and thinner links do too. Past a point attestations miss the aggregation two thirds into the slot (then
+    // fewer than two thirds count and no epoch is justified: finality stops) or blocks reach the next proposer
+    // late (orphaned: their attestations wait for a later block).
+    let net = |geo: &str, mbps: f64| {
+        format!("nodes = 300, peers = 8, {geo}, bandwidth_mbps = {mbps}, block_bytes = 100000")
+    };
+    let final_share =
+        |m: &ChainMetrics| share(m.finality.count, m.finality.count + m.attest.slots_unfinal);
+    // Validators, at 2 Mbit/s in one region.
+    let one = "latency_ms = [[50]]";
+    let mut last: Option<ChainMetrics> = None;
+    for v in [1_000, 2_000, 4_000, 8_000] {
+        let m = pos("6h", v, Some(&net(one, 2.0)));
+        report_pos(&format!("{v} validators"), &m);
+        if let Some(p) = &last {
+            assert!(m.attest.delay.quantile_s(0.5) > p.attest.delay.quantile_s(0.5));
+            assert!(
+                m.attest.aggregated * p.attest.expected <= p.attest.aggregated * m.attest.expected
+            );
+            assert!(final_share(&m) <= final_share(p));
+        }
+        last = Some(m);
+    }
+    let m = last.expect("ran");
+    assert!(share(m.attest.aggregated, m.attest.expected) < 2.0 / 3.0);
+    assert_eq!((m.attest.finalized_epoch, m.finality.count), (0, 0));
+    // Geography: three continents, latencies × 1, 3, 10, at 50 Mbit/s with 4,000 validators.
+    let mut last: Option<ChainMetrics> = None;
+    for scale in [1.0, 3.0, 10.0] {
+        let l = |ms: f64| ms * scale;
+        let geo = format!(
+            "regions = [\"america\", \"europe\", \"asia\"], latency_ms = [[{}, {}, {}], [{}, {}, {}], [{}, {}, {}]]",
+            l(20.0),
+            l(45.0),
+            l(90.0),
+            l(45.0),
+            l(15.0),
+            l(110.0),
+            l(90.0),
+            l(110.0),
+            l(30.0)
+        );
+        let m = pos("6h", 4_000, Some(&net(&geo, 50.0)));
+        report_pos(&format!("latencies × {scale}"), &m);
+        if let Some(p) = &last {
+            assert!(m.attest.delay.quantile_s(0.5) > p.attest.delay.quantile_s(0.5));
+            assert!(m.attest.next_slot <= p.attest.next_slot);
+        }
+        last = Some(m);
+    }
+    // Bandwidth, 1,000 validators in one region.
+    let mut last: Option<ChainMetrics> = None;
+    for mbps in [20.0, 5.0, 2.0, 1.0] {
+        let m = pos("6h", 1_000, Some(&net(one, mbps)));
+        report_pos(&format!("{mbps} Mbit/s"), &m);
+        if let Some(p) = &last {
+            assert!(m.attest.delay.quantile_s(0.5) > p.attest.delay.quantile_s(0.5));
+            assert!(m.attest.next_slot <= p.attest.next_slot);
+            assert!(final_share(&m) <= final_share(p));
+        }
+        last = Some(m);
+    }
 }

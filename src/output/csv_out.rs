@@ -518,6 +518,11 @@ pub const CHAIN_COLUMNS: &[&str] = &[
     "reach50_s_mean",
     "reach95_s_mean",
     "gossip_messages_per_block",
+    "finality_s_mean",
+    "finality_s_p99",
+    "attest_head_pct",
+    "attest_next_slot_pct",
+    "attest_included_pct",
 ];
 
 /// One chain's row of chains.csv, with the typed figures the terminal table shows.
@@ -646,6 +651,19 @@ pub fn chain_rows(w: &World, chains: &[ChainOutcome], span_us: u64) -> Vec<Chain
                     } else {
                         String::new()
                     },
+                    if m.finality.count > 0 {
+                        fixed(m.finality.mean_s(), 3)
+                    } else {
+                        String::new()
+                    },
+                    if m.finality.count > 0 {
+                        fixed(m.finality.quantile_s(0.99), 3)
+                    } else {
+                        String::new()
+                    },
+                    attest_pct(m.attest.head, m.attest.expected),
+                    attest_pct(m.attest.next_slot, m.attest.expected),
+                    attest_pct(m.attest.included, m.attest.expected),
                 ],
             }
         })
@@ -718,6 +736,15 @@ fn reversal_risk(spec: &crate::model::chain::spec::ChainSpec, k: u32, finality: 
 }
 
 /// Mean of a sum of microseconds over `n` blocks, in seconds (empty when no block got there).
+/// A share of the attestations due, in percent (blank where none are modelled).
+fn attest_pct(count: u64, expected: u64) -> String {
+    if expected == 0 {
+        String::new()
+    } else {
+        fixed(100.0 * count as f64 / expected as f64, 2)
+    }
+}
+
 fn mean_s(sum_us: u128, n: u64) -> String {
     if n == 0 {
         String::new()

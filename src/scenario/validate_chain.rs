@@ -155,10 +155,10 @@ fn network(p: &str, c: &ChainDef, consensus: &Consensus, seed: u64) -> R<Network
         }
     };
     let vote_bytes = match (n.vote_bytes, consensus) {
-        (Some(_), Consensus::Nakamoto { .. } | Consensus::Pos { .. }) => {
+        (Some(_), Consensus::Nakamoto { .. }) => {
             return bad(
                 format!("{p}.vote_bytes"),
-                "only BFT votes travel as messages here (nakamoto has none; pos attestations are not modelled): leave it out",
+                "only BFT votes and proof-of-stake attestations travel as messages (nakamoto has none): leave it out",
             );
         }
         (Some(v), _) if v == 0 || v > 1 << 20 => {
@@ -166,6 +166,12 @@ fn network(p: &str, c: &ChainDef, consensus: &Consensus, seed: u64) -> R<Network
         }
         (v, _) => v.unwrap_or(200),
     };
+    if matches!(consensus, Consensus::Pos { .. }) && c.finality_epochs.is_some_and(|e| e != 2) {
+        return bad(
+            format!("{chain_p}.finality_epochs"),
+            "a proof-of-stake chain over gossip finalizes by Casper FFG's rule (two justified epochs in a row): leave it out or set 2",
+        );
+    }
     if matches!(consensus, Consensus::Bft { .. }) && c.message_delay.is_some() {
         return bad(
             format!("{chain_p}.message_delay"),

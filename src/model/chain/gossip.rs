@@ -388,7 +388,11 @@ fn reschedule(link: &mut Link, node: usize, rate_bytes_per_us: f64, now: u64, ou
     let wait_us = ((next - link.served).max(0.0) * n / rate_bytes_per_us).ceil() as u64;
     out.post(
         now + wait_us,
-        pack(Msg::UploadDone, node, (link.generation & NODE_MASK) as usize),
+        pack(
+            Msg::UploadDone,
+            node,
+            (link.generation & NODE_MASK) as usize,
+        ),
         0,
     );
 }
@@ -741,6 +745,9 @@ pub struct DelayHist {
     bins: Vec<u64>,
     pub count: u64,
     pub sum_us: u128,
+    /// The exact extremes (0 while empty).
+    pub min_us: u64,
+    pub max_us: u64,
 }
 
 const BIN_WIDTH: f64 = 0.01;
@@ -756,8 +763,21 @@ impl DelayHist {
             self.bins.resize(b + 1, 0);
         }
         self.bins[b] += 1;
+        self.min_us = if self.count == 0 {
+            us
+        } else {
+            self.min_us.min(us)
+        };
+        self.max_us = self.max_us.max(us);
         self.count += 1;
         self.sum_us += us as u128;
+    }
+
+    /// The share of the values in bins wholly below the bin of `s` seconds: every value at most `s` when no
+    /// value lies within 1% below it.
+    pub fn share_below_s(&self, s: f64) -> f64 {
+        let b = Self::bin((s * 1e6).round() as u64).min(self.bins.len());
+        self.bins[..b].iter().sum::<u64>() as f64 / self.count.max(1) as f64
     }
 
     pub fn mean_s(&self) -> f64 {

@@ -17,6 +17,7 @@ use rand_distr::{Distribution, Exp, Poisson};
 use crate::engine::queue::EventQueue;
 use crate::engine::slab::Slab;
 use crate::model::calendar::Calendar;
+use crate::model::chain::attest::{AttestMetrics, Attestations};
 use crate::model::chain::gossip::{self, BftGossipScratch, DelayHist, NetState, Relays, Step};
 use crate::model::chain::mempool::{CAP_LEVELS_MAX, FeeGrid, Histogram};
 use crate::model::chain::spec::{ChainSpec, Consensus, FeeMarket, Network};
@@ -75,6 +76,8 @@ struct Block {
     bg: Vec<BgTake>,
     /// Nodes that adopted it (Nakamoto propagation).
     reached: u32,
+    /// Proof of stake: the slot it was proposed in.
+    slot: u64,
 }
 
 /// Measured chain behaviour.
@@ -110,6 +113,11 @@ pub struct ChainMetrics {
     /// Proof of stake over gossip: slots whose block reached the next proposer too late (orphaned, counted in
     /// `missed_slots` too).
     pub late_blocks: u64,
+    /// Proof of stake over gossip: attestations, justification and finality.
+    pub attest: AttestMetrics,
+    /// Proof of stake: time to finality, of each canonical block from its time (the epoch rule of an abstract
+    /// network), or of each slot from its start (over gossip, from epoch 2 on, by the attestations).
+    pub finality: DelayHist,
     pub mempool_units_max: u64,
     pub base_fee_min: u64,
     pub base_fee_max: u64,
@@ -166,6 +174,10 @@ pub struct ChainState {
     bft_gossip: BftGossipScratch,
     /// Proof of stake over gossip: the next slot's proposer, drawn a slot ahead.
     next_proposer: Option<usize>,
+    /// Proof of stake over gossip: attestations and Casper FFG finality.
+    attest: Option<Box<Attestations>>,
+    /// Payments waiting for finality (proof of stake over gossip): (epoch to finalize, seq) → (slot, tx).
+    final_waits: BTreeMap<(u64, u64), (u32, u32)>,
     pub metrics: ChainMetrics,
 }
 
@@ -189,6 +201,7 @@ impl ChainState {
             txs: Vec::new(),
             bg: Vec::new(),
             reached: 0,
+            slot: 0,
         });
         let mult_max = spec
             .bursts
@@ -242,6 +255,25 @@ impl ChainState {
             },
             bft_gossip: BftGossipScratch::default(),
             next_proposer: None,
+            attest: match (&spec.consensus, &spec.network) {
+                (
+                    Consensus::Pos {
+                        validators,
+                        slots_per_epoch,
+                        slot_us,
+                        ..
+                    },
+                    Network::Gossip(g),
+                ) => Some(Box::new(Attestations::new(
+                    g,
+                    *validators,
+                    *slots_per_epoch,
+                    *slot_us,
+                    rng::stream(seed, &format!("world/{world}/chain/{}/attest", spec.name)),
+                ))),
+                _ => None,
+            },
+            final_waits: BTreeMap::new(),
             metrics: ChainMetrics {
                 base_fee_min: base_fee,
                 base_fee_max: base_fee,
@@ -519,6 +551,7 @@ impl ChainState {
             txs,
             bg,
             reached: 0,
+            slot: 0,
         });
         if self.blocks.len() > WINDOW {
             self.blocks.pop_front();
@@ -745,19 +778,44 @@ impl ChainState {
 
     /// Time at which the block holding `tx` is final under proof of stake (Casper FFG: a block is final once
     /// the checkpoint after it is finalized, `finality_epochs` epochs after the end of its own epoch).
+    ///
+    /// Over gossip, finality follows the attestations (`attest`): `None` while the block is not final yet.
     pub fn final_time(&self, spec: &ChainSpec, tx: u32) -> Option<u64> {
         let t = self.included_time(tx)?;
-        match spec.consensus {
-            Consensus::Pos {
-                slot_us,
-                slots_per_epoch,
-                finality_epochs,
-                ..
-            } => {
-                let epoch_us = slot_us * slots_per_epoch;
-                Some((t / epoch_us + 1 + finality_epochs) * epoch_us)
+        if let Some(att) = &self.attest {
+            let b = self.txs[tx as usize].block;
+            return att.final_time(self.block(b).slot);
+        }
+        pos_final_time(spec, t).or(Some(t))
+    }
+
+    /// Proof of stake over gossip: wake the payment once the block holding `tx` is final.
+    pub fn wait_for_final(&mut self, payment: u32, tx: u32) {
+        let (Some(att), Some(_)) = (&self.attest, self.included_height(tx)) else {
+            return;
+        };
+        let b = self.txs[tx as usize].block;
+        let epoch = att.epoch_needed(self.block(b).slot);
+        self.seq += 1;
+        self.final_waits.insert((epoch, self.seq), (payment, tx));
+    }
+
+    /// Proof of stake over gossip, at the start of `slot`: the end of an epoch is processed (justification,
+    /// finality); blocks that became final are timed and their waiting payments woken.
+    fn epoch_boundary(&mut self, slot: u64, now: u64) {
+        let Some(att) = self.attest.as_mut() else {
+            return;
+        };
+        let hist = &mut self.metrics.finality;
+        let Some(finalized) = att.begin_slot(slot, now, |d| hist.record(d)) else {
+            return;
+        };
+        while let Some((&(epoch, seq), &wake)) = self.final_waits.first_key_value() {
+            if epoch > finalized {
+                break;
             }
-            _ => Some(t),
+            self.final_waits.remove(&(epoch, seq));
+            self.ready.push(wake);
         }
     }
 
@@ -848,12 +906,15 @@ impl ChainState {
                 validators,
                 ..
             } => {
+                let slot = self.slot;
+                self.epoch_boundary(slot, now);
                 let proposer = match self.next_proposer.take() {
                     Some(p) => p,
                     None => (rng::unit(&mut self.stream) * *validators as f64) as usize,
                 };
                 let missed =
                     !spec.is_online(proposer, now) || rng::unit(&mut self.stream) < *missed_rate;
+                let (mut proposed, mut kept) = (false, false);
                 if missed {
                     self.metrics.missed_slots += 1;
                 } else if let Network::Gossip(g) = &spec.network {
@@ -867,6 +928,7 @@ impl ChainState {
                     let host = |v: usize| g.producers[v % g.producers.len()] as usize;
                     self.metrics.gossip_messages +=
                         spreader.spread(g, &mut self.stream, host(proposer), now);
+                    proposed = true;
                     let (seen, at_next) = (spreader.at[g.observer()], spreader.at[host(next)]);
                     for &n in &g.producers {
                         let at = spreader.at[n as usize];
@@ -879,9 +941,35 @@ impl ChainState {
                         self.metrics.late_blocks += 1;
                     } else {
                         self.append(spec, seen.max(now));
+                        kept = true;
                     }
                 } else {
                     self.append(spec, now);
+                    kept = true;
+                }
+                if kept {
+                    self.blocks.back_mut().expect("just appended").slot = slot;
+                }
+                match (&mut self.attest, &spec.network) {
+                    (Some(att), Network::Gossip(g)) => {
+                        if kept {
+                            let host = g.producers[proposer % g.producers.len()] as usize;
+                            att.block(g, slot, now, host);
+                        }
+                        let at = match &self.net {
+                            NetState::Spread(spreader, _) if proposed => Some(&spreader.at[..]),
+                            _ => None,
+                        };
+                        att.attest(g, slot, now, at, kept, |v, t| spec.is_online(v, t));
+                    }
+                    _ if kept => {
+                        // The epoch rule: final `finality_epochs` epochs after the end of the block's epoch.
+                        let t = self.blocks.back().expect("just appended").time_us;
+                        if let Some(at) = pos_final_time(spec, t) {
+                            self.metrics.finality.record(at.saturating_sub(t));
+                        }
+                    }
+                    _ => {}
                 }
                 self.slot += 1;
                 q.push((self.slot + 1) * slot_us, Ev::ChainTick(self.idx));
@@ -1076,11 +1164,32 @@ impl ChainState {
 
     /// Stale blocks still on a losing branch at the end of the run count as stale too.
     pub fn finish(&mut self) {
+        if let Some(att) = &mut self.attest {
+            att.finish();
+            self.metrics.attest = att.metrics.clone();
+        }
         let stale_total = self
             .metrics
             .blocks_produced
             .saturating_sub(self.metrics.canonical_blocks);
         self.metrics.stale_blocks = stale_total;
+    }
+}
+
+/// Proof of stake by the epoch rule (an abstract network): a block at time `t` is final `finality_epochs` epochs
+/// after the end of its epoch (Casper FFG's checkpoint after it, finalized).
+fn pos_final_time(spec: &ChainSpec, t: u64) -> Option<u64> {
+    match spec.consensus {
+        Consensus::Pos {
+            slot_us,
+            slots_per_epoch,
+            finality_epochs,
+            ..
+        } => {
+            let epoch_us = slot_us * slots_per_epoch;
+            Some((t / epoch_us + 1 + finality_epochs) * epoch_us)
+        }
+        _ => None,
     }
 }
 

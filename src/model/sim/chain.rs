@@ -150,11 +150,11 @@ impl<S: RecordSink> Sim<'_, S> {
         let receiver = self.w.route(p.route).path[p.hop as usize + 1];
         let bank = self.w.bank(receiver);
         if bank.deposit_finality && matches!(spec.consensus, Consensus::Pos { .. }) {
-            let at = self.chains[si].final_time(spec, tx).expect("included");
-            if at > self.now {
-                self.schedule(slot, at, Phase::ChainFinal);
-            } else {
-                self.chain_settled(slot);
+            match self.chains[si].final_time(spec, tx) {
+                Some(at) if at > self.now => self.schedule(slot, at, Phase::ChainFinal),
+                Some(_) => self.chain_settled(slot),
+                // Over gossip, finality comes with the attestations: woken when the block is final.
+                None => self.chains[si].wait_for_final(slot, tx),
             }
             return;
         }
