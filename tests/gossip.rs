@@ -50,42 +50,131 @@ fn implied_fork_rate(m: &ChainMetrics, interval_s: f64) -> f64 {
     total / 999.0
 }
 
-#[test]
-fn bitcoin_2013_and_2014_against_the_measurements() {
-    // Ten days (about 1,450 blocks, ~3 million node receipts) of the 2013 scenario, then the same network with
-    // 350 kB blocks (the average of March 2014) for bitcoinstats.com's snapshot. The figures are printed against
-    // the references; the model does not match them (README: validity table) and the assertions are the ones
-    // that must hold whatever the calibration: the fork rate is the one the propagation implies (within three
-    // binomial standard errors), and larger blocks propagate more slowly.
-    let y2013 = run("gossip-bitcoin-2013.toml", BITCOIN_2013, &["duration=10d"]);
-    let y2014 = run(
-        "gossip-bitcoin-2013.toml",
-        BITCOIN_2013,
-        &["duration=10d", "chains[0].network.block_bytes=350000"],
-    );
-    report("2013 (100 kB)", &y2013);
-    eprintln!("  Decker & Wattenhofer 2013: p50 6.5 s, mean 12.6 s, fork rate 0.0169");
-    report("2014 (350 kB)", &y2014);
+/// Mean and half-width of the 95% Student-t interval of `xs` (the model's mean over independently drawn networks).
+fn t_interval(xs: &[f64]) -> (f64, f64) {
+    // t quantiles 0.975 for 3 and 7 degrees of freedom.
+    let t = match xs.len() {
+        4 => 3.182,
+        8 => 2.365,
+        n => panic!("no t quantile for {n} samples"),
+    };
+    let n = xs.len() as f64;
+    let mean = xs.iter().sum::<f64>() / n;
+    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, t * (var / n).sqrt())
+}
+
+/// Ten days of the scenario on each of `seeds` networks (each seed draws its own graph, bandwidths, regions and
+/// miner nodes), with the overrides.
+fn networks(seeds: std::ops::RangeInclusive<u64>, extra: &[&str]) -> Vec<ChainMetrics> {
+    seeds
+        .map(|seed| {
+            let seed = format!("seed={seed}");
+            let mut o = vec!["duration=10d", seed.as_str()];
+            o.extend_from_slice(extra);
+            run("gossip-bitcoin-2013.toml", BITCOIN_2013, &o)
+        })
+        .collect()
+}
+
+/// The fork rate a run's propagation implies (D&W's check; `implied_fork_rate`), against the one it had.
+fn fork_rates(label: &str, m: &ChainMetrics) -> (f64, f64) {
+    let implied = implied_fork_rate(m, 600.0) * (1.0 - 0.1342);
     eprintln!(
-        "  bitcoinstats.com 2014-03-24: p50 3.3 s, p75 6.4 s, p90 13.5 s, p95 25.0 s, p99 100.5 s"
+        "{label}: fork rate {:.4}, implied by the propagation {implied:.4}",
+        stale_rate(m)
     );
-    for (label, m) in [("2013", &y2013), ("2014", &y2014)] {
-        let implied = implied_fork_rate(m, 600.0) * (1.0 - 0.1342);
-        let n = m.blocks_produced as f64;
-        let se = (implied * (1.0 - implied) / n).sqrt();
+    (stale_rate(m), implied)
+}
+
+#[test]
+fn bitcoin_2013_against_decker_and_wattenhofer() {
+    // The 2013 scenario on eight networks (seeds 1–8, ten days each: ~1,450 blocks and ~2.9 million node
+    // receipts a network). A network is one draw of the graph, of the bandwidths (log-normal, σ = 1.74) and of
+    // the nodes the pools sit on, and the draw matters: a large pool on a slow node slows every block it finds.
+    // The measurement is one network; the tolerance is the 95% interval of the model's mean over the eight (its
+    // expected value), so a model off by a factor fails while one whose average network is the measured one
+    // passes.
+    //
+    // The fork rate must also be the one the propagation implies, D&W's own check: 1 − e^(−d/T) averaged over
+    // every (block, node) receive delay d. The check treats the miners' delays as any node's, which holds over
+    // networks (pools sit on random nodes) but not within one (a pool on a slow node forks more than the average
+    // node's delay implies), so it is made on the paired differences over the eight networks.
+    let runs = networks(1..=8, &[]);
+    let mut gaps = Vec::new();
+    for (k, m) in runs.iter().enumerate() {
+        report(&format!("2013, seed {}", k + 1), m);
+        let (fork, implied) = fork_rates(&format!("2013, seed {}", k + 1), m);
+        gaps.push(fork - implied);
+    }
+    let (gap, half) = t_interval(&gaps);
+    eprintln!("fork rate − implied: {gap:.4} ± {half:.4} (95%, 8 networks)");
+    assert!(gap.abs() <= half, "{gap} ± {half}");
+    let p50: Vec<f64> = runs.iter().map(|m| m.receive.quantile_s(0.5)).collect();
+    let mean: Vec<f64> = runs.iter().map(|m| m.receive.mean_s()).collect();
+    let forks: Vec<f64> = runs.iter().map(stale_rate).collect();
+    for (name, reference, xs) in [
+        ("receive p50 (s)", 6.5, &p50),
+        ("receive mean (s)", 12.6, &mean),
+        ("fork rate", 0.0169, &forks),
+    ] {
+        let (m, half) = t_interval(xs);
         eprintln!(
-            "{label}: fork rate {:.4}, implied by the propagation {implied:.4} ± {se:.4}",
-            stale_rate(m)
+            "Decker & Wattenhofer 2013 {name}: {reference}; simulated {m:.4} ± {half:.4} (95%, 8 networks)"
         );
         assert!(
-            (stale_rate(m) - implied).abs() < 3.0 * se,
-            "{label}: {} vs {implied}",
-            stale_rate(m)
+            (reference - m).abs() <= half,
+            "{name}: {reference} outside {m} ± {half}"
         );
     }
+    // Larger blocks propagate more slowly on every network (the 2014 block size, 350 kB, on seed 1).
+    let big = networks(1..=1, &["chains[0].network.block_bytes=350000"]);
     for p in [0.5, 0.9, 0.99] {
-        assert!(y2014.receive.quantile_s(p) > y2013.receive.quantile_s(p));
+        assert!(big[0].receive.quantile_s(p) > runs[0].receive.quantile_s(p));
     }
+}
+
+#[test]
+#[ignore = "not matched (README validity table): the 2014 network relayed 350 kB blocks faster than the 2012 one \
+            relayed 100 kB blocks, and transactions faster than an idle trickle loop allows"]
+fn bitcoinstats_2014_blocks_and_transactions() {
+    // bitcoinstats.com's snapshot of 2014-03-24 (Decker & Wattenhofer's method): blocks p50 3.3 s, p90 13.5 s,
+    // p99 100.5 s; transactions p50 0.9 s, p90 2.6 s. The 2013 scenario with March 2014's average block (350 kB)
+    // and probe transactions every hour, measured as a node connected to every node sees them (each node's
+    // announcement to it, from the first seen). Tolerance: the 95% interval of the model's mean over four
+    // networks, and never narrower than the published figure's last digit.
+    //
+    // Measured (seeds 1–4): blocks p50 16.8 s, p90 76 s, p99 390 s; transactions p50 1.6 s, p90 4.6 s. Why
+    // not matched: per byte the 2014 network relayed blocks six times faster than the 2012 one (3.3 s for 350 kB
+    // against 6.5 s for 100 kB), and the model keeps 2012's parameters but the block size; what changed between
+    // (Bitcoin 0.8's validation on LevelDB, faster links, nodes in data centres) has no per-node figure to cite.
+    // Transactions: the trickle loop passes every 100 ms only when a node is idle; a busy 2014 node passed much
+    // more often (it does not sleep while messages wait), and no published figure gives the rate.
+    let runs = networks(
+        1..=4,
+        &[
+            "chains[0].network.block_bytes=350000",
+            "chains[0].network.tx_probe_every=\"1h\"",
+        ],
+    );
+    let q = |p: f64| -> Vec<f64> { runs.iter().map(|m| m.receive.quantile_s(p)).collect() };
+    let tq = |p: f64| -> Vec<f64> { runs.iter().map(|m| m.tx_seen.quantile_s(p)).collect() };
+    let mut failed = Vec::new();
+    for (name, reference, digit, xs) in [
+        ("block p50", 3.3, 0.05, q(0.5)),
+        ("block p90", 13.5, 0.05, q(0.9)),
+        ("block p99", 100.5, 0.05, q(0.99)),
+        ("tx p50", 0.9, 0.05, tq(0.5)),
+        ("tx p90", 2.6, 0.05, tq(0.9)),
+    ] {
+        let (m, half) = t_interval(&xs);
+        let tol = half.max(digit);
+        eprintln!("bitcoinstats 2014 {name}: {reference} s; simulated {m:.3} ± {tol:.3} s");
+        if (reference - m).abs() > tol {
+            failed.push(name);
+        }
+    }
+    assert!(failed.is_empty(), "not matched: {failed:?}");
 }
 
 /// Mean interval between canonical blocks, seconds.
@@ -447,5 +536,64 @@ fn pos_more_validators_wider_geography_and_less_bandwidth_attest_later() {
             assert!(final_share(&m) <= final_share(p));
         }
         last = Some(m);
+    }
+}
+
+const BTC_PRICE: &str = include_str!("fixtures/btc-price.toml");
+
+/// Each payment's time from broadcast to inclusion, by demand id, and the chain's figures.
+fn inclusion_times(relay: &str) -> (std::collections::BTreeMap<u64, u64>, ChainMetrics) {
+    let net = format!(
+        "chains[0].network={{ mode = \"gossip\", nodes = 100, peers = 8, latency_ms = [[50]], bandwidth_mbps = 50, block_bytes = 20000, tx_relay = \"{relay}\" }}"
+    );
+    let o: Vec<String> = [
+        "duration=20d",
+        "chains[0].miners=[1]",
+        "chains[0].block_interval=\"1m\"",
+        "corridors[0].payments_per_day=1000",
+        net.as_str(),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let loaded = settlesim::scenario::load("btc-price.toml", BTC_PRICE, &o).unwrap();
+    let mut times = std::collections::BTreeMap::new();
+    let sink = |r: &settlesim::model::record::PaymentRecord| {
+        if let Some(us) = r.chain_inclusion_us {
+            times.insert(r.demand_id, us);
+        }
+    };
+    let (outcome, _) = sim::run(&loaded.world, sink, &RunOptions::default()).unwrap();
+    (times, outcome.chains.into_iter().next().unwrap().metrics)
+}
+
+#[test]
+fn payment_transfers_wait_for_relay_to_reach_the_miner() {
+    // One miner, a block a minute, room for every transfer. A transfer broadcast at t through a random node
+    // reaches the miner's node d later; the first block after t + d takes it. Blocks are a Poisson process drawn
+    // from the chain's stream and relay from its own, so both runs have the same blocks, and by memorylessness
+    // E[inclusion with relay − inclusion without] = E[d] exactly: the mean paired difference must equal the mean
+    // relay delay to the miner (within four standard errors of the paired differences).
+    for relay in ["trickle", "poisson"] {
+        let (instant, _) = inclusion_times("instant");
+        let (relayed, m) = inclusion_times(relay);
+        let diffs: Vec<f64> = instant
+            .iter()
+            .filter_map(|(id, &a)| relayed.get(id).map(|&b| (b as f64 - a as f64) / 1e6))
+            .collect();
+        let n = diffs.len() as f64;
+        let mean = diffs.iter().sum::<f64>() / n;
+        let sd = (diffs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+        let d = m.tx_to_miners.mean_s();
+        eprintln!(
+            "{relay}: {} payments, inclusion later by {mean:.3} s ± {:.3} (SE); relay to the miner {d:.3} s (p50 {:.3}, p90 {:.3})",
+            diffs.len(),
+            sd / n.sqrt(),
+            m.tx_to_miners.quantile_s(0.5),
+            m.tx_to_miners.quantile_s(0.9),
+        );
+        assert!(n > 15_000.0);
+        assert!(d > 0.1, "relay takes time: {d}");
+        assert!((mean - d).abs() < 4.0 * sd / n.sqrt(), "{mean} vs {d}");
     }
 }

@@ -689,6 +689,13 @@ pub struct NetworkDef {
     /// Compact relay: bytes of the missing transactions sent in that round trip; default 5% of the block.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub missing_bytes: Option<u64>,
+    /// How transactions travel (nakamoto): `"instant"` (default: one global mempool), `"trickle"` (Bitcoin Core
+    /// before 0.12) or `"poisson"` (Bitcoin Core since 0.21).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tx_relay: Option<String>,
+    /// Probe transactions, one every this long, for the propagation measurement (tx_relay other than instant).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tx_probe_every: Option<String>,
     /// BFT: size of a vote on the wire, bytes (default 200).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vote_bytes: Option<u64>,

@@ -22,7 +22,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use crate::engine::queue::EventQueue;
-use crate::model::chain::spec::{Gossip, Relay, Upload};
+use crate::model::chain::spec::{Gossip, Relay, TxRelay, Upload};
 use crate::model::event::Ev;
 use crate::rng::{self, Stream};
 
@@ -453,6 +453,169 @@ impl Spreader {
             }
         }
         sent
+    }
+}
+
+/// Transactions relayed over the graph (`TxRelay::Trickle` or `Poisson`): a node that has a transaction announces
+/// it to each peer after the protocol's delay, a peer requests it from the first node that announced it, and
+/// the transaction (`tx_bytes`) comes back over the announcer's link (small: its transmission is paid, not
+/// queued behind blocks). Each transaction's spread is computed at once on a local queue; the draws come from
+/// the chain's own transaction stream.
+#[derive(Clone, Debug, Default)]
+pub struct TxFlood {
+    /// (time, seq, receiver, sender or `RECEIVED`): an announcement to the receiver, or the transaction itself.
+    heap: BinaryHeap<Reverse<(u64, u64, u32, u32)>>,
+    seq: u64,
+    requested: Vec<bool>,
+    /// Whether each node sent this transaction to all its peers at once (trickle).
+    blasted: Vec<bool>,
+    /// The earliest announcement on its way to each node: a later one can never be the first (only the first
+    /// announcer is asked), so it is not queued.
+    first_inv: Vec<u64>,
+    /// When each node has the transaction (u64::MAX: not yet).
+    pub at: Vec<u64>,
+}
+
+const RECEIVED: u32 = u32::MAX;
+/// Bitcoin Core's message loop sleeps 100 ms when idle (`ThreadMessageHandler`).
+const TRICKLE_PASS_US: f64 = 100_000.0;
+/// Bitcoin Core since 0.21: mean announcement intervals to outbound and inbound peers.
+const INV_OUTBOUND_US: f64 = 2_000_000.0;
+const INV_INBOUND_US: f64 = 5_000_000.0;
+
+impl TxFlood {
+    /// The delay before `node` announces a transaction to its k-th peer (`peers[node].len()` is its peer count;
+    /// `k == peers` is one more, inbound peer: a measuring node). `blast`: this node sends this transaction to
+    /// every peer at its next pass (trickle).
+    fn announce_delay(g: &Gossip, stream: &mut Stream, node: usize, k: usize, blast: bool) -> u64 {
+        let peers = g.peers[node].len();
+        match g.tx_relay {
+            TxRelay::Instant => 0,
+            TxRelay::Trickle => {
+                let pass = rng::unit(stream) * TRICKLE_PASS_US;
+                if blast {
+                    return pass as u64;
+                }
+                // Passes until this peer is drawn as the trickle peer: geometric, one chance in (peers) a pass.
+                let n = (peers + usize::from(k >= peers)) as f64;
+                let failures = if n <= 1.0 {
+                    0.0
+                } else {
+                    (rng::unit(stream).max(f64::MIN_POSITIVE).ln() / (1.0 - 1.0 / n).ln()).floor()
+                };
+                (pass + failures * TRICKLE_PASS_US) as u64
+            }
+            TxRelay::Poisson => {
+                let outbound = k < peers && g.outbound[node][k];
+                let mean = if outbound {
+                    INV_OUTBOUND_US
+                } else {
+                    INV_INBOUND_US
+                };
+                (-rng::unit(stream).max(f64::MIN_POSITIVE).ln() * mean) as u64
+            }
+        }
+    }
+
+    /// Whether `node` blasts this transaction (trickle: a quarter of the transactions it relays, never its own).
+    fn blast(g: &Gossip, stream: &mut Stream, own: bool) -> bool {
+        g.tx_relay == TxRelay::Trickle && !own && rng::unit(stream) < 0.25
+    }
+
+    /// A transaction of `tx_bytes` broadcast by `source` at `start` spreads to every node: fills `at`.
+    pub fn spread(
+        &mut self,
+        g: &Gossip,
+        stream: &mut Stream,
+        source: usize,
+        start: u64,
+        tx_bytes: u64,
+    ) -> &[u64] {
+        let n = g.nodes();
+        self.at.clear();
+        self.at.resize(n, u64::MAX);
+        self.requested.clear();
+        self.requested.resize(n, false);
+        self.blasted.clear();
+        self.blasted.resize(n, false);
+        self.first_inv.clear();
+        self.first_inv.resize(n, u64::MAX);
+        self.heap.clear();
+        self.at[source] = start;
+        self.requested[source] = true;
+        self.announce(g, stream, source, start, false);
+        while let Some(Reverse((t, _, to, from))) = self.heap.pop() {
+            let to = to as usize;
+            if from == RECEIVED {
+                self.at[to] = t;
+                self.blasted[to] = Self::blast(g, stream, false);
+                self.announce(g, stream, to, t, self.blasted[to]);
+            } else if !self.requested[to] {
+                // getdata back to the first announcer, the transaction over its link.
+                let from = from as usize;
+                self.requested[to] = true;
+                let back =
+                    t + g.latency(to, from) + g.transmit_us(from, tx_bytes) + g.latency(from, to);
+                self.push(back, to, RECEIVED);
+            }
+        }
+        &self.at
+    }
+
+    fn announce(&mut self, g: &Gossip, stream: &mut Stream, node: usize, t: u64, blast: bool) {
+        for k in 0..g.peers[node].len() {
+            let peer = g.peers[node][k] as usize;
+            if self.requested[peer] {
+                continue;
+            }
+            let d = Self::announce_delay(g, stream, node, k, blast);
+            let inv = t + d + g.latency(node, peer);
+            if inv < self.first_inv[peer] {
+                self.first_inv[peer] = inv;
+                self.push(inv, peer, node as u32);
+            }
+        }
+    }
+
+    fn push(&mut self, t: u64, to: usize, from: u32) {
+        self.seq += 1;
+        self.heap.push(Reverse((t, self.seq, to as u32, from)));
+    }
+
+    /// What a measuring node connected to every node sees, as bitcoinstats.com measured (after Decker &
+    /// Wattenhofer): each node's announcement to it (one more, inbound peer) arrives after that node's announcement
+    /// delay and its latency to the observer's node; each node's delay is counted from the first announcement
+    /// seen. Records every node's but the first's into `hist` (after `spread`).
+    pub fn observe(
+        &self,
+        g: &Gossip,
+        stream: &mut Stream,
+        hist: &mut DelayHist,
+        work: &mut Vec<u64>,
+    ) {
+        let obs = g.observer();
+        work.clear();
+        for node in 0..g.nodes() {
+            if node == obs || self.at[node] == u64::MAX {
+                continue;
+            }
+            let k = g.peers[node].len();
+            let seen = self.at[node]
+                + Self::announce_delay(g, stream, node, k, self.blasted[node])
+                + g.latency(node, obs);
+            work.push(seen);
+        }
+        let Some(&first) = work.iter().min() else {
+            return;
+        };
+        let mut skipped = false;
+        for &seen in work.iter() {
+            if seen == first && !skipped {
+                skipped = true;
+                continue;
+            }
+            hist.record(seen - first);
+        }
     }
 }
 

@@ -18,9 +18,11 @@ use crate::engine::queue::EventQueue;
 use crate::engine::slab::Slab;
 use crate::model::calendar::Calendar;
 use crate::model::chain::attest::{AttestMetrics, Attestations};
-use crate::model::chain::gossip::{self, BftGossipScratch, DelayHist, NetState, Relays, Step};
+use crate::model::chain::gossip::{
+    self, BftGossipScratch, DelayHist, NetState, Relays, Step, TxFlood,
+};
 use crate::model::chain::mempool::{CAP_LEVELS_MAX, FeeGrid, Histogram};
-use crate::model::chain::spec::{ChainSpec, Consensus, FeeMarket, Network};
+use crate::model::chain::spec::{ChainSpec, Consensus, FeeMarket, Network, TxRelay};
 use crate::model::event::Ev;
 use crate::rng::{self, Stream};
 
@@ -115,6 +117,12 @@ pub struct ChainMetrics {
     pub late_blocks: u64,
     /// Proof of stake over gossip: attestations, justification and finality.
     pub attest: AttestMetrics,
+    /// Transaction relay over gossip: what a node connected to every node sees of the probe transactions (each
+    /// node's announcement, from the first one seen: bitcoinstats.com's measurement).
+    pub tx_seen: DelayHist,
+    /// Transaction relay over gossip: from a transaction's broadcast to its arrival at each miner's node
+    /// (payments and probes).
+    pub tx_to_miners: DelayHist,
     /// Proof of stake: time to finality, of each canonical block from its time (the epoch rule of an abstract
     /// network), or of each slot from its start (over gossip, from epoch 2 on, by the attestations).
     pub finality: DelayHist,
@@ -178,6 +186,13 @@ pub struct ChainState {
     attest: Option<Box<Attestations>>,
     /// Payments waiting for finality (proof of stake over gossip): (epoch to finalize, seq) → (slot, tx).
     final_waits: BTreeMap<(u64, u64), (u32, u32)>,
+    /// Transaction relay over gossip (Nakamoto): the spread of one transaction, its own stream, and when each
+    /// payment transfer reached each miner's node (`[tx × miners + miner]`).
+    tx_flood: Option<Box<TxFlood>>,
+    tx_stream: Stream,
+    tx_at_miner: Vec<u64>,
+    probe_next_us: u64,
+    probe_work: Vec<u64>,
     pub metrics: ChainMetrics,
 }
 
@@ -274,6 +289,21 @@ impl ChainState {
                 _ => None,
             },
             final_waits: BTreeMap::new(),
+            tx_flood: match (&spec.consensus, &spec.network) {
+                (Consensus::Nakamoto { .. }, Network::Gossip(g))
+                    if g.tx_relay != TxRelay::Instant =>
+                {
+                    Some(Box::default())
+                }
+                _ => None,
+            },
+            tx_stream: rng::stream(seed, &format!("world/{world}/chain/{}/tx", spec.name)),
+            tx_at_miner: Vec::new(),
+            probe_next_us: match &spec.network {
+                Network::Gossip(g) => g.tx_probe_every_us,
+                Network::Abstract => 0,
+            },
+            probe_work: Vec::new(),
             metrics: ChainMetrics {
                 base_fee_min: base_fee,
                 base_fee_max: base_fee,
@@ -455,7 +485,8 @@ impl ChainState {
     /// Takes the best transactions that fit, payments and background levels merged by bid (a payment first at an
     /// equal bid); under EIP-1559 only those whose max fee covers the base fee. The mempool is not changed here:
     /// a transaction leaves it when its block joins the observer's chain (`canon_enter`).
-    fn build(&mut self, spec: &ChainSpec, now: u64) -> Contents {
+    /// `miner`: the Nakamoto miner building it (with transaction relay, only transfers that reached its node).
+    fn build(&mut self, spec: &ChainSpec, now: u64, miner: Option<usize>) -> Contents {
         let mut txs = self.spare_txs.pop().unwrap_or_default();
         let mut bg = self.spare_bg.pop().unwrap_or_default();
         let room = spec.block_capacity / spec.tx_units.max(1);
@@ -463,7 +494,7 @@ impl ChainState {
         let forks = matches!(spec.consensus, Consensus::Nakamoto { .. });
         if eip1559 || forks {
             self.fill_background(spec, now);
-            self.choose(spec, &mut txs, &mut bg);
+            self.choose(spec, miner.map(|m| (m, now)), &mut txs, &mut bg);
             return (txs, bg);
         }
         // A chain that does not fork, first price: when everything fits, the block takes the whole mempool in fee
@@ -494,12 +525,23 @@ impl ChainState {
             return (txs, bg);
         }
         bg.clear();
-        self.choose(spec, &mut txs, &mut bg);
+        self.choose(spec, None, &mut txs, &mut bg);
         (txs, bg)
     }
 
-    /// The best transactions that fit, level by level (see `build`).
-    fn choose(&self, spec: &ChainSpec, txs: &mut Vec<u32>, bg: &mut Vec<BgTake>) {
+    /// The best transactions that fit, level by level (see `build`). `seen_by`: (miner, time) when transaction
+    /// relay decides which payment transfers the builder has.
+    fn choose(
+        &self,
+        spec: &ChainSpec,
+        seen_by: Option<(usize, u64)>,
+        txs: &mut Vec<u32>,
+        bg: &mut Vec<BgTake>,
+    ) {
+        let miners = match (&self.tx_flood, &spec.network) {
+            (Some(_), Network::Gossip(g)) => g.producers.len(),
+            _ => 0,
+        };
         let mut room = spec.block_capacity / spec.tx_units.max(1);
         let eip1559 = matches!(spec.fee_market, FeeMarket::Eip1559 { .. });
         // Background cells whose max fee covers the base fee.
@@ -519,6 +561,12 @@ impl ChainState {
                 payments.next();
                 if eip1559 && self.txs[id as usize].max_fee < self.base_fee {
                     continue;
+                }
+                if let Some((m, now)) = seen_by
+                    && miners > 0
+                    && self.tx_at_miner[id as usize * miners + m] > now
+                {
+                    continue; // not at this miner's node yet
                 }
                 txs.push(id);
                 room -= 1;
@@ -819,6 +867,50 @@ impl ChainState {
         }
     }
 
+    /// Transaction relay over gossip: a payment's transfer `tx`, broadcast now by its wallet through a random node,
+    /// spreads over the graph; each miner can include it once it has reached the miner's node.
+    pub fn relay_payment_tx(&mut self, spec: &ChainSpec, tx: u32, now: u64) {
+        let (Some(flood), Network::Gossip(g)) = (self.tx_flood.as_mut(), &spec.network) else {
+            return;
+        };
+        let source = (rng::unit(&mut self.tx_stream) * g.observer() as f64) as usize;
+        let at = flood.spread(g, &mut self.tx_stream, source, now, spec.tx_units);
+        let miners = g.producers.len();
+        let base = tx as usize * miners;
+        if self.tx_at_miner.len() < base + miners {
+            self.tx_at_miner.resize(base + miners, 0);
+        }
+        for (k, &node) in g.producers.iter().enumerate() {
+            let t = at[node as usize];
+            self.tx_at_miner[base + k] = t;
+            self.metrics.tx_to_miners.record(t - now);
+        }
+    }
+
+    /// Probe transactions due by now: each spreads from a random node and is measured as a node connected to
+    /// every node would see it, and at the miners' nodes.
+    fn run_probes(&mut self, spec: &ChainSpec, now: u64) {
+        let (Some(flood), Network::Gossip(g)) = (self.tx_flood.as_mut(), &spec.network) else {
+            return;
+        };
+        let every = g.tx_probe_every_us;
+        while every > 0 && self.probe_next_us <= now {
+            let t = self.probe_next_us;
+            self.probe_next_us += every;
+            let source = (rng::unit(&mut self.tx_stream) * g.observer() as f64) as usize;
+            let at = flood.spread(g, &mut self.tx_stream, source, t, spec.tx_units);
+            for &node in &g.producers {
+                self.metrics.tx_to_miners.record(at[node as usize] - t);
+            }
+            flood.observe(
+                g,
+                &mut self.tx_stream,
+                &mut self.metrics.tx_seen,
+                &mut self.probe_work,
+            );
+        }
+    }
+
     /// The payment stops following this transaction (accepted at zero confirmations); it stays in the mempool
     /// and is mined like any other.
     pub fn detach_payment(&mut self, tx: u32) {
@@ -870,7 +962,8 @@ impl ChainState {
                 };
                 let parent = self.tips[node];
                 let height = self.block(parent).height + 1;
-                let txs = self.build(spec, now);
+                self.run_probes(spec, now);
+                let txs = self.build(spec, now, Some(miner));
                 let id = self.push_block(parent, height, now, txs);
                 self.tips[node] = id;
                 self.reached(id, now);
@@ -1022,7 +1115,7 @@ impl ChainState {
     fn append(&mut self, spec: &ChainSpec, t: u64) {
         let parent = *self.canon.back().expect("genesis");
         let height = self.tip_height() + 1;
-        let txs = self.build(spec, t);
+        let txs = self.build(spec, t, None);
         let id = self.push_block(parent, height, t, txs);
         self.canon_enter(spec, id, t);
     }
@@ -1517,7 +1610,7 @@ mod tests {
             let a = whole.build(&spec, k * 10_000_000); // arrivals already drawn: adds none
             assert_eq!(a.1[0].cell, ALL_CELLS);
             let mut b = (Vec::new(), Vec::new());
-            cells.choose(&spec, &mut b.0, &mut b.1);
+            cells.choose(&spec, None, &mut b.0, &mut b.1);
             for (c, contents) in [(&mut whole, a), (&mut cells, b)] {
                 let h = c.tip_height() + 1;
                 let parent = *c.canon.back().expect("tip");

@@ -92,6 +92,7 @@ impl<S: RecordSink> Sim<'_, S> {
             self.ledger_obligation(slot, a, b, cur, x);
         }
         let tx = self.chains[si].submit(spec, slot, bid, max_fee);
+        self.chains[si].relay_payment_tx(spec, tx, self.now);
         let p = &mut self.arena[slot as usize];
         p.tx = tx;
         p.fee_charged = false;
