@@ -41,8 +41,8 @@ pub enum Msg {
     Compact = 4,
     /// A request for the transactions a compact block lacked.
     GetBlockTxn = 5,
-    /// A shared upload link may have finished a transfer: the sender is the node, the receiver field carries the
-    /// link's generation (a later change of the link makes this event stale).
+    /// A shared upload link may have finished a transfer (the sender is the node; an event at another time than
+    /// the link's scheduled one is stale).
     UploadDone = 6,
 }
 
@@ -120,8 +120,10 @@ struct Link {
     /// Bytes each transfer under way has received since the link was last idle.
     served: f64,
     last_us: u64,
-    /// Raised at every change, so that a scheduled `UploadDone` of an earlier state is recognised as stale.
-    generation: u32,
+    /// When its `UploadDone` is scheduled (u64::MAX: none). At most one is valid: a new transfer makes the next
+    /// completion later (more sharing) unless it is small enough to finish first, and only then is an earlier
+    /// event scheduled, which leaves the later one stale.
+    scheduled_us: u64,
     /// (finish tag, message to deliver, block).
     jobs: Vec<(f64, u32, u32)>,
 }
@@ -148,7 +150,13 @@ impl Relays {
         Relays {
             busy_until: vec![0; g.nodes()],
             links: match g.upload {
-                Upload::Shared => vec![Link::default(); g.nodes()],
+                Upload::Shared => vec![
+                    Link {
+                        scheduled_us: u64::MAX,
+                        ..Link::default()
+                    };
+                    g.nodes()
+                ],
                 Upload::Fifo => Vec::new(),
             },
             slots: (0..ring)
@@ -224,7 +232,7 @@ impl Relays {
     ) -> (u64, Step) {
         let (kind, from, to) = unpack(msg);
         if kind == Msg::UploadDone {
-            self.upload_done(g, from, to as u32, now, out);
+            self.upload_done(g, from, now, out);
             return (0, Step::Nothing);
         }
         let Some(state) = self.state(block) else {
@@ -307,26 +315,20 @@ impl Relays {
                 advance(link, rate, now);
                 link.jobs
                     .push((link.served + bytes as f64, pack(kind, node, to), block));
-                reschedule(link, node, rate, now, out);
+                schedule(link, node, rate, now, out);
             }
         }
     }
 
-    /// A shared link's next transfer may be done: delivers every transfer whose tag has been served, and
-    /// schedules the next (a stale event, from before a later change of the link, does nothing).
-    fn upload_done(
-        &mut self,
-        g: &Gossip,
-        node: usize,
-        generation: u32,
-        now: u64,
-        out: &mut impl Post,
-    ) {
+    /// A shared link's scheduled time: delivers every transfer whose tag has been served (none when transfers
+    /// that arrived since made the others slower), and schedules the next. A stale event does nothing.
+    fn upload_done(&mut self, g: &Gossip, node: usize, now: u64, out: &mut impl Post) {
         let rate = g.upload_bps[node] / 8e6;
         let link = &mut self.links[node];
-        if link.generation & NODE_MASK != generation {
+        if link.scheduled_us != now {
             return;
         }
+        link.scheduled_us = u64::MAX;
         advance(link, rate, now);
         let mut k = 0;
         while k < link.jobs.len() {
@@ -342,7 +344,7 @@ impl Relays {
         if link.jobs.is_empty() {
             link.served = 0.0;
         }
-        reschedule(link, node, rate, now, out);
+        schedule(link, node, rate, now, out);
     }
 
     /// The whole block is at `node`: it validates it (an event to itself).
@@ -377,24 +379,19 @@ fn advance(link: &mut Link, rate_bytes_per_us: f64, now: u64) {
     link.last_us = now;
 }
 
-/// Schedules the shared link's next completion (the smallest tag) after a change, and makes any earlier
-/// schedule stale.
-fn reschedule(link: &mut Link, node: usize, rate_bytes_per_us: f64, now: u64, out: &mut impl Post) {
-    link.generation = link.generation.wrapping_add(1);
+/// Schedules the shared link's next completion (the smallest tag) unless an event no later than it is already
+/// scheduled (that one then finds nothing done yet and schedules again): one event per link at a time, not one
+/// per change.
+fn schedule(link: &mut Link, node: usize, rate_bytes_per_us: f64, now: u64, out: &mut impl Post) {
     let Some(next) = link.jobs.iter().map(|j| j.0).min_by(f64::total_cmp) else {
         return;
     };
     let n = link.jobs.len() as f64;
-    let wait_us = ((next - link.served).max(0.0) * n / rate_bytes_per_us).ceil() as u64;
-    out.post(
-        now + wait_us,
-        pack(
-            Msg::UploadDone,
-            node,
-            (link.generation & NODE_MASK) as usize,
-        ),
-        0,
-    );
+    let at = now + ((next - link.served).max(0.0) * n / rate_bytes_per_us).ceil() as u64;
+    if at < link.scheduled_us {
+        link.scheduled_us = at;
+        out.post(at, pack(Msg::UploadDone, node, 0), 0);
+    }
 }
 
 /// A local queue for `spread`: (time, message) in time order, ties by message then insertion (deterministic).
