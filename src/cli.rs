@@ -27,7 +27,7 @@ pub struct Cli {
 pub enum Command {
     /// Run a scenario and write results (manifest, summary, payments, histograms, time series).
     #[command(
-        after_help = "Outputs in DIR (default results/<scenario name>/):\n  manifest.json    provenance: scenario sha256, seed, version, events, digest of the result files\n  summary.csv      one row per (rail, corridor) and an `all` row per rail\n  payments.csv     one row per payment, with its cost split\n  timeseries.csv   arrivals, completions and backlog per simulated hour and rail\n  histograms/      HDR latency histograms (ms, V2) per (rail, corridor)\n  scenario.toml    the effective scenario (overrides applied), used by `trace`"
+        after_help = "Outputs in DIR (default results/<scenario name>/):\n  manifest.json    provenance: scenario sha256, seed, version, events, digest of the result files\n  summary.csv      one row per (rail, corridor) and an `all` row per rail\n  payments.csv     one row per payment, with its cost split\n  timeseries.csv   arrivals, completions and backlog per simulated hour and rail\n  histograms/      HDR latency histograms (ms, V2) per (rail, corridor)\n  chains.csv       with chains: blocks, forks, fees, propagation; finality and attestations (proof of stake), transaction relay (gossip)\n  scenario.toml    the effective scenario (overrides applied), used by `trace`"
     )]
     Run {
         /// Scenario file (TOML). Without it, the embedded default scenario runs.

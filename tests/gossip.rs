@@ -394,7 +394,13 @@ fn pos_finality_over_gossip_is_casper_ffg_and_never_faster_than_two_epochs() {
     assert_eq!(f.count + m.attest.slots_unfinal, 7_200 - 64);
     assert!(m.attest.slots_unfinal < 96, "{}", m.attest.slots_unfinal);
     // The mean over the slots final by the end (whole epochs and the next checkpoint slot): 79.5 slots an epoch.
-    let rule = |s: u64| if s % 32 == 0 { 64 } else { 96 - s % 32 };
+    let rule = |s: u64| {
+        if s.is_multiple_of(32) {
+            64
+        } else {
+            96 - s % 32
+        }
+    };
     let finals = 64..64 + f.count;
     let expected = finals.map(rule).sum::<u64>() as f64 / f.count as f64 * 12.0;
     assert!(

@@ -239,7 +239,7 @@ fn network(p: &str, c: &ChainDef, consensus: &Consensus, seed: u64) -> R<Network
         order.swap(k, j.min(last));
     }
     order.truncate(producers_n);
-    Ok(Network::Gossip(Gossip {
+    Ok(Network::Gossip(Box::new(Gossip {
         peers,
         outbound,
         region_of,
@@ -253,7 +253,7 @@ fn network(p: &str, c: &ChainDef, consensus: &Consensus, seed: u64) -> R<Network
         tx_relay,
         tx_probe_every_us,
         producers: order,
-    }))
+    })))
 }
 
 /// A ring keeps the graph connected; each node then adds `peers` random links (undirected, no duplicates); each

@@ -59,7 +59,7 @@ pub enum Network {
     /// to its peers (inv); a peer that wants it requests it (getdata) from the first node that announced it, and
     /// the holder sends it over its upload link, one transfer at a time. Each message takes the region-to-region
     /// latency. Miners (or validators) sit on random nodes; the observer is the last node.
-    Gossip(Gossip),
+    Gossip(Box<Gossip>),
 }
 
 /// What a requested block is sent as.

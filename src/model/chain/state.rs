@@ -1607,7 +1607,7 @@ mod tests {
                 c.submit(&spec, 1, 90 + k, 90 + k);
                 c.fill_background(&spec, k * 10_000_000);
             }
-            let a = whole.build(&spec, k * 10_000_000); // arrivals already drawn: adds none
+            let a = whole.build(&spec, k * 10_000_000, None); // arrivals already drawn: adds none
             assert_eq!(a.1[0].cell, ALL_CELLS);
             let mut b = (Vec::new(), Vec::new());
             cells.choose(&spec, None, &mut b.0, &mut b.1);
