@@ -14,7 +14,9 @@
 #
 #   scripts/bench-simblock.sh [SIMBLOCK_CHECKOUT] [BLOCKS=1000]
 #
-# Differences that remain (neither changes the work per block much): SimBlock draws each message's latency from
+# settlesim's upload links are FIFO here (`upload = "fifo"`), as SimBlock sends one block at a time (its default
+# is shared links, every requested transfer at once). Differences that remain (neither changes the work per
+# block much): SimBlock draws each message's latency from
 # a Pareto law around the mean, settlesim uses the mean; SimBlock's bandwidth is min(sender's upload, receiver's
 # download) per region pair, settlesim's the sender's upload (the smaller of the two in SimBlock's table for
 # every pair but one); SimBlock has 3.6% of nodes without compact blocks; SimBlock writes every message to
@@ -93,6 +95,7 @@ relay = "compact"
 compact_bytes = 18000
 missing_share = 0.267
 missing_bytes = 46200
+upload = "fifo"
 validation = "2ms"
 
 [chains.background]

@@ -550,7 +550,50 @@ const CASES: &[Case] = &[
         name: "vote size on a nakamoto chain",
         replace: ("[[rails]]", gossip_chain!("vote_bytes = 100")),
         overrides: &[],
-        expected: "base.toml:81:14: only BFT votes travel as messages here (nakamoto has none; pos attestations are not modelled): leave it out (chains[0].network.vote_bytes)",
+        expected: "base.toml:81:14: only BFT votes and proof-of-stake attestations travel as messages (nakamoto has none): leave it out (chains[0].network.vote_bytes)",
+    },
+    Case {
+        name: "an unknown upload discipline",
+        replace: ("[[rails]]", gossip_chain!("upload = \"lifo\"")),
+        overrides: &[],
+        expected: "base.toml:81:10: unknown upload \"lifo\" (\"shared\" or \"fifo\") (chains[0].network.upload)",
+    },
+    Case {
+        name: "an unknown transaction relay",
+        replace: ("[[rails]]", gossip_chain!("tx_relay = \"flood\"")),
+        overrides: &[],
+        expected: "base.toml:81:12: unknown tx_relay \"flood\" (\"instant\", \"trickle\" or \"poisson\") (chains[0].network.tx_relay)",
+    },
+    Case {
+        name: "probe transactions without transaction relay",
+        replace: ("[[rails]]", gossip_chain!("tx_probe_every = \"1h\"")),
+        overrides: &[],
+        expected: "base.toml:81:18: probes measure transaction relay: set tx_relay = \"trickle\" or \"poisson\", or leave it out (chains[0].network.tx_probe_every)",
+    },
+    Case {
+        name: "probe transactions more often than a second",
+        replace: (
+            "[[rails]]",
+            gossip_chain!("tx_relay = \"trickle\"\ntx_probe_every = \"10ms\""),
+        ),
+        overrides: &[],
+        expected: "base.toml:82:18: at least 1s (chains[0].network.tx_probe_every)",
+    },
+    Case {
+        name: "transaction relay on a proof-of-stake chain",
+        replace: ("[[rails]]", gossip_chain!("tx_relay = \"poisson\"")),
+        overrides: &["chains[0].consensus=\"pos\"", "chains[0].miners=[]"],
+        expected: "base.toml:81:12: transactions travel over gossip on nakamoto chains only (a proof-of-stake or BFT chain keeps one mempool): leave it out (chains[0].network.tx_relay)",
+    },
+    Case {
+        name: "an epoch rule other than Casper's over gossip",
+        replace: ("[[rails]]", gossip_chain!("")),
+        overrides: &[
+            "chains[0].consensus=\"pos\"",
+            "chains[0].miners=[]",
+            "chains[0].finality_epochs=3",
+        ],
+        expected: "--set chains[0].finality_epochs=3: a proof-of-stake chain over gossip finalizes by Casper FFG's rule (two justified epochs in a row): leave it out or set 2 (chains[0].finality_epochs)",
     },
     Case {
         name: "a BFT message delay beside a gossip network",

@@ -632,6 +632,15 @@ pub const CHAIN_COLUMNS: &[&str] = &[
     "reach50_s_mean",
     "reach95_s_mean",
     "gossip_messages_per_block",
+    "finality_s_mean",
+    "finality_s_p99",
+    "attest_head_pct",
+    "attest_next_slot_pct",
+    "attest_included_pct",
+    "tx_seen_s_p50",
+    "tx_seen_s_p90",
+    "tx_to_miners_s_p50",
+    "tx_to_miners_s_p90",
 ];
 
 /// One chain's row of chains.csv, with the typed figures the terminal table shows.
@@ -760,6 +769,23 @@ pub fn chain_rows(w: &World, chains: &[ChainOutcome], span_us: u64) -> Vec<Chain
                     } else {
                         String::new()
                     },
+                    if m.finality.count > 0 {
+                        fixed(m.finality.mean_s(), 3)
+                    } else {
+                        String::new()
+                    },
+                    if m.finality.count > 0 {
+                        fixed(m.finality.quantile_s(0.99), 3)
+                    } else {
+                        String::new()
+                    },
+                    attest_pct(m.attest.head, m.attest.expected),
+                    attest_pct(m.attest.next_slot, m.attest.expected),
+                    attest_pct(m.attest.included, m.attest.expected),
+                    quantile_s(&m.tx_seen, 0.5),
+                    quantile_s(&m.tx_seen, 0.9),
+                    quantile_s(&m.tx_to_miners, 0.5),
+                    quantile_s(&m.tx_to_miners, 0.9),
                 ],
             }
         })
@@ -832,6 +858,24 @@ fn reversal_risk(spec: &crate::model::chain::spec::ChainSpec, k: u32, finality: 
 }
 
 /// Mean of a sum of microseconds over `n` blocks, in seconds (empty when no block got there).
+/// A quantile of a delay histogram in seconds (blank when nothing was recorded).
+fn quantile_s(h: &crate::model::chain::gossip::DelayHist, p: f64) -> String {
+    if h.count == 0 {
+        String::new()
+    } else {
+        fixed(h.quantile_s(p), 3)
+    }
+}
+
+/// A share of the attestations due, in percent (blank where none are modelled).
+fn attest_pct(count: u64, expected: u64) -> String {
+    if expected == 0 {
+        String::new()
+    } else {
+        fixed(100.0 * count as f64 / expected as f64, 2)
+    }
+}
+
 fn mean_s(sum_us: u128, n: u64) -> String {
     if n == 0 {
         String::new()

@@ -757,6 +757,10 @@ pub struct NetworkDef {
     /// `"full"` (default: whole blocks after inv/getdata) or `"compact"` (BIP 152 compact blocks).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub relay: Option<String>,
+    /// `"shared"` (default: the transfers a node serves share its upload bandwidth, as TCP connections do) or
+    /// `"fifo"` (one transfer at a time, in request order, as SimBlock models it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload: Option<String>,
     /// Compact relay: size of a compact block (header and short ids); default 80 + 6 per transaction that fits.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compact_bytes: Option<u64>,
@@ -766,6 +770,13 @@ pub struct NetworkDef {
     /// Compact relay: bytes of the missing transactions sent in that round trip; default 5% of the block.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub missing_bytes: Option<u64>,
+    /// How transactions travel (nakamoto): `"instant"` (default: one global mempool), `"trickle"` (Bitcoin Core
+    /// before 0.12) or `"poisson"` (Bitcoin Core since 0.21).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tx_relay: Option<String>,
+    /// Probe transactions, one every this long, for the propagation measurement (tx_relay other than instant).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tx_probe_every: Option<String>,
     /// BFT: size of a vote on the wire, bytes (default 200).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vote_bytes: Option<u64>,

@@ -1,7 +1,7 @@
 //! Validation of `[[chains]]`: consensus parameters, capacities, fee market, load and faults.
 
 use crate::model::chain::spec::{
-    Burst, ChainSpec, Consensus, FeeMarket, Gossip, Network, Offline, Relay,
+    Burst, ChainSpec, Consensus, FeeMarket, Gossip, Network, Offline, Relay, TxRelay, Upload,
 };
 use crate::rng::Delay;
 use crate::scenario::raw::{ChainDef, DelayDef, NetworkDef};
@@ -144,11 +144,21 @@ fn network(p: &str, c: &ChainDef, consensus: &Consensus, seed: u64) -> R<Network
         return bad(format!("{p}.block_bytes"), "between 1 byte and 16 GiB");
     }
     let relay = relay(&p, n, c, block_bytes)?;
+    let upload = match n.upload.as_deref().unwrap_or("shared") {
+        "shared" => Upload::Shared,
+        "fifo" => Upload::Fifo,
+        other => {
+            return bad(
+                format!("{p}.upload"),
+                format!("unknown upload {other:?} (\"shared\" or \"fifo\")"),
+            );
+        }
+    };
     let vote_bytes = match (n.vote_bytes, consensus) {
-        (Some(_), Consensus::Nakamoto { .. } | Consensus::Pos { .. }) => {
+        (Some(_), Consensus::Nakamoto { .. }) => {
             return bad(
                 format!("{p}.vote_bytes"),
-                "only BFT votes travel as messages here (nakamoto has none; pos attestations are not modelled): leave it out",
+                "only BFT votes and proof-of-stake attestations travel as messages (nakamoto has none): leave it out",
             );
         }
         (Some(v), _) if v == 0 || v > 1 << 20 => {
@@ -156,15 +166,54 @@ fn network(p: &str, c: &ChainDef, consensus: &Consensus, seed: u64) -> R<Network
         }
         (v, _) => v.unwrap_or(200),
     };
+    if matches!(consensus, Consensus::Pos { .. }) && c.finality_epochs.is_some_and(|e| e != 2) {
+        return bad(
+            format!("{chain_p}.finality_epochs"),
+            "a proof-of-stake chain over gossip finalizes by Casper FFG's rule (two justified epochs in a row): leave it out or set 2",
+        );
+    }
     if matches!(consensus, Consensus::Bft { .. }) && c.message_delay.is_some() {
         return bad(
             format!("{chain_p}.message_delay"),
             "a BFT chain over gossip takes its message delays from the network: leave it out",
         );
     }
+    let tx_relay = match (n.tx_relay.as_deref().unwrap_or("instant"), consensus) {
+        ("instant", _) => TxRelay::Instant,
+        (_, Consensus::Pos { .. } | Consensus::Bft { .. }) => {
+            return bad(
+                format!("{p}.tx_relay"),
+                "transactions travel over gossip on nakamoto chains only (a proof-of-stake or BFT chain keeps one mempool): leave it out",
+            );
+        }
+        ("trickle", _) => TxRelay::Trickle,
+        ("poisson", _) => TxRelay::Poisson,
+        (other, _) => {
+            return bad(
+                format!("{p}.tx_relay"),
+                format!("unknown tx_relay {other:?} (\"instant\", \"trickle\" or \"poisson\")"),
+            );
+        }
+    };
+    let tx_probe_every_us = match &n.tx_probe_every {
+        None => 0,
+        Some(_) if tx_relay == TxRelay::Instant => {
+            return bad(
+                format!("{p}.tx_probe_every"),
+                "probes measure transaction relay: set tx_relay = \"trickle\" or \"poisson\", or leave it out",
+            );
+        }
+        Some(d) => {
+            let us = duration(&format!("{p}.tx_probe_every"), d)?;
+            if us < 1_000_000 {
+                return bad(format!("{p}.tx_probe_every"), "at least 1s");
+            }
+            us
+        }
+    };
     let validate_us = duration(&format!("{p}.validation"), &n.validation)?;
     let mut stream = crate::rng::stream(seed, &format!("chain/{}/peers", c.id));
-    let peers = graph(&mut stream, nodes, n.peers as usize);
+    let (peers, outbound) = graph(&mut stream, nodes, n.peers as usize);
     let region_of: Vec<u16> = match &shares {
         None => (0..nodes).map(|k| (k % r) as u16).collect(),
         Some(w) => (0..nodes)
@@ -190,51 +239,76 @@ fn network(p: &str, c: &ChainDef, consensus: &Consensus, seed: u64) -> R<Network
         order.swap(k, j.min(last));
     }
     order.truncate(producers_n);
-    Ok(Network::Gossip(Gossip {
+    Ok(Network::Gossip(Box::new(Gossip {
         peers,
+        outbound,
         region_of,
         latency_us,
         upload_bps,
         block_bytes,
         relay,
+        upload,
         validate_us,
         vote_bytes,
+        tx_relay,
+        tx_probe_every_us,
         producers: order,
-    }))
+    })))
 }
 
 /// A ring keeps the graph connected; each node then adds `peers` random links (undirected, no duplicates); each
-/// node's list is then shuffled, so that the order it announces in carries no bias by node index.
-fn graph(stream: &mut crate::rng::Stream, nodes: usize, k: usize) -> Vec<Vec<u32>> {
-    if k + 1 >= nodes {
+/// node's list is then shuffled, so that the order it announces in carries no bias by node index. Returns each
+/// node's peers and, beside each, whether the node opened that link (outbound: its ring successor and the links it
+/// drew; on a complete graph, the links to higher-numbered nodes).
+fn graph(
+    stream: &mut crate::rng::Stream,
+    nodes: usize,
+    k: usize,
+) -> (Vec<Vec<u32>>, Vec<Vec<bool>>) {
+    let mut peers: Vec<Vec<(u32, bool)>> = if k + 1 >= nodes {
         // As many peers as other nodes: every node links to every other (a complete graph).
-        let mut peers: Vec<Vec<u32>> = (0..nodes)
-            .map(|i| (0..nodes as u32).filter(|&j| j as usize != i).collect())
+        (0..nodes)
+            .map(|i| {
+                (0..nodes as u32)
+                    .filter(|&j| j as usize != i)
+                    .map(|j| (j, j as usize > i))
+                    .collect()
+            })
+            .collect()
+    } else {
+        let mut peers: Vec<Vec<(u32, bool)>> = (0..nodes)
+            .map(|i| {
+                vec![
+                    (((i + 1) % nodes) as u32, true),
+                    (((i + nodes - 1) % nodes) as u32, false),
+                ]
+            })
             .collect();
-        shuffle_each(stream, &mut peers);
-        return peers;
-    }
-    let mut peers: Vec<Vec<u32>> = (0..nodes)
-        .map(|i| vec![((i + 1) % nodes) as u32, ((i + nodes - 1) % nodes) as u32])
-        .collect();
-    for i in 0..nodes {
-        for _ in 0..k {
-            let j = (crate::rng::unit(stream) * nodes as f64) as usize % nodes;
-            if j != i && !peers[i].contains(&(j as u32)) {
-                peers[i].push(j as u32);
-                peers[j].push(i as u32);
+        for i in 0..nodes {
+            for _ in 0..k {
+                let j = (crate::rng::unit(stream) * nodes as f64) as usize % nodes;
+                if j != i && !peers[i].iter().any(|&(p, _)| p == j as u32) {
+                    peers[i].push((j as u32, true));
+                    peers[j].push((i as u32, false));
+                }
             }
         }
-    }
-    for list in &mut peers {
-        list.sort_unstable();
-        list.dedup();
-    }
+        for list in &mut peers {
+            // A link both ends drew (or a ring link also drawn) is outbound for whichever opened it first;
+            // either way one link.
+            list.sort_unstable_by_key(|&(p, out)| (p, !out));
+            list.dedup_by_key(|&mut (p, _)| p);
+        }
+        peers
+    };
     shuffle_each(stream, &mut peers);
     peers
+        .into_iter()
+        .map(|list| list.into_iter().unzip())
+        .unzip()
 }
 
-fn shuffle_each(stream: &mut crate::rng::Stream, peers: &mut [Vec<u32>]) {
+fn shuffle_each<T>(stream: &mut crate::rng::Stream, peers: &mut [Vec<T>]) {
     for list in peers {
         for a in (1..list.len()).rev() {
             let b = (crate::rng::unit(stream) * (a + 1) as f64) as usize;

@@ -22,7 +22,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use crate::engine::queue::EventQueue;
-use crate::model::chain::spec::{Gossip, Relay};
+use crate::model::chain::spec::{Gossip, Relay, TxRelay, Upload};
 use crate::model::event::Ev;
 use crate::rng::{self, Stream};
 
@@ -41,6 +41,9 @@ pub enum Msg {
     Compact = 4,
     /// A request for the transactions a compact block lacked.
     GetBlockTxn = 5,
+    /// A shared upload link may have finished a transfer (the sender is the node; an event at another time than
+    /// the link's scheduled one is stale).
+    UploadDone = 6,
 }
 
 const NODE_BITS: u32 = 14;
@@ -62,6 +65,7 @@ pub fn unpack(x: u32) -> (Msg, usize, usize) {
         3 => Msg::GetData,
         4 => Msg::Compact,
         5 => Msg::GetBlockTxn,
+        6 => Msg::UploadDone,
         k => unreachable!("message kind {k}"),
     };
     (
@@ -108,11 +112,29 @@ struct Slot {
     state: Vec<u8>,
 }
 
+/// A shared upload link (`Upload::Shared`): the transfers under way share the bandwidth equally. Each transfer
+/// is tagged with the bytes a transfer must have received when it is done (`served` at its start plus its size),
+/// so the next to finish is the smallest tag, whatever the number of transfers in between.
+#[derive(Clone, Debug, Default)]
+struct Link {
+    /// Bytes each transfer under way has received since the link was last idle.
+    served: f64,
+    last_us: u64,
+    /// When its `UploadDone` is scheduled (u64::MAX: none). At most one is valid: a new transfer makes the next
+    /// completion later (more sharing) unless it is small enough to finish first, and only then is an earlier
+    /// event scheduled, which leaves the later one stale.
+    scheduled_us: u64,
+    /// (finish tag, message to deliver, block).
+    jobs: Vec<(f64, u32, u32)>,
+}
+
 /// The running relay: each node's upload link and, per recent block, what each node holds.
 #[derive(Clone, Debug)]
 pub struct Relays {
-    /// When each node's upload link is free again.
+    /// FIFO links: when each node's upload link is free again.
     busy_until: Vec<u64>,
+    /// Shared links (empty under FIFO).
+    links: Vec<Link>,
     slots: Vec<Slot>,
 }
 
@@ -127,6 +149,16 @@ impl Relays {
     pub fn new(g: &Gossip, ring: usize) -> Relays {
         Relays {
             busy_until: vec![0; g.nodes()],
+            links: match g.upload {
+                Upload::Shared => vec![
+                    Link {
+                        scheduled_us: u64::MAX,
+                        ..Link::default()
+                    };
+                    g.nodes()
+                ],
+                Upload::Fifo => Vec::new(),
+            },
             slots: (0..ring)
                 .map(|_| Slot {
                     block: u32::MAX,
@@ -199,6 +231,10 @@ impl Relays {
         out: &mut impl Post,
     ) -> (u64, Step) {
         let (kind, from, to) = unpack(msg);
+        if kind == Msg::UploadDone {
+            self.upload_done(g, from, now, out);
+            return (0, Step::Nothing);
+        }
         let Some(state) = self.state(block) else {
             return (0, Step::Nothing);
         };
@@ -221,16 +257,14 @@ impl Relays {
                     Relay::Full => (Msg::Block, g.block_bytes),
                     Relay::Compact { compact_bytes, .. } => (Msg::Compact, compact_bytes),
                 };
-                let at = self.upload(g, to, bytes, now) + g.latency(to, from);
-                out.post(at, pack(kind, to, from), block);
+                self.send(g, to, from, kind, bytes, block, now, out);
                 (1, Step::Nothing)
             }
             Msg::GetBlockTxn => {
                 let Relay::Compact { missing_bytes, .. } = g.relay else {
                     unreachable!("only compact relay asks for missing transactions")
                 };
-                let at = self.upload(g, to, missing_bytes, now) + g.latency(to, from);
-                out.post(at, pack(Msg::Block, to, from), block);
+                self.send(g, to, from, Msg::Block, missing_bytes, block, now, out);
                 (1, Step::Nothing)
             }
             Msg::Compact => {
@@ -253,7 +287,64 @@ impl Relays {
                 (0, Step::Nothing)
             }
             Msg::Validated => (0, Step::Validated(to)),
+            Msg::UploadDone => unreachable!("handled above"),
         }
+    }
+
+    /// `node` sends `bytes` to `to` over its upload link; `kind` arrives one latency after the last byte left.
+    #[allow(clippy::too_many_arguments)]
+    fn send(
+        &mut self,
+        g: &Gossip,
+        node: usize,
+        to: usize,
+        kind: Msg,
+        bytes: u64,
+        block: u32,
+        now: u64,
+        out: &mut impl Post,
+    ) {
+        match g.upload {
+            Upload::Fifo => {
+                let at = self.upload(g, node, bytes, now) + g.latency(node, to);
+                out.post(at, pack(kind, node, to), block);
+            }
+            Upload::Shared => {
+                let rate = g.upload_bps[node] / 8e6; // bytes per µs
+                let link = &mut self.links[node];
+                advance(link, rate, now);
+                link.jobs
+                    .push((link.served + bytes as f64, pack(kind, node, to), block));
+                schedule(link, node, rate, now, out);
+            }
+        }
+    }
+
+    /// A shared link's scheduled time: delivers every transfer whose tag has been served (none when transfers
+    /// that arrived since made the others slower), and schedules the next. A stale event does nothing.
+    fn upload_done(&mut self, g: &Gossip, node: usize, now: u64, out: &mut impl Post) {
+        let rate = g.upload_bps[node] / 8e6;
+        let link = &mut self.links[node];
+        if link.scheduled_us != now {
+            return;
+        }
+        link.scheduled_us = u64::MAX;
+        advance(link, rate, now);
+        let mut k = 0;
+        while k < link.jobs.len() {
+            let (tag, msg, block) = link.jobs[k];
+            if tag <= link.served + DONE_EPSILON_BYTES {
+                let (_, from, to) = unpack(msg);
+                out.post(now + g.latency(from, to), msg, block);
+                link.jobs.remove(k);
+            } else {
+                k += 1;
+            }
+        }
+        if link.jobs.is_empty() {
+            link.served = 0.0;
+        }
+        schedule(link, node, rate, now, out);
     }
 
     /// The whole block is at `node`: it validates it (an event to itself).
@@ -273,6 +364,33 @@ impl Relays {
         let done = start + g.transmit_us(node, bytes);
         self.busy_until[node] = done;
         done
+    }
+}
+
+/// A transfer whose tag is within this many bytes of what has been served is done (rounding of event times).
+const DONE_EPSILON_BYTES: f64 = 1e-3;
+
+/// Brings a shared link's served bytes up to `now`: each of the n transfers under way received rate/n per µs.
+fn advance(link: &mut Link, rate_bytes_per_us: f64, now: u64) {
+    let n = link.jobs.len();
+    if n > 0 {
+        link.served += (now - link.last_us) as f64 * rate_bytes_per_us / n as f64;
+    }
+    link.last_us = now;
+}
+
+/// Schedules the shared link's next completion (the smallest tag) unless an event no later than it is already
+/// scheduled (that one then finds nothing done yet and schedules again): one event per link at a time, not one
+/// per change.
+fn schedule(link: &mut Link, node: usize, rate_bytes_per_us: f64, now: u64, out: &mut impl Post) {
+    let Some(next) = link.jobs.iter().map(|j| j.0).min_by(f64::total_cmp) else {
+        return;
+    };
+    let n = link.jobs.len() as f64;
+    let at = now + ((next - link.served).max(0.0) * n / rate_bytes_per_us).ceil() as u64;
+    if at < link.scheduled_us {
+        link.scheduled_us = at;
+        out.post(at, pack(Msg::UploadDone, node, 0), 0);
     }
 }
 
@@ -320,7 +438,8 @@ impl Spreader {
             .relays
             .announce(g, source, BLOCK, start, &mut self.queue);
         while let Some(Reverse((t, _, msg))) = self.queue.heap.pop() {
-            let wants = self.at[unpack(msg).2] == u64::MAX;
+            let (kind, _, to) = unpack(msg);
+            let wants = kind == Msg::Inv && self.at[to] == u64::MAX;
             let (k, step) =
                 self.relays
                     .on_message(g, stream, msg, BLOCK, t, wants, &mut self.queue);
@@ -331,6 +450,169 @@ impl Spreader {
             }
         }
         sent
+    }
+}
+
+/// Transactions relayed over the graph (`TxRelay::Trickle` or `Poisson`): a node that has a transaction announces
+/// it to each peer after the protocol's delay, a peer requests it from the first node that announced it, and
+/// the transaction (`tx_bytes`) comes back over the announcer's link (small: its transmission is paid, not
+/// queued behind blocks). Each transaction's spread is computed at once on a local queue; the draws come from
+/// the chain's own transaction stream.
+#[derive(Clone, Debug, Default)]
+pub struct TxFlood {
+    /// (time, seq, receiver, sender or `RECEIVED`): an announcement to the receiver, or the transaction itself.
+    heap: BinaryHeap<Reverse<(u64, u64, u32, u32)>>,
+    seq: u64,
+    requested: Vec<bool>,
+    /// Whether each node sent this transaction to all its peers at once (trickle).
+    blasted: Vec<bool>,
+    /// The earliest announcement on its way to each node: a later one can never be the first (only the first
+    /// announcer is asked), so it is not queued.
+    first_inv: Vec<u64>,
+    /// When each node has the transaction (u64::MAX: not yet).
+    pub at: Vec<u64>,
+}
+
+const RECEIVED: u32 = u32::MAX;
+/// Bitcoin Core's message loop sleeps 100 ms when idle (`ThreadMessageHandler`).
+const TRICKLE_PASS_US: f64 = 100_000.0;
+/// Bitcoin Core since 0.21: mean announcement intervals to outbound and inbound peers.
+const INV_OUTBOUND_US: f64 = 2_000_000.0;
+const INV_INBOUND_US: f64 = 5_000_000.0;
+
+impl TxFlood {
+    /// The delay before `node` announces a transaction to its k-th peer (`peers[node].len()` is its peer count;
+    /// `k == peers` is one more, inbound peer: a measuring node). `blast`: this node sends this transaction to
+    /// every peer at its next pass (trickle).
+    fn announce_delay(g: &Gossip, stream: &mut Stream, node: usize, k: usize, blast: bool) -> u64 {
+        let peers = g.peers[node].len();
+        match g.tx_relay {
+            TxRelay::Instant => 0,
+            TxRelay::Trickle => {
+                let pass = rng::unit(stream) * TRICKLE_PASS_US;
+                if blast {
+                    return pass as u64;
+                }
+                // Passes until this peer is drawn as the trickle peer: geometric, one chance in (peers) a pass.
+                let n = (peers + usize::from(k >= peers)) as f64;
+                let failures = if n <= 1.0 {
+                    0.0
+                } else {
+                    (rng::unit(stream).max(f64::MIN_POSITIVE).ln() / (1.0 - 1.0 / n).ln()).floor()
+                };
+                (pass + failures * TRICKLE_PASS_US) as u64
+            }
+            TxRelay::Poisson => {
+                let outbound = k < peers && g.outbound[node][k];
+                let mean = if outbound {
+                    INV_OUTBOUND_US
+                } else {
+                    INV_INBOUND_US
+                };
+                (-rng::unit(stream).max(f64::MIN_POSITIVE).ln() * mean) as u64
+            }
+        }
+    }
+
+    /// Whether `node` blasts this transaction (trickle: a quarter of the transactions it relays, never its own).
+    fn blast(g: &Gossip, stream: &mut Stream, own: bool) -> bool {
+        g.tx_relay == TxRelay::Trickle && !own && rng::unit(stream) < 0.25
+    }
+
+    /// A transaction of `tx_bytes` broadcast by `source` at `start` spreads to every node: fills `at`.
+    pub fn spread(
+        &mut self,
+        g: &Gossip,
+        stream: &mut Stream,
+        source: usize,
+        start: u64,
+        tx_bytes: u64,
+    ) -> &[u64] {
+        let n = g.nodes();
+        self.at.clear();
+        self.at.resize(n, u64::MAX);
+        self.requested.clear();
+        self.requested.resize(n, false);
+        self.blasted.clear();
+        self.blasted.resize(n, false);
+        self.first_inv.clear();
+        self.first_inv.resize(n, u64::MAX);
+        self.heap.clear();
+        self.at[source] = start;
+        self.requested[source] = true;
+        self.announce(g, stream, source, start, false);
+        while let Some(Reverse((t, _, to, from))) = self.heap.pop() {
+            let to = to as usize;
+            if from == RECEIVED {
+                self.at[to] = t;
+                self.blasted[to] = Self::blast(g, stream, false);
+                self.announce(g, stream, to, t, self.blasted[to]);
+            } else if !self.requested[to] {
+                // getdata back to the first announcer, the transaction over its link.
+                let from = from as usize;
+                self.requested[to] = true;
+                let back =
+                    t + g.latency(to, from) + g.transmit_us(from, tx_bytes) + g.latency(from, to);
+                self.push(back, to, RECEIVED);
+            }
+        }
+        &self.at
+    }
+
+    fn announce(&mut self, g: &Gossip, stream: &mut Stream, node: usize, t: u64, blast: bool) {
+        for k in 0..g.peers[node].len() {
+            let peer = g.peers[node][k] as usize;
+            if self.requested[peer] {
+                continue;
+            }
+            let d = Self::announce_delay(g, stream, node, k, blast);
+            let inv = t + d + g.latency(node, peer);
+            if inv < self.first_inv[peer] {
+                self.first_inv[peer] = inv;
+                self.push(inv, peer, node as u32);
+            }
+        }
+    }
+
+    fn push(&mut self, t: u64, to: usize, from: u32) {
+        self.seq += 1;
+        self.heap.push(Reverse((t, self.seq, to as u32, from)));
+    }
+
+    /// What a measuring node connected to every node sees, as bitcoinstats.com measured (after Decker &
+    /// Wattenhofer): each node's announcement to it (one more, inbound peer) arrives after that node's announcement
+    /// delay and its latency to the observer's node; each node's delay is counted from the first announcement
+    /// seen. Records every node's but the first's into `hist` (after `spread`).
+    pub fn observe(
+        &self,
+        g: &Gossip,
+        stream: &mut Stream,
+        hist: &mut DelayHist,
+        work: &mut Vec<u64>,
+    ) {
+        let obs = g.observer();
+        work.clear();
+        for node in 0..g.nodes() {
+            if node == obs || self.at[node] == u64::MAX {
+                continue;
+            }
+            let k = g.peers[node].len();
+            let seen = self.at[node]
+                + Self::announce_delay(g, stream, node, k, self.blasted[node])
+                + g.latency(node, obs);
+            work.push(seen);
+        }
+        let Some(&first) = work.iter().min() else {
+            return;
+        };
+        let mut skipped = false;
+        for &seen in work.iter() {
+            if seen == first && !skipped {
+                skipped = true;
+                continue;
+            }
+            hist.record(seen - first);
+        }
     }
 }
 
@@ -623,6 +905,9 @@ pub struct DelayHist {
     bins: Vec<u64>,
     pub count: u64,
     pub sum_us: u128,
+    /// The exact extremes (0 while empty).
+    pub min_us: u64,
+    pub max_us: u64,
 }
 
 const BIN_WIDTH: f64 = 0.01;
@@ -638,8 +923,21 @@ impl DelayHist {
             self.bins.resize(b + 1, 0);
         }
         self.bins[b] += 1;
+        self.min_us = if self.count == 0 {
+            us
+        } else {
+            self.min_us.min(us)
+        };
+        self.max_us = self.max_us.max(us);
         self.count += 1;
         self.sum_us += us as u128;
+    }
+
+    /// The share of the values in bins wholly below the bin of `s` seconds: every value at most `s` when no
+    /// value lies within 1% below it.
+    pub fn share_below_s(&self, s: f64) -> f64 {
+        let b = Self::bin((s * 1e6).round() as u64).min(self.bins.len());
+        self.bins[..b].iter().sum::<u64>() as f64 / self.count.max(1) as f64
     }
 
     pub fn mean_s(&self) -> f64 {
@@ -674,6 +972,7 @@ mod tests {
             Msg::GetData,
             Msg::Compact,
             Msg::GetBlockTxn,
+            Msg::UploadDone,
         ] {
             for (from, to) in [(0, 0), (NODES_MAX - 1, 3), (9_999, NODES_MAX - 1)] {
                 assert_eq!(unpack(pack(kind, from, to)), (kind, from, to));

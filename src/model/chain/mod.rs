@@ -1,5 +1,6 @@
 //! The blockchain settlement layer: chain parameters (`spec`) and the running chain (`state`).
 
+pub mod attest;
 pub mod gossip;
 pub mod mempool;
 pub mod risk;

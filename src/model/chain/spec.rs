@@ -59,7 +59,7 @@ pub enum Network {
     /// to its peers (inv); a peer that wants it requests it (getdata) from the first node that announced it, and
     /// the holder sends it over its upload link, one transfer at a time. Each message takes the region-to-region
     /// latency. Miners (or validators) sit on random nodes; the observer is the last node.
-    Gossip(Gossip),
+    Gossip(Box<Gossip>),
 }
 
 /// What a requested block is sent as.
@@ -76,10 +76,37 @@ pub enum Relay {
     },
 }
 
+/// How a node's upload link serves the transfers requested of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Upload {
+    /// All at once, each at an equal share of the bandwidth (processor sharing): the node writes every
+    /// requested block into its peer's connection and the TCP connections share the uplink, as Bitcoin's socket
+    /// loop does (`ThreadSocketHandler` sends to every writable peer in turn).
+    Shared,
+    /// One transfer at a time in the order the requests arrived (SimBlock's model).
+    Fifo,
+}
+
+/// How transactions travel (Nakamoto chains over gossip).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TxRelay {
+    /// One global mempool: a transaction is at every miner when broadcast.
+    Instant,
+    /// Bitcoin Core before 0.12 (`SendMessages` with `fSendTrickle`): a node announces a quarter of the
+    /// transactions it relays (by a salted hash, never its own) to every peer at its message loop's next pass,
+    /// and the rest to one peer a pass, drawn at random; the loop passes every 100 ms when idle.
+    Trickle,
+    /// Bitcoin Core since 0.21: each peer's announcements go out on an exponential timer, of mean 2 s to a peer
+    /// the node connected to (outbound) and 5 s to one that connected to it (inbound).
+    Poisson,
+}
+
 #[derive(Clone, Debug)]
 pub struct Gossip {
     /// `peers[n]`: the nodes `n` announces to, in a random order drawn once (the graph is undirected).
     pub peers: Vec<Vec<u32>>,
+    /// `outbound[n][k]`: node n opened the link to `peers[n][k]` (the link is inbound for the peer).
+    pub outbound: Vec<Vec<bool>>,
     pub region_of: Vec<u16>,
     /// One-way latency between regions, µs (every message, whatever its size, pays it once).
     pub latency_us: Vec<Vec<u64>>,
@@ -88,10 +115,14 @@ pub struct Gossip {
     /// Size of a block on the wire, bytes.
     pub block_bytes: u64,
     pub relay: Relay,
+    pub upload: Upload,
     /// Time a node takes to validate a block (or a proposal) before it announces it (or votes).
     pub validate_us: u64,
     /// Size of a vote on the wire, bytes (BFT).
     pub vote_bytes: u64,
+    pub tx_relay: TxRelay,
+    /// Probe transactions for the propagation measurement: one every this many µs (0: none).
+    pub tx_probe_every_us: u64,
     /// The node of each miner (Nakamoto, in `shares` order) or validator (PoS and BFT): distinct random nodes,
     /// never the observer.
     pub producers: Vec<u32>,

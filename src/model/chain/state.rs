@@ -17,9 +17,12 @@ use rand_distr::{Distribution, Exp, Poisson};
 use crate::engine::queue::EventQueue;
 use crate::engine::slab::Slab;
 use crate::model::calendar::Calendar;
-use crate::model::chain::gossip::{self, BftGossipScratch, DelayHist, NetState, Relays, Step};
+use crate::model::chain::attest::{AttestMetrics, Attestations};
+use crate::model::chain::gossip::{
+    self, BftGossipScratch, DelayHist, NetState, Relays, Step, TxFlood,
+};
 use crate::model::chain::mempool::{CAP_LEVELS_MAX, FeeGrid, Histogram};
-use crate::model::chain::spec::{ChainSpec, Consensus, FeeMarket, Network};
+use crate::model::chain::spec::{ChainSpec, Consensus, FeeMarket, Network, TxRelay};
 use crate::model::event::Ev;
 use crate::rng::{self, Stream};
 
@@ -75,6 +78,8 @@ struct Block {
     bg: Vec<BgTake>,
     /// Nodes that adopted it (Nakamoto propagation).
     reached: u32,
+    /// Proof of stake: the slot it was proposed in.
+    slot: u64,
 }
 
 /// Measured chain behaviour.
@@ -110,6 +115,17 @@ pub struct ChainMetrics {
     /// Proof of stake over gossip: slots whose block reached the next proposer too late (orphaned, counted in
     /// `missed_slots` too).
     pub late_blocks: u64,
+    /// Proof of stake over gossip: attestations, justification and finality.
+    pub attest: AttestMetrics,
+    /// Transaction relay over gossip: what a node connected to every node sees of the probe transactions (each
+    /// node's announcement, from the first one seen: bitcoinstats.com's measurement).
+    pub tx_seen: DelayHist,
+    /// Transaction relay over gossip: from a transaction's broadcast to its arrival at each miner's node
+    /// (payments and probes).
+    pub tx_to_miners: DelayHist,
+    /// Proof of stake: time to finality, of each canonical block from its time (the epoch rule of an abstract
+    /// network), or of each slot from its start (over gossip, from epoch 2 on, by the attestations).
+    pub finality: DelayHist,
     pub mempool_units_max: u64,
     pub base_fee_min: u64,
     pub base_fee_max: u64,
@@ -166,6 +182,17 @@ pub struct ChainState {
     bft_gossip: BftGossipScratch,
     /// Proof of stake over gossip: the next slot's proposer, drawn a slot ahead.
     next_proposer: Option<usize>,
+    /// Proof of stake over gossip: attestations and Casper FFG finality.
+    attest: Option<Box<Attestations>>,
+    /// Payments waiting for finality (proof of stake over gossip): (epoch to finalize, seq) → (slot, tx).
+    final_waits: BTreeMap<(u64, u64), (u32, u32)>,
+    /// Transaction relay over gossip (Nakamoto): the spread of one transaction, its own stream, and when each
+    /// payment transfer reached each miner's node (`[tx × miners + miner]`).
+    tx_flood: Option<Box<TxFlood>>,
+    tx_stream: Stream,
+    tx_at_miner: Vec<u64>,
+    probe_next_us: u64,
+    probe_work: Vec<u64>,
     pub metrics: ChainMetrics,
 }
 
@@ -189,6 +216,7 @@ impl ChainState {
             txs: Vec::new(),
             bg: Vec::new(),
             reached: 0,
+            slot: 0,
         });
         let mult_max = spec
             .bursts
@@ -242,6 +270,40 @@ impl ChainState {
             },
             bft_gossip: BftGossipScratch::default(),
             next_proposer: None,
+            attest: match (&spec.consensus, &spec.network) {
+                (
+                    Consensus::Pos {
+                        validators,
+                        slots_per_epoch,
+                        slot_us,
+                        ..
+                    },
+                    Network::Gossip(g),
+                ) => Some(Box::new(Attestations::new(
+                    g,
+                    *validators,
+                    *slots_per_epoch,
+                    *slot_us,
+                    rng::stream(seed, &format!("world/{world}/chain/{}/attest", spec.name)),
+                ))),
+                _ => None,
+            },
+            final_waits: BTreeMap::new(),
+            tx_flood: match (&spec.consensus, &spec.network) {
+                (Consensus::Nakamoto { .. }, Network::Gossip(g))
+                    if g.tx_relay != TxRelay::Instant =>
+                {
+                    Some(Box::default())
+                }
+                _ => None,
+            },
+            tx_stream: rng::stream(seed, &format!("world/{world}/chain/{}/tx", spec.name)),
+            tx_at_miner: Vec::new(),
+            probe_next_us: match &spec.network {
+                Network::Gossip(g) => g.tx_probe_every_us,
+                Network::Abstract => 0,
+            },
+            probe_work: Vec::new(),
             metrics: ChainMetrics {
                 base_fee_min: base_fee,
                 base_fee_max: base_fee,
@@ -423,7 +485,8 @@ impl ChainState {
     /// Takes the best transactions that fit, payments and background levels merged by bid (a payment first at an
     /// equal bid); under EIP-1559 only those whose max fee covers the base fee. The mempool is not changed here:
     /// a transaction leaves it when its block joins the observer's chain (`canon_enter`).
-    fn build(&mut self, spec: &ChainSpec, now: u64) -> Contents {
+    /// `miner`: the Nakamoto miner building it (with transaction relay, only transfers that reached its node).
+    fn build(&mut self, spec: &ChainSpec, now: u64, miner: Option<usize>) -> Contents {
         let mut txs = self.spare_txs.pop().unwrap_or_default();
         let mut bg = self.spare_bg.pop().unwrap_or_default();
         let room = spec.block_capacity / spec.tx_units.max(1);
@@ -431,7 +494,7 @@ impl ChainState {
         let forks = matches!(spec.consensus, Consensus::Nakamoto { .. });
         if eip1559 || forks {
             self.fill_background(spec, now);
-            self.choose(spec, &mut txs, &mut bg);
+            self.choose(spec, miner.map(|m| (m, now)), &mut txs, &mut bg);
             return (txs, bg);
         }
         // A chain that does not fork, first price: when everything fits, the block takes the whole mempool in fee
@@ -462,12 +525,23 @@ impl ChainState {
             return (txs, bg);
         }
         bg.clear();
-        self.choose(spec, &mut txs, &mut bg);
+        self.choose(spec, None, &mut txs, &mut bg);
         (txs, bg)
     }
 
-    /// The best transactions that fit, level by level (see `build`).
-    fn choose(&self, spec: &ChainSpec, txs: &mut Vec<u32>, bg: &mut Vec<BgTake>) {
+    /// The best transactions that fit, level by level (see `build`). `seen_by`: (miner, time) when transaction
+    /// relay decides which payment transfers the builder has.
+    fn choose(
+        &self,
+        spec: &ChainSpec,
+        seen_by: Option<(usize, u64)>,
+        txs: &mut Vec<u32>,
+        bg: &mut Vec<BgTake>,
+    ) {
+        let miners = match (&self.tx_flood, &spec.network) {
+            (Some(_), Network::Gossip(g)) => g.producers.len(),
+            _ => 0,
+        };
         let mut room = spec.block_capacity / spec.tx_units.max(1);
         let eip1559 = matches!(spec.fee_market, FeeMarket::Eip1559 { .. });
         // Background cells whose max fee covers the base fee.
@@ -487,6 +561,12 @@ impl ChainState {
                 payments.next();
                 if eip1559 && self.txs[id as usize].max_fee < self.base_fee {
                     continue;
+                }
+                if let Some((m, now)) = seen_by
+                    && miners > 0
+                    && self.tx_at_miner[id as usize * miners + m] > now
+                {
+                    continue; // not at this miner's node yet
                 }
                 txs.push(id);
                 room -= 1;
@@ -519,6 +599,7 @@ impl ChainState {
             txs,
             bg,
             reached: 0,
+            slot: 0,
         });
         if self.blocks.len() > WINDOW {
             self.blocks.pop_front();
@@ -745,19 +826,88 @@ impl ChainState {
 
     /// Time at which the block holding `tx` is final under proof of stake (Casper FFG: a block is final once
     /// the checkpoint after it is finalized, `finality_epochs` epochs after the end of its own epoch).
+    ///
+    /// Over gossip, finality follows the attestations (`attest`): `None` while the block is not final yet.
     pub fn final_time(&self, spec: &ChainSpec, tx: u32) -> Option<u64> {
         let t = self.included_time(tx)?;
-        match spec.consensus {
-            Consensus::Pos {
-                slot_us,
-                slots_per_epoch,
-                finality_epochs,
-                ..
-            } => {
-                let epoch_us = slot_us * slots_per_epoch;
-                Some((t / epoch_us + 1 + finality_epochs) * epoch_us)
+        if let Some(att) = &self.attest {
+            let b = self.txs[tx as usize].block;
+            return att.final_time(self.block(b).slot);
+        }
+        pos_final_time(spec, t).or(Some(t))
+    }
+
+    /// Proof of stake over gossip: wake the payment once the block holding `tx` is final.
+    pub fn wait_for_final(&mut self, payment: u32, tx: u32) {
+        let (Some(att), Some(_)) = (&self.attest, self.included_height(tx)) else {
+            return;
+        };
+        let b = self.txs[tx as usize].block;
+        let epoch = att.epoch_needed(self.block(b).slot);
+        self.seq += 1;
+        self.final_waits.insert((epoch, self.seq), (payment, tx));
+    }
+
+    /// Proof of stake over gossip, at the start of `slot`: the end of an epoch is processed (justification,
+    /// finality); blocks that became final are timed and their waiting payments woken.
+    fn epoch_boundary(&mut self, slot: u64, now: u64) {
+        let Some(att) = self.attest.as_mut() else {
+            return;
+        };
+        let hist = &mut self.metrics.finality;
+        let Some(finalized) = att.begin_slot(slot, now, |d| hist.record(d)) else {
+            return;
+        };
+        while let Some((&(epoch, seq), &wake)) = self.final_waits.first_key_value() {
+            if epoch > finalized {
+                break;
             }
-            _ => Some(t),
+            self.final_waits.remove(&(epoch, seq));
+            self.ready.push(wake);
+        }
+    }
+
+    /// Transaction relay over gossip: a payment's transfer `tx`, broadcast now by its wallet through a random node,
+    /// spreads over the graph; each miner can include it once it has reached the miner's node.
+    pub fn relay_payment_tx(&mut self, spec: &ChainSpec, tx: u32, now: u64) {
+        let (Some(flood), Network::Gossip(g)) = (self.tx_flood.as_mut(), &spec.network) else {
+            return;
+        };
+        let source = (rng::unit(&mut self.tx_stream) * g.observer() as f64) as usize;
+        let at = flood.spread(g, &mut self.tx_stream, source, now, spec.tx_units);
+        let miners = g.producers.len();
+        let base = tx as usize * miners;
+        if self.tx_at_miner.len() < base + miners {
+            self.tx_at_miner.resize(base + miners, 0);
+        }
+        for (k, &node) in g.producers.iter().enumerate() {
+            let t = at[node as usize];
+            self.tx_at_miner[base + k] = t;
+            self.metrics.tx_to_miners.record(t - now);
+        }
+    }
+
+    /// Probe transactions due by now: each spreads from a random node and is measured as a node connected to
+    /// every node would see it, and at the miners' nodes.
+    fn run_probes(&mut self, spec: &ChainSpec, now: u64) {
+        let (Some(flood), Network::Gossip(g)) = (self.tx_flood.as_mut(), &spec.network) else {
+            return;
+        };
+        let every = g.tx_probe_every_us;
+        while every > 0 && self.probe_next_us <= now {
+            let t = self.probe_next_us;
+            self.probe_next_us += every;
+            let source = (rng::unit(&mut self.tx_stream) * g.observer() as f64) as usize;
+            let at = flood.spread(g, &mut self.tx_stream, source, t, spec.tx_units);
+            for &node in &g.producers {
+                self.metrics.tx_to_miners.record(at[node as usize] - t);
+            }
+            flood.observe(
+                g,
+                &mut self.tx_stream,
+                &mut self.metrics.tx_seen,
+                &mut self.probe_work,
+            );
         }
     }
 
@@ -812,7 +962,8 @@ impl ChainState {
                 };
                 let parent = self.tips[node];
                 let height = self.block(parent).height + 1;
-                let txs = self.build(spec, now);
+                self.run_probes(spec, now);
+                let txs = self.build(spec, now, Some(miner));
                 let id = self.push_block(parent, height, now, txs);
                 self.tips[node] = id;
                 self.reached(id, now);
@@ -848,12 +999,15 @@ impl ChainState {
                 validators,
                 ..
             } => {
+                let slot = self.slot;
+                self.epoch_boundary(slot, now);
                 let proposer = match self.next_proposer.take() {
                     Some(p) => p,
                     None => (rng::unit(&mut self.stream) * *validators as f64) as usize,
                 };
                 let missed =
                     !spec.is_online(proposer, now) || rng::unit(&mut self.stream) < *missed_rate;
+                let (mut proposed, mut kept) = (false, false);
                 if missed {
                     self.metrics.missed_slots += 1;
                 } else if let Network::Gossip(g) = &spec.network {
@@ -867,6 +1021,7 @@ impl ChainState {
                     let host = |v: usize| g.producers[v % g.producers.len()] as usize;
                     self.metrics.gossip_messages +=
                         spreader.spread(g, &mut self.stream, host(proposer), now);
+                    proposed = true;
                     let (seen, at_next) = (spreader.at[g.observer()], spreader.at[host(next)]);
                     for &n in &g.producers {
                         let at = spreader.at[n as usize];
@@ -879,9 +1034,35 @@ impl ChainState {
                         self.metrics.late_blocks += 1;
                     } else {
                         self.append(spec, seen.max(now));
+                        kept = true;
                     }
                 } else {
                     self.append(spec, now);
+                    kept = true;
+                }
+                if kept {
+                    self.blocks.back_mut().expect("just appended").slot = slot;
+                }
+                match (&mut self.attest, &spec.network) {
+                    (Some(att), Network::Gossip(g)) => {
+                        if kept {
+                            let host = g.producers[proposer % g.producers.len()] as usize;
+                            att.block(g, slot, now, host);
+                        }
+                        let at = match &self.net {
+                            NetState::Spread(spreader, _) if proposed => Some(&spreader.at[..]),
+                            _ => None,
+                        };
+                        att.attest(g, slot, now, at, kept, |v, t| spec.is_online(v, t));
+                    }
+                    _ if kept => {
+                        // The epoch rule: final `finality_epochs` epochs after the end of the block's epoch.
+                        let t = self.blocks.back().expect("just appended").time_us;
+                        if let Some(at) = pos_final_time(spec, t) {
+                            self.metrics.finality.record(at.saturating_sub(t));
+                        }
+                    }
+                    _ => {}
                 }
                 self.slot += 1;
                 q.push((self.slot + 1) * slot_us, Ev::ChainTick(self.idx));
@@ -934,7 +1115,7 @@ impl ChainState {
     fn append(&mut self, spec: &ChainSpec, t: u64) {
         let parent = *self.canon.back().expect("genesis");
         let height = self.tip_height() + 1;
-        let txs = self.build(spec, t);
+        let txs = self.build(spec, t, None);
         let id = self.push_block(parent, height, t, txs);
         self.canon_enter(spec, id, t);
     }
@@ -953,8 +1134,10 @@ impl ChainState {
             self.adopt(spec, now, node, id);
             return;
         };
-        let (_, _, to) = gossip::unpack(node as u32);
-        let wants = self.has_block(id)
+        let (kind, _, to) = gossip::unpack(node as u32);
+        // Only an announcement asks whether the receiver wants the block (an `UploadDone` carries no receiver).
+        let wants = kind == gossip::Msg::Inv
+            && self.has_block(id)
             && self.has_block(self.tips[to])
             && self.block(id).height > self.block(self.tips[to]).height;
         let NetState::Events(relays) = &mut self.net else {
@@ -1074,11 +1257,32 @@ impl ChainState {
 
     /// Stale blocks still on a losing branch at the end of the run count as stale too.
     pub fn finish(&mut self) {
+        if let Some(att) = &mut self.attest {
+            att.finish();
+            self.metrics.attest = att.metrics.clone();
+        }
         let stale_total = self
             .metrics
             .blocks_produced
             .saturating_sub(self.metrics.canonical_blocks);
         self.metrics.stale_blocks = stale_total;
+    }
+}
+
+/// Proof of stake by the epoch rule (an abstract network): a block at time `t` is final `finality_epochs` epochs
+/// after the end of its epoch (Casper FFG's checkpoint after it, finalized).
+fn pos_final_time(spec: &ChainSpec, t: u64) -> Option<u64> {
+    match spec.consensus {
+        Consensus::Pos {
+            slot_us,
+            slots_per_epoch,
+            finality_epochs,
+            ..
+        } => {
+            let epoch_us = slot_us * slots_per_epoch;
+            Some((t / epoch_us + 1 + finality_epochs) * epoch_us)
+        }
+        _ => None,
     }
 }
 
@@ -1403,10 +1607,10 @@ mod tests {
                 c.submit(&spec, 1, 90 + k, 90 + k);
                 c.fill_background(&spec, k * 10_000_000);
             }
-            let a = whole.build(&spec, k * 10_000_000); // arrivals already drawn: adds none
+            let a = whole.build(&spec, k * 10_000_000, None); // arrivals already drawn: adds none
             assert_eq!(a.1[0].cell, ALL_CELLS);
             let mut b = (Vec::new(), Vec::new());
-            cells.choose(&spec, &mut b.0, &mut b.1);
+            cells.choose(&spec, None, &mut b.0, &mut b.1);
             for (c, contents) in [(&mut whole, a), (&mut cells, b)] {
                 let h = c.tip_height() + 1;
                 let parent = *c.canon.back().expect("tip");

@@ -100,6 +100,7 @@ impl<S: RecordSink> Sim<'_, S> {
             self.fx_paid_to(slot, hop + 1);
         }
         let tx = self.chains[si].submit(spec, slot, bid, max_fee);
+        self.chains[si].relay_payment_tx(spec, tx, self.now);
         let p = &mut self.arena[slot as usize];
         p.tx = tx;
         p.fee_charged = false;
@@ -158,11 +159,11 @@ impl<S: RecordSink> Sim<'_, S> {
         let receiver = self.w.route(p.route).path[p.hop as usize + 1];
         let bank = self.w.bank(receiver);
         if bank.deposit_finality && matches!(spec.consensus, Consensus::Pos { .. }) {
-            let at = self.chains[si].final_time(spec, tx).expect("included");
-            if at > self.now {
-                self.schedule(slot, at, Phase::ChainFinal);
-            } else {
-                self.chain_settled(slot);
+            match self.chains[si].final_time(spec, tx) {
+                Some(at) if at > self.now => self.schedule(slot, at, Phase::ChainFinal),
+                Some(_) => self.chain_settled(slot),
+                // Over gossip, finality comes with the attestations: woken when the block is final.
+                None => self.chains[si].wait_for_final(slot, tx),
             }
             return;
         }
