@@ -228,7 +228,7 @@ fn a_non_member_reaches_the_system_through_a_settlement_access_provider() {
     let o = vec!["duration=2d".to_string()];
     let loaded = settlesim::scenario::load("ips-sap.toml", &text, &o).expect("loads");
     let mut with = Vec::new();
-    sim::run(
+    let _ = sim::run(
         &loaded.world,
         |r: &PaymentRecord| with.push(r.clone()),
         &RunOptions::default(),
