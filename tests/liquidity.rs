@@ -285,9 +285,5 @@ fn the_flagship_reports_every_rails_positions() {
         })
         .collect();
     let charged = slow.iter().filter(|r| r.cost.liquidity > 0).count();
-    assert!(
-        charged * 10 > slow.len() * 9,
-        "{charged} of {}",
-        slow.len()
-    );
+    assert!(charged * 10 > slow.len() * 9, "{charged} of {}", slow.len());
 }

@@ -318,12 +318,13 @@ fn a_sweep_over_the_scale_gives_the_trade_off_points() {
             .position(|h| h == name)
             .unwrap_or_else(|| panic!("no {name}"))
     };
-    let (scale, corridor, p50, p99, wait) = (
+    let (scale, corridor, p50, p99, wait, liq) = (
         col("liquidity.scale"),
         col("corridor"),
         col("latency_s_p50_mean"),
         col("latency_s_p99_mean"),
         col("funding_wait_pct_mean"),
+        col("liquidity_mean_usd_mean"),
     );
     let mut curve = Vec::new();
     for r in rows.records() {
@@ -333,6 +334,7 @@ fn a_sweep_over_the_scale_gives_the_trade_off_points() {
             curve.push((
                 r[scale].parse::<f64>().unwrap(),
                 r[wait].parse::<f64>().unwrap(),
+                r[liq].parse::<f64>().unwrap(),
             ));
         }
     }
@@ -341,4 +343,27 @@ fn a_sweep_over_the_scale_gives_the_trade_off_points() {
         curve[0].1 > curve[1].1 && curve[1].1 > curve[2].1,
         "{curve:?}"
     );
+    // The x of the trade-off: the liquidity actually tied up (time-weighted) grows with the scale.
+    assert!(
+        curve[0].2 > 0.0 && curve[0].2 < curve[1].2 && curve[1].2 < curve[2].2,
+        "{curve:?}"
+    );
+    // `chart` draws the trade-off from it: the share waiting and the latencies against liquidity provided.
+    let figs = dir.path().join("figs");
+    let o = settlesim()
+        .arg("chart")
+        .arg(&out)
+        .args(["--format", "svg", "--out"])
+        .arg(&figs)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for f in [
+        "tradeoff-waiting.svg",
+        "tradeoff-latency-p50.svg",
+        "tradeoff-latency-p99.svg",
+    ] {
+        let svg = std::fs::read_to_string(figs.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+        assert!(svg.contains("liquidity provided"), "{f}");
+    }
 }

@@ -594,6 +594,28 @@ const SWEEP_METRICS: [(&str, &str, &str, YAxis); 5] = [
     ),
 ];
 
+/// The trade-off figures: (metric, file tag, what, y axis).
+const TRADEOFF_METRICS: [(&str, &str, &str, YAxis); 3] = [
+    (
+        "funding_wait_pct",
+        "waiting",
+        "payments that waited for funding (%)",
+        YAxis::Linear,
+    ),
+    (
+        "latency_s_p50",
+        "latency-p50",
+        "median end-to-end latency",
+        YAxis::LogTime,
+    ),
+    (
+        "latency_s_p99",
+        "latency-p99",
+        "p99 end-to-end latency",
+        YAxis::LogTime,
+    ),
+];
+
 fn load_sweep(dir: &ResultDir) -> Result<Loaded, AppError> {
     let manifest = dir.manifest.clone();
     let def = &manifest["definition"];
@@ -657,6 +679,39 @@ fn load_sweep(dir: &ResultDir) -> Result<Loaded, AppError> {
                 notes: Vec::new(),
             }));
         }
+    }
+    // The liquidity–delay trade-off (BoF-PSS's figure): delay and the share waiting for funding against the
+    // liquidity each rail actually tied up at each `liquidity.scale`.
+    let liquidity_swept = crate::chart::sweep::grid_axes(&points)
+        .iter()
+        .any(|a| a == "liquidity.scale");
+    if liquidity_swept && points.header.iter().any(|h| h == "liquidity_mean_usd_mean") {
+        for (metric, file, what, y_axis) in TRADEOFF_METRICS {
+            let lines = crate::chart::sweep::tradeoff_lines(&points, metric, "liquidity.scale");
+            if lines.is_empty() {
+                continue;
+            }
+            figures.push(AnyFigure::Band(BandFigure {
+                name: format!("tradeoff-{file}"),
+                title: format!("Liquidity–delay trade-off: {what} against liquidity provided"),
+                subtitle: format!(
+                    "one point per liquidity.scale, mean over {reps} replications; x: the rail's pre-funded positions, time-weighted mean in USD (nostros, inventories, holdings); bars: 95% confidence interval"
+                ),
+                caption: format!(
+                    "{} per rail against the pre-funded liquidity it tied up (USD, time-weighted), one point per value of the swept liquidity.scale, with 95% confidence intervals.",
+                    capitalise(what)
+                ),
+                x_desc: "liquidity provided: pre-funded positions, time-weighted mean (USD)".into(),
+                y_desc: what.to_string(),
+                y_axis,
+                lines,
+                notes: Vec::new(),
+            }));
+        }
+    } else if liquidity_swept {
+        notes.push(
+            "tradeoff: not drawn, points.csv has no liquidity_mean_usd (written by an older settlesim)".into(),
+        );
     }
     figures.extend(replication_figures(dir, &points, &rails, &mut notes)?);
     let (heat, heat_notes) = heatmaps(&points, &rails, &reps);

@@ -85,6 +85,31 @@ pub fn numeric_axes(points: &Table) -> Vec<String> {
 /// Lines of `metric` (a points.csv stem: `latency_s_p99` → `_mean`, `_ci95_lo`, `_ci95_hi`) against grid axis
 /// `axis`. `chain` selects the chain rows (corridor `chain`, one line per chain) instead of the rails' `all` rows.
 pub fn band_lines(points: &Table, metric: &str, axis: &str, chain: bool) -> Vec<BandLine> {
+    band_lines_x(points, metric, axis, chain, &|r| {
+        grid_number(points.text(r, axis))
+    })
+}
+
+/// The liquidity–delay trade-off: `metric` per rail against the rail's time-weighted pre-funded liquidity
+/// (points.csv `liquidity_mean_usd_mean`) measured at each value of the swept `liquidity.scale` (`axis`), so
+/// that rails are compared at the liquidity they actually tie up, not at the factor. Rails without pre-funded
+/// positions have no line.
+pub fn tradeoff_lines(points: &Table, metric: &str, axis: &str) -> Vec<BandLine> {
+    band_lines_x(points, metric, axis, false, &|r| {
+        points
+            .num(r, "liquidity_mean_usd_mean")
+            .filter(|x| *x > 0.0)
+    })
+}
+
+/// Lines of `metric` per rail (and value of the other grid axes), x given per points.csv row by `x_of`.
+fn band_lines_x(
+    points: &Table,
+    metric: &str,
+    axis: &str,
+    chain: bool,
+    x_of: &dyn Fn(&[String]) -> Option<f64>,
+) -> Vec<BandLine> {
     let others: Vec<String> = grid_axes(points)
         .into_iter()
         .filter(|a| a != axis)
@@ -100,7 +125,7 @@ pub fn band_lines(points: &Table, metric: &str, axis: &str, chain: bool) -> Vec<
         if is_chain_row(points, r) != chain || (!chain && points.text(r, "corridor") != "all") {
             continue;
         }
-        let Some(x) = grid_number(points.text(r, axis)) else {
+        let Some(x) = x_of(r) else {
             continue;
         };
         let mean = points.num(r, &format!("{metric}_mean"));

@@ -76,6 +76,7 @@ pub const HEADLINE: &[(&str, usize)] = &[
     ("chain_tx_per_s", 3),
     ("block_fullness_pct", 2),
     ("block_interval_s", 3),
+    ("liquidity_mean_usd", 2),
 ];
 
 /// The number of trials behind each headline metric that is a proportion, in `HEADLINE` order: payments for
@@ -100,7 +101,13 @@ pub fn proportion_scale(metric: &str) -> f64 {
 
 /// The headline metrics of one cell, in `HEADLINE` order; `None` where the metric does not exist (no payment,
 /// nothing settled).
-pub fn headline(c: &Cell, chain: Option<&ChainFigures>) -> Vec<Option<f64>> {
+/// `liquidity_usd`: the rail's pre-funded liquidity, time-weighted mean in USD (its `all` row only), the x of the
+/// liquidity–delay trade-off.
+pub fn headline(
+    c: &Cell,
+    chain: Option<&ChainFigures>,
+    liquidity_usd: Option<f64>,
+) -> Vec<Option<f64>> {
     let n = c.payments();
     let settled_pct = if n == 0 {
         f64::NAN
@@ -124,6 +131,7 @@ pub fn headline(c: &Cell, chain: Option<&ChainFigures>) -> Vec<Option<f64>> {
     .chain(chain.map_or([f64::NAN; 4], |f| {
         [f.stale_rate, f.tx_per_s, f.fullness_pct, f.interval_s]
     }))
+    .chain([liquidity_usd.unwrap_or(f64::NAN)])
     .map(|x| x.is_finite().then_some(x))
     .collect()
 }

@@ -403,7 +403,11 @@ fn write_rows(
         rows.push(RowRecord {
             rail: row.rail.clone(),
             corridor: row.corridor.clone(),
-            headline: headline(&row.cell, row.chain.as_ref()),
+            headline: headline(
+                &row.cell,
+                row.chain.as_ref(),
+                row.risk.as_ref().map(|r| r.liquidity.prefunded_mean_usd),
+            ),
             trials: trials(&row.cell, row.chain.as_ref()),
             histogram: name,
         });
