@@ -673,6 +673,7 @@ fn load_sweep(dir: &ResultDir) -> Result<Loaded, AppError> {
                     field_name(&axis)
                 ),
                 x_desc: axis_desc(&axis, &points),
+                x_log: false,
                 y_desc: what.to_string(),
                 y_axis,
                 lines,
@@ -702,6 +703,7 @@ fn load_sweep(dir: &ResultDir) -> Result<Loaded, AppError> {
                     capitalise(what)
                 ),
                 x_desc: "liquidity provided: pre-funded positions, time-weighted mean (USD)".into(),
+                x_log: true,
                 y_desc: what.to_string(),
                 y_axis,
                 lines,

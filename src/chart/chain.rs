@@ -83,6 +83,7 @@ pub fn stale_rate(points: &Table) -> Option<BandFigure> {
 block interval: shorter intervals leave less time for propagation and fork more."
             .into(),
         x_desc: "mean block interval (s)".into(),
+        x_log: false,
         y_desc: "stale blocks (% of produced)".into(),
         y_axis: YAxis::Percent,
         lines,

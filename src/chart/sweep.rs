@@ -53,6 +53,9 @@ pub struct BandFigure {
     pub subtitle: String,
     pub caption: String,
     pub x_desc: String,
+    /// x values are log10 of the quantity (a trade-off over two orders of magnitude or more): ticks at 1, 3, 10,
+    /// 30, ... and labels in the quantity's units.
+    pub x_log: bool,
     pub y_desc: String,
     pub y_axis: YAxis,
     pub lines: Vec<BandLine>,
@@ -94,11 +97,13 @@ pub fn band_lines(points: &Table, metric: &str, axis: &str, chain: bool) -> Vec<
 /// (points.csv `liquidity_mean_usd_mean`) measured at each value of the swept `liquidity.scale` (`axis`), so
 /// that rails are compared at the liquidity they actually tie up, not at the factor. Rails without pre-funded
 /// positions have no line.
+/// x is log10 of the USD amount (draw with `x_log`): rails tie up from hundreds of dollars to tens of millions.
 pub fn tradeoff_lines(points: &Table, metric: &str, axis: &str) -> Vec<BandLine> {
     band_lines_x(points, metric, axis, false, &|r| {
         points
             .num(r, "liquidity_mean_usd_mean")
             .filter(|x| *x > 0.0)
+            .map(f64::log10)
     })
 }
 
@@ -180,6 +185,34 @@ fn band_lines_x(
     lines
 }
 
+impl BandFigure {
+    /// An x value as its label: the quantity itself on a log axis.
+    fn x_text(&self, x: f64) -> String {
+        if self.x_log {
+            compact(10f64.powf(x))
+        } else {
+            compact(x)
+        }
+    }
+    /// Log axes: ticks at 1, 3, 10, 30, ... of the quantity inside the range; linear axes: plotters' own.
+    fn x_ticks(&self, lo: f64, hi: f64) -> Vec<f64> {
+        if !self.x_log || !(lo.is_finite() && hi.is_finite()) {
+            return Vec::new();
+        }
+        let mut t = Vec::new();
+        let mut k = lo.floor();
+        while k <= hi {
+            for v in [k, k + 3f64.log10()] {
+                if v >= lo && v <= hi {
+                    t.push(v);
+                }
+            }
+            k += 1.0;
+        }
+        t
+    }
+}
+
 impl Figure for BandFigure {
     fn name(&self) -> String {
         self.name.clone()
@@ -218,8 +251,8 @@ impl Figure for BandFigure {
             self.y_desc,
             value(a.mean),
             value(b.mean),
-            compact(a.x),
-            compact(b.x)
+            self.x_text(a.x),
+            self.x_text(b.x)
         );
         if let Some((l, x)) = self
             .lines
@@ -256,7 +289,7 @@ impl Figure for BandFigure {
             .iter()
             .filter(|l| !l.failed.is_empty())
             .map(|l| {
-                let xs: Vec<String> = l.failed.iter().map(|x| compact(*x)).collect();
+                let xs: Vec<String> = l.failed.iter().map(|x| self.x_text(*x)).collect();
                 format!("{} at x = {}", l.label, xs.join(", "))
             })
             .collect();
@@ -278,7 +311,9 @@ or failed; see settled_pct in points.csv): {}.",
             xs().fold(f64::INFINITY, f64::min),
             xs().fold(f64::NEG_INFINITY, f64::max),
         );
-        let (x_lo, x_hi) = if x_min < x_max {
+        let (x_lo, x_hi) = if self.x_log && x_min <= x_max {
+            (x_min - 0.15, x_max + 0.15)
+        } else if x_min < x_max {
             let pad = (x_max - x_min) * 0.05;
             (x_min - pad, x_max + pad)
         } else if x_min.is_finite() {
@@ -318,7 +353,7 @@ or failed; see settled_pct in points.csv): {}.",
             .x_label_area_size(s.px(52.0))
             .y_label_area_size(s.px(80.0))
             .build_cartesian_2d(
-                Ticked::new(x_lo..x_hi, Vec::new()),
+                Ticked::new(x_lo..x_hi, self.x_ticks(x_lo, x_hi)),
                 Ticked::new(y_lo..y_hi, ticks.clone()),
             )
             .map_err(de)?;
@@ -328,10 +363,11 @@ or failed; see settled_pct in points.csv): {}.",
             YAxis::Percent => format!("{:.1}%", v * 100.0),
             YAxis::Linear => compact(*v),
         };
+        let x_format = |v: &f64| self.x_text(*v);
         let mut mesh = chart.configure_mesh();
         mesh.x_desc(self.x_desc.as_str())
             .y_desc(self.y_desc.as_str())
-            .x_label_formatter(&|v| compact(*v))
+            .x_label_formatter(&x_format)
             .y_label_formatter(&y_format)
             .label_style(s.tick())
             .axis_desc_style(s.label())
