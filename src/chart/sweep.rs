@@ -196,7 +196,7 @@ impl BandFigure {
     }
     /// Log axes: ticks at 1, 3, 10, 30, ... of the quantity inside the range; linear axes: plotters' own.
     fn x_ticks(&self, lo: f64, hi: f64) -> Vec<f64> {
-        if !self.x_log || !(lo.is_finite() && hi.is_finite()) {
+        if !(self.x_log && lo.is_finite() && hi.is_finite()) {
             return Vec::new();
         }
         let mut t = Vec::new();
