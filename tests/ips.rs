@@ -259,3 +259,32 @@ fn a_non_member_reaches_the_system_through_a_settlement_access_provider() {
     };
     assert!(mean(&b) > mean(&a) + 1e6, "{} vs {}", mean(&b), mean(&a));
 }
+
+#[test]
+fn a_payment_exactly_at_a_limit_is_admitted() {
+    // Limits are "up to": S$1,000 per transfer admits a transfer of exactly S$1,000, and a daily limit of
+    // S$3,000 admits exactly three of them a day and refuses the fourth. Every amount is S$1,000 here (caught the
+    // `>` → `>=` mutants of both checks, which the random amounts of the other tests never hit exactly).
+    let (_, records, loaded) = run(&[
+        "duration=3d",
+        "corridors[0].amount={ median = 1000, sigma = 0.0001, min = 1000, max = 1000 }",
+        "rails[1].tx_limit=1000",
+        "rails[1].daily_limit=3000",
+    ]);
+    let cal = loaded
+        .world
+        .bank_calendar(loaded.world.route(loaded.world.corridors[0].routes[1]).path[0]);
+    let mut per_day: std::collections::BTreeMap<i64, (usize, usize)> = Default::default();
+    for r in link(&records) {
+        assert_eq!(r.amount_minor, 100_000, "every transfer is S$1,000.00");
+        let e = per_day.entry(cal.local_day(r.created_us)).or_default();
+        e.0 += 1;
+        if r.reason != EndReason::LimitExceeded {
+            e.1 += 1;
+        }
+    }
+    assert!(per_day.len() >= 3);
+    for (day, (sent, admitted)) in per_day {
+        assert_eq!(admitted, sent.min(3), "local day {day}: {sent} sent");
+    }
+}
