@@ -3,8 +3,10 @@
 //! fee is charged once, the FX provider's pre-funded balance drains and queues, and the Nexus design target
 //! (most payments within 60 s) holds on the scenario's stated inputs.
 
+mod common;
+
 use settlesim::model::record::{EndReason, PaymentRecord, Status};
-use settlesim::model::sim::{self, Outcome, RunOptions};
+use settlesim::model::sim::Outcome;
 
 const IPS: &str = include_str!("../scenarios/ips-link.toml");
 /// Rail ids in the scenario: SWIFT first (the report's baseline), then the link.
@@ -14,13 +16,7 @@ const LINK: u16 = 1;
 fn run(overrides: &[&str]) -> (Outcome, Vec<PaymentRecord>, settlesim::scenario::Loaded) {
     let o: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
     let loaded = settlesim::scenario::load("ips-link.toml", IPS, &o).expect("loads");
-    let mut records = Vec::new();
-    let (outcome, _) = sim::run(
-        &loaded.world,
-        |r: &PaymentRecord| records.push(r.clone()),
-        &RunOptions::default(),
-    )
-    .expect("conservation holds");
+    let (outcome, mut records) = common::records_of(&loaded.world);
     records.sort_by_key(|r| r.id);
     (outcome, records, loaded)
 }
@@ -227,13 +223,7 @@ fn a_non_member_reaches_the_system_through_a_settlement_access_provider() {
     );
     let o = vec!["duration=2d".to_string()];
     let loaded = settlesim::scenario::load("ips-sap.toml", &text, &o).expect("loads");
-    let mut with = Vec::new();
-    let _ = sim::run(
-        &loaded.world,
-        |r: &PaymentRecord| with.push(r.clone()),
-        &RunOptions::default(),
-    )
-    .expect("conservation holds");
+    let (_, with) = common::records_of(&loaded.world);
     let (_, without, _) = run(&["duration=2d"]);
     let settled = |v: &[PaymentRecord]| -> Vec<PaymentRecord> {
         v.iter()

@@ -2,22 +2,17 @@
 //! members carry exposure to each other until net settlement, a member at its limit queues until the next
 //! settlement, and the money is exact throughout (every run below ends with the ledger's conservation check).
 
+mod common;
+
 use settlesim::model::record::{Hold, PaymentRecord, Status};
-use settlesim::model::sim::{self, Outcome, RunOptions};
+use settlesim::model::sim::Outcome;
 
 const SCENARIO: &str = include_str!("../scenarios/wallet-remittance.toml");
 
 fn run(overrides: &[&str]) -> (Outcome, Vec<PaymentRecord>) {
     let o: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
     let loaded = settlesim::scenario::load("wallet-remittance.toml", SCENARIO, &o).expect("loads");
-    let mut records = Vec::new();
-    let (outcome, _) = sim::run(
-        &loaded.world,
-        |r: &PaymentRecord| records.push(r.clone()),
-        &RunOptions::default(),
-    )
-    .expect("conservation holds");
-    (outcome, records)
+    common::records_of(&loaded.world)
 }
 
 fn ledger_latencies(records: &[PaymentRecord]) -> Vec<u64> {

@@ -9,9 +9,11 @@
 //!
 //! The hand-computed two-payment allocation is a unit test in `src/model/sim/capital.rs`.
 
+mod common;
+
 use settlesim::model::record::{PaymentRecord, Status};
+use settlesim::model::sim::Outcome;
 use settlesim::model::sim::capital::PositionKind;
-use settlesim::model::sim::{self, Outcome, RunOptions};
 use settlesim::scenario::Loaded;
 
 /// USD → USD over a sender's nostro at its correspondent: both banks always open, no processing, no fees, no
@@ -76,14 +78,7 @@ fn load(name: &str, text: &str, overrides: &[&str]) -> Loaded {
 }
 
 fn run(loaded: &Loaded) -> (Outcome, Vec<PaymentRecord>) {
-    let mut records = Vec::new();
-    let (outcome, _) = sim::run(
-        &loaded.world,
-        |r: &PaymentRecord| records.push(r.clone()),
-        &RunOptions::default(),
-    )
-    .expect("conservation holds");
-    (outcome, records)
+    common::records_of(&loaded.world)
 }
 
 /// A position's days: (integral, peak, min) over the whole run.

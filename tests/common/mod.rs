@@ -12,6 +12,18 @@ pub fn load(overrides: &[&str]) -> Loaded {
     scenario::load("base.toml", BASE, &o).unwrap_or_else(|e| panic!("fixture does not load: {e}"))
 }
 
+/// Runs a loaded world and collects every payment record (the conservation check must hold).
+pub fn records_of(world: &settlesim::model::world::World) -> (Outcome, Vec<PaymentRecord>) {
+    let mut records = Vec::new();
+    let (outcome, _) = sim::run(
+        world,
+        |r: &PaymentRecord| records.push(r.clone()),
+        &RunOptions::default(),
+    )
+    .unwrap_or_else(|e| panic!("run failed: {e}"));
+    (outcome, records)
+}
+
 pub struct Run {
     pub loaded: Loaded,
     pub outcome: Outcome,
