@@ -553,6 +553,12 @@ const CASES: &[Case] = &[
         expected: "base.toml:81:14: only BFT votes and proof-of-stake attestations travel as messages (nakamoto has none): leave it out (chains[0].network.vote_bytes)",
     },
     Case {
+        name: "a gossip field on an abstract network",
+        replace: ("[[rails]]", gossip_chain!("")),
+        overrides: &["chains[0].network.mode=\"abstract\""],
+        expected: "base.toml:80:9: only a gossip network reads it (an abstract network is the chain's propagation delay): leave it out or set mode = \"gossip\" (chains[0].network.nodes)",
+    },
+    Case {
         name: "an unknown upload discipline",
         replace: ("[[rails]]", gossip_chain!("upload = \"lifo\"")),
         overrides: &[],

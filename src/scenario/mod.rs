@@ -209,6 +209,10 @@ pub fn load(source: &str, text: &str, overrides: &[String]) -> Result<Loaded, Sc
             format!("{source}{at}: warning: {message} ({path})")
         })
         .collect();
+    let mut raw = raw;
+    for net in raw.chains.iter_mut().filter_map(|c| c.network.as_mut()) {
+        net.fill_defaults();
+    }
     let canonical = serde_json::to_vec(&raw).expect("scenario serializes");
     Ok(Loaded {
         warnings,

@@ -729,20 +729,20 @@ pub struct NetworkDef {
     /// `"abstract"` or `"gossip"`.
     pub mode: String,
     /// Nodes in all (miners or validators sit on random nodes; the observer is the last).
-    #[serde(default = "default_nodes")]
-    pub nodes: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nodes: Option<u32>,
     /// Peers each node picks at random (plus a ring, so the graph is connected); nodes - 1: a complete graph.
-    #[serde(default = "default_peers")]
-    pub peers: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peers: Option<u32>,
     /// Region names; node n is in region n mod len, or drawn by `region_shares`.
-    #[serde(default = "default_regions")]
-    pub regions: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regions: Option<Vec<String>>,
     /// Share of the nodes in each region (any positive weights); default: equal, round robin.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region_shares: Option<Vec<f64>>,
     /// One-way latency between regions in ms, a square matrix.
-    #[serde(default = "default_latency")]
-    pub latency_ms: Vec<Vec<f64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<Vec<Vec<f64>>>,
     /// Median upload bandwidth of a node, Mbit/s (default 50); or `region_bandwidth_mbps`, one per region.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bandwidth_mbps: Option<f64>,
@@ -781,22 +781,66 @@ pub struct NetworkDef {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vote_bytes: Option<u64>,
     /// Time a node takes to validate a block before relaying it.
-    #[serde(default = "default_validation")]
-    pub validation: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation: Option<String>,
 }
 
-fn default_nodes() -> u32 {
-    100
-}
-fn default_peers() -> u32 {
-    8
-}
-fn default_regions() -> Vec<String> {
-    vec!["world".into()]
-}
-fn default_latency() -> Vec<Vec<f64>> {
-    vec![vec![50.0]]
-}
-fn default_validation() -> String {
-    "100ms".into()
+impl NetworkDef {
+    /// The fields only a gossip network reads, by name, with whether each is given.
+    pub fn gossip_fields(&self) -> [(&'static str, bool); 18] {
+        [
+            ("nodes", self.nodes.is_some()),
+            ("peers", self.peers.is_some()),
+            ("regions", self.regions.is_some()),
+            ("region_shares", self.region_shares.is_some()),
+            ("latency_ms", self.latency_ms.is_some()),
+            ("bandwidth_mbps", self.bandwidth_mbps.is_some()),
+            (
+                "region_bandwidth_mbps",
+                self.region_bandwidth_mbps.is_some(),
+            ),
+            ("bandwidth_sigma", self.bandwidth_sigma.is_some()),
+            ("block_bytes", self.block_bytes.is_some()),
+            ("relay", self.relay.is_some()),
+            ("upload", self.upload.is_some()),
+            ("compact_bytes", self.compact_bytes.is_some()),
+            ("missing_share", self.missing_share.is_some()),
+            ("missing_bytes", self.missing_bytes.is_some()),
+            ("tx_relay", self.tx_relay.is_some()),
+            ("tx_probe_every", self.tx_probe_every.is_some()),
+            ("vote_bytes", self.vote_bytes.is_some()),
+            ("validation", self.validation.is_some()),
+        ]
+    }
+
+    /// Nodes in all (default 100).
+    pub fn nodes(&self) -> u32 {
+        self.nodes.unwrap_or(100)
+    }
+    /// Random peers per node (default 8).
+    pub fn peers(&self) -> u32 {
+        self.peers.unwrap_or(8)
+    }
+    /// Region names (default one region, "world").
+    pub fn regions(&self) -> Vec<String> {
+        self.regions.clone().unwrap_or_else(|| vec!["world".into()])
+    }
+    /// One-way latency between regions in ms (default 50 ms).
+    pub fn latency_ms(&self) -> Vec<Vec<f64>> {
+        self.latency_ms.clone().unwrap_or_else(|| vec![vec![50.0]])
+    }
+    /// Validation time before a node relays (default 100 ms).
+    pub fn validation(&self) -> String {
+        self.validation.clone().unwrap_or_else(|| "100ms".into())
+    }
+
+    /// Fills the defaults of the fields every network carried before they became optional, in the canonical form
+    /// the scenario hash is taken of, so hashes did not move when abstract networks started refusing them.
+    pub fn fill_defaults(&mut self) {
+        self.nodes = Some(self.nodes());
+        self.peers = Some(self.peers());
+        self.regions = Some(self.regions());
+        self.latency_ms = Some(self.latency_ms());
+        self.validation = Some(self.validation());
+    }
 }

@@ -47,7 +47,16 @@ fn network(p: &str, c: &ChainDef, consensus: &Consensus, seed: u64) -> R<Network
     let chain_p = p;
     let p = format!("{p}.network");
     match n.mode.as_str() {
-        "abstract" => return Ok(Network::Abstract),
+        "abstract" => {
+            // An abstract network is the chain's `propagation` delay: a gossip field would change nothing.
+            if let Some((field, _)) = n.gossip_fields().into_iter().find(|(_, given)| *given) {
+                return bad(
+                    format!("{p}.{field}"),
+                    "only a gossip network reads it (an abstract network is the chain's propagation delay): leave it out or set mode = \"gossip\"",
+                );
+            }
+            return Ok(Network::Abstract);
+        }
         "gossip" => {}
         other => {
             return bad(
@@ -60,9 +69,11 @@ fn network(p: &str, c: &ChainDef, consensus: &Consensus, seed: u64) -> R<Network
         Consensus::Nakamoto { shares, .. } => shares.len(),
         Consensus::Bft { validators, .. } => *validators,
         // Many validators share a node (as on Ethereum): at most one producer slot per node.
-        Consensus::Pos { validators, .. } => (*validators).min(n.nodes.saturating_sub(1) as usize),
+        Consensus::Pos { validators, .. } => {
+            (*validators).min(n.nodes().saturating_sub(1) as usize)
+        }
     };
-    let nodes = n.nodes as usize;
+    let nodes = n.nodes() as usize;
     if nodes < producers_n + 1 || nodes > 10_000 {
         return bad(
             format!("{p}.nodes"),
@@ -72,19 +83,21 @@ fn network(p: &str, c: &ChainDef, consensus: &Consensus, seed: u64) -> R<Network
             ),
         );
     }
-    if n.peers == 0 || n.peers as usize >= nodes {
+    let peers_n = n.peers();
+    if peers_n == 0 || peers_n as usize >= nodes {
         return bad(format!("{p}.peers"), "between 1 and nodes - 1");
     }
-    let r = n.regions.len();
-    if r == 0 || r > 64 || n.latency_ms.len() != r || n.latency_ms.iter().any(|row| row.len() != r)
-    {
+    let regions = n.regions();
+    let latency_ms = n.latency_ms();
+    let r = regions.len();
+    if r == 0 || r > 64 || latency_ms.len() != r || latency_ms.iter().any(|row| row.len() != r) {
         return bad(
             format!("{p}.latency_ms"),
             format!("a {r} × {r} matrix, one row and column per region (at most 64 regions)"),
         );
     }
     let mut latency_us = vec![vec![0; r]; r];
-    for (a, row) in n.latency_ms.iter().enumerate() {
+    for (a, row) in latency_ms.iter().enumerate() {
         for (b, &ms) in row.iter().enumerate() {
             latency_us[a][b] = (at_most(&format!("{p}.latency_ms[{a}][{b}]"), ms, 60_000.0)?
                 * 1000.0)
@@ -211,9 +224,9 @@ fn network(p: &str, c: &ChainDef, consensus: &Consensus, seed: u64) -> R<Network
             us
         }
     };
-    let validate_us = duration(&format!("{p}.validation"), &n.validation)?;
+    let validate_us = duration(&format!("{p}.validation"), &n.validation())?;
     let mut stream = crate::rng::stream(seed, &format!("chain/{}/peers", c.id));
-    let (peers, outbound) = graph(&mut stream, nodes, n.peers as usize);
+    let (peers, outbound) = graph(&mut stream, nodes, peers_n as usize);
     let region_of: Vec<u16> = match &shares {
         None => (0..nodes).map(|k| (k % r) as u16).collect(),
         Some(w) => (0..nodes)
