@@ -42,7 +42,7 @@ impl<S: RecordSink> Sim<'_, S> {
             && let Some(limit) = daily_limit
         {
             let day = self.w.bank_calendar(first).local_day(self.now);
-            let used = &mut self.ips_used[rail.idx() * self.w.banks.len() + first.idx()];
+            let used = &mut self.ips_used[rail.idx()][first.idx()];
             if used.0 != day {
                 *used = (day, 0);
             }

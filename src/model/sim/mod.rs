@@ -294,8 +294,8 @@ pub struct Sim<'w, S: RecordSink> {
     trace: Vec<TraceStep>,
     /// Tokenised-deposit ledgers: members' unsettled obligations, queues and exposure.
     ledgers: ledger::Ledgers,
-    /// IPS links' daily limits: `ips_used[rail * banks + bank]` = (local day, value sent that day).
-    ips_used: Vec<(i64, i64)>,
+    /// IPS links' daily limits: `ips_used[rail][bank]` = (local day, value sent that day).
+    ips_used: Vec<Vec<(i64, i64)>>,
     /// Rebalancing requests so far (a few a day per position: rare, not per payment).
     rebalances: Vec<Rebalance>,
     /// Positions over time and the cost of capital (`capital`).
@@ -423,7 +423,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             sink,
             trace_id: opts.trace_payment.unwrap_or(u64::MAX),
             trace: Vec::new(),
-            ips_used: vec![(i64::MIN, 0); w.rails.len() * w.banks.len()],
+            ips_used: vec![vec![(i64::MIN, 0); w.banks.len()]; w.rails.len()],
             ledgers: ledger::Ledgers::default(),
             rebalances: Vec::new(),
             capital,
