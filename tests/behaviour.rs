@@ -341,6 +341,83 @@ fn throughput_counts_settlements_inside_the_demand_window() {
     assert!((all.throughput_per_day() - inside as f64 / days).abs() < 1e-9);
 }
 
+/// The summary (summary.csv's columns) agrees with the records it summarises: counts per status, the largest,
+/// mean and median latency and the mean cost, per corridor and for the rail, on a run that returns and leaves
+/// payments in flight as well as settling them.
+#[test]
+fn metrics_agree_with_the_records_they_summarise() {
+    let run = common::run(&[
+        "duration=5d",
+        "limits.drain=12h",
+        "banks[1].screening={ hit_rate = 0.1, review = { fixed = \"1h\" }, reject_rate = 0.5 }",
+    ]);
+    let m = &run.outcome.metrics;
+    let w = &run.loaded.world;
+    let rail = settlesim::model::world::RailId(0);
+    let cells: Vec<(Option<usize>, settlesim::model::metrics::Cell)> = (0..w.corridors.len())
+        .map(|c| (Some(c), m.cell(rail, c).clone()))
+        .chain([(None, m.rail_total(rail))])
+        .collect();
+    let mut seen_returned_or_failed = false;
+    for (corridor, cell) in cells {
+        let recs: Vec<_> = run
+            .records
+            .iter()
+            .filter(|r| r.rail == rail && corridor.is_none_or(|c| r.corridor.idx() == c))
+            .collect();
+        assert_eq!(cell.payments(), recs.len() as u64, "{corridor:?}");
+        for s in [
+            Status::Settled,
+            Status::Returned,
+            Status::Failed,
+            Status::InFlight,
+        ] {
+            let n = recs.iter().filter(|r| r.status == s).count() as u64;
+            assert_eq!(cell.count(s), n, "{corridor:?} {s:?}");
+            seen_returned_or_failed |= n > 0 && matches!(s, Status::Returned | Status::Failed);
+        }
+        let mut lat: Vec<u64> = recs
+            .iter()
+            .filter(|r| r.status == Status::Settled)
+            .map(|r| r.latency_us().unwrap())
+            .collect();
+        assert!(lat.len() > 10, "{corridor:?}: {} settled", lat.len());
+        lat.sort_unstable();
+        let max = *lat.last().unwrap() as f64 / 1e6;
+        assert_eq!(cell.latency_s_max(), max, "{corridor:?} largest latency");
+        let mean = lat.iter().sum::<u64>() as f64 / lat.len() as f64 / 1e6;
+        assert!(
+            (cell.latency_s_mean() - mean).abs() <= 1e-9 * mean,
+            "{corridor:?} mean latency"
+        );
+        // The median comes from a 3-significant-digit histogram of ms: between the two middle records' latencies,
+        // give or take 0.1% and 1 ms.
+        let (lo, hi) = (
+            lat[lat.len() / 2 - 1] as f64 / 1e6,
+            lat[lat.len() / 2] as f64 / 1e6,
+        );
+        let p50 = cell.latency_s(0.5);
+        assert!(
+            lo * (1.0 - 1e-3) - 1e-3 <= p50 && p50 <= hi * (1.0 + 1e-3) + 1e-3,
+            "{corridor:?} median {p50} vs records {lo}..{hi}"
+        );
+        let cost: f64 = recs
+            .iter()
+            .filter(|r| r.status == Status::Settled)
+            .map(|r| r.cost_bps())
+            .sum::<f64>()
+            / lat.len() as f64;
+        assert!(
+            (cell.cost_bps_mean() - cost).abs() <= 1e-9 * cost,
+            "{corridor:?} mean cost"
+        );
+    }
+    assert!(
+        seen_returned_or_failed,
+        "the fixture returns or fails some payments"
+    );
+}
+
 // ----- Pinned behaviour: each test below fails on a specific plausible bug (named in its comment) ------------
 
 /// The trace of every payment of a run, one replay each (small runs only).

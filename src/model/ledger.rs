@@ -225,7 +225,15 @@ mod tests {
         let c = CurId(0);
         let a = l.open(AccountKind::Originators, c, 0);
         let b = l.open(AccountKind::Transit, c, 0);
+        assert_eq!(l.postings(), 0, "opening an account posts nothing");
         l.transfer(a, b, 500);
+        l.transfer(b, a, 200);
+        l.transfer(a, b, 200);
+        assert_eq!(
+            l.postings(),
+            3,
+            "one posting per transfer (manifest.json ledger_postings)"
+        );
         assert_eq!(l.balance(a), -500);
         assert_eq!(l.total(AccountKind::Transit, c), 500);
         assert!(l.check_balanced(&[c], |_| "USD".into()).is_ok());
