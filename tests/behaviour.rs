@@ -401,15 +401,27 @@ fn metrics_agree_with_the_records_they_summarise() {
             lo * (1.0 - 1e-3) - 1e-3 <= p50 && p50 <= hi * (1.0 + 1e-3) + 1e-3,
             "{corridor:?} median {p50} vs records {lo}..{hi}"
         );
-        let cost: f64 = recs
-            .iter()
-            .filter(|r| r.status == Status::Settled)
-            .map(|r| r.cost_bps())
-            .sum::<f64>()
-            / lat.len() as f64;
+        // Cost in bps of the amount, by hand: 10,000 × cost / amount, both in USD cents.
+        let bps_mean = |with_liquidity: bool| {
+            recs.iter()
+                .filter(|r| r.status == Status::Settled)
+                .map(|r| {
+                    let cost = r.cost.total() + if with_liquidity { r.cost.liquidity } else { 0 };
+                    cost as f64 * 10_000.0 / r.amount_usd_cents as f64
+                })
+                .sum::<f64>()
+                / lat.len() as f64
+        };
+        let cost = bps_mean(false);
+        assert!(cost > 1.0, "{corridor:?}: fees are charged");
         assert!(
             (cell.cost_bps_mean() - cost).abs() <= 1e-9 * cost,
             "{corridor:?} mean cost"
+        );
+        let cost = bps_mean(true);
+        assert!(
+            (cell.cost_with_liquidity_bps_mean() - cost).abs() <= 1e-9 * cost,
+            "{corridor:?} mean cost with capital"
         );
     }
     assert!(
