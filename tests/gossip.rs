@@ -412,6 +412,7 @@ fn pos_finality_over_gossip_is_casper_ffg_and_never_faster_than_two_epochs() {
     let a = &m.attest;
     assert_eq!(a.made, a.expected);
     assert_eq!(a.head, a.expected);
+    assert_eq!(a.aggregated, a.expected, "every attestation reaches its aggregator in time");
     // All but the last slot's attestations are in the next block.
     assert_eq!(a.next_slot, a.expected - 20);
     // The epoch rule of an abstract network (final two epochs after the end of the block's epoch): one epoch

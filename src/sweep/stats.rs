@@ -234,6 +234,9 @@ mod tests {
         assert!(ln_gamma(1.0).abs() < 1e-14);
         assert!((ln_gamma(5.0) - 24_f64.ln()).abs() < 1e-13);
         assert!((ln_gamma(0.5) - std::f64::consts::PI.sqrt().ln()).abs() < 1e-14);
+        // Below ½, by reflection: Γ(¼) = 3.625 609 908 221 908 3…, Γ(0.1) = 9.513 507 698 668 731 8…
+        assert!((ln_gamma(0.25) - 3.625_609_908_221_908_f64.ln()).abs() < 1e-13);
+        assert!((ln_gamma(0.1) - 9.513_507_698_668_732_f64.ln()).abs() < 1e-13);
     }
 
     #[test]

@@ -141,16 +141,63 @@ pub struct Attestations {
     pending: VecDeque<Aggregate>,
     /// Attestations included so far per epoch (ring of 4, by epoch mod 4).
     tally: [u64; 4],
-    bits: u8,
-    previous_justified: u64,
-    current_justified: u64,
-    finalized: u64,
+    ffg: Ffg,
     /// (finalized epoch, time) each time finality advanced.
     finalized_at: Vec<(u64, u64)>,
     /// Slots not yet final: (slot, slot start).
     unfinal: VecDeque<(u64, u64)>,
     stream: Stream,
     pub metrics: AttestMetrics,
+}
+
+/// Casper FFG's justification and finalization by checkpoints (the consensus specs' phase 0
+/// `weigh_justification_and_finalization`): `bits` holds whether each of the last four epochs is justified (bit
+/// 0 the current one), and an epoch is finalized when it and the justified epochs after it form one of the four
+/// patterns the specs name.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Ffg {
+    pub bits: u8,
+    pub previous_justified: u64,
+    pub current_justified: u64,
+    pub finalized: u64,
+}
+
+impl Ffg {
+    /// The end of epoch `x`, given whether two thirds of the validators attested to the previous epoch's and to
+    /// the current epoch's checkpoint. Returns the epochs newly justified (0, 1 or 2).
+    pub fn process(&mut self, x: u64, previous: bool, current: bool) -> u64 {
+        let old_previous = self.previous_justified;
+        let old_current = self.current_justified;
+        self.previous_justified = self.current_justified;
+        self.bits = (self.bits << 1) & 0b1111;
+        let previous_was = self.bits & 0b10 != 0;
+        if previous {
+            self.current_justified = x - 1;
+            self.bits |= 0b10;
+        }
+        if current {
+            self.current_justified = x;
+            self.bits |= 0b01;
+        }
+        let all = |mask: u8| self.bits & mask == mask;
+        // The 2nd, 3rd and 4th most recent epochs justified, the 2nd using the 4th as source.
+        if all(0b1110) && old_previous + 3 == x {
+            self.finalized = old_previous;
+        }
+        // The 2nd and 3rd, the 2nd using the 3rd as source.
+        if all(0b0110) && old_previous + 2 == x {
+            self.finalized = old_previous;
+        }
+        // The 1st, 2nd and 3rd, the 1st using the 3rd as source.
+        if all(0b0111) && old_current + 2 == x {
+            self.finalized = old_current;
+        }
+        // The 1st and 2nd, the 1st using the 2nd as source.
+        if all(0b0011) && old_current + 1 == x {
+            self.finalized = old_current;
+        }
+        u64::from(self.bits & 0b01 != 0) + u64::from(!previous_was && self.bits & 0b10 != 0)
+    }
 }
 
 impl Attestations {
@@ -180,10 +227,7 @@ impl Attestations {
             heap: BinaryHeap::new(),
             pending: VecDeque::new(),
             tally: [0; 4],
-            bits: 0,
-            previous_justified: 0,
-            current_justified: 0,
-            finalized: 0,
+            ffg: Ffg::default(),
             finalized_at: Vec::new(),
             unfinal: VecDeque::new(),
             stream,
@@ -212,23 +256,23 @@ impl Attestations {
             return None;
         }
         let ended = slot / s - 1;
-        let before = self.finalized;
+        let before = self.ffg.finalized;
         self.process_epoch(ended);
         // The ring slot of epoch `ended + 1` starts anew (it last held epoch ended − 3).
         self.tally[((ended + 1) % 4) as usize] = 0;
-        if self.finalized == before {
+        if self.ffg.finalized == before {
             return None;
         }
-        self.finalized_at.push((self.finalized, now));
+        self.finalized_at.push((self.ffg.finalized, now));
         while let Some(&(open, start)) = self.unfinal.front() {
-            if self.finalized * s < open {
+            if self.ffg.finalized * s < open {
                 break;
             }
             self.unfinal.pop_front();
             self.metrics.slots_final += 1;
             on_final(now - start);
         }
-        Some(self.finalized)
+        Some(self.ffg.finalized)
     }
 
     /// `process_justification_and_finalization` at the end of epoch `x`.
@@ -237,35 +281,11 @@ impl Attestations {
             return;
         }
         let v = self.validators as u64;
-        let old_previous = self.previous_justified;
-        let old_current = self.current_justified;
-        self.previous_justified = self.current_justified;
-        self.bits = (self.bits << 1) & 0b1111;
-        let previous_was = self.bits & 0b10 != 0;
-        if self.tally[((x - 1) % 4) as usize] * 3 >= v * 2 {
-            self.current_justified = x - 1;
-            self.bits |= 0b10;
-        }
-        if self.tally[(x % 4) as usize] * 3 >= v * 2 {
-            self.current_justified = x;
-            self.bits |= 0b01;
-        }
-        self.metrics.justified_epochs +=
-            u64::from(self.bits & 0b01 != 0) + u64::from(!previous_was && self.bits & 0b10 != 0);
-        let all = |mask: u8| self.bits & mask == mask;
-        if all(0b1110) && old_previous + 3 == x {
-            self.finalized = old_previous;
-        }
-        if all(0b0110) && old_previous + 2 == x {
-            self.finalized = old_previous;
-        }
-        if all(0b0111) && old_current + 2 == x {
-            self.finalized = old_current;
-        }
-        if all(0b0011) && old_current + 1 == x {
-            self.finalized = old_current;
-        }
-        self.metrics.finalized_epoch = self.finalized;
+        let two_thirds = |attestations: u64| attestations * 3 >= v * 2;
+        let previous = two_thirds(self.tally[((x - 1) % 4) as usize]);
+        let current = two_thirds(self.tally[(x % 4) as usize]);
+        self.metrics.justified_epochs += self.ffg.process(x, previous, current);
+        self.metrics.finalized_epoch = self.ffg.finalized;
     }
 
     /// When the block at `slot` is final, if it is already.
@@ -382,5 +402,79 @@ impl Attestations {
                 });
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Ffg;
+
+    /// Runs epochs 2, 3, … with (previous, current) justified as given; returns (finalized, newly justified)
+    /// after each. Expected values are worked by hand from the specs' four rules.
+    fn run(steps: &[(bool, bool)]) -> Vec<(u64, u64)> {
+        let mut f = Ffg::default();
+        (2..)
+            .zip(steps)
+            .map(|(x, &(p, c))| {
+                let j = f.process(x, p, c);
+                (f.finalized, j)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_epoch_justified_at_its_end_finalizes_the_one_before() {
+        // Epoch 2 justifies 1 and 2 (nothing to finalize from genesis' checkpoint 0); from epoch 3 on, the
+        // 1st and 2nd most recent justified epochs finalize the 2nd.
+        let got = run(&[(true, true); 5]);
+        assert_eq!(got, [(0, 2), (2, 1), (3, 1), (4, 1), (5, 1)]);
+    }
+
+    #[test]
+    fn a_stall_stops_finality_until_two_epochs_in_a_row_are_justified_again() {
+        let all = (true, true);
+        let none = (false, false);
+        let got = run(&[all, all, all, all, none, none, none, all, all]);
+        // Epochs 2–5 finalize up to 4; at 6 the 2nd and 3rd most recent (4, 5) are justified with 4 as source:
+        // 4 again. At 7 and 8 only older epochs are justified: nothing new is final, although the previous
+        // justified checkpoint (5) is two epochs back at 7 (the second rule needs the 2nd and 3rd justified too).
+        // At 9, 8 and 9 are justified from source 5: not adjacent, nothing final; at 10, 9 and 10 finalize 9.
+        assert_eq!(
+            got,
+            [
+                (0, 2),
+                (2, 1),
+                (3, 1),
+                (4, 1),
+                (4, 0),
+                (4, 0),
+                (4, 0),
+                (4, 2),
+                (9, 1)
+            ]
+        );
+    }
+
+    #[test]
+    fn justified_only_one_epoch_late_finalizes_three_epochs_back() {
+        // From epoch 4 on, only the previous epoch reaches two thirds by the end of each epoch: the 2nd, 3rd and
+        // 4th most recent epochs are justified with the 4th as source, and the first rule finalizes x − 3. (At 4,
+        // the previous epoch, 3, was already justified at its own end: nothing new.)
+        let all = (true, true);
+        let late = (true, false);
+        let got = run(&[all, all, late, late, late, late, late]);
+        assert_eq!(
+            got,
+            [(0, 2), (2, 1), (2, 0), (3, 1), (3, 1), (4, 1), (5, 1)]
+        );
+    }
+
+    #[test]
+    fn justified_late_then_on_time_finalizes_by_the_third_rule() {
+        // Epoch 5 justifies only 4 (late); epoch 6 justifies 5 and 6 with 4 as source: the 1st, 2nd and 3rd most
+        // recent epochs finalize 4; epoch 7 (5 and 6 justified before, 7 now) finalizes 6.
+        let all = (true, true);
+        let got = run(&[all, all, all, (true, false), all, all]);
+        assert_eq!(got, [(0, 2), (2, 1), (3, 1), (3, 0), (4, 2), (6, 1)]);
     }
 }
