@@ -765,11 +765,16 @@ impl ChainState {
                 self.free_txs.push(t);
             }
         }
-        // Deeper reorganisations are not modelled for background load: its record is no longer needed.
+        // Deeper reorganisations are not modelled for background load: its record is no longer needed. Only
+        // buffers that hold memory are worth keeping (an empty block's are unallocated).
         txs.clear();
         bg.clear();
-        self.spare_txs.push(txs);
-        self.spare_bg.push(bg);
+        if txs.capacity() > 0 {
+            self.spare_txs.push(txs);
+        }
+        if bg.capacity() > 0 {
+            self.spare_bg.push(bg);
+        }
     }
 
     fn release_waits(&mut self, tip: u32) {
@@ -1115,9 +1120,57 @@ impl ChainState {
     fn append(&mut self, spec: &ChainSpec, t: u64) {
         let parent = *self.canon.back().expect("genesis");
         let height = self.tip_height() + 1;
+        if self.nothing_to_build(spec, t) {
+            // Most heights of a quiet permissioned chain: no contents to choose and no fees to charge.
+            let id = self.push_block(parent, height, t, (Vec::new(), Vec::new()));
+            self.canon_enter_empty(spec, id, t);
+            return;
+        }
         let txs = self.build(spec, t, None);
         let id = self.push_block(parent, height, t, txs);
         self.canon_enter(spec, id, t);
+    }
+
+    /// Whether a block built at `t` would be empty: nothing waits and no background load arrives since the last
+    /// block (then, as `draw_arrivals` does, nothing is drawn and only the arrival clock moves). `build` and
+    /// `canon_enter` would give the same block and the same figures; `canon_enter_empty` gets there directly.
+    fn nothing_to_build(&mut self, spec: &ChainSpec, t: u64) -> bool {
+        if !self.mempool.is_empty() || self.bg.total != 0 || self.mempool_units != 0 {
+            return false;
+        }
+        let dt_s = t.saturating_sub(self.bg_last_us) as f64 / 1e6;
+        let mean = spec.load_at(t).0 * dt_s;
+        if !(mean <= 0.0) {
+            return false;
+        }
+        self.bg_last_us = t;
+        true
+    }
+
+    /// `canon_enter` of an empty block (see `nothing_to_build`): the chain's bookkeeping without contents.
+    fn canon_enter_empty(&mut self, spec: &ChainSpec, id: u32, now: u64) {
+        let height = self.block(id).height;
+        debug_assert_eq!(height, self.tip_height() + 1);
+        self.canon.push_back(id);
+        if self.canon.len() > WINDOW {
+            self.canon.pop_front();
+            self.canon_base += 1;
+        }
+        self.metrics.canonical_blocks += 1;
+        // As `canon_enter` with nothing used: "nearly full" only for a block of no capacity.
+        let floor = if spec.block_capacity == 0 { u64::MAX } else { 0 };
+        if self.recent_floors.len() == FEE_WINDOW {
+            self.recent_floors.pop_front();
+        }
+        self.recent_floors.push_back(floor);
+        if self.metrics.first_block_us == 0 {
+            self.metrics.first_block_us = now;
+        }
+        self.metrics.last_block_us = now;
+        self.update_base_fee(spec, 0);
+        self.record_hour(now, 0);
+        self.prune(height);
+        self.release_waits(height);
     }
 
     /// Nakamoto: block `id` reaches `node` (abstract network), or a gossip message about it arrives (`node`
