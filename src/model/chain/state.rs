@@ -1384,6 +1384,7 @@ fn pick(stream: &mut Stream, shares: &[f64]) -> usize {
 #[derive(Clone, Debug, Default)]
 pub struct BftScratch {
     online: Vec<usize>,
+    delays: Vec<u64>,
     recv: Vec<u64>,
     heard: Vec<u64>,
     voted: Vec<u64>,
@@ -1434,27 +1435,30 @@ pub fn bft_height(
             t += timeout; // nobody hears a proposal: the round times out, the next proposer takes over
             continue;
         }
+        // The round's delays in the order they are drawn: the proposal to each other validator, then one per
+        // prevote and one per precommit (each a broadcast), all drawn at once.
+        s.delays.resize(3 * on - 1, 0);
+        delay.sample_into(stream, &mut s.delays);
+        let (to_others, votes) = s.delays.split_at(on - 1);
+        let (prevotes, precommits) = votes.split_at(on);
         s.recv.clear();
+        let mut next = to_others.iter();
         for &v in &s.online {
             s.recv.push(if v == proposer {
                 t
             } else {
-                t + delay.sample(stream)
+                t + next.next().expect("one delay per other validator")
             });
         }
         messages += on as u64 - 1;
         // Prevotes: each online validator broadcasts on receiving the proposal; a validator moves on with 2f+1.
         s.heard.clear();
-        for &r in &s.recv {
-            s.heard.push(r + delay.sample(stream));
-        }
+        s.heard.extend(s.recv.iter().zip(prevotes).map(|(&r, &d)| r + d));
         quorum_times(&s.recv, &s.heard, quorum, &mut s.work, &mut s.voted);
         messages += (on * (on - 1)) as u64;
         // Precommits, then commit on 2f+1 precommits.
         s.heard.clear();
-        for &r in &s.voted {
-            s.heard.push(r + delay.sample(stream));
-        }
+        s.heard.extend(s.voted.iter().zip(precommits).map(|(&r, &d)| r + d));
         quorum_times(&s.voted, &s.heard, quorum, &mut s.work, &mut s.recv);
         messages += (on * (on - 1)) as u64;
         let commit = *s.recv.select_nth_unstable(quorum - 1).1;
@@ -1480,10 +1484,14 @@ fn quorum_times(
     let q = quorum - 1;
     work.clear();
     work.extend_from_slice(heard);
-    let (left, s_q, right) = work.select_nth_unstable(q);
-    let s_q = *s_q;
-    let s_prev = left.iter().copied().max();
-    let s_next = right.iter().copied().min();
+    let (s_prev, s_q, s_next) = if work.len() <= 32 {
+        // A committee's worth: sorting is cheaper than selecting and scanning both sides.
+        work.sort_unstable();
+        (q.checked_sub(1).map(|i| work[i]), work[q], work.get(q + 1).copied())
+    } else {
+        let (left, s_q, right) = work.select_nth_unstable(q);
+        (left.iter().copied().max(), *s_q, right.iter().copied().min())
+    };
     out.clear();
     for (&a, &o) in heard.iter().zip(own) {
         // The others' (q−1)-th and q-th votes (0-based); absent when fewer exist.
