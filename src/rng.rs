@@ -248,7 +248,11 @@ mod tests {
                 let mut many = vec![0; n];
                 d.sample_into(&mut b, &mut many);
                 assert_eq!(one, many, "{d:?} n={n}");
-                assert_eq!(a.random::<u64>(), b.random::<u64>(), "stream positions, {d:?} n={n}");
+                assert_eq!(
+                    a.random::<u64>(),
+                    b.random::<u64>(),
+                    "stream positions, {d:?} n={n}"
+                );
             }
         }
     }

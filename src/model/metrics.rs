@@ -96,7 +96,9 @@ impl Cell {
             latency_gpi_ms: cell_latency_histogram(),
             gpi_accepted: 0,
             stage_us_sum: [0; Stage::COUNT],
-            stage_ms: (0..Stage::COUNT).map(|_| cell_latency_histogram()).collect(),
+            stage_ms: (0..Stage::COUNT)
+                .map(|_| cell_latency_histogram())
+                .collect(),
             funding_waited: 0,
             funding_wait_ms: cell_latency_histogram(),
             rebalancings: 0,

@@ -223,9 +223,22 @@ mod tests {
             x ^= x << 17;
             x
         };
-        let mut ints = vec![0, 1, 9, 10, 99, 100, 101, 999, 1000, u64::MAX, u64::MAX / 10];
+        let mut ints = vec![
+            0,
+            1,
+            9,
+            10,
+            99,
+            100,
+            101,
+            999,
+            1000,
+            u64::MAX,
+            u64::MAX / 10,
+        ];
         let mut floats = vec![
-            0.0, -0.0, 0.005, 0.015, 0.125, 0.375, 2.5, 1e-300, 5e-324, 1e15, 1.8e19, 1e22, -1.5, 123.455,
+            0.0, -0.0, 0.005, 0.015, 0.125, 0.375, 2.5, 1e-300, 5e-324, 1e15, 1.8e19, 1e22, -1.5,
+            123.455,
         ];
         for _ in 0..200_000 {
             let r = next();
@@ -247,8 +260,16 @@ mod tests {
             for d in [0, 1, 2, 3, 6, 9, 12] {
                 let mut out = Vec::new();
                 push_fixed(&mut out, v, d);
-                let want = if v.is_finite() { format!("{v:.d$}") } else { String::new() };
-                assert_eq!(String::from_utf8(out).unwrap(), want, "{v:e} with {d} decimals");
+                let want = if v.is_finite() {
+                    format!("{v:.d$}")
+                } else {
+                    String::new()
+                };
+                assert_eq!(
+                    String::from_utf8(out).unwrap(),
+                    want,
+                    "{v:e} with {d} decimals"
+                );
             }
         }
     }

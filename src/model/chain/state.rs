@@ -1158,7 +1158,11 @@ impl ChainState {
         }
         self.metrics.canonical_blocks += 1;
         // As `canon_enter` with nothing used: "nearly full" only for a block of no capacity.
-        let floor = if spec.block_capacity == 0 { u64::MAX } else { 0 };
+        let floor = if spec.block_capacity == 0 {
+            u64::MAX
+        } else {
+            0
+        };
         if self.recent_floors.len() == FEE_WINDOW {
             self.recent_floors.pop_front();
         }
@@ -1453,12 +1457,14 @@ pub fn bft_height(
         messages += on as u64 - 1;
         // Prevotes: each online validator broadcasts on receiving the proposal; a validator moves on with 2f+1.
         s.heard.clear();
-        s.heard.extend(s.recv.iter().zip(prevotes).map(|(&r, &d)| r + d));
+        s.heard
+            .extend(s.recv.iter().zip(prevotes).map(|(&r, &d)| r + d));
         quorum_times(&s.recv, &s.heard, quorum, &mut s.work, &mut s.voted);
         messages += (on * (on - 1)) as u64;
         // Precommits, then commit on 2f+1 precommits.
         s.heard.clear();
-        s.heard.extend(s.voted.iter().zip(precommits).map(|(&r, &d)| r + d));
+        s.heard
+            .extend(s.voted.iter().zip(precommits).map(|(&r, &d)| r + d));
         quorum_times(&s.voted, &s.heard, quorum, &mut s.work, &mut s.recv);
         messages += (on * (on - 1)) as u64;
         sort_committee(&mut s.recv);
@@ -1503,10 +1509,18 @@ fn quorum_times(
     let (s_prev, s_q, s_next) = if work.len() <= 32 {
         // A committee's worth: sorting is cheaper than selecting and scanning both sides.
         sort_committee(work);
-        (q.checked_sub(1).map(|i| work[i]), work[q], work.get(q + 1).copied())
+        (
+            q.checked_sub(1).map(|i| work[i]),
+            work[q],
+            work.get(q + 1).copied(),
+        )
     } else {
         let (left, s_q, right) = work.select_nth_unstable(q);
-        (left.iter().copied().max(), *s_q, right.iter().copied().min())
+        (
+            left.iter().copied().max(),
+            *s_q,
+            right.iter().copied().min(),
+        )
     };
     out.clear();
     for (&a, &o) in heard.iter().zip(own) {
