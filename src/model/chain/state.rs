@@ -1140,7 +1140,8 @@ impl ChainState {
         }
         let dt_s = t.saturating_sub(self.bg_last_us) as f64 / 1e6;
         let mean = spec.load_at(t).0 * dt_s;
-        if !(mean <= 0.0) {
+        // As `draw_arrivals`: only a mean that is not above zero (and not NaN) draws nothing.
+        if mean > 0.0 || mean.is_nan() {
             return false;
         }
         self.bg_last_us = t;
