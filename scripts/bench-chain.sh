@@ -39,7 +39,9 @@ for rep in $(seq "$reps"); do
         esac
         # The lowest settled share over the rails' `all` rows.
         settled=$(awk -F, 'NR > 1 && $2 == "all" { if (min == "" || $8 < min) min = $8 } END { print min }' "$out/summary.csv")
-        echo "$rep,$case,$wall,$user,$rss,$ev,$(echo "$ev / $user" | bc),$settled"
+        # A run shorter than the clock's 10 ms resolution reports 0 user seconds: no rate then.
+        rate=$(awk -v e="$ev" -v u="$user" 'BEGIN { if (u > 0) printf "%d", e / u }')
+        echo "$rep,$case,$wall,$user,$rss,$ev,$rate,$settled"
         rm -rf "$out"
     done
 done | tee "$tmp/raw.csv"

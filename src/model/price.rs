@@ -15,7 +15,8 @@
 //! from the component's named stream), and inside a cell by dyadic bridge refinement: the value at the midpoint
 //! of an interval, given its ends, is a Gaussian with a known mean and variance (for Brownian motion and OU alike,
 //! both Gauss–Markov), and the standard normal for bridge node `n` of cell `k` is read at a fixed position of a
-//! ChaCha stream (`set_stream(k)`, words `2n` and `2n + 1`). A query costs at most two ChaCha refills; the answer is a pure
+//! ChaCha stream (`set_stream(k)`, words `2n` and `2n + 1`). A query costs at most two ChaCha refills (none for nodes
+//! already computed: the nodes of the last 64 cells asked are remembered); the answer is a pure
 //! function of (seed, label, second). Jumps are few: they are drawn whole at build time and found by binary search.
 
 use std::cell::RefCell;
