@@ -2,8 +2,9 @@
 # Chain-layer speed targets (issue 12), each run timed with /usr/bin/time -v on one core (taskset -c 0) and
 # repeated REPS times (default 3), medians printed:
 #   flagship   `settlesim run` of the embedded default (scenarios/claims.toml): events/s end to end
-#   scale-1m   the flagship scaled to 1 M demand payments × 4 rails × 30 days, nostros and inventories scaled by
-#              the same factor so that >= 99% settle: wall time, user time and peak RSS
+#   scale-1m   benches/inputs/scale-1m.toml: the flagship's USD-MXN and EUR-NGN corridors on its four original
+#              rails at 1 M demand payments × 4 rails × 30 days, nostros and inventories scaled by the same factor
+#              so that >= 99% settle: wall time, user time and peak RSS
 #   loadtest   scenarios/chain-loadtest.toml
 # Wall time on a shared machine includes waiting for the CPU; user time is the run's own CPU time.
 #
@@ -15,25 +16,6 @@ cargo build --release --locked --quiet
 bin=${BIN:-$PWD/target/release/settlesim}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-
-# 1 M demand payments in 30 days: the default's two corridors (600 and 200 payments a day nominal, 19,348 demand
-# payments in its 28 days after diurnal and weekday weights) scaled by F = 1e6 / 19,348 × 28 / 30 = 48.24.
-F=48.24
-scale=(--set duration=30d
-    --set "corridors[0].payments_per_day=$(echo "600 * $F" | bc)"
-    --set "corridors[1].payments_per_day=$(echo "200 * $F" | bc)")
-for n in 0 2; do
-    b=$(grep -A4 '^\[\[nostros\]\]' scenarios/claims.toml | grep '^balance' | sed -n "$((n + 1))p" | tr -dc 0-9)
-    scale+=(--set "nostros[$n].balance=$(echo "$b * $F / 1" | bc)")
-done
-n=0
-for b in $(grep -A3 '^\[\[inventories\]\]' scenarios/claims.toml | grep '^balance' | tr -dc '0-9\n'); do
-    # Balances are capped at 1e11 by validation (the NGN inventories: 33x instead of 48x still settles >= 99%).
-    v=$(echo "$b * $F / 1" | bc)
-    [ "$v" -gt 100000000000 ] && v=100000000000
-    scale+=(--set "inventories[$n].balance=$v")
-    n=$((n + 1))
-done
 
 # Prints "wall_s user_s max_rss_kb events" of one run.
 timed() {
@@ -52,12 +34,14 @@ for rep in $(seq "$reps"); do
         out=$tmp/$case-$rep
         case $case in
         flagship) read -r wall user rss ev < <(timed "$out") ;;
-        scale-1m) read -r wall user rss ev < <(timed "$out" "${scale[@]}") ;;
+        scale-1m) read -r wall user rss ev < <(timed "$out" benches/inputs/scale-1m.toml) ;;
         loadtest) read -r wall user rss ev < <(timed "$out" scenarios/chain-loadtest.toml) ;;
         esac
         # The lowest settled share over the rails' `all` rows.
         settled=$(awk -F, 'NR > 1 && $2 == "all" { if (min == "" || $8 < min) min = $8 } END { print min }' "$out/summary.csv")
-        echo "$rep,$case,$wall,$user,$rss,$ev,$(echo "$ev / $user" | bc),$settled"
+        # A run shorter than the clock's 10 ms resolution reports 0 user seconds: no rate then.
+        rate=$(awk -v e="$ev" -v u="$user" 'BEGIN { if (u > 0) printf "%d", e / u }')
+        echo "$rep,$case,$wall,$user,$rss,$ev,$rate,$settled"
         rm -rf "$out"
     done
 done | tee "$tmp/raw.csv"

@@ -99,7 +99,7 @@ pub fn simulate_to_dir(
     if let Some(b) = bar.clone() {
         sink.on_progress = Some(Box::new(move |t| b.set_position(t / 1_000_000)));
     }
-    let (outcome, sink) =
+    let (mut outcome, sink) =
         sim::run(world, sink, &RunOptions::default()).map_err(|e| AppError::Sim(e.to_string()))?;
     if let Some(b) = bar {
         b.finish_and_clear();
@@ -108,7 +108,7 @@ pub fn simulate_to_dir(
         .map_err(|e| io_err("cannot write payments.csv", e))?;
     output::failpoint("after-payments");
 
-    let rows = csv_out::summary_rows(world, &outcome);
+    let rows = csv_out::summary_rows_taking(world, &mut outcome);
     let mut files = vec!["payments.csv".to_string(), "scenario.toml".to_string()];
     let mut put = |name: String, bytes: Vec<u8>| -> Result<(), AppError> {
         write_atomic(dir, &name, &bytes).map_err(|e| io_err(&format!("cannot write {name}"), e))?;

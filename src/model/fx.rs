@@ -4,6 +4,8 @@
 //! second rounded once to fixed point (floats are fine there: they only set the path); every conversion is
 //! integer arithmetic on `i128` with explicit rounding, so money stays exact and reproducible.
 
+use std::cell::RefCell;
+
 use crate::model::price::{PricePath, PriceSpec};
 use crate::units::{Currency, US_PER_DAY, US_PER_S};
 
@@ -18,7 +20,14 @@ pub struct CurId(pub u16);
 pub struct FxTable {
     pub currencies: Vec<Currency>,
     rates: Vec<Rate>,
+    /// Fixed-point rates of moving currencies already computed, direct-mapped by (currency, second): a rate is a
+    /// pure function of the second, so this changes no answer, only the cost of asking again (a payment values
+    /// the same second several times: conversion, fees, spread, price move).
+    memo: RefCell<Vec<(u64, i128)>>,
 }
+
+/// Seconds remembered per currency in `FxTable::memo`.
+const MEMO_SECONDS: usize = 256;
 
 /// One currency's mid against USD: fixed, or its price path.
 #[derive(Clone, Debug)]
@@ -52,7 +61,7 @@ impl FxTable {
     /// path of currency `C` is the stream family `fx/C` (see `PricePath::build`).
     pub fn build(specs: &[RateSpec], days: usize, seed: u64) -> FxTable {
         let horizon_s = days.max(1) as u64 * (US_PER_DAY / US_PER_S);
-        let rates = specs
+        let rates: Vec<Rate> = specs
             .iter()
             .map(|spec| {
                 let process = PriceSpec {
@@ -71,6 +80,7 @@ impl FxTable {
             .collect();
         FxTable {
             currencies: specs.iter().map(|s| s.currency).collect(),
+            memo: RefCell::new(vec![(u64::MAX, 0); rates.len() * MEMO_SECONDS]),
             rates,
         }
     }
@@ -90,7 +100,15 @@ impl FxTable {
     fn rate(&self, c: CurId, t_us: u64) -> i128 {
         match &self.rates[c.0 as usize] {
             Rate::Fixed(r) => *r,
-            Rate::Path(p) => to_fixed(-p.log_value_us(t_us)),
+            Rate::Path(p) => {
+                let s = t_us / US_PER_S;
+                let mut memo = self.memo.borrow_mut();
+                let e = &mut memo[c.0 as usize * MEMO_SECONDS + s as usize % MEMO_SECONDS];
+                if e.0 != s {
+                    *e = (s, to_fixed(-p.log_value(s)));
+                }
+                e.1
+            }
         }
     }
 

@@ -18,7 +18,13 @@ pub const COST_CBPS_MAX: u64 = 100_000_000;
 pub fn latency_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, LATENCY_MS_MAX, 3).expect("valid histogram bounds")
 }
-fn cost_histogram() -> Histogram<u64> {
+/// A cell's histograms count in `u32` (no cell holds 4 billion payments in one bucket): half the memory of
+/// `u64` counts, and the same V2 serialization (counts are written as integers, whatever their width).
+pub type CellHistogram = Histogram<u32>;
+fn cell_latency_histogram() -> CellHistogram {
+    Histogram::new_with_bounds(1, LATENCY_MS_MAX, 3).expect("valid histogram bounds")
+}
+fn cost_histogram() -> CellHistogram {
     Histogram::new_with_bounds(1, COST_CBPS_MAX, 3).expect("valid histogram bounds")
 }
 
@@ -27,11 +33,11 @@ fn cost_histogram() -> Histogram<u64> {
 pub struct Cell {
     pub counts: [u64; 4],
     /// End-to-end latency of settled payments, in ms.
-    pub latency_ms: Histogram<u64>,
+    pub latency_ms: CellHistogram,
     pub latency_us_sum: u128,
     pub latency_us_max: u64,
     /// All-in cost of settled payments, in hundredths of a bp.
-    pub cost_cbps: Histogram<u64>,
+    pub cost_cbps: CellHistogram,
     pub cost_bps_sum: f64,
     /// Cost components over all ended payments (fees are kept on returns), USD cents.
     pub cost_cents: [i64; 9],
@@ -41,27 +47,27 @@ pub struct Cell {
     pub cost_bps_with_liquidity_sum: f64,
     pub amount_usd_cents: i64,
     /// Chain rails, ms: broadcast to inclusion, and broadcast to the receiver's deposit credit.
-    pub chain_inclusion_ms: Histogram<u64>,
+    pub chain_inclusion_ms: CellHistogram,
     /// Second submissions of an order, detected and refunded (merchant QR payments).
     pub duplicates: u64,
-    pub chain_settlement_ms: Histogram<u64>,
+    pub chain_settlement_ms: CellHistogram,
     /// Payments settled while demand was still arriving (ended before `window_us`): the throughput numerator.
     pub settled_in_window: u64,
     /// The demand window, [0, window_us) of simulated time.
     pub window_us: u64,
     /// SWIFT gpi's basis (first bank's acceptance to the beneficiary bank's credit), settled payments, ms; and
     /// the payments the first bank accepted (its denominator).
-    pub latency_gpi_ms: Histogram<u64>,
+    pub latency_gpi_ms: CellHistogram,
     pub gpi_accepted: u64,
     /// Settled payments: microseconds per stage summed (the stage means add up to the mean latency), and each
     /// stage's distribution in ms (`Stage::idx` order).
     pub stage_us_sum: [u128; Stage::COUNT],
-    pub stage_ms: Vec<Histogram<u64>>,
+    pub stage_ms: Vec<CellHistogram>,
     /// Every payment (any status, in flight included): how many waited for funding (a nostro or inventory
     /// shortfall, a ledger member's limit: the `nostro_wait` stage) at all, and the distribution of that wait in
     /// ms, zeros included.
     pub funding_waited: u64,
-    pub funding_wait_ms: Histogram<u64>,
+    pub funding_wait_ms: CellHistogram,
     /// Rebalancing requests counted against this cell (the rail and corridor of the payment that triggered
     /// them), the value they moved and what they cost, USD cents.
     pub rebalancings: u64,
@@ -73,7 +79,7 @@ impl Cell {
     pub fn new(window_us: u64) -> Cell {
         Cell {
             counts: [0; 4],
-            latency_ms: latency_histogram(),
+            latency_ms: cell_latency_histogram(),
             latency_us_sum: 0,
             latency_us_max: 0,
             cost_cbps: cost_histogram(),
@@ -82,17 +88,50 @@ impl Cell {
             liquidity_cents: 0,
             cost_bps_with_liquidity_sum: 0.0,
             amount_usd_cents: 0,
-            chain_inclusion_ms: latency_histogram(),
+            chain_inclusion_ms: cell_latency_histogram(),
             duplicates: 0,
-            chain_settlement_ms: latency_histogram(),
+            chain_settlement_ms: cell_latency_histogram(),
             settled_in_window: 0,
             window_us,
-            latency_gpi_ms: latency_histogram(),
+            latency_gpi_ms: cell_latency_histogram(),
             gpi_accepted: 0,
             stage_us_sum: [0; Stage::COUNT],
-            stage_ms: (0..Stage::COUNT).map(|_| latency_histogram()).collect(),
+            stage_ms: (0..Stage::COUNT)
+                .map(|_| cell_latency_histogram())
+                .collect(),
             funding_waited: 0,
-            funding_wait_ms: latency_histogram(),
+            funding_wait_ms: cell_latency_histogram(),
+            rebalancings: 0,
+            rebalanced_usd_cents: 0,
+            rebalancing_cost_cents: 0,
+        }
+    }
+
+    /// A cell with tiny histograms, left where a cell was moved out (`Metrics::take_cell`).
+    fn placeholder(window_us: u64) -> Cell {
+        let tiny = || Histogram::new(1).expect("valid histogram");
+        Cell {
+            counts: [0; 4],
+            latency_ms: tiny(),
+            latency_us_sum: 0,
+            latency_us_max: 0,
+            cost_cbps: tiny(),
+            cost_bps_sum: 0.0,
+            cost_cents: [0; 9],
+            liquidity_cents: 0,
+            cost_bps_with_liquidity_sum: 0.0,
+            amount_usd_cents: 0,
+            chain_inclusion_ms: tiny(),
+            duplicates: 0,
+            chain_settlement_ms: tiny(),
+            settled_in_window: 0,
+            window_us,
+            latency_gpi_ms: tiny(),
+            gpi_accepted: 0,
+            stage_us_sum: [0; Stage::COUNT],
+            stage_ms: Vec::new(),
+            funding_waited: 0,
+            funding_wait_ms: tiny(),
             rebalancings: 0,
             rebalanced_usd_cents: 0,
             rebalancing_cost_cents: 0,
@@ -212,7 +251,7 @@ impl Cell {
         self.latency_ms.value_at_quantile(q) as f64 / 1000.0
     }
     /// A quantile of a chain-step histogram, in seconds (NaN when the rail has no chain step).
-    pub fn chain_s(h: &Histogram<u64>, q: f64) -> f64 {
+    pub fn chain_s(h: &CellHistogram, q: f64) -> f64 {
         if h.is_empty() {
             return f64::NAN;
         }
@@ -434,6 +473,15 @@ impl Metrics {
 
     pub fn cell(&self, rail: RailId, corridor: usize) -> &Cell {
         &self.cells[rail.idx() * self.corridors + corridor]
+    }
+
+    /// Moves a cell out, leaving an empty placeholder (with one-bucket histograms) that must not be read.
+    pub fn take_cell(&mut self, rail: RailId, corridor: usize) -> Cell {
+        let window_us = self.window_us;
+        std::mem::replace(
+            &mut self.cells[rail.idx() * self.corridors + corridor],
+            Cell::placeholder(window_us),
+        )
     }
 
     /// The `all` row of a rail: every corridor merged (exact HDR addition).

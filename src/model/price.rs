@@ -15,8 +15,11 @@
 //! from the component's named stream), and inside a cell by dyadic bridge refinement: the value at the midpoint
 //! of an interval, given its ends, is a Gaussian with a known mean and variance (for Brownian motion and OU alike,
 //! both Gauss–Markov), and the standard normal for bridge node `n` of cell `k` is read at a fixed position of a
-//! ChaCha stream (`set_stream(k)`, words `2n` and `2n + 1`). A query costs at most two ChaCha refills; the answer is a pure
+//! ChaCha stream (`set_stream(k)`, words `2n` and `2n + 1`). A query costs at most two ChaCha refills (none for nodes
+//! already computed: the nodes of the last 64 cells asked are remembered); the answer is a pure
 //! function of (seed, label, second). Jumps are few: they are drawn whole at build time and found by binary search.
+
+use std::cell::RefCell;
 
 use rand::Rng;
 use rand_distr::{Distribution, Normal, Poisson, StandardNormal};
@@ -236,6 +239,39 @@ struct GaussPath {
     grid: Vec<f64>,
     levels: [Level; LEVELS as usize],
     bridge: Stream,
+    /// Bridge nodes already computed, for the cells queried last: a query is a pure function of the second, so
+    /// remembering nodes changes no answer, only what the next query in the same cell costs (payments ask for
+    /// the same few minutes again and again: conversion, valuation, fees).
+    memo: RefCell<Vec<CellMemo>>,
+}
+
+/// Cells remembered per path (direct-mapped by cell index).
+const MEMO_CELLS: usize = 64;
+
+/// The bridge of one grid cell as far as it has been refined: its stream's words (each half read at most once)
+/// and the nodes computed so far.
+#[derive(Clone, Debug)]
+struct CellMemo {
+    /// The cell, `u64::MAX` when the entry is empty.
+    cell: u64,
+    /// Halves of `words` read from the cell's stream: 0, 1 or 2.
+    halves: u8,
+    /// Bit n set when `nodes[n]` holds node n.
+    known: u64,
+    words: [u32; 2 * CELL_S as usize],
+    nodes: [f64; CELL_S as usize],
+}
+
+impl CellMemo {
+    fn empty() -> CellMemo {
+        CellMemo {
+            cell: u64::MAX,
+            halves: 0,
+            known: 0,
+            words: [0; 2 * CELL_S as usize],
+            nodes: [0.0; CELL_S as usize],
+        }
+    }
 }
 
 impl GaussPath {
@@ -265,6 +301,7 @@ impl GaussPath {
             grid,
             levels,
             bridge: rng::stream(seed, bridge_label),
+            memo: RefCell::new(Vec::new()),
         }
     }
 
@@ -276,42 +313,59 @@ impl GaussPath {
         if offset == 0 {
             return xa;
         }
-        // Node n of the cell's bridge tree (1 = the midpoint; 2n and 2n + 1 halve its intervals) reads words
-        // 2n and 2n + 1 of stream `cell`. Nodes 1..31 (levels 1 to 5) share the first ChaCha refill of 64
-        // words; only odd seconds need the second.
-        let mut words = [0u32; 2 * CELL_S as usize];
-        let mut bridge = self.bridge.clone();
-        bridge.set_stream(cell);
-        bridge.set_word_pos(0);
-        let half = CELL_S as usize;
-        for w in &mut words[..half] {
-            *w = bridge.next_u32();
+        let mut memo = self.memo.borrow_mut();
+        if memo.is_empty() {
+            memo.resize_with(MEMO_CELLS, CellMemo::empty);
         }
-        let mut filled_all = false;
+        let m = &mut memo[cell as usize % MEMO_CELLS];
+        if m.cell != cell {
+            m.cell = cell;
+            m.halves = 0;
+            m.known = 0;
+        }
         let (mut a, mut b) = (0, CELL_S);
         let mut node: usize = 1;
         for level in &self.levels {
-            let m = (a + b) / 2;
-            if 2 * node >= half && !filled_all {
-                for w in &mut words[half..] {
-                    *w = bridge.next_u32();
-                }
-                filled_all = true;
-            }
-            let z = box_muller(words[2 * node], words[2 * node + 1]);
-            let xm = level.wa * xa + level.wb * xb + level.sd * z;
-            if offset == m {
+            let mid = (a + b) / 2;
+            let xm = if m.known & (1 << node) != 0 {
+                m.nodes[node]
+            } else {
+                let z = self.bridge_normal(m, node);
+                let xm = level.wa * xa + level.wb * xb + level.sd * z;
+                m.nodes[node] = xm;
+                m.known |= 1 << node;
+                xm
+            };
+            if offset == mid {
                 return xm;
             }
-            if offset < m {
-                (b, xb) = (m, xm);
+            if offset < mid {
+                (b, xb) = (mid, xm);
                 node *= 2;
             } else {
-                (a, xa) = (m, xm);
+                (a, xa) = (mid, xm);
                 node = 2 * node + 1;
             }
         }
         unreachable!("a cell of 2^LEVELS seconds resolves every offset in LEVELS halvings")
+    }
+
+    /// The standard normal of bridge node `node` of the memo's cell: node n reads words 2n and 2n + 1 of stream
+    /// `cell`. Nodes 1..31 (levels 1 to 5) lie in the first ChaCha refill of 64 words; only the last level
+    /// (odd seconds) needs the second.
+    fn bridge_normal(&self, m: &mut CellMemo, node: usize) -> f64 {
+        let half = CELL_S as usize;
+        let needed = if 2 * node + 1 < half { 1 } else { 2 };
+        if m.halves < needed {
+            let mut bridge = self.bridge.clone();
+            bridge.set_stream(m.cell);
+            bridge.set_word_pos((half * m.halves as usize) as u128);
+            for w in &mut m.words[half * m.halves as usize..half * needed as usize] {
+                *w = bridge.next_u32();
+            }
+            m.halves = needed;
+        }
+        box_muller(m.words[2 * node], m.words[2 * node + 1])
     }
 }
 

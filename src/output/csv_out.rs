@@ -401,7 +401,38 @@ fn usd_days(cents_us: u128) -> f64 {
 
 /// Rows in rail order, each rail's corridors in scenario order, then its `all` row.
 pub fn summary_rows(w: &World, o: &Outcome) -> Vec<SummaryRow> {
-    let (m, chains, span_us) = (&o.metrics, &o.chains, o.end_us);
+    let mut o = SummarySource::Shared(o);
+    rows_of(w, &mut o)
+}
+
+/// `summary_rows`, moving each cell out of the outcome's metrics instead of copying it (a cell holds 19 HDR
+/// histograms, up to 200 kB each): for a caller that needs the outcome's cells no more.
+pub fn summary_rows_taking(w: &World, o: &mut Outcome) -> Vec<SummaryRow> {
+    let mut o = SummarySource::Owned(o);
+    rows_of(w, &mut o)
+}
+
+enum SummarySource<'a> {
+    Shared(&'a Outcome),
+    Owned(&'a mut Outcome),
+}
+
+impl SummarySource<'_> {
+    fn outcome(&self) -> &Outcome {
+        match self {
+            SummarySource::Shared(o) => o,
+            SummarySource::Owned(o) => o,
+        }
+    }
+    fn cell(&mut self, rail: RailId, corridor: usize) -> Cell {
+        match self {
+            SummarySource::Shared(o) => o.metrics.cell(rail, corridor).clone(),
+            SummarySource::Owned(o) => o.metrics.take_cell(rail, corridor),
+        }
+    }
+}
+
+fn rows_of(w: &World, src: &mut SummarySource) -> Vec<SummaryRow> {
     let mut rows = Vec::new();
     for (r, rail) in w.rails.iter().enumerate() {
         let rid = RailId(r as u16);
@@ -410,21 +441,27 @@ pub fn summary_rows(w: &World, o: &Outcome) -> Vec<SummaryRow> {
             | crate::model::world::RailKind::Ledger(crate::model::world::LedgerRail {
                 chain,
                 ..
-            }) => chains
-                .iter()
-                .find(|o| o.chain == chain && o.rail.is_none_or(|x| x == rid))
-                .map(|o| {
-                    ChainFigures::of(&o.metrics, w.chains[chain.idx()].block_capacity, span_us)
-                }),
+            }) => {
+                let o = src.outcome();
+                o.chains
+                    .iter()
+                    .find(|c| c.chain == chain && c.rail.is_none_or(|x| x == rid))
+                    .map(|c| {
+                        ChainFigures::of(&c.metrics, w.chains[chain.idx()].block_capacity, o.end_us)
+                    })
+            }
             crate::model::world::RailKind::Correspondent
             | crate::model::world::RailKind::IpsLink(_) => None,
         };
+        // The `all` row first (it merges the corridor cells), pushed after them.
+        let all = src.outcome().metrics.rail_total(rid);
+        let risk = RailRisk::of(w, src.outcome(), rid);
         for (c, corridor) in w.corridors.iter().enumerate() {
             if corridor.routes.iter().any(|&x| w.route(x).rail == rid) {
                 rows.push(SummaryRow {
                     rail: rail.name.clone(),
                     corridor: corridor.name.clone(),
-                    cell: m.cell(rid, c).clone(),
+                    cell: src.cell(rid, c),
                     chain,
                     risk: None,
                 });
@@ -433,9 +470,9 @@ pub fn summary_rows(w: &World, o: &Outcome) -> Vec<SummaryRow> {
         rows.push(SummaryRow {
             rail: rail.name.clone(),
             corridor: "all".into(),
-            cell: m.rail_total(rid),
+            cell: all,
             chain,
-            risk: Some(RailRisk::of(w, o, rid)),
+            risk: Some(risk),
         });
     }
     rows

@@ -8,17 +8,34 @@ use std::io::Write;
 
 use chrono::{DateTime, Datelike, Utc};
 
+/// "00" to "99": two digits per division.
+const PAIRS: [u8; 200] = {
+    let mut p = [0u8; 200];
+    let mut i = 0;
+    while i < 100 {
+        p[2 * i] = b'0' + (i / 10) as u8;
+        p[2 * i + 1] = b'0' + (i % 10) as u8;
+        i += 1;
+    }
+    p
+};
+
 /// Appends the decimal digits of `n`.
 pub fn push_u64(out: &mut Vec<u8>, mut n: u64) {
     let mut digits = [0u8; 20];
     let mut i = digits.len();
-    loop {
+    while n >= 100 {
+        let r = (n % 100) as usize;
+        n /= 100;
+        i -= 2;
+        digits[i..i + 2].copy_from_slice(&PAIRS[2 * r..2 * r + 2]);
+    }
+    if n >= 10 {
+        i -= 2;
+        digits[i..i + 2].copy_from_slice(&PAIRS[2 * n as usize..2 * n as usize + 2]);
+    } else {
         i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+        digits[i] = b'0' + n as u8;
     }
     out.extend_from_slice(&digits[i..]);
 }
@@ -67,9 +84,53 @@ pub fn push_secs3(out: &mut Vec<u8>, us: u64) {
 
 /// A float with fixed decimals, as `csv_out::fixed` (NaN and infinities are an empty field).
 pub fn push_fixed(out: &mut Vec<u8>, x: f64, decimals: usize) {
-    if x.is_finite() {
+    if x.is_finite() && !push_fixed_exact(out, x, decimals) {
         write!(out, "{x:.decimals$}").expect("writing to a Vec");
     }
+}
+
+/// `{x:.decimals$}` in integer arithmetic for the common case (x ≥ +0, at most 9 decimals, below 2^64 in
+/// units of the last decimal): x is exactly m·2^e, so x·10^d = m·10^d·2^e is rounded to the nearest integer
+/// exactly. Writes nothing and returns false otherwise, and on an exact tie, which the general formatter settles.
+fn push_fixed_exact(out: &mut Vec<u8>, x: f64, decimals: usize) -> bool {
+    if decimals > 9 || x.is_sign_negative() {
+        return false;
+    }
+    let bits = x.to_bits();
+    let biased = ((bits >> 52) & 0x7ff) as i32;
+    let fraction = u128::from(bits & ((1 << 52) - 1));
+    let (m, e) = if biased == 0 {
+        (fraction, -1074)
+    } else {
+        (fraction | 1 << 52, biased - 1075)
+    };
+    let scale = 10_u128.pow(decimals as u32);
+    let q = if e >= 0 {
+        if e > 40 {
+            return false;
+        }
+        (m * scale) << e
+    } else {
+        let s = (-e) as u32;
+        if s > 120 {
+            return false;
+        }
+        let v = m * scale;
+        let (whole, rest, half) = (v >> s, v & ((1 << s) - 1), 1_u128 << (s - 1));
+        if rest == half {
+            return false;
+        }
+        whole + u128::from(rest > half)
+    };
+    let Ok(units) = u64::try_from(q / scale) else {
+        return false;
+    };
+    push_u64(out, units);
+    if decimals > 0 {
+        out.push(b'.');
+        push_padded(out, (q % scale) as u64, decimals);
+    }
+    true
 }
 
 /// ISO 8601 UTC timestamps of simulated time to the millisecond, as `csv_out::iso`, with the date part cached
@@ -152,6 +213,66 @@ mod tests {
     use super::*;
     use crate::output::csv_out::{fixed, iso};
     use crate::units::format_minor;
+
+    #[test]
+    fn push_u64_and_push_fixed_render_as_format_does() {
+        let mut x = 0x2545_F491_4F6C_DD1D_u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut ints = vec![
+            0,
+            1,
+            9,
+            10,
+            99,
+            100,
+            101,
+            999,
+            1000,
+            u64::MAX,
+            u64::MAX / 10,
+        ];
+        let mut floats = vec![
+            0.0, -0.0, 0.005, 0.015, 0.125, 0.375, 2.5, 1e-300, 5e-324, 1e15, 1.8e19, 1e22, -1.5,
+            123.455,
+        ];
+        for _ in 0..200_000 {
+            let r = next();
+            ints.extend([r, r >> (r % 64), r % 1000]);
+            floats.extend([
+                f64::from_bits(r >> 1),
+                (r % 10_000_000) as f64 / 1000.0,
+                (r % 100_000) as f64 / 100.0 + 0.005,
+                (r >> 11) as f64 / (1u64 << 40) as f64,
+                ((r % 2_000_000) as f64 - 1e6) / 7.0,
+            ]);
+        }
+        for n in ints {
+            let mut out = Vec::new();
+            push_u64(&mut out, n);
+            assert_eq!(String::from_utf8(out).unwrap(), n.to_string());
+        }
+        for v in floats {
+            for d in [0, 1, 2, 3, 6, 9, 12] {
+                let mut out = Vec::new();
+                push_fixed(&mut out, v, d);
+                let want = if v.is_finite() {
+                    format!("{v:.d$}")
+                } else {
+                    String::new()
+                };
+                assert_eq!(
+                    String::from_utf8(out).unwrap(),
+                    want,
+                    "{v:e} with {d} decimals"
+                );
+            }
+        }
+    }
 
     fn text(f: impl FnOnce(&mut Vec<u8>)) -> String {
         let mut v = Vec::new();

@@ -765,11 +765,16 @@ impl ChainState {
                 self.free_txs.push(t);
             }
         }
-        // Deeper reorganisations are not modelled for background load: its record is no longer needed.
+        // Deeper reorganisations are not modelled for background load: its record is no longer needed. Only
+        // buffers that hold memory are worth keeping (an empty block's are unallocated).
         txs.clear();
         bg.clear();
-        self.spare_txs.push(txs);
-        self.spare_bg.push(bg);
+        if txs.capacity() > 0 {
+            self.spare_txs.push(txs);
+        }
+        if bg.capacity() > 0 {
+            self.spare_bg.push(bg);
+        }
     }
 
     fn release_waits(&mut self, tip: u32) {
@@ -1115,9 +1120,62 @@ impl ChainState {
     fn append(&mut self, spec: &ChainSpec, t: u64) {
         let parent = *self.canon.back().expect("genesis");
         let height = self.tip_height() + 1;
+        if self.nothing_to_build(spec, t) {
+            // Most heights of a quiet permissioned chain: no contents to choose and no fees to charge.
+            let id = self.push_block(parent, height, t, (Vec::new(), Vec::new()));
+            self.canon_enter_empty(spec, id, t);
+            return;
+        }
         let txs = self.build(spec, t, None);
         let id = self.push_block(parent, height, t, txs);
         self.canon_enter(spec, id, t);
+    }
+
+    /// Whether a block built at `t` would be empty: nothing waits and no background load arrives since the last
+    /// block (then, as `draw_arrivals` does, nothing is drawn and only the arrival clock moves). `build` and
+    /// `canon_enter` would give the same block and the same figures; `canon_enter_empty` gets there directly.
+    fn nothing_to_build(&mut self, spec: &ChainSpec, t: u64) -> bool {
+        if !self.mempool.is_empty() || self.bg.total != 0 || self.mempool_units != 0 {
+            return false;
+        }
+        let dt_s = t.saturating_sub(self.bg_last_us) as f64 / 1e6;
+        let mean = spec.load_at(t).0 * dt_s;
+        // As `draw_arrivals`: only a mean that is not above zero (and not NaN) draws nothing.
+        if mean > 0.0 || mean.is_nan() {
+            return false;
+        }
+        self.bg_last_us = t;
+        true
+    }
+
+    /// `canon_enter` of an empty block (see `nothing_to_build`): the chain's bookkeeping without contents.
+    fn canon_enter_empty(&mut self, spec: &ChainSpec, id: u32, now: u64) {
+        let height = self.block(id).height;
+        debug_assert_eq!(height, self.tip_height() + 1);
+        self.canon.push_back(id);
+        if self.canon.len() > WINDOW {
+            self.canon.pop_front();
+            self.canon_base += 1;
+        }
+        self.metrics.canonical_blocks += 1;
+        // As `canon_enter` with nothing used: "nearly full" only for a block of no capacity.
+        let floor = if spec.block_capacity == 0 {
+            u64::MAX
+        } else {
+            0
+        };
+        if self.recent_floors.len() == FEE_WINDOW {
+            self.recent_floors.pop_front();
+        }
+        self.recent_floors.push_back(floor);
+        if self.metrics.first_block_us == 0 {
+            self.metrics.first_block_us = now;
+        }
+        self.metrics.last_block_us = now;
+        self.update_base_fee(spec, 0);
+        self.record_hour(now, 0);
+        self.prune(height);
+        self.release_waits(height);
     }
 
     /// Nakamoto: block `id` reaches `node` (abstract network), or a gossip message about it arrives (`node`
@@ -1331,6 +1389,7 @@ fn pick(stream: &mut Stream, shares: &[f64]) -> usize {
 #[derive(Clone, Debug, Default)]
 pub struct BftScratch {
     online: Vec<usize>,
+    delays: Vec<u64>,
     recv: Vec<u64>,
     heard: Vec<u64>,
     voted: Vec<u64>,
@@ -1381,36 +1440,57 @@ pub fn bft_height(
             t += timeout; // nobody hears a proposal: the round times out, the next proposer takes over
             continue;
         }
+        // The round's delays in the order they are drawn: the proposal to each other validator, then one per
+        // prevote and one per precommit (each a broadcast), all drawn at once.
+        s.delays.resize(3 * on - 1, 0);
+        delay.sample_into(stream, &mut s.delays);
+        let (to_others, votes) = s.delays.split_at(on - 1);
+        let (prevotes, precommits) = votes.split_at(on);
         s.recv.clear();
+        let mut next = to_others.iter();
         for &v in &s.online {
             s.recv.push(if v == proposer {
                 t
             } else {
-                t + delay.sample(stream)
+                t + next.next().expect("one delay per other validator")
             });
         }
         messages += on as u64 - 1;
         // Prevotes: each online validator broadcasts on receiving the proposal; a validator moves on with 2f+1.
         s.heard.clear();
-        for &r in &s.recv {
-            s.heard.push(r + delay.sample(stream));
-        }
+        s.heard
+            .extend(s.recv.iter().zip(prevotes).map(|(&r, &d)| r + d));
         quorum_times(&s.recv, &s.heard, quorum, &mut s.work, &mut s.voted);
         messages += (on * (on - 1)) as u64;
         // Precommits, then commit on 2f+1 precommits.
         s.heard.clear();
-        for &r in &s.voted {
-            s.heard.push(r + delay.sample(stream));
-        }
+        s.heard
+            .extend(s.voted.iter().zip(precommits).map(|(&r, &d)| r + d));
         quorum_times(&s.voted, &s.heard, quorum, &mut s.work, &mut s.recv);
         messages += (on * (on - 1)) as u64;
-        let commit = *s.recv.select_nth_unstable(quorum - 1).1;
+        sort_committee(&mut s.recv);
+        let commit = s.recv[quorum - 1];
         if commit <= t + timeout {
             return (Some(commit), round + 1, messages);
         }
         t += timeout;
     }
     (None, 64, messages)
+}
+
+/// Sorts a committee's times: four validators (f = 1, the smallest BFT committee and a common one) by a
+/// five-comparator network without branches, others by the standard sort.
+fn sort_committee(v: &mut [u64]) {
+    if let [a, b, c, d] = v {
+        let swap = |x: &mut u64, y: &mut u64| (*x, *y) = ((*x).min(*y), (*x).max(*y));
+        swap(a, b);
+        swap(c, d);
+        swap(a, c);
+        swap(b, d);
+        swap(b, c);
+    } else {
+        v.sort_unstable();
+    }
 }
 
 /// For each validator j, when it holds `quorum` votes: its own at `own[j]`, validator i's at `heard[i]` (its
@@ -1427,10 +1507,22 @@ fn quorum_times(
     let q = quorum - 1;
     work.clear();
     work.extend_from_slice(heard);
-    let (left, s_q, right) = work.select_nth_unstable(q);
-    let s_q = *s_q;
-    let s_prev = left.iter().copied().max();
-    let s_next = right.iter().copied().min();
+    let (s_prev, s_q, s_next) = if work.len() <= 32 {
+        // A committee's worth: sorting is cheaper than selecting and scanning both sides.
+        sort_committee(work);
+        (
+            q.checked_sub(1).map(|i| work[i]),
+            work[q],
+            work.get(q + 1).copied(),
+        )
+    } else {
+        let (left, s_q, right) = work.select_nth_unstable(q);
+        (
+            left.iter().copied().max(),
+            *s_q,
+            right.iter().copied().min(),
+        )
+    };
     out.clear();
     for (&a, &o) in heard.iter().zip(own) {
         // The others' (q−1)-th and q-th votes (0-based); absent when fewer exist.

@@ -42,7 +42,7 @@ use std::collections::VecDeque;
 use rand_distr::{Exp, LogNormal};
 
 use crate::engine::queue::EventQueue;
-use crate::engine::slab::Slab;
+use crate::engine::slab::{ChunkedFifo, Slab};
 use crate::model::chain::state::{ChainMetrics, ChainState};
 pub use crate::model::event::Ev;
 use crate::model::fx::CurId;
@@ -301,7 +301,7 @@ pub struct Sim<'w, S: RecordSink> {
     /// Positions over time and the cost of capital (`capital`).
     capital: Capital,
     /// Finished payments waiting for the hour they ended in to be closed (their cost of capital), in order.
-    pending: VecDeque<(PaymentRecord, RouteId)>,
+    pending: ChunkedFifo<(PaymentRecord, RouteId)>,
     /// Per rail: FX settlement exposure.
     fx_risk: Vec<FxRisk>,
 }
@@ -427,7 +427,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             ledgers: ledger::Ledgers::default(),
             rebalances: Vec::new(),
             capital,
-            pending: VecDeque::new(),
+            pending: ChunkedFifo::default(),
             fx_risk: vec![FxRisk::default(); w.rails.len()],
         };
         sim.schedule_initial();
@@ -732,7 +732,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
         if self.pending.is_empty() && self.capital.priced_by(self.now) {
             self.release(rec, route);
         } else {
-            self.pending.push_back((rec, route));
+            self.pending.push((rec, route));
         }
     }
 
@@ -747,9 +747,9 @@ impl<'w, S: RecordSink> Sim<'w, S> {
     }
 
     fn release_pending(&mut self) {
-        while let Some((rec, route)) = self.pending.pop_front() {
-            self.release(rec, route);
-        }
+        let mut pending = std::mem::take(&mut self.pending);
+        pending.drain(|(rec, route)| self.release(rec, route));
+        self.pending = pending;
     }
 
     /// Closes every period whose boundary is at or before `t` (before the events of time `t` run).
