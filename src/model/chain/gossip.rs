@@ -963,6 +963,62 @@ impl DelayHist {
 mod tests {
     use super::*;
 
+    /// `quorum_times` against its definition, on random instances: a validator's quorum time is the quorum-th
+    /// smallest of the times the votes reach it (its own at once when it votes; another's at own[j] + out[j] +
+    /// between[r(j)][r(i)] + into[i]), never before it holds the proposal (own[i]), and none when too few vote.
+    #[test]
+    fn quorum_times_are_the_quorum_th_vote_each_validator_receives() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let (mut work, mut out) = (Vec::new(), Vec::new());
+        for _ in 0..2_000 {
+            let n = rng.random_range(1..12_usize);
+            let regions = rng.random_range(1..4_usize);
+            let mut delay = |max: u64| rng.random_range(0..max) as f64 + 0.25;
+            let between_us: Vec<Vec<f64>> = (0..regions)
+                .map(|_| (0..regions).map(|_| delay(50_000)).collect())
+                .collect();
+            let out_us: Vec<f64> = (0..n).map(|_| delay(20_000)).collect();
+            let into_us: Vec<f64> = (0..n).map(|_| delay(20_000)).collect();
+            let own: Vec<u64> = (0..n).map(|_| rng.random_range(0..100_000)).collect();
+            let region: Vec<usize> = (0..n).map(|_| rng.random_range(0..regions)).collect();
+            let votes: Vec<bool> = (0..n).map(|_| rng.random_range(0..4) > 0).collect();
+            let quorum = rng.random_range(1..=n);
+            let d = VoteDelays {
+                out_us,
+                into_us,
+                between_us,
+                region,
+                fit_rms_us: 0.0,
+            };
+            quorum_times(&d, &own, &votes, quorum, &mut work, &mut out);
+            for i in 0..n {
+                let mut times: Vec<f64> = (0..n)
+                    .filter(|&j| votes[j])
+                    .map(|j| {
+                        if j == i {
+                            own[i] as f64
+                        } else {
+                            own[j] as f64
+                                + d.out_us[j]
+                                + d.between_us[d.region[j]][d.region[i]]
+                                + d.into_us[i]
+                        }
+                    })
+                    .collect();
+                times.sort_by(f64::total_cmp);
+                let want = times.get(quorum - 1).map_or(u64::MAX, |&t| {
+                    let t = if votes[i] { t.max(own[i] as f64) } else { t };
+                    t.round() as u64
+                });
+                assert_eq!(
+                    out[i], want,
+                    "validator {i} of {n}, quorum {quorum} ({d:?}, own {own:?}, votes {votes:?})"
+                );
+            }
+        }
+    }
+
     #[test]
     fn packing_round_trips() {
         for kind in [
