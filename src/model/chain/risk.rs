@@ -403,6 +403,25 @@ mod tests {
         );
     }
 
+    /// `settlesim risk`'s point estimate (risk.csv `p`) is the share of races the attacker won, inside its interval.
+    #[test]
+    fn the_estimate_is_the_share_of_races_won() {
+        let e = Estimate {
+            trials: 8,
+            successes: 2,
+        };
+        assert_eq!(e.p(), 0.25);
+        let (lo, hi) = e.interval(Z_95);
+        assert!(lo < e.p() && e.p() < hi);
+        let mut stream = crate::rng::stream(1, "test");
+        let e = Race::new(0.3, 2, 0.0, 600.0)
+            .unwrap()
+            .simulate(2_000, &mut stream)
+            .unwrap();
+        assert_eq!(e.p(), e.successes as f64 / 2_000.0);
+        assert!(e.p() > 0.1 && e.p() < 0.5, "{}", e.p());
+    }
+
     #[test]
     fn bad_parameters_are_errors() {
         assert_eq!(Race::new(1.0, 1, 0.0, 600.0), Err(RiskError::Share(1.0)));
