@@ -212,6 +212,43 @@ fn bft_commits_nothing_without_two_f_plus_one() {
 }
 
 #[test]
+fn bft_commits_again_once_a_quorum_is_back() {
+    // The same outage in a three-hour run: the retries after each round timeout find the quorum back at 2 h, and
+    // the third hour commits as the first did (1.03 s a height: ~3,500 blocks).
+    let mut o: Vec<&str> = BFT.to_vec();
+    o.push("chains[0].offline=[{ validator = 0, from = \"1h\", to = \"2h\" }, { validator = 1, from = \"1h\", to = \"2h\" }]");
+    o.push("duration=3h");
+    let m = run(&o);
+    assert_eq!(m.hourly[1][0], 0);
+    let (first, third) = (m.hourly[0][0], m.hourly[2][0]);
+    assert!(
+        third > 3000 && third.abs_diff(first) <= 5,
+        "first hour {first} blocks, third {third}"
+    );
+}
+
+#[test]
+fn first_price_fees_of_blocks_that_take_the_whole_mempool() {
+    // Light load (5 transfers a second, 12 s slots, room for 4,000 a block): every block takes everything
+    // waiting. With no spread every bid is 37 per unit, so the fees are 37 × 250 units a transfer.
+    let m = run(&[
+        "duration=1h",
+        "chains[0].consensus=\"pos\"",
+        "chains[0].miners=[]",
+        "chains[0].block_interval=\"12s\"",
+        "chains[0].missed_slot_rate=0.0",
+        "chains[0].validators=10",
+        "chains[0].background.tx_per_s=5",
+        "chains[0].background.fee_sigma=0",
+        "chains[0].background.fee_median=37",
+    ]);
+    assert!(m.txs_included > 15_000, "{}", m.txs_included);
+    assert_eq!(m.units_used, m.txs_included * 250);
+    assert!(m.units_used < m.canonical_blocks * 1_000_000, "never full");
+    assert_eq!(m.fees_native_minor, m.txs_included as u128 * 37 * 250);
+}
+
+#[test]
 fn bft_liveness_returns_when_the_faulty_proposer_is_replaced() {
     let healthy = run(&BFT);
     let mut o: Vec<&str> = BFT.to_vec();
