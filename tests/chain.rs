@@ -212,6 +212,22 @@ fn bft_commits_nothing_without_two_f_plus_one() {
 }
 
 #[test]
+fn a_bft_height_is_the_pause_plus_three_message_delays() {
+    // Fixed 10 ms messages: proposal, prevotes, precommits, then the 1 s pause before the next height. Every
+    // height takes exactly 1.030 s.
+    let m = run(&BFT);
+    assert_eq!(
+        m.last_block_us - m.first_block_us,
+        (m.canonical_blocks - 1) * 1_030_000
+    );
+    assert_eq!(
+        m.canonical_blocks,
+        7_200_000 / 1_030,
+        "heights in two hours"
+    );
+}
+
+#[test]
 fn bft_commits_again_once_a_quorum_is_back() {
     // The same outage in a three-hour run: the retries after each round timeout find the quorum back at 2 h, and
     // the third hour commits as the first did (1.03 s a height: ~3,500 blocks).
