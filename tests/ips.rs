@@ -123,6 +123,20 @@ fn screening_within_the_budget_or_sent_to_review_never_times_out() {
             .iter()
             .all(|r| r.reason != EndReason::ScreeningTimeout)
     );
+    // A review that ends exactly when the budget does is in time (the sender's PSP is open around the clock).
+    let exact = run(&[
+        "duration=1d",
+        "banks[0].screening.hit_rate=1",
+        "banks[0].screening.review={ fixed = \"60s\" }",
+    ])
+    .1;
+    let exact = link(&exact);
+    assert!(exact.iter().any(|r| r.status == Status::Settled));
+    assert!(
+        exact
+            .iter()
+            .all(|r| r.reason != EndReason::ScreeningTimeout)
+    );
     let review = run(&[
         "duration=1d",
         "banks[0].screening.hit_rate=1",
