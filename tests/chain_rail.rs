@@ -295,6 +295,27 @@ fn withdrawals_leave_in_batches_and_large_ones_are_reviewed() {
             r.id, r.amount_usd_cents
         );
     }
+    // The limit is the largest amount that passes: a limit of exactly the small payment's amount lets it through,
+    // one cent less sends it to review.
+    let cents = small.amount_usd_cents;
+    for (limit_cents, reviewed) in [(cents, false), (cents - 1, true)] {
+        let limit = format!(
+            "banks[3].withdrawal_limit_usd={}.{:02}",
+            limit_cents / 100,
+            limit_cents % 100
+        );
+        let (outcome, records, _) = run(&[o[0], &limit, o[2]], Some(small.id));
+        let same = records.iter().find(|r| r.id == small.id).unwrap();
+        assert_eq!(same.amount_usd_cents, cents, "the same payment");
+        let review = outcome
+            .trace
+            .iter()
+            .any(|s| matches!(s.step, Step::ManualRepair { .. }));
+        assert_eq!(
+            review, reviewed,
+            "{cents} cents against a limit of {limit_cents}"
+        );
+    }
 }
 
 /// The trace of a settled chain payment: (inclusion time, deposit time, confirmations at the deposit).
