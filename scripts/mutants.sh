@@ -7,7 +7,8 @@
 #   scripts/mutants.sh                     the whole core (4,147 mutants: days on a 2-core machine)
 #   scripts/mutants.sh --sample N          every N-th mutant of the core in cargo-mutants' listing order (files
 #                                          alphabetically, then by position): a systematic sample whose caught
-#                                          share estimates the whole core's score (--sample 60: 70 mutants)
+#                                          share estimates the whole core's score (--sample 60: 70 mutants);
+#                                          MUTANTS_SAMPLE_OFFSET=K (0 to N-1) takes the K-th such sample instead
 #   scripts/mutants.sh --in-diff BASE      only mutants in lines changed since the git revision BASE (e.g. main)
 #   scripts/mutants.sh [--sample N | --in-diff BASE] ARGS...
 #                                          extra cargo-mutants arguments, e.g. `-f src/model/fx.rs` or
@@ -30,7 +31,7 @@ fi
 if [[ "${1:-}" == "--sample" ]]; then
     n=${2:?"--sample needs N (every N-th mutant)"}
     shift 2
-    args+=(--shard "0/$n" --sharding round-robin)
+    args+=(--shard "${MUTANTS_SAMPLE_OFFSET:-0}/$n" --sharding round-robin)
 elif [[ "${1:-}" == "--in-diff" ]]; then
     base=${2:?"--in-diff needs a git revision"}
     shift 2
