@@ -250,6 +250,14 @@ fn a_fee_estimator_gets_through_a_saturated_chain_where_a_fixed_bid_does_not() {
     );
 }
 
+/// Whether the traced payment went to manual review (repair).
+fn repaired(outcome: &Outcome) -> bool {
+    outcome
+        .trace
+        .iter()
+        .any(|s| matches!(s.step, Step::ManualRepair { .. }))
+}
+
 #[test]
 fn withdrawals_leave_in_batches_and_large_ones_are_reviewed() {
     let o = [
@@ -285,14 +293,12 @@ fn withdrawals_leave_in_batches_and_large_ones_are_reviewed() {
             "payment {} broadcast at a 10-minute batch",
             r.id
         );
-        let review = outcome
-            .trace
-            .iter()
-            .any(|s| matches!(s.step, Step::ManualRepair { .. }));
         assert_eq!(
-            review, reviewed,
+            repaired(&outcome),
+            reviewed,
             "payment {} of {} cents",
-            r.id, r.amount_usd_cents
+            r.id,
+            r.amount_usd_cents
         );
     }
     // The limit is the largest amount that passes: a limit of exactly the small payment's amount lets it through,
@@ -307,12 +313,9 @@ fn withdrawals_leave_in_batches_and_large_ones_are_reviewed() {
         let (outcome, records, _) = run(&[o[0], &limit, o[2]], Some(small.id));
         let same = records.iter().find(|r| r.id == small.id).unwrap();
         assert_eq!(same.amount_usd_cents, cents, "the same payment");
-        let review = outcome
-            .trace
-            .iter()
-            .any(|s| matches!(s.step, Step::ManualRepair { .. }));
         assert_eq!(
-            review, reviewed,
+            repaired(&outcome),
+            reviewed,
             "{cents} cents against a limit of {limit_cents}"
         );
     }

@@ -702,6 +702,20 @@ impl ChainState {
         } else {
             0
         };
+        self.close_canonical(spec, now, height, floor, used, included);
+    }
+
+    /// What every block entering the canonical chain closes with: its fee floor in the estimator's window, the
+    /// first and last block times, the next base fee, the hour's count, pruning and the confirmations it gives.
+    fn close_canonical(
+        &mut self,
+        spec: &ChainSpec,
+        now: u64,
+        height: u32,
+        floor: u64,
+        used: u64,
+        included: u64,
+    ) {
         if self.recent_floors.len() == FEE_WINDOW {
             self.recent_floors.pop_front();
         }
@@ -1164,18 +1178,7 @@ impl ChainState {
         } else {
             0
         };
-        if self.recent_floors.len() == FEE_WINDOW {
-            self.recent_floors.pop_front();
-        }
-        self.recent_floors.push_back(floor);
-        if self.metrics.first_block_us == 0 {
-            self.metrics.first_block_us = now;
-        }
-        self.metrics.last_block_us = now;
-        self.update_base_fee(spec, 0);
-        self.record_hour(now, 0);
-        self.prune(height);
-        self.release_waits(height);
+        self.close_canonical(spec, now, height, floor, 0, 0);
     }
 
     /// Nakamoto: block `id` reaches `node` (abstract network), or a gossip message about it arrives (`node`
