@@ -1019,6 +1019,51 @@ mod tests {
         }
     }
 
+    /// The measuring node is the observer, the last node: `observe` hears every other node's announcement after
+    /// that node's delay and its latency to the observer, and records each one after the first, from the first.
+    /// Four nodes in four regions, instant relay (no announcement delay), hand-set receipt times.
+    #[test]
+    fn the_observer_is_the_last_node_and_hears_the_others_after_their_latency() {
+        let latency_us = vec![
+            vec![0, 10, 20, 1_000],
+            vec![10, 0, 30, 3_000],
+            vec![20, 30, 0, 7_000],
+            vec![1_000, 3_000, 7_000, 0],
+        ];
+        let g = Gossip {
+            peers: vec![vec![1], vec![0, 2], vec![1, 3], vec![2]],
+            outbound: vec![
+                vec![true],
+                vec![false, true],
+                vec![false, true],
+                vec![false],
+            ],
+            region_of: vec![0, 1, 2, 3],
+            latency_us,
+            upload_bps: vec![1e6; 4],
+            block_bytes: 1_000,
+            relay: Relay::Full,
+            upload: Upload::Shared,
+            validate_us: 0,
+            vote_bytes: 100,
+            tx_relay: TxRelay::Instant,
+            tx_probe_every_us: 0,
+            producers: vec![0, 1],
+        };
+        assert_eq!(g.observer(), 3);
+        let flood = TxFlood {
+            at: vec![0, 100, 200, 50],
+            blasted: vec![false; 4],
+            ..TxFlood::default()
+        };
+        let (mut hist, mut work) = (DelayHist::default(), Vec::new());
+        flood.observe(&g, &mut rng::stream(1, "test"), &mut hist, &mut work);
+        // Seen at 0 + 1,000, 100 + 3,000 and 200 + 7,000: the first is 1,000, so 2,100 and 6,200 are recorded.
+        assert_eq!(work, vec![1_000, 3_100, 7_200]);
+        assert_eq!((hist.count, hist.min_us, hist.max_us), (2, 2_100, 6_200));
+        assert_eq!(hist.sum_us, 8_300);
+    }
+
     #[test]
     fn packing_round_trips() {
         for kind in [
