@@ -423,11 +423,39 @@ fn metrics_agree_with_the_records_they_summarise() {
             (cell.cost_with_liquidity_bps_mean() - cost).abs() <= 1e-9 * cost,
             "{corridor:?} mean cost with capital"
         );
+        let on_gpi_basis = recs.iter().filter(|r| r.latency_gpi_us().is_some()).count();
+        assert!(
+            on_gpi_basis > 10,
+            "{corridor:?}: {on_gpi_basis} on gpi's basis"
+        );
+        common::assert_cell_summarises(&format!("{corridor:?}"), &cell, &recs, w.demand_end_us);
     }
     assert!(
         seen_returned_or_failed,
         "the fixture returns or fails some payments"
     );
+}
+
+/// The summary of a run where payments wait on a thin nostro: the funding-wait figures are non-trivial.
+#[test]
+fn funding_wait_metrics_agree_with_the_records() {
+    let run = common::run(&[
+        "nostros[0].balance=20000",
+        "corridors[0].payments_per_day=40",
+    ]);
+    let rail = settlesim::model::world::RailId(0);
+    let recs: Vec<_> = run.records.iter().filter(|r| r.rail == rail).collect();
+    let waited = recs
+        .iter()
+        .filter(|r| r.stages_us[settlesim::model::record::Stage::NostroWait.idx()] > 0);
+    let waited = waited.count();
+    assert!(
+        waited * 10 > recs.len() && waited < recs.len(),
+        "{waited} of {} waited",
+        recs.len()
+    );
+    let cell = run.outcome.metrics.rail_total(rail);
+    common::assert_cell_summarises("all", &cell, &recs, run.loaded.world.demand_end_us);
 }
 
 // ----- Pinned behaviour: each test below fails on a specific plausible bug (named in its comment) ------------

@@ -4,6 +4,8 @@
 use settlesim::model::record::{PaymentRecord, Status, Step};
 use settlesim::model::sim::{self, Outcome, RunOptions};
 
+mod common;
+
 const SCENARIO: &str = include_str!("../scenarios/stablecoin-remittance.toml");
 
 fn run(
@@ -377,4 +379,29 @@ fn one_confirmation_credits_at_inclusion() {
         assert_eq!(confs, 1);
         assert_eq!(deposit, included);
     }
+}
+
+/// The summary of every chain rail (and of its corridors) recomputed from its records: ramp spreads in the FX
+/// total, chain inclusion and credit times, stage times, costs (`common::assert_cell_summarises`).
+#[test]
+fn chain_rail_metrics_agree_with_the_records() {
+    let (outcome, records, loaded) = run(&[], None);
+    let w = &loaded.world;
+    let mut chain_rails = 0;
+    for (i, rail) in w.rails.iter().enumerate() {
+        let id = settlesim::model::world::RailId(i as u16);
+        let recs: Vec<_> = records.iter().filter(|r| r.rail == id).collect();
+        if !recs.iter().any(|r| r.chain_settlement_us.is_some()) {
+            continue;
+        }
+        chain_rails += 1;
+        assert!(
+            recs.iter().any(|r| r.cost.ramp_spread > 0),
+            "{}: ramp spreads",
+            rail.name
+        );
+        let cell = outcome.metrics.rail_total(id);
+        common::assert_cell_summarises(&rail.name, &cell, &recs, w.demand_end_us);
+    }
+    assert_eq!(chain_rails, 1, "the scenario has one chain rail");
 }
