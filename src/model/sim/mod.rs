@@ -23,6 +23,7 @@ mod exposure;
 mod funding;
 mod ips;
 mod ledger;
+mod pending;
 mod qr;
 mod ramp;
 
@@ -36,13 +37,14 @@ pub use exposure::FxExposure;
 use exposure::FxRisk;
 pub use funding::Rebalance;
 pub use ledger::LedgerOutcome;
+use pending::Pending;
 
 use std::collections::VecDeque;
 
 use rand_distr::{Exp, LogNormal};
 
 use crate::engine::queue::EventQueue;
-use crate::engine::slab::{ChunkedFifo, Slab};
+use crate::engine::slab::Slab;
 use crate::model::chain::state::{ChainMetrics, ChainState};
 pub use crate::model::event::Ev;
 use crate::model::fx::CurId;
@@ -300,8 +302,9 @@ pub struct Sim<'w, S: RecordSink> {
     rebalances: Vec<Rebalance>,
     /// Positions over time and the cost of capital (`capital`).
     capital: Capital,
-    /// Finished payments waiting for the hour they ended in to be closed (their cost of capital), in order.
-    pending: ChunkedFifo<(PaymentRecord, RouteId)>,
+    /// Finished payments waiting for the hour they ended in to be closed (their cost of capital), in order,
+    /// packed (`pending`).
+    pending: Pending,
     /// Per rail: FX settlement exposure.
     fx_risk: Vec<FxRisk>,
 }
@@ -427,7 +430,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             ledgers: ledger::Ledgers::default(),
             rebalances: Vec::new(),
             capital,
-            pending: ChunkedFifo::default(),
+            pending: Pending::default(),
             fx_risk: vec![FxRisk::default(); w.rails.len()],
         };
         sim.schedule_initial();
@@ -732,7 +735,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
         if self.pending.is_empty() && self.capital.priced_by(self.now) {
             self.release(rec, route);
         } else {
-            self.pending.push((rec, route));
+            self.pending.push(&rec, route);
         }
     }
 
@@ -748,7 +751,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
 
     fn release_pending(&mut self) {
         let mut pending = std::mem::take(&mut self.pending);
-        pending.drain(|(rec, route)| self.release(rec, route));
+        pending.drain(|rec, route| self.release(rec, route));
         self.pending = pending;
     }
 
