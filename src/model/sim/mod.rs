@@ -26,6 +26,7 @@ mod ledger;
 mod pending;
 mod qr;
 mod ramp;
+mod stages;
 
 use accounts::Accounts;
 use capital::{Capital, LiquidityOutcome};
@@ -38,6 +39,7 @@ use exposure::FxRisk;
 pub use funding::Rebalance;
 pub use ledger::LedgerOutcome;
 use pending::Pending;
+use stages::StageTimes;
 
 use std::collections::VecDeque;
 
@@ -134,29 +136,81 @@ struct Payment {
     /// The service time drawn for the staffed desk the payment waits at (and which desk).
     desk_service_us: u64,
     desk: Desk,
-    /// First bank's acceptance (0 until it happens; a payment is never accepted at time 0 by a later bank).
-    accepted_us: u64,
-    accepted: bool,
+    /// First bank's acceptance.
+    accepted_us: MaybeUs,
     /// The longest single hold so far and its kind.
     slowest_us: u64,
     slowest: Hold,
-    cost: CostSplit,
+    cost: Costs,
     /// Chain rails: when the on-ramp bought an asset whose price moves (the start of the exposure), until the
     /// off-ramp sells it; and how long that was, once sold.
-    bought_us: Option<u64>,
-    exposed_us: Option<u64>,
+    bought_us: MaybeUs,
+    exposed_us: MaybeUs,
     /// What the price move cost the off-ramp when it bears the price risk (USD cents, negative: a gain).
     ramp_price_move: i64,
     /// The stage the payment is in since `stage_since_us`, and the time spent in each earlier one.
     stage: Stage,
     stage_since_us: u64,
-    stages_us: [u64; Stage::COUNT],
+    stages: StageTimes,
     /// FX settlement exposure: since when it is open (`u64::MAX`: not open), its value in USD cents, and its
     /// length once closed.
     fx_since_us: u64,
     fx_cents: i64,
-    fx_exposure_us: Option<u64>,
+    fx_exposure_us: MaybeUs,
 }
+
+/// A payment's costs so far: `CostSplit` without the cost of capital, which is allocated only when the record is
+/// released (`Sim::release`) and so need not take room in the arena.
+#[derive(Clone, Copy, Debug, Default)]
+struct Costs {
+    sender_fee: i64,
+    intermediary_fees: i64,
+    receiver_fee: i64,
+    fx_spread: i64,
+    domestic_fees: i64,
+    network_fee: i64,
+    ramp_spread: i64,
+    ramp_fees: i64,
+    price_move: i64,
+}
+
+impl Costs {
+    fn split(self) -> CostSplit {
+        CostSplit {
+            sender_fee: self.sender_fee,
+            intermediary_fees: self.intermediary_fees,
+            receiver_fee: self.receiver_fee,
+            fx_spread: self.fx_spread,
+            domestic_fees: self.domestic_fees,
+            network_fee: self.network_fee,
+            ramp_spread: self.ramp_spread,
+            ramp_fees: self.ramp_fees,
+            price_move: self.price_move,
+            liquidity: 0,
+        }
+    }
+}
+
+/// An optional time or duration in 8 bytes where `Option<u64>` takes 16 (the arena holds every payment in
+/// flight): `u64::MAX` is none. Simulated times and durations stay below 2^50 µs (validation caps a run at
+/// twenty years), so it is never a value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct MaybeUs(u64);
+
+impl MaybeUs {
+    const NONE: MaybeUs = MaybeUs(u64::MAX);
+    fn some(us: u64) -> MaybeUs {
+        assert!(us != u64::MAX, "a time below 2^64 - 1 µs");
+        MaybeUs(us)
+    }
+    fn get(self) -> Option<u64> {
+        (self.0 != u64::MAX).then_some(self.0)
+    }
+}
+
+/// The arena holds a `Payment` per payment in flight (~146 k at the scale input's peak): keep it from
+/// silently regrowing (it was 408 bytes with dense stage times and `Option<u64>` times).
+const _: () = assert!(size_of::<Payment>() <= 320);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Queued {
@@ -655,7 +709,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
     fn enter_stage(&mut self, slot: u32, at_us: u64, stage: Stage) {
         let p = &mut self.arena[slot as usize];
         let at = at_us.max(p.stage_since_us);
-        p.stages_us[p.stage.idx()] += at - p.stage_since_us;
+        p.stages.add(p.stage, at - p.stage_since_us);
         p.stage_since_us = at;
         p.stage = stage;
     }
@@ -703,20 +757,20 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             status,
             delivered_minor: p.transit_minor,
             delivered_currency: p.cur,
-            cost: p.cost,
+            cost: p.cost.split(),
             duplicate: p.duplicate,
             reason: p.reason,
             chain_inclusion_us: (p.included_us > 0).then(|| p.included_us - p.broadcast_us),
             chain_settlement_us: (p.deposited_us > 0).then(|| p.deposited_us - p.broadcast_us),
-            accepted_us: p.accepted.then_some(p.accepted_us),
+            accepted_us: p.accepted_us.get(),
             slowest: p.slowest,
             slowest_us: p.slowest_us,
-            exposed_us: p.exposed_us,
+            exposed_us: p.exposed_us.get(),
             ramp_price_move_cents: p.ramp_price_move,
-            fx_exposure_us: p.fx_exposure_us,
+            fx_exposure_us: p.fx_exposure_us.get(),
             stages_us: {
                 // The current stage runs to the end (or to now, in flight).
-                let mut st = p.stages_us;
+                let mut st = p.stages.dense();
                 let end = ended_us.unwrap_or(self.now).max(p.stage_since_us);
                 st[p.stage.idx()] += end - p.stage_since_us;
                 st

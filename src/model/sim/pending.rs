@@ -42,7 +42,11 @@ impl Pending {
                 .unwrap_or_else(|| Vec::with_capacity(CHUNK_BYTES));
             self.chunks.push(chunk);
         }
-        encode(rec, route, self.chunks.last_mut().expect("a chunk with room"));
+        encode(
+            rec,
+            route,
+            self.chunks.last_mut().expect("a chunk with room"),
+        );
     }
 
     /// Hands every record to `f` in the order pushed and leaves the list empty.
