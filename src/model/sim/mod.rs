@@ -16,6 +16,7 @@ mod bank;
 pub mod capital;
 mod chain;
 mod correspondent;
+mod costs;
 mod demand;
 mod desk;
 mod domestic;
@@ -32,6 +33,7 @@ use accounts::Accounts;
 use capital::{Capital, LiquidityOutcome};
 use chain::chain_states;
 use correspondent::NostroState;
+use costs::{Costs, Part};
 use demand::Demand;
 use domestic::DomState;
 pub use exposure::FxExposure;
@@ -52,9 +54,7 @@ pub use crate::model::event::Ev;
 use crate::model::fx::CurId;
 use crate::model::ledger::{AccountKind, Ledger, LedgerError};
 use crate::model::metrics::Metrics;
-use crate::model::record::{
-    CostSplit, EndReason, Hold, PaymentRecord, Place, Stage, Status, Step, TraceStep,
-};
+use crate::model::record::{EndReason, Hold, PaymentRecord, Place, Stage, Status, Step, TraceStep};
 use crate::model::station::{DeskQueue, Servers, StationStats};
 use crate::model::world::{
     ChainId, CorridorId, Desk, HopFunding, Mode, RailId, RouteId, TopUp, World,
@@ -159,38 +159,6 @@ struct Payment {
     fx_exposure_us: MaybeUs,
 }
 
-/// A payment's costs so far: `CostSplit` without the cost of capital, which is allocated only when the record is
-/// released (`Sim::release`) and so need not take room in the arena.
-#[derive(Clone, Copy, Debug, Default)]
-struct Costs {
-    sender_fee: i64,
-    intermediary_fees: i64,
-    receiver_fee: i64,
-    fx_spread: i64,
-    domestic_fees: i64,
-    network_fee: i64,
-    ramp_spread: i64,
-    ramp_fees: i64,
-    price_move: i64,
-}
-
-impl Costs {
-    fn split(self) -> CostSplit {
-        CostSplit {
-            sender_fee: self.sender_fee,
-            intermediary_fees: self.intermediary_fees,
-            receiver_fee: self.receiver_fee,
-            fx_spread: self.fx_spread,
-            domestic_fees: self.domestic_fees,
-            network_fee: self.network_fee,
-            ramp_spread: self.ramp_spread,
-            ramp_fees: self.ramp_fees,
-            price_move: self.price_move,
-            liquidity: 0,
-        }
-    }
-}
-
 /// An optional time or duration in 8 bytes where `Option<u64>` takes 16 (the arena holds every payment in
 /// flight): `u64::MAX` is none. Simulated times and durations stay below 2^50 µs (validation caps a run at
 /// twenty years), so it is never a value.
@@ -210,7 +178,7 @@ impl MaybeUs {
 
 /// The arena holds a `Payment` per payment in flight (~146 k at the scale input's peak): keep it from
 /// silently regrowing (it was 408 bytes with dense stage times and `Option<u64>` times).
-const _: () = assert!(size_of::<Payment>() <= 320);
+const _: () = assert!(size_of::<Payment>() <= 296);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Queued {

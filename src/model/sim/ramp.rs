@@ -6,7 +6,7 @@ use crate::model::fx::CurId;
 use crate::model::record::{Place, Stage, Step};
 use crate::model::world::{BankId, ChainId, PriceRisk, RailKind};
 
-use super::{MaybeUs, Phase, Queued, RecordSink, Sim};
+use super::{MaybeUs, Part, Phase, Queued, RecordSink, Sim};
 
 /// The off-ramp's sale of an asset the on-ramp bought.
 #[derive(Clone, Copy)]
@@ -134,16 +134,16 @@ impl<S: RecordSink> Sim<'_, S> {
             p.bought_us = MaybeUs::NONE;
             p.exposed_us = MaybeUs::some(now - s.bought_us);
             match s.bearer {
-                PriceRisk::Customer => p.cost.price_move += moved,
+                PriceRisk::Customer => p.cost.add(Part::PriceMove, moved),
                 PriceRisk::Ramp => p.ramp_price_move += moved,
             }
         } else if bought {
             p.bought_us = MaybeUs::some(now);
         }
         if ramp {
-            p.cost.ramp_spread += spread;
+            p.cost.add(Part::RampSpread, spread);
         } else {
-            p.cost.fx_spread += spread;
+            p.cost.add(Part::FxSpread, spread);
         }
         self.trace_step(
             slot,
