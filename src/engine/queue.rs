@@ -82,8 +82,10 @@ fn bucket_of(time: u64, last: u64) -> usize {
 /// recently popped event.
 #[derive(Clone)]
 pub struct EventQueue<E> {
-    /// Events at exactly `last`, in insertion order, in chunks (none empty; all full but the last).
-    now: VecDeque<Chunk<E>>,
+    /// Events at exactly `last`, in insertion order: the head chunk (read from, kept across bursts), then
+    /// further chunks (none empty; all full but the last). When the head is empty so are the others.
+    head: Chunk<E>,
+    rest: VecDeque<Chunk<E>>,
     /// `buckets[b - 1]` is bucket `b`: its events in insertion order, in chunks of `CHUNK` (all full but the
     /// last).
     buckets: Box<[Vec<Chunk<E>>; BUCKETS]>,
@@ -103,7 +105,8 @@ impl<E> EventQueue<E> {
     /// first push.
     pub fn new() -> Self {
         Self {
-            now: VecDeque::new(),
+            head: VecDeque::new(),
+            rest: VecDeque::new(),
             buckets: Box::new(std::array::from_fn(|_| Vec::new())),
             pool: Vec::new(),
             mins: [u64::MAX; BUCKETS],
@@ -169,12 +172,16 @@ impl<E> EventQueue<E> {
     /// Appends `e` to the FIFO of events at the last popped time.
     #[inline]
     fn push_now(&mut self, e: Entry<E>) {
-        match self.now.back_mut() {
+        if self.rest.is_empty() && self.head.len() < CHUNK {
+            self.head.push_back(e);
+            return;
+        }
+        match self.rest.back_mut() {
             Some(chunk) if chunk.len() < CHUNK => chunk.push_back(e),
             _ => {
                 let mut chunk = self.pool.pop().unwrap_or_else(new_chunk);
                 chunk.push_back(e);
-                self.now.push_back(chunk);
+                self.rest.push_back(chunk);
             }
         }
     }
@@ -183,18 +190,19 @@ impl<E> EventQueue<E> {
     /// times. The returned time becomes [`last_time`](Self::last_time).
     #[inline]
     pub fn pop(&mut self) -> Option<(u64, E)> {
-        if self.now.is_empty() {
+        if self.head.is_empty() {
             if self.occupied == 0 {
                 return None;
             }
             self.spread();
         }
         self.len -= 1;
-        let head = self.now.front_mut().expect("spreading fills the FIFO");
-        let e = head.pop_front().expect("no chunk of the FIFO is empty");
-        if head.is_empty() {
-            let chunk = self.now.pop_front().expect("the head chunk");
-            self.pool.push(chunk);
+        let e = self.head.pop_front().expect("spreading fills the FIFO");
+        if self.head.is_empty()
+            && let Some(next) = self.rest.pop_front()
+        {
+            let done = mem::replace(&mut self.head, next);
+            self.pool.push(done);
         }
         Some((e.time, e.event))
     }
@@ -231,7 +239,7 @@ impl<E> EventQueue<E> {
     /// `&self` because every bucket caches its minimum time.
     #[inline]
     pub fn peek_time(&self) -> Option<u64> {
-        if !self.now.is_empty() {
+        if !self.head.is_empty() {
             return Some(self.last);
         }
         if self.occupied == 0 {
@@ -265,7 +273,7 @@ impl<E> EventQueue<E> {
     #[cfg(test)]
     fn capacity(&self) -> usize {
         let chunks: usize = self.buckets.iter().map(Vec::len).sum::<usize>() + self.pool.len();
-        (chunks + self.now.len()) * CHUNK
+        (chunks + self.rest.len()) * CHUNK + self.head.capacity()
     }
 }
 
