@@ -76,75 +76,9 @@ impl<T> IndexMut<usize> for Slab<T> {
     }
 }
 
-/// A first-in first-out list in chunks of `CHUNK`, emptied whole: its memory is the peak number of elements
-/// rounded up to a chunk, where a `VecDeque` that doubles holds up to twice the peak (and three times while it
-/// copies). One emptied chunk is kept for the next fill.
-#[derive(Clone, Debug)]
-pub struct ChunkedFifo<T> {
-    chunks: Vec<Vec<T>>,
-    spare: Option<Vec<T>>,
-}
-
-impl<T> Default for ChunkedFifo<T> {
-    fn default() -> Self {
-        ChunkedFifo {
-            chunks: Vec::new(),
-            spare: None,
-        }
-    }
-}
-
-impl<T> ChunkedFifo<T> {
-    pub fn is_empty(&self) -> bool {
-        self.chunks.is_empty()
-    }
-
-    pub fn push(&mut self, value: T) {
-        if self.chunks.last().is_none_or(|c| c.len() == CHUNK) {
-            let chunk = self
-                .spare
-                .take()
-                .unwrap_or_else(|| Vec::with_capacity(CHUNK));
-            self.chunks.push(chunk);
-        }
-        self.chunks
-            .last_mut()
-            .expect("a chunk with room")
-            .push(value);
-    }
-
-    /// Hands every element to `f` in the order pushed and leaves the list empty.
-    pub fn drain(&mut self, mut f: impl FnMut(T)) {
-        for mut chunk in self.chunks.drain(..) {
-            for value in chunk.drain(..) {
-                f(value);
-            }
-            if self.spare.is_none() {
-                self.spare = Some(chunk);
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_chunked_fifo_gives_back_in_order_and_holds_whole_chunks() {
-        let mut q = ChunkedFifo::default();
-        for round in 0..3 {
-            let n = round * CHUNK + 7;
-            for i in 0..n {
-                q.push(i);
-            }
-            assert_eq!(q.chunks.len(), n.div_ceil(CHUNK));
-            let mut out = Vec::new();
-            q.drain(|v| out.push(v));
-            assert_eq!(out, (0..n).collect::<Vec<_>>());
-            assert!(q.is_empty());
-        }
-    }
 
     #[test]
     fn indices_are_stable_across_chunks_and_capacity_follows_use() {

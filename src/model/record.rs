@@ -48,6 +48,15 @@ pub enum EndReason {
 }
 
 impl EndReason {
+    /// Every reason, in declaration order (`ALL[r as usize] == r`).
+    pub const ALL: [EndReason; 6] = [
+        EndReason::None,
+        EndReason::ComplianceReject,
+        EndReason::DuplicateRefunded,
+        EndReason::FeesExceedAmount,
+        EndReason::LimitExceeded,
+        EndReason::ScreeningTimeout,
+    ];
     pub fn as_str(self) -> &'static str {
         match self {
             EndReason::None => "",
@@ -194,6 +203,22 @@ pub enum Hold {
 }
 
 impl Hold {
+    /// Every kind, in declaration order (`ALL[h as usize] == h`).
+    pub const ALL: [Hold; 13] = [
+        Hold::None,
+        Hold::ClosedHours,
+        Hold::Processing,
+        Hold::Repair,
+        Hold::ComplianceReview,
+        Hold::DeskQueue,
+        Hold::NostroShortfall,
+        Hold::Transit,
+        Hold::DomesticRail,
+        Hold::Chain,
+        Hold::Payout,
+        Hold::Return,
+        Hold::MemberLimit,
+    ];
     pub fn as_str(self) -> &'static str {
         match self {
             Hold::None => "",

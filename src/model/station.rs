@@ -92,6 +92,9 @@ impl StationStats {
     }
 }
 
+/// The flag of a departure in `Servers::pending`.
+const LEAVE: u64 = 1 << 63;
+
 /// c parallel FIFO servers whose start times are known when a payment is submitted (a domestic rail): each
 /// payment takes the server that frees first. Arrivals are submitted in time order and their ready times never
 /// decrease, so assigning on submission is first come, first served. The queue-length changes lie in the future
@@ -100,8 +103,10 @@ impl StationStats {
 pub struct Servers {
     free_us: Vec<u64>,
     pub stats: StationStats,
-    /// (time, leave?, wait, service): pending queue changes, earliest first.
-    pending: BinaryHeap<Reverse<(u64, bool, u64, u64)>>,
+    /// (time, `LEAVE` | wait, service): pending queue changes, earliest first (an arrival has neither flag nor
+    /// wait). The flag is packed above the wait, which keeps the order of (time, leave?, wait, service) in 24
+    /// bytes instead of 32: the heap holds two entries per payment ahead on the rail.
+    pending: BinaryHeap<Reverse<(u64, u64, u64)>>,
 }
 
 impl Servers {
@@ -128,19 +133,21 @@ impl Servers {
     pub fn book(&mut self, now_us: u64, i: usize, ready_us: u64, start_us: u64, service_us: u64) {
         self.apply_until(now_us);
         self.free_us[i] = start_us + service_us;
-        self.pending.push(Reverse((ready_us, false, 0, 0)));
+        let wait = start_us - ready_us;
+        assert!(wait < LEAVE, "a wait below 2^63 µs");
+        self.pending.push(Reverse((ready_us, 0, 0)));
         self.pending
-            .push(Reverse((start_us, true, start_us - ready_us, service_us)));
+            .push(Reverse((start_us, LEAVE | wait, service_us)));
     }
 
     fn apply_until(&mut self, t_us: u64) {
-        while let Some(&Reverse((at, leave, wait, service))) = self.pending.peek() {
+        while let Some(&Reverse((at, leave_wait, service))) = self.pending.peek() {
             if at > t_us {
                 break;
             }
             self.pending.pop();
-            if leave {
-                self.stats.leave(at, wait, service);
+            if leave_wait & LEAVE != 0 {
+                self.stats.leave(at, leave_wait & !LEAVE, service);
             } else {
                 self.stats.join(at);
             }

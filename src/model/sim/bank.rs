@@ -9,7 +9,7 @@ use crate::model::world::{BankId, ChargeBearer, Desk, RouteId};
 use crate::rng::{self, Stream};
 
 use super::accounts::Accounts;
-use super::{Phase, RecordSink, Sim};
+use super::{MaybeUs, Part, Phase, RecordSink, Sim};
 
 impl<S: RecordSink> Sim<'_, S> {
     /// The stream of a route's rail on the route's corridor.
@@ -60,9 +60,8 @@ impl<S: RecordSink> Sim<'_, S> {
         let b = self.bank_at(slot);
         self.trace_step(slot, Place::Bank(b), Step::Accepted);
         let p = &mut self.arena[slot as usize];
-        if !p.accepted {
-            p.accepted = true;
-            p.accepted_us = self.now;
+        if p.accepted_us.get().is_none() {
+            p.accepted_us = MaybeUs::some(self.now);
         }
         self.bank_fee(slot, b);
         let bank = self.w.bank(b);
@@ -212,10 +211,10 @@ impl<S: RecordSink> Sim<'_, S> {
         let ramp = self.is_chain_rail(slot);
         let p = &mut self.arena[slot as usize];
         match role {
-            _ if ramp => p.cost.ramp_fees += cents,
-            "sender" => p.cost.sender_fee += cents,
-            "receiver" => p.cost.receiver_fee += cents,
-            _ => p.cost.intermediary_fees += cents,
+            _ if ramp => p.cost.add(Part::RampFees, cents),
+            "sender" => p.cost.add(Part::SenderFee, cents),
+            "receiver" => p.cost.add(Part::ReceiverFee, cents),
+            _ => p.cost.add(Part::IntermediaryFees, cents),
         }
     }
 

@@ -6,7 +6,7 @@ use crate::model::chain::state::ChainState;
 use crate::model::record::{EndReason, Hold, Place, Stage, Status, Step};
 use crate::model::world::{ChainId, HopFunding, Mode, RailId, RailKind, World};
 
-use super::{Phase, RecordSink, Sim, world_label};
+use super::{Part, Phase, RecordSink, Sim, world_label};
 
 pub(super) type ChainStates = (
     Vec<ChainState>,
@@ -207,7 +207,7 @@ impl<S: RecordSink> Sim<'_, S> {
         p.transit_minor -= in_asset;
         p.fee_charged = true;
         p.included_us = now;
-        p.cost.network_fee = p.cost.network_fee.saturating_add(cents);
+        p.cost.add_saturating(Part::NetworkFee, cents);
         if exceeded {
             p.reason = EndReason::FeesExceedAmount;
         }

@@ -3,12 +3,13 @@
 
 use rand_distr::{Distribution, Exp, LogNormal};
 
-use crate::model::record::{CostSplit, EndReason, Hold, Place, Stage, Step};
+use crate::model::record::{EndReason, Hold, Place, Stage, Step};
 use crate::model::world::{CorridorId, Desk, Mode, RouteId, World};
 use crate::rng::{self, Stream};
 use crate::units::US_PER_DAY;
 
-use super::{Ev, Payment, Phase, Queued, RecordSink, Sim};
+use super::stages::StageTimes;
+use super::{Costs, Ev, MaybeUs, Payment, Phase, Queued, RecordSink, Sim};
 
 pub(super) struct Demand {
     pub(super) stream: Stream,
@@ -141,20 +142,19 @@ impl<S: RecordSink> Sim<'_, S> {
             reason: EndReason::None,
             desk_service_us: 0,
             desk: Desk::Processing,
-            accepted_us: 0,
-            accepted: false,
+            accepted_us: MaybeUs::NONE,
             slowest_us: 0,
             slowest: Hold::None,
-            cost: CostSplit::default(),
-            bought_us: None,
-            exposed_us: None,
+            cost: Costs::default(),
+            bought_us: MaybeUs::NONE,
+            exposed_us: MaybeUs::NONE,
             ramp_price_move: 0,
             stage: Stage::Initiation,
             stage_since_us: now,
-            stages_us: [0; Stage::COUNT],
+            stages: StageTimes::default(),
             fx_since_us: u64::MAX,
             fx_cents: 0,
-            fx_exposure_us: None,
+            fx_exposure_us: MaybeUs::NONE,
         };
         let id = self.next_id;
         self.next_id += 1;

@@ -7,7 +7,7 @@ use crate::model::station::Servers;
 use crate::model::world::{ChargeBearer, DomKind, DomRailId};
 use crate::rng::{self, Stream};
 
-use super::{Phase, RecordSink, Sim};
+use super::{Part, Phase, RecordSink, Sim};
 
 pub(super) struct DomState {
     pub(super) servers: Servers,
@@ -30,7 +30,9 @@ impl<S: RecordSink> Sim<'_, S> {
             |acc, c| acc.dom_fees(d, c),
             holder,
         );
-        self.arena[slot as usize].cost.domestic_fees += cents;
+        self.arena[slot as usize]
+            .cost
+            .add(Part::DomesticFees, cents);
     }
 
     /// Submit to a domestic rail: business hours (or batch windows), a FIFO server at the rail's capacity, then

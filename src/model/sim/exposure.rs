@@ -10,7 +10,7 @@
 
 use crate::model::world::RailId;
 
-use super::{RecordSink, Sim};
+use super::{MaybeUs, RecordSink, Sim};
 
 /// A rail's running FX settlement exposure.
 #[derive(Clone, Copy, Debug, Default)]
@@ -91,7 +91,7 @@ impl<S: RecordSink> Sim<'_, S> {
             return;
         }
         let since = std::mem::replace(&mut p.fx_since_us, u64::MAX);
-        p.fx_exposure_us = Some(now - since);
+        p.fx_exposure_us = MaybeUs::some(now - since);
         let (rail, cents) = (p.rail.idx(), p.fx_cents);
         let r = &mut self.fx_risk[rail];
         r.advance(now);

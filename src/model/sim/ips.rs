@@ -7,7 +7,7 @@
 use crate::model::record::{EndReason, Hold, Place, Status, Step};
 use crate::model::world::{ChargeBearer, DomRailId, HopFunding, IpsLink, RailKind};
 
-use super::{Phase, RecordSink, Sim};
+use super::{Part, Phase, RecordSink, Sim};
 
 impl<S: RecordSink> Sim<'_, S> {
     /// The scheme rules of the payment's rail, if it is an IPS link.
@@ -100,7 +100,9 @@ impl<S: RecordSink> Sim<'_, S> {
                 |acc, c| acc.dom_fees(d, c),
                 holder,
             );
-            self.arena[slot as usize].cost.intermediary_fees += cents;
+            self.arena[slot as usize]
+                .cost
+                .add(Part::IntermediaryFees, cents);
         }
         let route = self.arena[slot as usize].route;
         let wait = delay.sample(self.rail_stream(route));

@@ -16,6 +16,7 @@ mod bank;
 pub mod capital;
 mod chain;
 mod correspondent;
+mod costs;
 mod demand;
 mod desk;
 mod domestic;
@@ -23,34 +24,37 @@ mod exposure;
 mod funding;
 mod ips;
 mod ledger;
+mod pending;
 mod qr;
 mod ramp;
+mod stages;
 
 use accounts::Accounts;
 use capital::{Capital, LiquidityOutcome};
 use chain::chain_states;
 use correspondent::NostroState;
+use costs::{Costs, Part};
 use demand::Demand;
 use domestic::DomState;
 pub use exposure::FxExposure;
 use exposure::FxRisk;
 pub use funding::Rebalance;
 pub use ledger::LedgerOutcome;
+use pending::Pending;
+use stages::StageTimes;
 
 use std::collections::VecDeque;
 
 use rand_distr::{Exp, LogNormal};
 
 use crate::engine::queue::EventQueue;
-use crate::engine::slab::{ChunkedFifo, Slab};
+use crate::engine::slab::Slab;
 use crate::model::chain::state::{ChainMetrics, ChainState};
 pub use crate::model::event::Ev;
 use crate::model::fx::CurId;
 use crate::model::ledger::{AccountKind, Ledger, LedgerError};
 use crate::model::metrics::Metrics;
-use crate::model::record::{
-    CostSplit, EndReason, Hold, PaymentRecord, Place, Stage, Status, Step, TraceStep,
-};
+use crate::model::record::{EndReason, Hold, PaymentRecord, Place, Stage, Status, Step, TraceStep};
 use crate::model::station::{DeskQueue, Servers, StationStats};
 use crate::model::world::{
     ChainId, CorridorId, Desk, HopFunding, Mode, RailId, RouteId, TopUp, World,
@@ -132,29 +136,49 @@ struct Payment {
     /// The service time drawn for the staffed desk the payment waits at (and which desk).
     desk_service_us: u64,
     desk: Desk,
-    /// First bank's acceptance (0 until it happens; a payment is never accepted at time 0 by a later bank).
-    accepted_us: u64,
-    accepted: bool,
+    /// First bank's acceptance.
+    accepted_us: MaybeUs,
     /// The longest single hold so far and its kind.
     slowest_us: u64,
     slowest: Hold,
-    cost: CostSplit,
+    cost: Costs,
     /// Chain rails: when the on-ramp bought an asset whose price moves (the start of the exposure), until the
     /// off-ramp sells it; and how long that was, once sold.
-    bought_us: Option<u64>,
-    exposed_us: Option<u64>,
+    bought_us: MaybeUs,
+    exposed_us: MaybeUs,
     /// What the price move cost the off-ramp when it bears the price risk (USD cents, negative: a gain).
     ramp_price_move: i64,
     /// The stage the payment is in since `stage_since_us`, and the time spent in each earlier one.
     stage: Stage,
     stage_since_us: u64,
-    stages_us: [u64; Stage::COUNT],
+    stages: StageTimes,
     /// FX settlement exposure: since when it is open (`u64::MAX`: not open), its value in USD cents, and its
     /// length once closed.
     fx_since_us: u64,
     fx_cents: i64,
-    fx_exposure_us: Option<u64>,
+    fx_exposure_us: MaybeUs,
 }
+
+/// An optional time or duration in 8 bytes where `Option<u64>` takes 16 (the arena holds every payment in
+/// flight): `u64::MAX` is none. Simulated times and durations stay below 2^50 µs (validation caps a run at
+/// twenty years), so it is never a value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct MaybeUs(u64);
+
+impl MaybeUs {
+    const NONE: MaybeUs = MaybeUs(u64::MAX);
+    fn some(us: u64) -> MaybeUs {
+        assert!(us != u64::MAX, "a time below 2^64 - 1 µs");
+        MaybeUs(us)
+    }
+    fn get(self) -> Option<u64> {
+        (self.0 != u64::MAX).then_some(self.0)
+    }
+}
+
+/// The arena holds a `Payment` per payment in flight (~146 k at the scale input's peak): keep it from
+/// silently regrowing (it was 408 bytes with dense stage times and `Option<u64>` times).
+const _: () = assert!(size_of::<Payment>() <= 296);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Queued {
@@ -300,8 +324,9 @@ pub struct Sim<'w, S: RecordSink> {
     rebalances: Vec<Rebalance>,
     /// Positions over time and the cost of capital (`capital`).
     capital: Capital,
-    /// Finished payments waiting for the hour they ended in to be closed (their cost of capital), in order.
-    pending: ChunkedFifo<(PaymentRecord, RouteId)>,
+    /// Finished payments waiting for the hour they ended in to be closed (their cost of capital), in order,
+    /// packed (`pending`).
+    pending: Pending,
     /// Per rail: FX settlement exposure.
     fx_risk: Vec<FxRisk>,
 }
@@ -427,7 +452,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             ledgers: ledger::Ledgers::default(),
             rebalances: Vec::new(),
             capital,
-            pending: ChunkedFifo::default(),
+            pending: Pending::default(),
             fx_risk: vec![FxRisk::default(); w.rails.len()],
         };
         sim.schedule_initial();
@@ -652,7 +677,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
     fn enter_stage(&mut self, slot: u32, at_us: u64, stage: Stage) {
         let p = &mut self.arena[slot as usize];
         let at = at_us.max(p.stage_since_us);
-        p.stages_us[p.stage.idx()] += at - p.stage_since_us;
+        p.stages.add(p.stage, at - p.stage_since_us);
         p.stage_since_us = at;
         p.stage = stage;
     }
@@ -700,20 +725,20 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             status,
             delivered_minor: p.transit_minor,
             delivered_currency: p.cur,
-            cost: p.cost,
+            cost: p.cost.split(),
             duplicate: p.duplicate,
             reason: p.reason,
             chain_inclusion_us: (p.included_us > 0).then(|| p.included_us - p.broadcast_us),
             chain_settlement_us: (p.deposited_us > 0).then(|| p.deposited_us - p.broadcast_us),
-            accepted_us: p.accepted.then_some(p.accepted_us),
+            accepted_us: p.accepted_us.get(),
             slowest: p.slowest,
             slowest_us: p.slowest_us,
-            exposed_us: p.exposed_us,
+            exposed_us: p.exposed_us.get(),
             ramp_price_move_cents: p.ramp_price_move,
-            fx_exposure_us: p.fx_exposure_us,
+            fx_exposure_us: p.fx_exposure_us.get(),
             stages_us: {
                 // The current stage runs to the end (or to now, in flight).
-                let mut st = p.stages_us;
+                let mut st = p.stages.dense();
                 let end = ended_us.unwrap_or(self.now).max(p.stage_since_us);
                 st[p.stage.idx()] += end - p.stage_since_us;
                 st
@@ -732,7 +757,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
         if self.pending.is_empty() && self.capital.priced_by(self.now) {
             self.release(rec, route);
         } else {
-            self.pending.push((rec, route));
+            self.pending.push(&rec, route);
         }
     }
 
@@ -748,7 +773,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
 
     fn release_pending(&mut self) {
         let mut pending = std::mem::take(&mut self.pending);
-        pending.drain(|(rec, route)| self.release(rec, route));
+        pending.drain(|rec, route| self.release(rec, route));
         self.pending = pending;
     }
 

@@ -6,7 +6,7 @@ use crate::model::fx::CurId;
 use crate::model::record::{Place, Stage, Step};
 use crate::model::world::{BankId, ChainId, PriceRisk, RailKind};
 
-use super::{Phase, Queued, RecordSink, Sim};
+use super::{MaybeUs, Part, Phase, Queued, RecordSink, Sim};
 
 /// The off-ramp's sale of an asset the on-ramp bought.
 #[derive(Clone, Copy)]
@@ -51,7 +51,7 @@ impl<S: RecordSink> Sim<'_, S> {
     /// price and at today's, and who bears the difference.
     fn sale(&self, slot: u32, to: CurId) -> Option<Sale> {
         let p = &self.arena[slot as usize];
-        let bought_us = p.bought_us?;
+        let bought_us = p.bought_us.get()?;
         let RailKind::Chain { price_risk, .. } = self.w.rails[p.rail.idx()].kind else {
             return None;
         };
@@ -131,19 +131,19 @@ impl<S: RecordSink> Sim<'_, S> {
         p.transit_minor = y;
         p.cur = to;
         if let Some(s) = sale {
-            p.bought_us = None;
-            p.exposed_us = Some(now - s.bought_us);
+            p.bought_us = MaybeUs::NONE;
+            p.exposed_us = MaybeUs::some(now - s.bought_us);
             match s.bearer {
-                PriceRisk::Customer => p.cost.price_move += moved,
+                PriceRisk::Customer => p.cost.add(Part::PriceMove, moved),
                 PriceRisk::Ramp => p.ramp_price_move += moved,
             }
         } else if bought {
-            p.bought_us = Some(now);
+            p.bought_us = MaybeUs::some(now);
         }
         if ramp {
-            p.cost.ramp_spread += spread;
+            p.cost.add(Part::RampSpread, spread);
         } else {
-            p.cost.fx_spread += spread;
+            p.cost.add(Part::FxSpread, spread);
         }
         self.trace_step(
             slot,
