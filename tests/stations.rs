@@ -143,6 +143,14 @@ fn little_law_holds_at_every_station_of_a_busy_week() {
             s.name, l.queue_len_mean, l.lambda_w, l.wait_share
         );
         assert_eq!(s.stats.queued(), 0);
+        // The share of the payments started here that waited for a server.
+        let share = s.stats.waited as f64 / s.stats.started.max(1) as f64;
+        assert!(
+            (l.wait_share - share).abs() <= 1e-12,
+            "{}: waited share {}",
+            s.name,
+            l.wait_share
+        );
         assert!(
             (l.queue_len_mean - l.lambda_w).abs() <= 1e-9 * l.lambda_w.max(1e-12),
             "{}: L {} vs λW {}",

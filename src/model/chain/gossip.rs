@@ -693,11 +693,6 @@ impl VoteDelays {
             },
         }
     }
-
-    /// The fitted delay from validator j to validator i, µs.
-    pub fn delay_us(&self, j: usize, i: usize) -> f64 {
-        self.out_us[j] + self.between_us[self.region[j]][self.region[i]] + self.into_us[i]
-    }
 }
 
 /// Exact shortest-path delays of a pushed vote between validators (row j: from validator j), µs: each hop pays
