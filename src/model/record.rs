@@ -117,6 +117,32 @@ impl CostSplit {
             self.price_move,
         ]
     }
+    /// The split of these nine parts (`parts` order) and a cost of capital.
+    pub fn from_parts(parts: [i64; 9], liquidity: i64) -> CostSplit {
+        let [
+            sender_fee,
+            intermediary_fees,
+            receiver_fee,
+            fx_spread,
+            domestic_fees,
+            network_fee,
+            ramp_spread,
+            ramp_fees,
+            price_move,
+        ] = parts;
+        CostSplit {
+            sender_fee,
+            intermediary_fees,
+            receiver_fee,
+            fx_spread,
+            domestic_fees,
+            network_fee,
+            ramp_spread,
+            ramp_fees,
+            price_move,
+            liquidity,
+        }
+    }
     pub fn total(&self) -> i64 {
         self.parts().iter().fold(0_i64, |a, &x| a.saturating_add(x))
     }

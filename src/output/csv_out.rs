@@ -172,18 +172,8 @@ pub fn payment_row(out: &mut Vec<u8>, clock: &mut IsoClock, w: &World, r: &Payme
     push_minor(out, r.delivered_minor, dcur.exponent);
     sep(out);
     out.extend_from_slice(dcur.code().as_bytes());
-    for x in [
-        c.sender_fee,
-        c.intermediary_fees,
-        c.receiver_fee,
-        c.fx_spread,
-        c.domestic_fees,
-        c.network_fee,
-        c.ramp_spread,
-        c.ramp_fees,
-        c.price_move,
-        c.total(),
-    ] {
+    let parts = c.parts();
+    for x in parts.iter().copied().chain([c.total()]) {
         sep(out);
         push_minor(out, x, 2);
     }

@@ -65,29 +65,7 @@ impl Costs {
 
     /// The costs as a record reports them, before the cost of capital is allocated.
     pub(super) fn split(&self) -> CostSplit {
-        let [
-            sender_fee,
-            intermediary_fees,
-            receiver_fee,
-            fx_spread,
-            domestic_fees,
-            network_fee,
-            ramp_spread,
-            ramp_fees,
-            price_move,
-        ] = self.parts();
-        CostSplit {
-            sender_fee,
-            intermediary_fees,
-            receiver_fee,
-            fx_spread,
-            domestic_fees,
-            network_fee,
-            ramp_spread,
-            ramp_fees,
-            price_move,
-            liquidity: 0,
-        }
+        CostSplit::from_parts(self.parts(), 0)
     }
 }
 

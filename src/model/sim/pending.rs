@@ -125,18 +125,9 @@ fn words(r: &PaymentRecord, route: RouteId) -> ([u64; FIELDS], u64) {
     w[9] = r.status as u64;
     w[10] = zigzag(r.delivered_minor);
     w[11] = u64::from(r.delivered_currency.0);
-    let parts = [
-        c.sender_fee,
-        c.intermediary_fees,
-        c.receiver_fee,
-        c.fx_spread,
-        c.domestic_fees,
-        c.network_fee,
-        c.ramp_spread,
-        c.ramp_fees,
-        c.price_move,
-        c.liquidity,
-    ];
+    let mut parts = [0; 10];
+    parts[..9].copy_from_slice(&c.parts());
+    parts[9] = c.liquidity;
     for (k, &x) in parts.iter().enumerate() {
         w[12 + k] = zigzag(x);
     }
@@ -196,18 +187,7 @@ fn decode(buf: &[u8], at: &mut usize) -> (PaymentRecord, RouteId) {
         status: Status::ALL[w[9] as usize],
         delivered_minor: unzigzag(w[10]),
         delivered_currency: CurId(w[11] as u16),
-        cost: CostSplit {
-            sender_fee: part(0),
-            intermediary_fees: part(1),
-            receiver_fee: part(2),
-            fx_spread: part(3),
-            domestic_fees: part(4),
-            network_fee: part(5),
-            ramp_spread: part(6),
-            ramp_fees: part(7),
-            price_move: part(8),
-            liquidity: part(9),
-        },
+        cost: CostSplit::from_parts(std::array::from_fn(&part), part(9)),
         duplicate: w[22] != 0,
         reason: EndReason::ALL[w[23] as usize],
         chain_inclusion_us: opt(24),
