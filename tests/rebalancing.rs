@@ -366,3 +366,30 @@ proptest! {
         prop_assert_eq!(run.records.len() as u64, run.outcome.payments);
     }
 }
+
+/// Each request counts against the (rail, corridor) cell of the payment that triggered it, not only in the rail's
+/// total: the ramp fixture with a second corridor on the same positions, so requests come from both.
+#[test]
+fn each_request_counts_against_its_own_corridor() {
+    let i = RAMP.find("[[corridors]]").expect("a corridor");
+    let second = RAMP[i..].replace("id = \"USD-MXN\"", "id = \"USD-MXN-2\"");
+    let text = format!("{RAMP}\n{second}");
+    let run = run_text("ramp2.toml", &text, &[]);
+    let m = &run.outcome.metrics;
+    let mut corridors_seen = 0;
+    for corridor in 0..2 {
+        let ours: Vec<_> = run
+            .requests()
+            .iter()
+            .filter(|r| r.rail == RailId(0) && r.corridor.idx() == corridor)
+            .collect();
+        corridors_seen += usize::from(!ours.is_empty());
+        let cell = m.cell(RailId(0), corridor);
+        assert_eq!(cell.rebalancings, ours.len() as u64, "corridor {corridor}");
+        let amount: i64 = ours.iter().map(|r| r.amount_usd_cents).sum();
+        assert_eq!(cell.rebalanced_usd_cents, amount, "corridor {corridor}");
+        let fee: i64 = ours.iter().map(|r| r.fee_usd_cents).sum();
+        assert_eq!(cell.rebalancing_cost_cents, fee, "corridor {corridor}");
+    }
+    assert_eq!(corridors_seen, 2, "both corridors trigger requests");
+}
