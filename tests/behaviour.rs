@@ -638,3 +638,36 @@ fn first_mile_domestic_fee_is_paid_by_the_originator_under_sha() {
         assert_eq!(r.delivered_minor, r.amount_minor - 20_00 - 5_00 - 1_50);
     }
 }
+
+/// The hourly series (timeseries.csv) counted from the records: payments created, ended and settled in each
+/// hour of simulated time, on a run with returns and failures.
+#[test]
+fn the_hourly_series_counts_the_records_by_hour() {
+    let run = common::run(&[
+        "duration=5d",
+        "banks[1].screening={ hit_rate = 0.1, review = { fixed = \"1h\" }, reject_rate = 0.5 }",
+    ]);
+    let rail = settlesim::model::world::RailId(0);
+    let s = &run.outcome.metrics.series[0];
+    let hours = s.arrivals.len();
+    let hour = |t: u64| ((t / 3_600_000_000) as usize).min(hours - 1);
+    let (mut arrivals, mut ended, mut settled) = (vec![0; hours], vec![0; hours], vec![0; hours]);
+    for r in run.records.iter().filter(|r| r.rail == rail) {
+        arrivals[hour(r.created_us)] += 1;
+        if let Some(e) = r.ended_us {
+            ended[hour(e)] += 1;
+            settled[hour(e)] += u64::from(r.status == Status::Settled);
+        }
+    }
+    assert!(
+        arrivals.iter().filter(|&&n| n > 1).count() > 10,
+        "several hours with arrivals"
+    );
+    assert_eq!(s.arrivals, arrivals, "arrivals by hour");
+    assert_eq!(s.ended, ended, "ended by hour");
+    assert_eq!(s.settled, settled, "settled by hour");
+    assert!(
+        ended != settled,
+        "the fixture returns or fails some payments"
+    );
+}
