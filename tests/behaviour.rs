@@ -344,13 +344,18 @@ fn throughput_counts_settlements_inside_the_demand_window() {
 /// The summary (summary.csv's columns) agrees with the records it summarises: counts per status, the largest,
 /// mean and median latency and the mean cost, per corridor and for the rail, on a run that returns and leaves
 /// payments in flight as well as settling them.
-#[test]
-fn metrics_agree_with_the_records_they_summarise() {
-    let run = common::run(&[
+/// Five days of the fixture where bank b's screening returns some payments and fails others.
+fn returns_and_failures() -> common::Run {
+    common::run(&[
         "duration=5d",
         "limits.drain=12h",
         "banks[1].screening={ hit_rate = 0.1, review = { fixed = \"1h\" }, reject_rate = 0.5 }",
-    ]);
+    ])
+}
+
+#[test]
+fn metrics_agree_with_the_records_they_summarise() {
+    let run = returns_and_failures();
     let m = &run.outcome.metrics;
     let w = &run.loaded.world;
     let rail = settlesim::model::world::RailId(0);
@@ -643,10 +648,7 @@ fn first_mile_domestic_fee_is_paid_by_the_originator_under_sha() {
 /// hour of simulated time, on a run with returns and failures.
 #[test]
 fn the_hourly_series_counts_the_records_by_hour() {
-    let run = common::run(&[
-        "duration=5d",
-        "banks[1].screening={ hit_rate = 0.1, review = { fixed = \"1h\" }, reject_rate = 0.5 }",
-    ]);
+    let run = returns_and_failures();
     let rail = settlesim::model::world::RailId(0);
     let s = &run.outcome.metrics.series[0];
     let hours = s.arrivals.len();
