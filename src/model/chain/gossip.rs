@@ -1014,25 +1014,17 @@ mod tests {
         }
     }
 
-    /// The measuring node is the observer, the last node: `observe` hears every other node's announcement after
-    /// that node's delay and its latency to the observer, and records each one after the first, from the first.
-    /// Four nodes in four regions, instant relay (no announcement delay), hand-set receipt times.
-    #[test]
-    fn the_observer_is_the_last_node_and_hears_the_others_after_their_latency() {
-        let latency_us = vec![
-            vec![0, 10, 20, 1_000],
-            vec![10, 0, 30, 3_000],
-            vec![20, 30, 0, 7_000],
-            vec![1_000, 3_000, 7_000, 0],
-        ];
-        let g = Gossip {
-            peers: vec![vec![1], vec![0, 2], vec![1, 3], vec![2]],
-            outbound: vec![
-                vec![true],
-                vec![false, true],
-                vec![false, true],
-                vec![false],
-            ],
+    /// Four nodes with the given peers and latencies: full blocks of 1 kB over shared 1 Mbit/s links, instant
+    /// validation and transaction relay, producers 0 and 1.
+    fn four_nodes(peers: Vec<Vec<u32>>, latency_us: Vec<Vec<u64>>) -> Gossip {
+        let outbound = peers
+            .iter()
+            .enumerate()
+            .map(|(i, ps)| ps.iter().map(|&p| (p as usize) > i).collect())
+            .collect();
+        Gossip {
+            peers,
+            outbound,
             region_of: vec![0, 1, 2, 3],
             latency_us,
             upload_bps: vec![1e6; 4],
@@ -1044,7 +1036,56 @@ mod tests {
             tx_relay: TxRelay::Instant,
             tx_probe_every_us: 0,
             producers: vec![0, 1],
-        };
+        }
+    }
+
+    struct Posted(Vec<(u64, u32, u32)>);
+    impl Post for Posted {
+        fn post(&mut self, at_us: u64, msg: u32, block: u32) {
+            self.0.push((at_us, msg, block));
+        }
+    }
+
+    /// An announcement goes to every peer that does not hold the block; it is counted for a peer that has already
+    /// requested the block elsewhere but not sent (it could change nothing), and a block that left the ring is
+    /// announced to no one.
+    #[test]
+    fn announce_counts_every_peer_without_the_block_and_sends_to_those_that_want_it() {
+        let latency_us = vec![
+            vec![0, 10, 20, 30],
+            vec![10, 0, 40, 50],
+            vec![20, 40, 0, 60],
+            vec![30, 50, 60, 0],
+        ];
+        let g = four_nodes(vec![vec![1], vec![0, 2, 3], vec![1], vec![1]], latency_us);
+        let mut relays = Relays::new(&g, 4);
+        relays.produced(5, 0);
+        let state = relays.state(5).expect("in the ring");
+        state[1] = HAS;
+        state[2] = REQUESTED;
+        let mut out = Posted(Vec::new());
+        // Peers 0 (holds it), 2 (requested it) and 3 (wants nothing yet): two messages, one scheduled.
+        assert_eq!(relays.announce(&g, 1, 5, 1_000, &mut out), 2);
+        assert_eq!(out.0, vec![(1_050, pack(Msg::Inv, 1, 3), 5)]);
+        // Node 0 announcing: its one peer holds the block.
+        assert_eq!(relays.announce(&g, 0, 5, 1_000, &mut out), 0);
+        // Block 1 shares block 5's slot in a ring of four: it is gone, nothing is sent.
+        assert_eq!(relays.announce(&g, 1, 1, 1_000, &mut out), 0);
+        assert_eq!(out.0.len(), 1);
+    }
+
+    /// The measuring node is the observer, the last node: `observe` hears every other node's announcement after
+    /// that node's delay and its latency to the observer, and records each one after the first, from the first.
+    /// Four nodes in four regions, instant relay (no announcement delay), hand-set receipt times.
+    #[test]
+    fn the_observer_is_the_last_node_and_hears_the_others_after_their_latency() {
+        let latency_us = vec![
+            vec![0, 10, 20, 1_000],
+            vec![10, 0, 30, 3_000],
+            vec![20, 30, 0, 7_000],
+            vec![1_000, 3_000, 7_000, 0],
+        ];
+        let g = four_nodes(vec![vec![1], vec![0, 2], vec![1, 3], vec![2]], latency_us);
         assert_eq!(g.observer(), 3);
         let flood = TxFlood {
             at: vec![0, 100, 200, 50],

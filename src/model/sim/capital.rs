@@ -677,6 +677,64 @@ mod tests {
 
     const MIN: u64 = 60_000_000;
 
+    /// A rail's liquidity sums its own positions by kind: pre-funded (nostro, inventory, ledger advance), in
+    /// flight (in transit, on chain; on chain also alone), every position's cost and idle cost; a shared position
+    /// (no rail) and another rail's are left out. Hand-set figures with distinct powers of two, so each sum names
+    /// the positions in it.
+    #[test]
+    fn a_rails_liquidity_sums_its_own_positions_by_kind() {
+        use PositionKind::*;
+        let kinds = [
+            (Nostro, Some(0)),
+            (Inventory, Some(0)),
+            (LedgerAdvance, Some(0)),
+            (Collection, Some(0)),
+            (InTransit, Some(0)),
+            (OnChain, Some(0)),
+            (Nostro, None),
+            (InTransit, Some(1)),
+        ];
+        let positions = kinds
+            .iter()
+            .map(|&(kind, rail)| Position {
+                kind,
+                rail: rail.map(RailId),
+                account: kind.as_str().into(),
+                currency: CurId(0),
+            })
+            .collect();
+        let bit = |i: usize| f64::from(1_u32 << i);
+        let window = (0..kinds.len())
+            .map(|i| Figures {
+                len_us: 4,
+                usd_us: 4.0 * bit(i),
+                peak_usd: 2.0 * bit(i),
+                cost_usd: 3.0 * bit(i),
+                ..Figures::default()
+            })
+            .collect();
+        let l = LiquidityOutcome {
+            positions,
+            window,
+            idle_cost_usd: (0..kinds.len()).map(|i| 5.0 * bit(i)).collect(),
+            ..LiquidityOutcome::default()
+        };
+        // Rail 0 holds positions 0-5: pre-funded 0, 1, 2 (1 + 2 + 4 = 7); in flight 4, 5 (16 + 32 = 48).
+        let want = RailLiquidity {
+            prefunded_mean_usd: 7.0,
+            prefunded_peak_usd: 14.0,
+            in_transit_mean_usd: 48.0,
+            in_transit_peak_usd: 96.0,
+            on_chain_mean_usd: 32.0,
+            cost_usd: 3.0 * 63.0,
+            idle_cost_usd: 5.0 * 63.0,
+        };
+        assert_eq!(l.rail(RailId(0)), want);
+        let other = l.rail(RailId(1));
+        assert_eq!((other.in_transit_mean_usd, other.cost_usd), (128.0, 384.0));
+        assert_eq!(other.prefunded_mean_usd, 0.0);
+    }
+
     /// The allocation rule by hand. One USD position holds $876,000 throughout at 3.65% a year: it costs
     /// 876,000 × 0.0365 / 8,760 = $3.65 an hour. Payment 1 ($100) is in flight from 0:00 to 0:30, payment 2
     /// ($300) from 0:15 to 1:45; demand ends at 3:00.
