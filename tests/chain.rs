@@ -211,6 +211,37 @@ fn bft_commits_nothing_without_two_f_plus_one() {
     assert_eq!(m.stale_blocks, 0);
 }
 
+/// Six validators need more than two-thirds, 5 (2f + 1 = 3 with f = ⌊5/3⌋ = 1 would let two disjoint halves
+/// commit): one offline leaves five and the chain runs; two offline leave four, and nothing commits.
+#[test]
+fn bft_needs_more_than_two_thirds_when_n_is_not_3f_plus_1() {
+    let offline = |validators: &[u32]| {
+        let list: Vec<String> = validators
+            .iter()
+            .map(|v| format!("{{ validator = {v}, from = \"1h\", to = \"2h\" }}"))
+            .collect();
+        format!("chains[0].offline=[{}]", list.join(", "))
+    };
+    let mut o: Vec<String> = BFT.iter().map(|s| s.to_string()).collect();
+    o.push("chains[0].validators=6".into());
+    for (down, live) in [(&[0_u32][..], true), (&[0, 1][..], false)] {
+        let mut with = o.clone();
+        with.push(offline(down));
+        let refs: Vec<&str> = with.iter().map(String::as_str).collect();
+        let m = run(&refs);
+        assert!(m.hourly[0][0] > 3000, "first hour: {}", m.hourly[0][0]);
+        if live {
+            assert!(
+                m.hourly[1][0] > 2000,
+                "{down:?} offline: {}",
+                m.hourly[1][0]
+            );
+        } else {
+            assert_eq!(m.hourly[1][0], 0, "{down:?} offline: no quorum of 5");
+        }
+    }
+}
+
 #[test]
 fn a_bft_height_is_the_pause_plus_three_message_delays() {
     // Fixed 10 ms messages: proposal, prevotes, precommits, then the 1 s pause before the next height. Every

@@ -831,9 +831,9 @@ pub struct BftGossipScratch {
 }
 
 /// One BFT height over the gossip network: the proposal spreads from the proposer's node by
-/// announce/request/transfer, each validator prevotes when it has validated it, precommits when it holds 2f+1
-/// prevotes and commits on 2f+1 precommits; votes travel by the fitted shortest-path delays. The height commits
-/// when 2f+1 validators have committed. Returns as `state::bft_height` does (commit time, rounds, messages of the
+/// announce/request/transfer, each validator prevotes when it has validated it, precommits when it holds a quorum
+/// of prevotes (`spec::bft_quorum`) and commits on a quorum of precommits; votes travel by the fitted
+/// shortest-path delays. The height commits when a quorum of validators have committed. Returns as `state::bft_height` does (commit time, rounds, messages of the
 /// protocol: the proposal to every other validator and every vote to every other validator).
 #[allow(clippy::too_many_arguments)]
 pub fn bft_height(
@@ -848,8 +848,7 @@ pub fn bft_height(
     height: usize,
     start: u64,
 ) -> (Option<u64>, u64, u64) {
-    let f = (n - 1) / 3;
-    let quorum = 2 * f + 1;
+    let quorum = crate::model::chain::spec::bft_quorum(n);
     let mut t = start;
     let mut messages = 0;
     for round in 0..64_u64 {

@@ -225,3 +225,11 @@ impl ChainSpec {
         (rate, mult)
     }
 }
+
+/// The votes a BFT step needs among `n` equal validators: more than two-thirds of them (Tendermint's and
+/// CometBFT's "+2/3 of the voting power"), ⌊2n/3⌋ + 1. For n = 3f + 1 (PBFT's committee for f faults) that is
+/// 2f + 1; for other n it is more (21 validators: 15, not 2 × 6 + 1 = 13), since two quorums must share an honest
+/// validator: 2q − n > f with f = n − q faults tolerated for liveness.
+pub fn bft_quorum(n: usize) -> usize {
+    2 * n / 3 + 1
+}

@@ -22,7 +22,7 @@ use crate::model::chain::gossip::{
     self, BftGossipScratch, DelayHist, NetState, Relays, Step, TxFlood,
 };
 use crate::model::chain::mempool::{CAP_LEVELS_MAX, FeeGrid, Histogram};
-use crate::model::chain::spec::{ChainSpec, Consensus, FeeMarket, Network, TxRelay};
+use crate::model::chain::spec::{ChainSpec, Consensus, FeeMarket, Network, TxRelay, bft_quorum};
 use crate::model::event::Ev;
 use crate::rng::{self, Stream};
 
@@ -1400,11 +1400,11 @@ pub struct BftScratch {
 }
 
 /// One BFT height: rounds of propose, prevote, precommit until a round commits within its timeout. Returns the
-/// commit time (None when fewer than 2f+1 validators are online: nothing is final without 2f+1 precommits), the
-/// rounds used and the messages sent.
+/// commit time (None when fewer than a quorum of validators are online: nothing is final without a quorum of
+/// precommits, `bft_quorum`), the rounds used and the messages sent.
 ///
 /// Each vote is a broadcast with one delay, the same to every receiver (the sender's send and gossip time),
-/// drawn once per vote: a validator then holds 2f+1 votes at an order statistic of the n broadcast times with
+/// drawn once per vote: a validator then holds a quorum of votes at an order statistic of the n broadcast times with
 /// its own vote at its own time, found with one selection per phase. The cost per height is linear in the
 /// validators; the message count is that of the full protocol (every vote to every other validator). The
 /// proposal goes to each validator with its own delay.
@@ -1425,8 +1425,7 @@ pub fn bft_height(
         unreachable!("a BFT chain")
     };
     let (n, round_timeout_us) = (*n, *round_timeout_us);
-    let f = (n - 1) / 3;
-    let quorum = 2 * f + 1;
+    let quorum = bft_quorum(n);
     let mut t = start;
     let mut messages = 0;
     let s = scratch;
@@ -1459,13 +1458,13 @@ pub fn bft_height(
             });
         }
         messages += on as u64 - 1;
-        // Prevotes: each online validator broadcasts on receiving the proposal; a validator moves on with 2f+1.
+        // Prevotes: each online validator broadcasts on receiving the proposal; a validator moves on with a quorum.
         s.heard.clear();
         s.heard
             .extend(s.recv.iter().zip(prevotes).map(|(&r, &d)| r + d));
         quorum_times(&s.recv, &s.heard, quorum, &mut s.work, &mut s.voted);
         messages += (on * (on - 1)) as u64;
-        // Precommits, then commit on 2f+1 precommits.
+        // Precommits, then commit on a quorum of precommits.
         s.heard.clear();
         s.heard
             .extend(s.voted.iter().zip(precommits).map(|(&r, &d)| r + d));
@@ -1734,6 +1733,28 @@ mod tests {
         assert!(whole.metrics.txs_included > 20_000);
     }
 
+    /// More than two-thirds of n, by hand: 2f + 1 for n = 3f + 1, one or two more otherwise.
+    #[test]
+    fn a_bft_quorum_is_more_than_two_thirds_of_the_validators() {
+        let want = [
+            (1, 1),
+            (2, 2),
+            (3, 3),
+            (4, 3),
+            (5, 4),
+            (6, 5),
+            (7, 5),
+            (10, 7),
+            (21, 15),
+            (27, 19),
+            (100, 67),
+        ];
+        for (n, q) in want {
+            assert_eq!(bft_quorum(n), q, "n = {n}");
+            assert!(3 * q > 2 * n && 3 * (q - 1) <= 2 * n, "n = {n}");
+        }
+    }
+
     #[test]
     fn quorum_times_are_the_order_statistic_of_own_and_heard_votes() {
         // Against the direct definition: validator j's q-th vote among its own at own[j] and the others' at
@@ -1742,7 +1763,7 @@ mod tests {
         let (mut work, mut out) = (Vec::new(), Vec::new());
         for _ in 0..2_000 {
             let n = 1 + (rng::unit(&mut s) * 12.0) as usize;
-            let quorum = 2 * ((n - 1) / 3) + 1;
+            let quorum = bft_quorum(n);
             let own: Vec<u64> = (0..n).map(|_| (rng::unit(&mut s) * 8.0) as u64).collect();
             let heard: Vec<u64> = own
                 .iter()
