@@ -11,8 +11,10 @@
 #                                          MUTANTS_SAMPLE_OFFSET=K (0 to N-1) takes the K-th such sample instead
 #   scripts/mutants.sh --in-diff BASE      only mutants in lines changed since the git revision BASE (e.g. main)
 #   scripts/mutants.sh [--sample N | --in-diff BASE] ARGS...
-#                                          extra cargo-mutants arguments, e.g. `-f src/model/fx.rs` or
-#                                          `-F 'drain_nostro_queue'`
+#                                          extra cargo-mutants arguments, e.g. `-F '^src/model/fx\.rs:'` (one
+#                                          file: a regex on the names `--list` shows) or `-F 'drain_nostro_queue'`;
+#                                          not `-f FILE`, which adds to the globs of .cargo/mutants.toml instead of
+#                                          narrowing them (cargo-mutants 27)
 #
 # MUTANTS_JOBS (default 1) sets --jobs: each job builds the crate, so keep it at 1 on a small shared machine.
 # MUTANTS_IN_PLACE=1 mutates this tree and reuses its target/ instead of building a copy from scratch (do not edit

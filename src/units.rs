@@ -4,30 +4,11 @@
 
 use std::fmt;
 
-/// Simulated time: microseconds since the scenario's start instant (UTC). Never read from a clock.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct SimTime(pub u64);
-
+/// Simulated time is a `u64` of microseconds since the scenario's start instant (UTC), never read from a clock.
 pub const US_PER_S: u64 = 1_000_000;
 pub const US_PER_MIN: u64 = 60 * US_PER_S;
 pub const US_PER_HOUR: u64 = 60 * US_PER_MIN;
 pub const US_PER_DAY: u64 = 24 * US_PER_HOUR;
-
-impl SimTime {
-    pub const ZERO: SimTime = SimTime(0);
-    pub const NEVER: SimTime = SimTime(u64::MAX);
-
-    pub fn us(self) -> u64 {
-        self.0
-    }
-    pub fn secs_f64(self) -> f64 {
-        self.0 as f64 / US_PER_S as f64
-    }
-    /// Saturating addition of a duration in microseconds (NEVER stays NEVER).
-    pub fn plus(self, d_us: u64) -> SimTime {
-        SimTime(self.0.saturating_add(d_us))
-    }
-}
 
 /// Parses a duration such as `"90s"`, `"2h"`, `"1d12h"`, `"1.5h"`, `"500ms"`, `"250us"`, `"2w"` into microseconds.
 /// Every component needs a unit; components add up. Returns a message suitable for an error line.
