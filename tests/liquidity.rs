@@ -251,6 +251,41 @@ fn a_pvp_rail_has_no_fx_settlement_exposure() {
     assert!(x.usd_cents_us > 0 && x.peak_usd_cents > 0);
 }
 
+/// FX settlement exposure opens when the value reaches the bank that converts: here the receiver, paid by the hop
+/// from the sender, which sends at creation (both banks always open, no processing). It converts and credits on
+/// arrival, so each payment is exposed for exactly its latency, and the rail's integral is Σ amount × latency (a
+/// USD amount is its own value in cents).
+#[test]
+fn fx_exposure_runs_from_the_hop_into_the_converting_bank_to_its_conversion() {
+    let text = EXACT
+        .replacen(
+            "id = \"b\"\ncountry = \"US\"",
+            "id = \"b\"\ncountry = \"MX\"",
+            1,
+        )
+        .replace("to_country = \"US\"", "to_country = \"MX\"")
+        .replace("dest_currency = \"USD\"", "dest_currency = \"MXN\"")
+        .replace(
+            "path = [\"a\", \"b\"]",
+            "path = [\"a\", \"b\"]\nconvert_at = \"b\"",
+        )
+        + "MXN = 10.0\n\n[[fx]]\npair = \"USD/MXN\"\nmid = 17.2\ndaily_vol_bps = 0\n";
+    let loaded = load("exact-mxn.toml", &text, &[]);
+    let (o, records) = run(&loaded);
+    assert!(records.len() > 2_000, "{} payments", records.len());
+    for r in &records {
+        assert_eq!(r.status, Status::Settled);
+        assert_eq!(r.fx_exposure_us, r.latency_us(), "payment {}", r.id);
+    }
+    let x = &o.fx_exposure[0];
+    let want: u128 = records
+        .iter()
+        .map(|r| r.amount_minor as u128 * r.latency_us().unwrap() as u128)
+        .sum();
+    assert_eq!(x.usd_cents_us, want);
+    assert_eq!(x.payments, records.len() as u64);
+}
+
 /// The flagship's positions: every rail ties up pre-funded liquidity, funds in transit are positive, and the
 /// receiving banks' collection accounts are reported but never charged.
 #[test]
