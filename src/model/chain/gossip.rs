@@ -22,7 +22,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use crate::engine::queue::EventQueue;
-use crate::model::chain::spec::{Gossip, Relay, TxRelay, Upload};
+use crate::model::chain::spec::{Gossip, Relay, TxRelay, Upload, bft_quorum};
 use crate::model::event::Ev;
 use crate::rng::{self, Stream};
 
@@ -832,9 +832,10 @@ pub struct BftGossipScratch {
 
 /// One BFT height over the gossip network: the proposal spreads from the proposer's node by
 /// announce/request/transfer, each validator prevotes when it has validated it, precommits when it holds a quorum
-/// of prevotes (`spec::bft_quorum`) and commits on a quorum of precommits; votes travel by the fitted
-/// shortest-path delays. The height commits when a quorum of validators have committed. Returns as `state::bft_height` does (commit time, rounds, messages of the
-/// protocol: the proposal to every other validator and every vote to every other validator).
+/// of prevotes (`bft_quorum`) and commits on a quorum of precommits; votes travel by the fitted shortest-path
+/// delays. The height commits when a quorum of validators have committed. Returns as `state::bft_height` does
+/// (commit time, rounds, messages of the protocol: the proposal to every other validator and every vote to every
+/// other validator).
 #[allow(clippy::too_many_arguments)]
 pub fn bft_height(
     stream: &mut Stream,
@@ -848,7 +849,7 @@ pub fn bft_height(
     height: usize,
     start: u64,
 ) -> (Option<u64>, u64, u64) {
-    let quorum = crate::model::chain::spec::bft_quorum(n);
+    let quorum = bft_quorum(n);
     let mut t = start;
     let mut messages = 0;
     for round in 0..64_u64 {
