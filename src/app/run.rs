@@ -104,7 +104,8 @@ pub fn simulate_to_dir(
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    sink.finish(dir)
+    let payments_sha256 = sink
+        .finish(dir)
         .map_err(|e| io_err("cannot write payments.csv", e))?;
     output::failpoint("after-payments");
 
@@ -187,8 +188,12 @@ pub fn simulate_to_dir(
     }
     write_atomic(dir, "scenario.toml", loaded.effective_text.as_bytes())
         .map_err(|e| io_err("cannot write scenario.toml", e))?;
-    let (digest, file_sha256) =
-        output::digest_and_hashes(dir, &files).map_err(|e| io_err("digest", e))?;
+    let (digest, file_sha256) = output::digest_and_hashes(
+        dir,
+        &files,
+        [("payments.csv".into(), payments_sha256)].into(),
+    )
+    .map_err(|e| io_err("digest", e))?;
     files.sort();
     output::failpoint("before-manifest");
     let span_s = outcome.end_us as f64 / 1e6;

@@ -7,13 +7,14 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
 
 use crate::model::metrics::{Cell, ChainFigures, Metrics};
 use crate::model::record::{CostSplit, PaymentRecord, Stage, Status};
 use crate::model::sim::capital::RailLiquidity;
 use crate::model::sim::{ChainOutcome, Outcome, RecordSink, StationOutcome};
 use crate::model::world::{RailId, World};
-use crate::output::row::{IsoClock, push_fixed, push_minor, push_secs3, push_u64};
+use crate::output::row::{IsoClock, Row, push_fixed, push_minor, push_secs3, push_u64};
 use crate::units::{US_PER_DAY, US_PER_HOUR, format_minor};
 
 /// A float with fixed decimals; NaN becomes an empty field.
@@ -95,11 +96,11 @@ pub const PAYMENT_COLUMNS: &[&str] = &[
 /// fixed words), so the bytes are what a CSV writer would produce.
 pub struct PaymentsCsv<'w> {
     world: &'w World,
-    writer: Option<BufWriter<File>>,
+    writer: Option<BufWriter<HashingFile>>,
     tmp: PathBuf,
     error: Option<io::Error>,
     /// The row being rendered, reused.
-    line: Vec<u8>,
+    line: Row,
     clock: IsoClock,
     pub on_progress: Option<Box<dyn FnMut(u64) + 'w>>,
 }
@@ -107,7 +108,11 @@ pub struct PaymentsCsv<'w> {
 impl<'w> PaymentsCsv<'w> {
     pub fn create(world: &'w World, dir: &Path) -> io::Result<PaymentsCsv<'w>> {
         let tmp = super::temp_path(dir, "payments.csv");
-        let mut writer = BufWriter::with_capacity(1 << 16, File::create(&tmp)?);
+        let file = HashingFile {
+            file: File::create(&tmp)?,
+            sha: Sha256::new(),
+        };
+        let mut writer = BufWriter::with_capacity(1 << 16, file);
         writer.write_all(PAYMENT_COLUMNS.join(",").as_bytes())?;
         writer.write_all(b"\n")?;
         Ok(PaymentsCsv {
@@ -115,30 +120,49 @@ impl<'w> PaymentsCsv<'w> {
             writer: Some(writer),
             tmp,
             error: None,
-            line: Vec::with_capacity(512),
+            line: Row::default(),
             clock: IsoClock::new(world.start),
             on_progress: None,
         })
     }
 
-    /// Flushes and renames into place.
-    pub fn finish(mut self, dir: &Path) -> io::Result<()> {
+    /// Flushes and renames into place. Returns the file's SHA-256 (hex), taken from the bytes as they were
+    /// written: a large payments.csv is not read back to hash it (`output::digest_and_hashes` takes it).
+    pub fn finish(mut self, dir: &Path) -> io::Result<String> {
         if let Some(e) = self.error.take() {
             return Err(e);
         }
         let writer = self.writer.take().expect("finish is called once");
-        let file = writer.into_inner().map_err(|e| e.into_error())?;
+        let HashingFile { file, sha } = writer.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()?;
-        std::fs::rename(&self.tmp, dir.join("payments.csv"))
+        std::fs::rename(&self.tmp, dir.join("payments.csv"))?;
+        Ok(super::hex(&sha.finalize()))
+    }
+}
+
+/// A file that hashes what is written to it (below the `BufWriter`, so in large chunks).
+struct HashingFile {
+    file: File,
+    sha: Sha256,
+}
+
+impl Write for HashingFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.sha.update(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
     }
 }
 
 /// One `payments.csv` line (with its newline), in `PAYMENT_COLUMNS` order.
-pub fn payment_row(out: &mut Vec<u8>, clock: &mut IsoClock, w: &World, r: &PaymentRecord) {
+pub fn payment_row(out: &mut Row, clock: &mut IsoClock, w: &World, r: &PaymentRecord) {
     let cur = w.fx.currency(r.currency);
     let dcur = w.fx.currency(r.delivered_currency);
     let c: &CostSplit = &r.cost;
-    let sep = |out: &mut Vec<u8>| out.push(b',');
+    let sep = |out: &mut Row| out.push(b',');
     push_u64(out, r.id);
     sep(out);
     push_u64(out, r.demand_id);
@@ -228,7 +252,7 @@ impl RecordSink for PaymentsCsv<'_> {
         self.line.clear();
         payment_row(&mut self.line, &mut self.clock, self.world, r);
         if let Some(w) = self.writer.as_mut()
-            && let Err(e) = w.write_all(&self.line)
+            && let Err(e) = w.write_all(self.line.as_bytes())
         {
             self.error = Some(e);
         }

@@ -1,6 +1,7 @@
 //! Output files: everything a run writes, each file written under a temporary name and renamed into place when
 //! complete, so a crash or an error never leaves a half-written result. The digest is a SHA-256 over the result
-//! files (names and contents, in name order), excluding the manifest, whose wall time differs between runs.
+//! files (names, lengths and each file's SHA-256, in name order), excluding the manifest, whose wall time differs
+//! between runs.
 
 pub mod csv_out;
 pub mod row;
@@ -116,27 +117,20 @@ fn hash_file(h: &mut Sha256, f: &mut fs::File, buf: &mut [u8]) -> io::Result<()>
     }
 }
 
-/// SHA-256 over `files` (relative names), sorted by name: each contributes its name, its length and its bytes.
+/// SHA-256 over `files` (relative names), sorted by name: each contributes its name, its length and its own
+/// SHA-256 (in hex). The digest is a function of the files' bytes as much as a hash over the bytes themselves, and each
+/// file is read once for both its hash and the digest (a gigabyte payments.csv is hashed as it is written and
+/// not read again, `digest_and_hashes`).
 pub fn digest(dir: &Path, files: &[String]) -> io::Result<String> {
-    let mut names: Vec<&String> = files.iter().collect();
-    names.sort();
-    let mut h = Sha256::new();
-    let mut buf = vec![0_u8; 1 << 16];
-    for name in names {
-        let mut f = fs::File::open(dir.join(name))?;
-        h.update(name.as_bytes());
-        h.update([0]);
-        h.update(f.metadata()?.len().to_le_bytes());
-        hash_file(&mut h, &mut f, &mut buf)?;
-    }
-    Ok(hex(&h.finalize()))
+    Ok(digest_and_hashes(dir, files, Default::default())?.0)
 }
 
-/// `digest(dir, files)` and each file's SHA-256 (`verify::file_hashes`) in one read of each file: a large
-/// payments.csv is read and hashed once for both, not twice.
+/// `digest(dir, files)` and each file's SHA-256 (hex, as `verify::file_hashes`). `known` holds the hashes of
+/// files already hashed as they were written (payments.csv); the others are read and hashed here.
 pub fn digest_and_hashes(
     dir: &Path,
     files: &[String],
+    known: std::collections::BTreeMap<String, String>,
 ) -> io::Result<(String, std::collections::BTreeMap<String, String>)> {
     let mut names: Vec<&String> = files.iter().collect();
     names.sort();
@@ -144,20 +138,20 @@ pub fn digest_and_hashes(
     let mut hashes = std::collections::BTreeMap::new();
     let mut buf = vec![0_u8; 1 << 16];
     for name in names {
-        let mut f = fs::File::open(dir.join(name))?;
+        let path = dir.join(name);
+        let hash = match known.get(name) {
+            Some(h) => h.clone(),
+            None => {
+                let mut one = Sha256::new();
+                hash_file(&mut one, &mut fs::File::open(&path)?, &mut buf)?;
+                hex(&one.finalize())
+            }
+        };
         all.update(name.as_bytes());
         all.update([0]);
-        all.update(f.metadata()?.len().to_le_bytes());
-        let mut one = Sha256::new();
-        loop {
-            let n = f.read(&mut buf)?;
-            if n == 0 {
-                break;
-            }
-            all.update(&buf[..n]);
-            one.update(&buf[..n]);
-        }
-        hashes.insert(name.clone(), hex(&one.finalize()));
+        all.update(fs::metadata(&path)?.len().to_le_bytes());
+        all.update(hash.as_bytes());
+        hashes.insert(name.clone(), hash);
     }
     Ok((hex(&all.finalize()), hashes))
 }

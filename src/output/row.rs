@@ -4,8 +4,6 @@
 //! function renders exactly what its general counterpart does (`units::format_minor`, `csv_out::fixed`,
 //! `csv_out::iso`); the tests below compare them over wide ranges.
 
-use std::io::Write;
-
 use chrono::{DateTime, Datelike, Utc};
 
 /// "00" to "99": two digits per division.
@@ -20,59 +18,148 @@ const PAIRS: [u8; 200] = {
     p
 };
 
-/// Appends the decimal digits of `n`.
-pub fn push_u64(out: &mut Vec<u8>, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    while n >= 100 {
+/// A row being rendered, reused from row to row. Its buffer always has `SLACK` bytes of room past the end of
+/// the row, so that a number is written in place with fixed-size copies: no bounds to grow and no `memcpy`
+/// call per field (a row has about fifty fields, and a large run writes millions of rows).
+#[derive(Clone, Debug)]
+pub struct Row {
+    buf: Vec<u8>,
+    len: usize,
+}
+
+/// Room kept past the end of a row: enough for any one number (20 digits, a sign, a point and 18 decimals).
+const SLACK: usize = 64;
+
+impl Default for Row {
+    fn default() -> Row {
+        Row {
+            buf: vec![0; 512 + SLACK],
+            len: 0,
+        }
+    }
+}
+
+impl Row {
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    /// The `SLACK` bytes past the end, to write into before `advance`.
+    #[inline]
+    fn tail(&mut self) -> &mut [u8; SLACK] {
+        if self.len + SLACK > self.buf.len() {
+            self.grow(SLACK);
+        }
+        (&mut self.buf[self.len..self.len + SLACK])
+            .try_into()
+            .expect("SLACK bytes")
+    }
+
+    #[inline]
+    fn advance(&mut self, n: usize) {
+        self.len += n;
+    }
+
+    #[cold]
+    fn grow(&mut self, extra: usize) {
+        let want = (self.len + extra + SLACK).max(2 * self.buf.len());
+        self.buf.resize(want, 0);
+    }
+
+    #[inline]
+    pub fn push(&mut self, b: u8) {
+        self.tail()[0] = b;
+        self.advance(1);
+    }
+
+    pub fn extend_from_slice(&mut self, s: &[u8]) {
+        if self.len + s.len() + SLACK > self.buf.len() {
+            self.grow(s.len());
+        }
+        self.buf[self.len..self.len + s.len()].copy_from_slice(s);
+        self.advance(s.len());
+    }
+}
+
+/// The number of decimal digits of `n` (1 for 0), from its bit length: ⌊bits·log10(2)⌋ (1233/4096 is log10(2)
+/// to within 2^-13, exact enough for 64 bits) is the count or one less, and one comparison settles which.
+#[inline]
+fn digit_count(n: u64) -> usize {
+    let n = n | 1; // 0 has one digit, as 1 has
+    let bits = 64 - n.leading_zeros() as usize;
+    let t = (bits * 1233) >> 12;
+    t + usize::from(n >= POW10[t])
+}
+
+/// Writes the `width` lowest decimal digits of `n` into `out[..width]`, two per division (`width` <= 20).
+#[inline]
+fn put_digits(out: &mut [u8; SLACK], mut n: u64, width: usize) {
+    let mut i = width;
+    while i >= 2 {
         let r = (n % 100) as usize;
         n /= 100;
         i -= 2;
-        digits[i..i + 2].copy_from_slice(&PAIRS[2 * r..2 * r + 2]);
+        out[i] = PAIRS[2 * r];
+        out[i + 1] = PAIRS[2 * r + 1];
     }
-    if n >= 10 {
-        i -= 2;
-        digits[i..i + 2].copy_from_slice(&PAIRS[2 * n as usize..2 * n as usize + 2]);
-    } else {
-        i -= 1;
-        digits[i] = b'0' + n as u8;
+    if i == 1 {
+        out[0] = b'0' + (n % 10) as u8;
     }
-    out.extend_from_slice(&digits[i..]);
 }
 
-/// Appends `n` as exactly `width` digits, zero-padded (`n` < 10^width).
-fn push_padded(out: &mut Vec<u8>, n: u64, width: usize) {
-    let mut digits = [b'0'; 20];
-    let mut n = n;
-    for d in digits[..width].iter_mut().rev() {
-        *d = b'0' + (n % 10) as u8;
-        n /= 10;
-    }
-    out.extend_from_slice(&digits[..width]);
+/// Appends the decimal digits of `n`.
+#[inline]
+pub fn push_u64(out: &mut Row, n: u64) {
+    let width = digit_count(n);
+    put_digits(out.tail(), n, width);
+    out.advance(width);
 }
+
+/// Appends `n` as exactly `width` digits, zero-padded (`n` < 10^width, `width` <= 20).
+#[inline]
+fn push_padded(out: &mut Row, n: u64, width: usize) {
+    put_digits(out.tail(), n, width);
+    out.advance(width);
+}
+
+/// 10^e for e in 0..=19.
+const POW10: [u64; 20] = {
+    let mut p = [1_u64; 20];
+    let mut i = 1;
+    while i < 20 {
+        p[i] = p[i - 1] * 10;
+        i += 1;
+    }
+    p
+};
 
 /// Exact decimal rendering of minor units with `exponent` decimals, as `units::format_minor`.
-pub fn push_minor(out: &mut Vec<u8>, minor: i64, exponent: u8) {
+pub fn push_minor(out: &mut Row, minor: i64, exponent: u8) {
     if minor < 0 {
         out.push(b'-');
     }
     let abs = minor.unsigned_abs();
-    if exponent == 0 {
-        push_u64(out, abs);
-        return;
-    }
-    let scale = 10_u64.pow(exponent as u32);
-    push_u64(out, abs / scale);
+    let (whole, frac) = match exponent {
+        0 => return push_u64(out, abs),
+        // Cents, the common case, by a constant: a multiplication, not a division.
+        2 => (abs / 100, abs % 100),
+        e => (abs / POW10[e as usize], abs % POW10[e as usize]),
+    };
+    push_u64(out, whole);
     out.push(b'.');
-    push_padded(out, abs % scale, exponent as usize);
+    push_padded(out, frac, exponent as usize);
 }
 
 /// Microseconds as seconds with three decimals, as `fixed(us as f64 / 1e6, 3)`: exact integer rounding, except
 /// at a tie (a remainder of exactly 500 µs) where the float's binary value decides, so the float path is kept.
-pub fn push_secs3(out: &mut Vec<u8>, us: u64) {
+pub fn push_secs3(out: &mut Row, us: u64) {
     let (ms, rest) = (us / 1000, us % 1000);
     if rest == 500 || us >= 1 << 52 {
-        write!(out, "{:.3}", us as f64 / 1e6).expect("writing to a Vec");
+        out.extend_from_slice(format!("{:.3}", us as f64 / 1e6).as_bytes());
         return;
     }
     // Away from a tie the float's error (< 1 ulp) cannot cross the rounding boundary, which is 1 µs away or more.
@@ -83,16 +170,16 @@ pub fn push_secs3(out: &mut Vec<u8>, us: u64) {
 }
 
 /// A float with fixed decimals, as `csv_out::fixed` (NaN and infinities are an empty field).
-pub fn push_fixed(out: &mut Vec<u8>, x: f64, decimals: usize) {
+pub fn push_fixed(out: &mut Row, x: f64, decimals: usize) {
     if x.is_finite() && !push_fixed_exact(out, x, decimals) {
-        write!(out, "{x:.decimals$}").expect("writing to a Vec");
+        out.extend_from_slice(format!("{x:.decimals$}").as_bytes());
     }
 }
 
 /// `{x:.decimals$}` in integer arithmetic for the common case (x ≥ +0, at most 9 decimals, below 2^64 in
 /// units of the last decimal): x is exactly m·2^e, so x·10^d = m·10^d·2^e is rounded to the nearest integer
 /// exactly. Writes nothing and returns false otherwise, and on an exact tie, which the general formatter settles.
-fn push_fixed_exact(out: &mut Vec<u8>, x: f64, decimals: usize) -> bool {
+fn push_fixed_exact(out: &mut Row, x: f64, decimals: usize) -> bool {
     if decimals > 9 || x.is_sign_negative() {
         return false;
     }
@@ -155,7 +242,7 @@ impl IsoClock {
         }
     }
 
-    pub fn push(&mut self, out: &mut Vec<u8>, t_us: u64) {
+    pub fn push(&mut self, out: &mut Row, t_us: u64) {
         let Some(us) = i64::try_from(t_us)
             .ok()
             .and_then(|t| t.checked_add(self.start_us))
@@ -171,16 +258,22 @@ impl IsoClock {
             return;
         }
         let in_day = ms.rem_euclid(86_400_000) as u64;
-        out.extend_from_slice(&self.prefix);
         let (s, milli) = (in_day / 1000, in_day % 1000);
-        push_padded(out, s / 3600, 2);
-        out.push(b':');
-        push_padded(out, s / 60 % 60, 2);
-        out.push(b':');
-        push_padded(out, s % 60, 2);
-        out.push(b'.');
-        push_padded(out, milli, 3);
-        out.push(b'Z');
+        // `YYYY-MM-DDT` `HH:MM:SS.mmmZ`, 24 bytes written in place.
+        let t = out.tail();
+        t[..11].copy_from_slice(&self.prefix);
+        for (at, v) in [(11, s / 3600), (14, s / 60 % 60), (17, s % 60)] {
+            t[at] = PAIRS[2 * v as usize];
+            t[at + 1] = PAIRS[2 * v as usize + 1];
+        }
+        t[13] = b':';
+        t[16] = b':';
+        t[19] = b'.';
+        t[20] = b'0' + (milli / 100) as u8;
+        t[21] = PAIRS[2 * (milli % 100) as usize];
+        t[22] = PAIRS[2 * (milli % 100) as usize + 1];
+        t[23] = b'Z';
+        out.advance(24);
     }
 
     /// Caches the date prefix of `day`; false for a year chrono writes with a sign (outside 0000–9999).
@@ -195,14 +288,14 @@ impl IsoClock {
         if !(0..=9999).contains(&date.year()) {
             return false;
         }
-        let mut p = Vec::with_capacity(11);
+        let mut p = Row::default();
         push_padded(&mut p, date.year() as u64, 4);
         p.push(b'-');
         push_padded(&mut p, date.month() as u64, 2);
         p.push(b'-');
         push_padded(&mut p, date.day() as u64, 2);
         p.push(b'T');
-        self.prefix.copy_from_slice(&p);
+        self.prefix.copy_from_slice(p.as_bytes());
         self.day = day;
         true
     }
@@ -252,32 +345,68 @@ mod tests {
             ]);
         }
         for n in ints {
-            let mut out = Vec::new();
-            push_u64(&mut out, n);
-            assert_eq!(String::from_utf8(out).unwrap(), n.to_string());
+            assert_eq!(text(|o| push_u64(o, n)), n.to_string());
         }
         for v in floats {
             for d in [0, 1, 2, 3, 6, 9, 12] {
-                let mut out = Vec::new();
-                push_fixed(&mut out, v, d);
+                let got = text(|o| push_fixed(o, v, d));
                 let want = if v.is_finite() {
                     format!("{v:.d$}")
                 } else {
                     String::new()
                 };
-                assert_eq!(
-                    String::from_utf8(out).unwrap(),
-                    want,
-                    "{v:e} with {d} decimals"
-                );
+                assert_eq!(got, want, "{v:e} with {d} decimals");
             }
         }
     }
 
-    fn text(f: impl FnOnce(&mut Vec<u8>)) -> String {
-        let mut v = Vec::new();
-        f(&mut v);
-        String::from_utf8(v).expect("ASCII")
+    #[test]
+    fn digit_counts_match_the_decimal_length() {
+        let mut edges = vec![0, u64::MAX];
+        for p in POW10 {
+            edges.extend([p - 1, p, p + 1]);
+        }
+        for n in edges.into_iter().chain(samples()) {
+            assert_eq!(digit_count(n), n.to_string().len(), "{n}");
+        }
+    }
+
+    fn text(f: impl FnOnce(&mut Row)) -> String {
+        let mut row = Row::default();
+        f(&mut row);
+        String::from_utf8(row.as_bytes().to_vec()).expect("ASCII")
+    }
+
+    /// One row that grows far past its first buffer, fields written at every offset against the buffer's end:
+    /// the same bytes as the general renderings, concatenated.
+    #[test]
+    fn a_long_row_grows_and_keeps_every_field() {
+        let start = DateTime::parse_from_rfc3339("2026-03-02T00:00:00Z")
+            .expect("date")
+            .with_timezone(&Utc);
+        let mut clock = IsoClock::new(start);
+        let mut row = Row::default();
+        let mut want = String::new();
+        for round in 0..3 {
+            row.clear();
+            want.clear();
+            for (i, n) in samples().into_iter().take(3_000).enumerate() {
+                let name = "x".repeat(i % 97);
+                row.extend_from_slice(name.as_bytes());
+                want.push_str(&name);
+                push_u64(&mut row, n);
+                want.push_str(&n.to_string());
+                row.push(b',');
+                want.push(',');
+                push_minor(&mut row, -(n as i64 >> 1), (i % 19) as u8);
+                want.push_str(&format_minor(-(n as i64 >> 1), (i % 19) as u8));
+                push_secs3(&mut row, n >> 12);
+                want.push_str(&fixed((n >> 12) as f64 / 1e6, 3));
+                clock.push(&mut row, n >> 14);
+                want.push_str(&iso(start, n >> 14));
+            }
+            assert_eq!(row.as_bytes(), want.as_bytes(), "round {round}");
+        }
     }
 
     /// A deterministic spread of values: small, around powers of ten and ties, and large.
