@@ -159,11 +159,20 @@ impl FxTable {
         }
         let cf = self.currency(from);
         let ct = self.currency(to);
-        let num = (minor as i128)
-            .checked_mul(self.rate(to, to_us))
-            .and_then(|x| x.checked_mul(10_i128.pow(ct.exponent as u32)))
-            .and_then(|x| x.checked_mul(1_000_000 - spread_centi_bps as i128));
-        let den = self.rate(from, from_us) * 10_i128.pow(cf.exponent as u32) * 1_000_000;
+        let (rate_to, scale_to) = (self.rate(to, to_us), pow10(ct.exponent));
+        let keep = 1_000_000 - spread_centi_bps as i128;
+        let num = if bit_len(minor as i128) + bit_len(rate_to) + bit_len(scale_to) + bit_len(keep)
+            <= 126
+        {
+            // Below 2^126 in magnitude: no product can overflow, so none is checked.
+            Some(minor as i128 * rate_to * scale_to * keep)
+        } else {
+            (minor as i128)
+                .checked_mul(rate_to)
+                .and_then(|x| x.checked_mul(scale_to))
+                .and_then(|x| x.checked_mul(keep))
+        };
+        let den = self.rate(from, from_us) * pow10(cf.exponent) * 1_000_000;
         match num {
             Some(num) => saturate(num.div_euclid(den)),
             // Beyond i128 only for amounts far past any validated bound: saturate, never wrap.
@@ -177,7 +186,7 @@ impl FxTable {
         debug_assert_eq!(self.currency(usd), Currency::usd());
         let cf = self.currency(c);
         let num = minor as i128 * RATE_ONE * 100;
-        let den = self.rate(c, t_us) * 10_i128.pow(cf.exponent as u32);
+        let den = self.rate(c, t_us) * pow10(cf.exponent);
         saturate(round_div(num, den))
     }
 
@@ -187,12 +196,32 @@ impl FxTable {
         let ct = self.currency(c);
         match (cents as i128)
             .checked_mul(self.rate(c, t_us))
-            .and_then(|x| x.checked_mul(10_i128.pow(ct.exponent as u32)))
+            .and_then(|x| x.checked_mul(pow10(ct.exponent)))
         {
             Some(num) => saturate(round_div(num, RATE_ONE * 100)),
             None => saturate_sign(cents),
         }
     }
+}
+
+/// 10^e for a minor-unit exponent: ISO 4217 goes to 3 and validation caps an asset at 12 decimals (the table
+/// goes to 38, the last power in i128).
+fn pow10(e: u8) -> i128 {
+    const POW10: [i128; 39] = {
+        let mut p = [1_i128; 39];
+        let mut i = 1;
+        while i < 39 {
+            p[i] = p[i - 1] * 10;
+            i += 1;
+        }
+        p
+    };
+    POW10[e as usize]
+}
+
+/// The number of bits of |x|: |x| < 2^bit_len(x).
+fn bit_len(x: i128) -> u32 {
+    128 - x.unsigned_abs().leading_zeros()
 }
 
 /// An i128 result as i64, clamped (never wrapped) at the ends of the range.
