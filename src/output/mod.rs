@@ -163,3 +163,35 @@ pub fn hex(bytes: &[u8]) -> String {
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The digest is SHA-256 over (name, 0, length, hex SHA-256) in name order, whichever way each file's hash
+    /// was obtained: read here, or given as hashed while written.
+    #[test]
+    fn the_digest_covers_names_lengths_and_file_hashes_in_name_order() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        fs::write(dir.path().join("b.csv"), b"x,y\n1,2\n").expect("write");
+        fs::write(dir.path().join("a.csv"), b"payments").expect("write");
+        let files = vec!["b.csv".to_string(), "a.csv".to_string()];
+        let mut want = Sha256::new();
+        for (name, bytes) in [("a.csv", &b"payments"[..]), ("b.csv", &b"x,y\n1,2\n"[..])] {
+            want.update(name.as_bytes());
+            want.update([0]);
+            want.update((bytes.len() as u64).to_le_bytes());
+            want.update(sha256_hex(bytes).as_bytes());
+        }
+        let want = hex(&want.finalize());
+        assert_eq!(digest(dir.path(), &files).expect("digest"), want);
+        let known = [("a.csv".to_string(), sha256_hex(b"payments"))].into();
+        let (got, hashes) = digest_and_hashes(dir.path(), &files, known).expect("digest");
+        assert_eq!(got, want);
+        assert_eq!(hashes["b.csv"], sha256_hex(b"x,y\n1,2\n"));
+        assert_eq!(hashes.len(), 2);
+        // A file that changes moves the digest.
+        fs::write(dir.path().join("b.csv"), b"x,y\n1,3\n").expect("write");
+        assert_ne!(digest(dir.path(), &files).expect("digest"), want);
+    }
+}
