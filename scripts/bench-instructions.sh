@@ -40,6 +40,6 @@ for bin in "$@"; do
         callgrind_annotate "$tmp/cg" 2> /dev/null | awk -v bin="$bin" -v c="$case" -v ev="$events" '
             /PROGRAM TOTALS/ { gsub(",", "", $1); total = $1 }
             /sha2/ { gsub(",", "", $1); sha += $1 }
-            END { printf "%s,%s,%d,%d,%d,%.0f\n", bin, c, total, total - sha, ev, (total - sha) / ev }'
+            END { printf "%s,%s,%.0f,%.0f,%d,%.0f\n", bin, c, total, total - sha, ev, (total - sha) / ev }'
     done
 done

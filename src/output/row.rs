@@ -97,7 +97,7 @@ fn digit_count(n: u64) -> usize {
 
 /// Writes the `width` lowest decimal digits of `n` into `out[..width]`, two per division (`width` <= 20).
 #[inline]
-fn put_digits(out: &mut [u8; SLACK], mut n: u64, width: usize) {
+fn put_digits(out: &mut [u8], mut n: u64, width: usize) {
     let mut i = width;
     while i >= 2 {
         let r = (n % 100) as usize;
@@ -109,6 +109,17 @@ fn put_digits(out: &mut [u8; SLACK], mut n: u64, width: usize) {
     if i == 1 {
         out[0] = b'0' + (n % 10) as u8;
     }
+}
+
+/// Writes `whole`, a point and `frac` as `decimals` digits at `out[at..]` (`decimals` >= 1, 20 + 1 + 19 bytes
+/// at most); returns where it ends.
+#[inline]
+fn put_decimal(out: &mut [u8; SLACK], at: usize, whole: u64, frac: u64, decimals: usize) -> usize {
+    let width = digit_count(whole);
+    put_digits(&mut out[at..], whole, width);
+    out[at + width] = b'.';
+    put_digits(&mut out[at + width + 1..], frac, decimals);
+    at + width + 1 + decimals
 }
 
 /// Appends the decimal digits of `n`.
@@ -139,19 +150,24 @@ const POW10: [u64; 20] = {
 
 /// Exact decimal rendering of minor units with `exponent` decimals, as `units::format_minor`.
 pub fn push_minor(out: &mut Row, minor: i64, exponent: u8) {
-    if minor < 0 {
-        out.push(b'-');
-    }
     let abs = minor.unsigned_abs();
     let (whole, frac) = match exponent {
-        0 => return push_u64(out, abs),
+        0 => {
+            if minor < 0 {
+                out.push(b'-');
+            }
+            return push_u64(out, abs);
+        }
         // Cents, the common case, by a constant: a multiplication, not a division.
         2 => (abs / 100, abs % 100),
         e => (abs / POW10[e as usize], abs % POW10[e as usize]),
     };
-    push_u64(out, whole);
-    out.push(b'.');
-    push_padded(out, frac, exponent as usize);
+    // The sign, whole units, point and fraction in one place: a row has a dozen of these, most of them "0.00".
+    let sign = usize::from(minor < 0);
+    let t = out.tail();
+    t[0] = b'-'; // kept only when negative: the digits start after it or over it
+    let end = put_decimal(t, sign, whole, frac, exponent as usize);
+    out.advance(end);
 }
 
 /// Microseconds as seconds with three decimals, as `fixed(us as f64 / 1e6, 3)`: exact integer rounding, except
@@ -164,9 +180,8 @@ pub fn push_secs3(out: &mut Row, us: u64) {
     }
     // Away from a tie the float's error (< 1 ulp) cannot cross the rounding boundary, which is 1 µs away or more.
     let ms = ms + u64::from(rest > 500);
-    push_u64(out, ms / 1000);
-    out.push(b'.');
-    push_padded(out, ms % 1000, 3);
+    let end = put_decimal(out.tail(), 0, ms / 1000, ms % 1000, 3);
+    out.advance(end);
 }
 
 /// A float with fixed decimals, as `csv_out::fixed` (NaN and infinities are an empty field).
