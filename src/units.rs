@@ -10,6 +10,17 @@ pub const US_PER_MIN: u64 = 60 * US_PER_S;
 pub const US_PER_HOUR: u64 = 60 * US_PER_MIN;
 pub const US_PER_DAY: u64 = 24 * US_PER_HOUR;
 
+/// 10^e for e in 0..=19 (every power of ten in u64): minor-unit scales and decimal rendering.
+pub const POW10: [u64; 20] = {
+    let mut p = [1_u64; 20];
+    let mut i = 1;
+    while i < 20 {
+        p[i] = p[i - 1] * 10;
+        i += 1;
+    }
+    p
+};
+
 /// Parses a duration such as `"90s"`, `"2h"`, `"1d12h"`, `"1.5h"`, `"500ms"`, `"250us"`, `"2w"` into microseconds.
 /// Every component needs a unit; components add up. Returns a message suitable for an error line.
 pub fn parse_duration_us(text: &str) -> Result<u64, String> {

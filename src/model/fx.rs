@@ -205,18 +205,9 @@ impl FxTable {
 }
 
 /// 10^e for a minor-unit exponent: ISO 4217 goes to 3 and validation caps an asset at 12 decimals (the table
-/// goes to 38, the last power in i128).
+/// goes to 19).
 fn pow10(e: u8) -> i128 {
-    const POW10: [i128; 39] = {
-        let mut p = [1_i128; 39];
-        let mut i = 1;
-        while i < 39 {
-            p[i] = p[i - 1] * 10;
-            i += 1;
-        }
-        p
-    };
-    POW10[e as usize]
+    i128::from(crate::units::POW10[e as usize])
 }
 
 /// The number of bits of |x|: |x| < 2^bit_len(x).

@@ -6,6 +6,8 @@
 
 use chrono::{DateTime, Datelike, Utc};
 
+use crate::units::POW10;
+
 /// "00" to "99": two digits per division.
 const PAIRS: [u8; 200] = {
     let mut p = [0u8; 200];
@@ -136,17 +138,6 @@ fn push_padded(out: &mut Row, n: u64, width: usize) {
     put_digits(out.tail(), n, width);
     out.advance(width);
 }
-
-/// 10^e for e in 0..=19.
-const POW10: [u64; 20] = {
-    let mut p = [1_u64; 20];
-    let mut i = 1;
-    while i < 20 {
-        p[i] = p[i - 1] * 10;
-        i += 1;
-    }
-    p
-};
 
 /// Exact decimal rendering of minor units with `exponent` decimals, as `units::format_minor`.
 pub fn push_minor(out: &mut Row, minor: i64, exponent: u8) {
