@@ -277,6 +277,27 @@ mod tests {
         )
     }
 
+    /// `bit_len` bounds a magnitude: |x| < 2^bit_len(x), and no smaller power does (the unchecked product in
+    /// `convert_at` relies on the first; the second keeps it from falling back needlessly).
+    #[test]
+    fn bit_length_is_the_smallest_power_of_two_above_the_magnitude() {
+        assert_eq!(bit_len(0), 0);
+        for (x, bits) in [
+            (1, 1),
+            (-1, 1),
+            (2, 2),
+            (255, 8),
+            (256, 9),
+            (-256, 9),
+            (1 << 62, 63),
+        ] {
+            assert_eq!(bit_len(x), bits, "{x}");
+        }
+        assert_eq!(bit_len(i128::MAX), 127);
+        assert_eq!(bit_len(i128::MIN), 128);
+        assert_eq!(bit_len(i128::from(pow10(12))), 40);
+    }
+
     #[test]
     fn converts_across_exponents_exactly() {
         let t = table();
