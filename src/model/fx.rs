@@ -295,7 +295,7 @@ mod tests {
         }
         assert_eq!(bit_len(i128::MAX), 127);
         assert_eq!(bit_len(i128::MIN), 128);
-        assert_eq!(bit_len(i128::from(pow10(12))), 40);
+        assert_eq!(bit_len(pow10(12)), 40);
     }
 
     #[test]
