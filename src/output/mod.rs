@@ -118,9 +118,9 @@ fn hash_file(h: &mut Sha256, f: &mut fs::File, buf: &mut [u8]) -> io::Result<()>
 }
 
 /// SHA-256 over `files` (relative names), sorted by name: each contributes its name, its length and its own
-/// SHA-256 (in hex). The digest is a function of the files' bytes as much as a hash over the bytes themselves, and each
-/// file is read once for both its hash and the digest (a gigabyte payments.csv is hashed as it is written and
-/// not read again, `digest_and_hashes`).
+/// SHA-256 (in hex). Any changed byte still changes the digest, and a file's hash serves both the manifest's
+/// `file_sha256` and the digest, so no file is hashed twice (payments.csv not even read back:
+/// `digest_and_hashes`).
 pub fn digest(dir: &Path, files: &[String]) -> io::Result<String> {
     Ok(digest_and_hashes(dir, files, Default::default())?.0)
 }
@@ -130,7 +130,7 @@ pub fn digest(dir: &Path, files: &[String]) -> io::Result<String> {
 pub fn digest_and_hashes(
     dir: &Path,
     files: &[String],
-    known: std::collections::BTreeMap<String, String>,
+    mut known: std::collections::BTreeMap<String, String>,
 ) -> io::Result<(String, std::collections::BTreeMap<String, String>)> {
     let mut names: Vec<&String> = files.iter().collect();
     names.sort();
@@ -139,8 +139,8 @@ pub fn digest_and_hashes(
     let mut buf = vec![0_u8; 1 << 16];
     for name in names {
         let path = dir.join(name);
-        let hash = match known.get(name) {
-            Some(h) => h.clone(),
+        let hash = match known.remove(name) {
+            Some(h) => h,
             None => {
                 let mut one = Sha256::new();
                 hash_file(&mut one, &mut fs::File::open(&path)?, &mut buf)?;
