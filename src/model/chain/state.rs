@@ -1448,26 +1448,29 @@ pub fn bft_height(
         delay.sample_into(stream, &mut s.delays);
         let (to_others, votes) = s.delays.split_at(on - 1);
         let (prevotes, precommits) = votes.split_at(on);
-        s.recv.clear();
+        // Every buffer holds one time per online validator, written in place (no per-element length checks).
+        for b in [&mut s.recv, &mut s.heard, &mut s.voted] {
+            b.resize(on, 0);
+        }
         let mut next = to_others.iter();
-        for &v in &s.online {
-            s.recv.push(if v == proposer {
+        for (r, &v) in s.recv.iter_mut().zip(&s.online) {
+            *r = if v == proposer {
                 t
             } else {
                 t + next.next().expect("one delay per other validator")
-            });
+            };
         }
         messages += on as u64 - 1;
         // Prevotes: each online validator broadcasts on receiving the proposal; a validator moves on with a quorum.
-        s.heard.clear();
-        s.heard
-            .extend(s.recv.iter().zip(prevotes).map(|(&r, &d)| r + d));
+        for ((h, &r), &d) in s.heard.iter_mut().zip(&s.recv).zip(prevotes) {
+            *h = r + d;
+        }
         quorum_times(&s.recv, &s.heard, quorum, &mut s.work, &mut s.voted);
         messages += (on * (on - 1)) as u64;
         // Precommits, then commit on a quorum of precommits.
-        s.heard.clear();
-        s.heard
-            .extend(s.voted.iter().zip(precommits).map(|(&r, &d)| r + d));
+        for ((h, &r), &d) in s.heard.iter_mut().zip(&s.voted).zip(precommits) {
+            *h = r + d;
+        }
         quorum_times(&s.voted, &s.heard, quorum, &mut s.work, &mut s.recv);
         messages += (on * (on - 1)) as u64;
         sort_committee(&mut s.recv);
@@ -1499,41 +1502,56 @@ fn sort_committee(v: &mut [u64]) {
 /// broadcast time, `heard[i] >= own[i]`). With S the sorted broadcast times, the others' k-th vote is S[k] if
 /// S[k] < heard[j] and S[k+1] otherwise (one copy of j's own broadcast time removed), so three order statistics
 /// of S answer every validator: O(n) in all.
-fn quorum_times(
-    own: &[u64],
-    heard: &[u64],
-    quorum: usize,
-    work: &mut Vec<u64>,
-    out: &mut Vec<u64>,
-) {
+fn quorum_times(own: &[u64], heard: &[u64], quorum: usize, work: &mut Vec<u64>, out: &mut [u64]) {
+    assert!(
+        own.len() == heard.len() && out.len() == heard.len(),
+        "one time per validator"
+    );
     let q = quorum - 1;
-    work.clear();
-    work.extend_from_slice(heard);
-    let (s_prev, s_q, s_next) = if work.len() <= 32 {
-        // A committee's worth: sorting is cheaper than selecting and scanning both sides.
-        sort_committee(work);
-        (
-            q.checked_sub(1).map(|i| work[i]),
-            work[q],
-            work.get(q + 1).copied(),
-        )
+    let (s_prev, s_q, s_next) = if let Ok(h) = <&[u64; 4]>::try_from(heard) {
+        // The smallest committee (f = 1), sorted in registers.
+        let mut a = *h;
+        sort_committee(&mut a);
+        (q.checked_sub(1).map(|i| a[i]), a[q], a.get(q + 1).copied())
     } else {
-        let (left, s_q, right) = work.select_nth_unstable(q);
-        (
-            left.iter().copied().max(),
-            *s_q,
-            right.iter().copied().min(),
-        )
+        work.clear();
+        work.extend_from_slice(heard);
+        if work.len() <= 32 {
+            // A committee's worth: sorting is cheaper than selecting and scanning both sides.
+            sort_committee(work);
+            (
+                q.checked_sub(1).map(|i| work[i]),
+                work[q],
+                work.get(q + 1).copied(),
+            )
+        } else {
+            let (left, s_q, right) = work.select_nth_unstable(q);
+            (
+                left.iter().copied().max(),
+                *s_q,
+                right.iter().copied().min(),
+            )
+        }
     };
-    out.clear();
-    for (&a, &o) in heard.iter().zip(own) {
-        // The others' (q−1)-th and q-th votes (0-based); absent when fewer exist.
-        let t_prev = s_prev.map(|v| if v < a { v } else { s_q });
-        let t_q = if s_q < a { Some(s_q) } else { s_next };
-        out.push(match t_q {
-            Some(tq) if o >= tq => tq,
-            _ => t_prev.map_or(o, |p| p.max(o)),
-        });
+    let Some(s_prev) = s_prev else {
+        // A quorum of one: the first vote, own or another's.
+        for ((t, &a), &o) in out.iter_mut().zip(heard).zip(own) {
+            let first = if s_q < a {
+                s_q
+            } else {
+                s_next.unwrap_or(u64::MAX)
+            };
+            *t = o.min(first);
+        }
+        return;
+    };
+    // No time is u64::MAX, so it stands for "no q-th vote from the others": the own vote is then needed.
+    let s_next = s_next.unwrap_or(u64::MAX);
+    for ((t, &a), &o) in out.iter_mut().zip(heard).zip(own) {
+        // The others' (q−1)-th and q-th votes (0-based), as selections the compiler keeps free of branches.
+        let t_prev = if s_prev < a { s_prev } else { s_q };
+        let t_q = if s_q < a { s_q } else { s_next };
+        *t = if o >= t_q { t_q } else { t_prev.max(o) };
     }
 }
 
@@ -1769,6 +1787,7 @@ mod tests {
                 .iter()
                 .map(|o| o + (rng::unit(&mut s) * 4.0) as u64)
                 .collect();
+            out.resize(n, 0);
             quorum_times(&own, &heard, quorum, &mut work, &mut out);
             for (j, &got) in out.iter().enumerate() {
                 let mut votes: Vec<u64> = (0..n)
