@@ -315,6 +315,27 @@ mod tests {
         assert!(super::exp_fast(f64::NAN).is_nan());
     }
 
+    /// A log-normal delay is `rand_distr::LogNormal::from_zscore` of the same normal draw in whole microseconds,
+    /// up to the exponential's last ulp (a relative 2^-52, far below the half microsecond of rounding).
+    #[test]
+    fn lognormal_delays_are_rand_distr_log_normals() {
+        for (median_us, p90_us) in [(50_000, 200_000), (600_000_000, 3_600_000_000), (3, 4)] {
+            let Delay::LogNormal { mu, sigma } = Delay::lognormal_median_p90(median_us, p90_us) else {
+                panic!("a log-normal delay");
+            };
+            let d = rand_distr::LogNormal::new(mu, sigma).expect("valid");
+            for i in -500..=500 {
+                let z = f64::from(i) / 100.0;
+                let want = d.from_zscore(z) * 1e6;
+                let got = super::lognormal_us(mu, sigma, z) as f64;
+                assert!(
+                    (got - want).abs() <= 0.5 + want * 1e-15,
+                    "median {median_us} p90 {p90_us} z {z}: {got} against {want}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn round_small_is_round_half_away_from_zero() {
         let mut x = 0x9E37_79B9_7F4A_7C15_u64;
