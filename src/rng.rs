@@ -320,7 +320,8 @@ mod tests {
     #[test]
     fn lognormal_delays_are_rand_distr_log_normals() {
         for (median_us, p90_us) in [(50_000, 200_000), (600_000_000, 3_600_000_000), (3, 4)] {
-            let Delay::LogNormal { mu, sigma } = Delay::lognormal_median_p90(median_us, p90_us) else {
+            let Delay::LogNormal { mu, sigma } = Delay::lognormal_median_p90(median_us, p90_us)
+            else {
                 panic!("a log-normal delay");
             };
             let d = rand_distr::LogNormal::new(mu, sigma).expect("valid");

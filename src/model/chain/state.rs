@@ -1499,59 +1499,42 @@ fn sort_committee(v: &mut [u64]) {
 }
 
 /// For each validator j, when it holds `quorum` votes: its own at `own[j]`, validator i's at `heard[i]` (its
-/// broadcast time, `heard[i] >= own[i]`). With S the sorted broadcast times, the others' k-th vote is S[k] if
-/// S[k] < heard[j] and S[k+1] otherwise (one copy of j's own broadcast time removed), so three order statistics
-/// of S answer every validator: O(n) in all.
+/// broadcast time, `heard[i] >= own[i]`). With S the sorted broadcast times, the others' k-th vote is S'[k] = S[k]
+/// if S[k] < heard[j] and S[k+1] otherwise (one copy of j's own broadcast time removed), and j's time is its own
+/// vote clamped between the others' (q−1)-th and q-th, q = quorum − 1. When S[q] >= heard[j] >= own[j], the
+/// others' q-th is at least the own vote, so only S[q−1] and S[q] are ever needed: two order statistics answer
+/// every validator, O(n) in all.
 fn quorum_times(own: &[u64], heard: &[u64], quorum: usize, work: &mut Vec<u64>, out: &mut [u64]) {
     assert!(
-        own.len() == heard.len() && out.len() == heard.len(),
-        "one time per validator"
+        own.len() == heard.len() && out.len() == heard.len() && (1..=heard.len()).contains(&quorum),
+        "one time per validator, and a quorum among them"
     );
     let q = quorum - 1;
-    let (s_prev, s_q, s_next) = if let Ok(h) = <&[u64; 4]>::try_from(heard) {
+    // S[q−1] and S[q]; with q = 0 no vote comes before the first, and 0 (no time is earlier) stands for S[−1].
+    let (s_prev, s_q) = if let Ok(h) = <&[u64; 4]>::try_from(heard) {
         // The smallest committee (f = 1), sorted in registers.
         let mut a = *h;
         sort_committee(&mut a);
-        (q.checked_sub(1).map(|i| a[i]), a[q], a.get(q + 1).copied())
+        (q.checked_sub(1).map_or(0, |i| a[i]), a[q])
     } else {
         work.clear();
         work.extend_from_slice(heard);
         if work.len() <= 32 {
-            // A committee's worth: sorting is cheaper than selecting and scanning both sides.
+            // A committee's worth: sorting is cheaper than selecting and scanning one side.
             sort_committee(work);
-            (
-                q.checked_sub(1).map(|i| work[i]),
-                work[q],
-                work.get(q + 1).copied(),
-            )
+            (q.checked_sub(1).map_or(0, |i| work[i]), work[q])
         } else {
-            let (left, s_q, right) = work.select_nth_unstable(q);
-            (
-                left.iter().copied().max(),
-                *s_q,
-                right.iter().copied().min(),
-            )
+            let (left, s_q, _) = work.select_nth_unstable(q);
+            (left.iter().copied().max().unwrap_or(0), *s_q)
         }
     };
-    let Some(s_prev) = s_prev else {
-        // A quorum of one: the first vote, own or another's.
-        for ((t, &a), &o) in out.iter_mut().zip(heard).zip(own) {
-            let first = if s_q < a {
-                s_q
-            } else {
-                s_next.unwrap_or(u64::MAX)
-            };
-            *t = o.min(first);
-        }
-        return;
-    };
-    // No time is u64::MAX, so it stands for "no q-th vote from the others": the own vote is then needed.
-    let s_next = s_next.unwrap_or(u64::MAX);
     for ((t, &a), &o) in out.iter_mut().zip(heard).zip(own) {
-        // The others' (q−1)-th and q-th votes (0-based), as selections the compiler keeps free of branches.
-        let t_prev = if s_prev < a { s_prev } else { s_q };
-        let t_q = if s_q < a { s_q } else { s_next };
-        *t = if o >= t_q { t_q } else { t_prev.max(o) };
+        // Selections the compiler keeps free of branches.
+        *t = if s_q < a {
+            o.clamp(s_prev, s_q)
+        } else {
+            o.max(if s_prev < a { s_prev } else { s_q })
+        };
     }
 }
 
@@ -1776,12 +1759,21 @@ mod tests {
     #[test]
     fn quorum_times_are_the_order_statistic_of_own_and_heard_votes() {
         // Against the direct definition: validator j's q-th vote among its own at own[j] and the others' at
-        // heard[i], with ties and small sets.
+        // heard[i], with ties, small sets, four (sorted in registers) and committees past 32 (selection).
         let mut s = rng::stream(3, "t");
         let (mut work, mut out) = (Vec::new(), Vec::new());
-        for _ in 0..2_000 {
-            let n = 1 + (rng::unit(&mut s) * 12.0) as usize;
-            let quorum = bft_quorum(n);
+        for round in 0..4_000 {
+            let n = match round % 10 {
+                0 => 4,
+                1 => 33 + (rng::unit(&mut s) * 16.0) as usize,
+                _ => 1 + (rng::unit(&mut s) * 12.0) as usize,
+            };
+            // BFT's quorum, and every other one from a single vote to all of them.
+            let quorum = if round % 4 < 2 {
+                bft_quorum(n)
+            } else {
+                1 + (rng::unit(&mut s) * n as f64) as usize
+            };
             let own: Vec<u64> = (0..n).map(|_| (rng::unit(&mut s) * 8.0) as u64).collect();
             let heard: Vec<u64> = own
                 .iter()
