@@ -150,16 +150,6 @@ impl Delay {
             },
         }
     }
-
-    /// The distribution's mean in microseconds (for documentation and validity tests).
-    pub fn mean_us(&self) -> f64 {
-        match self {
-            Delay::Zero => 0.0,
-            Delay::Fixed(us) => *us as f64,
-            Delay::Exp(_) | Delay::LogNormal { .. } | Delay::Capped { .. } => f64::NAN,
-            Delay::Uniform { min_us, max_us } => (*min_us + *max_us) as f64 / 2.0,
-        }
-    }
 }
 
 /// A log-normal delay in whole microseconds from its standard normal draw `z`: `exp(mu + sigma·z)` seconds,
@@ -333,6 +323,34 @@ mod tests {
                     (got - want).abs() <= 0.5 + want * 1e-15,
                     "median {median_us} p90 {p90_us} z {z}: {got} against {want}"
                 );
+            }
+        }
+    }
+
+    /// Both constructors put the median at z = 0 and, from a p90, the 90th percentile at z = 1.2816 (the
+    /// standard normal's), whether the median is under a second or hours.
+    #[test]
+    fn lognormal_constructors_place_the_median_and_p90() {
+        let at = |d: &Delay, z: f64| match *d {
+            Delay::LogNormal { mu, sigma } => super::lognormal_us(mu, sigma, z),
+            _ => panic!("a log-normal delay"),
+        };
+        for (median_us, p90_us) in [
+            (40_000, 250_000),
+            (90_000_000, 600_000_000),
+            (7_200_000_000, 9e10 as u64),
+        ] {
+            let d = Delay::lognormal_median_p90(median_us, p90_us);
+            assert_eq!(at(&d, 0.0), median_us);
+            assert!(
+                at(&d, 1.281_551_565_544_600_4).abs_diff(p90_us) <= 1,
+                "{median_us} {p90_us}"
+            );
+            for sigma in [0.1, 0.8] {
+                let d = Delay::lognormal_median_sigma(median_us, sigma);
+                assert_eq!(at(&d, 0.0), median_us);
+                let p84 = (median_us as f64 * f64::exp(sigma)).round() as u64;
+                assert!(at(&d, 1.0).abs_diff(p84) <= 1, "{median_us} {sigma}");
             }
         }
     }
