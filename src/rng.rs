@@ -101,10 +101,7 @@ impl Delay {
                 let x = d.sample(rng);
                 round_small(x).unwrap_or_else(|| x.round() as u64)
             }
-            Delay::LogNormal { mu, sigma } => {
-                let z: f64 = rand_distr::StandardNormal.sample(rng);
-                lognormal_us(*mu, *sigma, z)
-            }
+            Delay::LogNormal { mu, sigma } => lognormal_us(*mu, *sigma, standard_normal(rng)),
             Delay::Uniform { min_us, max_us } => {
                 if max_us <= min_us {
                     *min_us
@@ -125,7 +122,7 @@ impl Delay {
                 let mut z = [0.0_f64; 32];
                 for chunk in out.chunks_mut(z.len()) {
                     for zi in &mut z[..chunk.len()] {
-                        *zi = rand_distr::StandardNormal.sample(rng);
+                        *zi = standard_normal(rng);
                     }
                     for (o, &zi) in chunk.iter_mut().zip(&z) {
                         *o = lognormal_us(*mu, *sigma, zi);
@@ -200,9 +197,10 @@ const EXP2_128THS: [u64; 128] = [
 
 /// e^x within about an ulp (table error ≤ 0.5 ulp, then two roundings), inline and without the C library's call
 /// and `errno` wrapper: BFT heights exponentiate millions of normal draws, and the library's `exp` took a tenth
-/// of the flagship run's instructions. With x = (k/128)·ln 2 + r, |r| ≤ ln 2/256: e^x = 2^(k div 128) · 2^((k mod 128)/128) · e^r,
-/// e^r − 1 by its Taylor polynomial to r^5 (the next term is below 2^-60 of the result). Outside |x| < 700
-/// (results that are not normal doubles, or non-finite x) it defers to `f64::exp`.
+/// of the flagship run's instructions. With x = (k/128)·ln 2 + r, |r| ≤ ln 2/256:
+/// e^x = 2^(k div 128) · 2^((k mod 128)/128) · e^r, e^r − 1 by its Taylor polynomial to r^5 (the next term is
+/// below 2^-60 of the result). Outside |x| < 700 (results that are not normal doubles, or non-finite x) it defers
+/// to `f64::exp`.
 #[inline]
 fn exp_fast(x: f64) -> f64 {
     /// 128 / ln 2.
@@ -305,15 +303,33 @@ mod tests {
         assert!(super::exp_fast(f64::NAN).is_nan());
     }
 
-    /// A log-normal delay is `rand_distr::LogNormal::from_zscore` of the same normal draw in whole microseconds,
-    /// up to the exponential's last ulp (a relative 2^-52, far below the half microsecond of rounding).
+    /// Both constructors put the median at z = 0, the p90 at z = 1.2816 (the standard normal's 90th percentile)
+    /// or the given sigma as it is, from microseconds to hours; and a delay is `rand_distr::LogNormal::from_zscore`
+    /// of the same normal draw in whole microseconds, up to the exponential's last ulp (a relative 2^-52, far
+    /// below the half microsecond of rounding).
     #[test]
-    fn lognormal_delays_are_rand_distr_log_normals() {
-        for (median_us, p90_us) in [(50_000, 200_000), (600_000_000, 3_600_000_000), (3, 4)] {
-            let Delay::LogNormal { mu, sigma } = Delay::lognormal_median_p90(median_us, p90_us)
-            else {
-                panic!("a log-normal delay");
-            };
+    fn lognormal_delays_are_rand_distr_log_normals_at_their_quantiles() {
+        let params = |d: Delay| match d {
+            Delay::LogNormal { mu, sigma } => (mu, sigma),
+            _ => panic!("a log-normal delay"),
+        };
+        for (median_us, p90_us) in [
+            (3, 4),
+            (40_000, 250_000),
+            (90_000_000, 600_000_000),
+            (7_200_000_000, 9e10 as u64),
+        ] {
+            let (mu, sigma) = params(Delay::lognormal_median_p90(median_us, p90_us));
+            assert_eq!(super::lognormal_us(mu, sigma, 0.0), median_us);
+            let p90 = super::lognormal_us(mu, sigma, 1.281_551_565_544_600_4);
+            assert!(p90.abs_diff(p90_us) <= 1, "{median_us} {p90_us}: p90 {p90}");
+            for given in [0.1, 0.8] {
+                let (mu, sigma) = params(Delay::lognormal_median_sigma(median_us, given));
+                assert_eq!(
+                    (super::lognormal_us(mu, sigma, 0.0), sigma),
+                    (median_us, given)
+                );
+            }
             let d = rand_distr::LogNormal::new(mu, sigma).expect("valid");
             for i in -500..=500 {
                 let z = f64::from(i) / 100.0;
@@ -323,34 +339,6 @@ mod tests {
                     (got - want).abs() <= 0.5 + want * 1e-15,
                     "median {median_us} p90 {p90_us} z {z}: {got} against {want}"
                 );
-            }
-        }
-    }
-
-    /// Both constructors put the median at z = 0 and, from a p90, the 90th percentile at z = 1.2816 (the
-    /// standard normal's), whether the median is under a second or hours.
-    #[test]
-    fn lognormal_constructors_place_the_median_and_p90() {
-        let at = |d: &Delay, z: f64| match *d {
-            Delay::LogNormal { mu, sigma } => super::lognormal_us(mu, sigma, z),
-            _ => panic!("a log-normal delay"),
-        };
-        for (median_us, p90_us) in [
-            (40_000, 250_000),
-            (90_000_000, 600_000_000),
-            (7_200_000_000, 9e10 as u64),
-        ] {
-            let d = Delay::lognormal_median_p90(median_us, p90_us);
-            assert_eq!(at(&d, 0.0), median_us);
-            assert!(
-                at(&d, 1.281_551_565_544_600_4).abs_diff(p90_us) <= 1,
-                "{median_us} {p90_us}"
-            );
-            for sigma in [0.1, 0.8] {
-                let d = Delay::lognormal_median_sigma(median_us, sigma);
-                assert_eq!(at(&d, 0.0), median_us);
-                let p84 = (median_us as f64 * f64::exp(sigma)).round() as u64;
-                assert!(at(&d, 1.0).abs_diff(p84) <= 1, "{median_us} {sigma}");
             }
         }
     }
