@@ -166,8 +166,10 @@ impl Servers {
 pub struct DeskQueue {
     pub servers: u32,
     pub busy: u32,
-    /// (priority key, arrival sequence, arena slot): the largest key first, then the earliest arrival.
-    queue: BinaryHeap<(i64, Reverse<u64>, u32)>,
+    /// (priority key, arrival sequence, arena slot, service time): the largest key first, then the earliest
+    /// arrival (sequences are unique, so the last two never decide). The service time drawn on arrival waits
+    /// here rather than in every payment.
+    queue: BinaryHeap<(i64, Reverse<u64>, u32, u64)>,
     seq: u64,
     /// A wake-up at the next opening is already scheduled.
     pub wake_pending: bool,
@@ -185,19 +187,19 @@ impl DeskQueue {
             stats: StationStats::default(),
         }
     }
-    pub fn push(&mut self, now_us: u64, key: i64, slot: u32) {
+    pub fn push(&mut self, now_us: u64, key: i64, slot: u32, service_us: u64) {
         self.stats.join(now_us);
-        self.queue.push((key, Reverse(self.seq), slot));
+        self.queue.push((key, Reverse(self.seq), slot, service_us));
         self.seq += 1;
     }
-    /// The next payment to serve if a clerk is free.
-    pub fn pop(&mut self) -> Option<u32> {
+    /// The next payment to serve if a clerk is free, and its service time.
+    pub fn pop(&mut self) -> Option<(u32, u64)> {
         if self.busy >= self.servers {
             return None;
         }
-        let (_, _, slot) = self.queue.pop()?;
+        let (_, _, slot, service_us) = self.queue.pop()?;
         self.busy += 1;
-        Some(slot)
+        Some((slot, service_us))
     }
     pub fn is_empty(&self) -> bool {
         self.queue.is_empty()
@@ -259,14 +261,15 @@ mod tests {
     #[test]
     fn desk_serves_largest_amount_then_fifo() {
         let mut d = DeskQueue::new(1);
-        d.push(0, 5, 1);
-        d.push(0, 9, 2);
-        d.push(0, 9, 3);
-        assert_eq!(d.pop(), Some(2));
+        // The later of two equal keys has the shorter service: service times never decide the order.
+        d.push(0, 5, 1, 10);
+        d.push(0, 9, 2, 20);
+        d.push(0, 9, 3, 5);
+        assert_eq!(d.pop(), Some((2, 20)));
         assert_eq!(d.pop(), None, "the only clerk is busy");
         d.release();
-        assert_eq!(d.pop(), Some(3));
+        assert_eq!(d.pop(), Some((3, 5)));
         d.release();
-        assert_eq!(d.pop(), Some(1));
+        assert_eq!(d.pop(), Some((1, 10)));
     }
 }

@@ -101,18 +101,19 @@ impl<S: RecordSink> Sim<'_, S> {
         }
         let tx = self.chains[si].submit(spec, slot, bid, max_fee);
         self.chains[si].relay_payment_tx(spec, tx, self.now);
-        let p = &mut self.arena[slot as usize];
-        p.tx = tx;
-        p.fee_charged = false;
-        p.broadcast_us = self.now;
-        p.phase = Phase::ChainPending;
+        let now = self.now;
+        let leg = self.leg_mut(slot);
+        leg.tx = tx;
+        leg.fee_charged = false;
+        leg.broadcast_us = now;
+        self.arena[slot as usize].phase = Phase::ChainPending;
         self.trace_step(slot, Place::Bank(a), Step::ChainBroadcast { chain: c, bid });
         if self.w.bank(b).deposit_confirmations == 0 && !self.w.bank(b).deposit_finality {
             // Accepted at zero confirmations (a merchant at the till): the fee is what was bid; the transfer is
             // mined later like any other, and the double-spend risk is the receiver's (chains.csv).
             self.charge_network_fee(slot, si, tx, 0);
             self.chains[si].detach_payment(tx);
-            self.arena[slot as usize].tx = u32::MAX;
+            self.leg_mut(slot).tx = u32::MAX;
             if self.arena[slot as usize].reason == EndReason::FeesExceedAmount {
                 self.fail_fees_exceeded(slot);
                 return;
@@ -132,10 +133,10 @@ impl<S: RecordSink> Sim<'_, S> {
         let Some(p) = self.arena.get(slot as usize) else {
             return;
         };
-        if p.phase != Phase::ChainPending || p.tx != tx {
+        if p.phase != Phase::ChainPending || self.leg(slot).tx != tx {
             return; // a stale wake-up: the payment moved on
         }
-        let fee_charged = p.fee_charged;
+        let fee_charged = self.leg(slot).fee_charged;
         let (chain, _) = self.chain_meta[si];
         let spec = &self.w.chains[chain.idx()];
         let Some(height) = self.chains[si].included_height(tx) else {
@@ -150,7 +151,7 @@ impl<S: RecordSink> Sim<'_, S> {
             if self.arena[slot as usize].reason == EndReason::FeesExceedAmount {
                 // The transaction stays in its block (it was paid for); the payment no longer waits on it.
                 self.chains[si].free_payment_tx(tx);
-                self.arena[slot as usize].tx = u32::MAX;
+                self.leg_mut(slot).tx = u32::MAX;
                 self.fail_fees_exceeded(slot);
                 return;
             }
@@ -203,10 +204,11 @@ impl<S: RecordSink> Sim<'_, S> {
             in_asset,
         );
         let cents = self.w.fx.usd_cents(native_minor, native, now);
+        let leg = self.leg_mut(slot);
+        leg.fee_charged = true;
+        leg.included_us = now;
         let p = &mut self.arena[slot as usize];
         p.transit_minor -= in_asset;
-        p.fee_charged = true;
-        p.included_us = now;
         p.cost.add_saturating(Part::NetworkFee, cents);
         if exceeded {
             p.reason = EndReason::FeesExceedAmount;
@@ -244,8 +246,9 @@ impl<S: RecordSink> Sim<'_, S> {
         let receiver = route.path[p.hop as usize + 1];
         let bank = self.w.bank(receiver);
         let (confirmations, finality) = (bank.deposit_confirmations, bank.deposit_finality);
-        self.chains[si].free_payment_tx(p.tx);
-        self.arena[slot as usize].tx = u32::MAX;
+        let tx = self.leg(slot).tx;
+        self.chains[si].free_payment_tx(tx);
+        self.leg_mut(slot).tx = u32::MAX;
         self.deposit(slot, confirmations, finality);
     }
 
@@ -268,9 +271,9 @@ impl<S: RecordSink> Sim<'_, S> {
             self.acc.transit(rail, receiver, c),
             x,
         );
-        let p = &mut self.arena[slot as usize];
-        p.hop += 1;
-        p.deposited_us = self.now;
+        self.arena[slot as usize].hop += 1;
+        let now = self.now;
+        self.leg_mut(slot).deposited_us = now;
         if self.is_pvp(slot) {
             // Payment versus payment: the commit that delivers the transfer delivers the destination currency.
             let hop = self.arena[slot as usize].hop as usize;
@@ -278,9 +281,9 @@ impl<S: RecordSink> Sim<'_, S> {
             self.fx_paid_to(slot, hop);
             self.convert(slot, dest);
         }
-        let p = &mut self.arena[slot as usize];
-        let on_chain = p.deposited_us - p.broadcast_us;
-        let (broadcast, included) = (p.broadcast_us, p.included_us);
+        let leg = self.leg(slot);
+        let on_chain = leg.deposited_us - leg.broadcast_us;
+        let (broadcast, included) = (leg.broadcast_us, leg.included_us);
         self.held(slot, on_chain, Hold::Chain);
         // The chain step split at its first inclusion; then the receiving platform (the off-ramp) has it.
         self.enter_stage(slot, broadcast, Stage::ChainInclusion);

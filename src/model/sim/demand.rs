@@ -4,12 +4,12 @@
 use rand_distr::{Distribution, Exp, LogNormal};
 
 use crate::model::record::{EndReason, Hold, Place, Stage, Step};
-use crate::model::world::{CorridorId, Desk, Mode, RouteId, World};
+use crate::model::world::{CorridorId, Mode, RouteId, World};
 use crate::rng::{self, Stream};
 use crate::units::US_PER_DAY;
 
 use super::stages::StageTimes;
-use super::{Costs, Ev, MaybeUs, Payment, Phase, Queued, RecordSink, Sim};
+use super::{Costs, Ev, FxLeg, MaybeUs, NO_LEG, Payment, Phase, Queued, RecordSink, Sim};
 
 pub(super) struct Demand {
     pub(super) stream: Stream,
@@ -132,29 +132,18 @@ impl<S: RecordSink> Sim<'_, S> {
             cur,
             queued_since_us: 0,
             queued_for: Queued::Hop,
-            tx: u32::MAX,
-            fee_charged: false,
-            broadcast_us: 0,
-            included_us: 0,
-            deposited_us: 0,
             duplicate,
-            withdrawal_stage: 0,
+            leg: NO_LEG,
             reason: EndReason::None,
-            desk_service_us: 0,
-            desk: Desk::Processing,
             accepted_us: MaybeUs::NONE,
             slowest_us: 0,
             slowest: Hold::None,
             cost: Costs::default(),
-            bought_us: MaybeUs::NONE,
-            exposed_us: MaybeUs::NONE,
-            ramp_price_move: 0,
             stage: Stage::Initiation,
             stage_since_us: now,
             stages: StageTimes::default(),
-            fx_since_us: u64::MAX,
+            fx: FxLeg::NEVER,
             fx_cents: 0,
-            fx_exposure_us: MaybeUs::NONE,
         };
         let id = self.next_id;
         self.next_id += 1;

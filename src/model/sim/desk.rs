@@ -22,14 +22,12 @@ impl<S: RecordSink> Sim<'_, S> {
         let by_amount = self.w.bank(self.bank_at(slot)).desk_by_amount;
         let p = &mut self.arena[slot as usize];
         p.phase = Phase::DeskQueued;
-        p.desk = desk;
-        p.desk_service_us = service_us;
         p.queued_since_us = self.now;
         let key = if by_amount { p.amount_usd_cents } else { 0 };
         self.desks[i]
             .as_mut()
             .expect("staffed")
-            .push(self.now, key, slot);
+            .push(self.now, key, slot, service_us);
         self.desk_dispatch(i);
     }
 
@@ -52,9 +50,9 @@ impl<S: RecordSink> Sim<'_, S> {
                 }
                 return;
             }
-            let slot = desk.pop().expect("a waiting payment and a free clerk");
-            let p = &self.arena[slot as usize];
-            let (service, since, which) = (p.desk_service_us, p.queued_since_us, p.desk);
+            let (slot, service) = desk.pop().expect("a waiting payment and a free clerk");
+            let since = self.arena[slot as usize].queued_since_us;
+            let which = Desk::ALL[i % 3];
             desk.stats.leave(now, now - since, service);
             let until = now.saturating_add(service);
             self.held(slot, now - since, Hold::DeskQueue);

@@ -10,7 +10,7 @@
 
 use crate::model::world::RailId;
 
-use super::{MaybeUs, RecordSink, Sim};
+use super::{FxLeg, RecordSink, Sim};
 
 /// A rail's running FX settlement exposure.
 #[derive(Clone, Copy, Debug, Default)]
@@ -69,7 +69,7 @@ impl<S: RecordSink> Sim<'_, S> {
         }
         let now = self.now;
         let p = &self.arena[slot as usize];
-        if p.fx_since_us != u64::MAX {
+        if p.fx.since().is_some() {
             return;
         }
         let cents = self.w.fx.usd_cents(p.transit_minor, p.cur, now);
@@ -79,7 +79,7 @@ impl<S: RecordSink> Sim<'_, S> {
         r.open_cents = r.open_cents.saturating_add(cents);
         r.payments += 1;
         let p = &mut self.arena[slot as usize];
-        p.fx_since_us = now;
+        p.fx = FxLeg::open(now);
         p.fx_cents = cents;
     }
 
@@ -87,11 +87,10 @@ impl<S: RecordSink> Sim<'_, S> {
     pub(super) fn fx_delivered(&mut self, slot: u32) {
         let now = self.now;
         let p = &mut self.arena[slot as usize];
-        if p.fx_since_us == u64::MAX {
+        let Some(since) = p.fx.since() else {
             return;
-        }
-        let since = std::mem::replace(&mut p.fx_since_us, u64::MAX);
-        p.fx_exposure_us = MaybeUs::some(now - since);
+        };
+        p.fx = FxLeg::closed(now - since);
         let (rail, cents) = (p.rail.idx(), p.fx_cents);
         let r = &mut self.fx_risk[rail];
         r.advance(now);

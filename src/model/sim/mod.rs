@@ -120,43 +120,95 @@ struct Payment {
     queued_since_us: u64,
     /// What a payment queued on a nostro or inventory waits to do.
     queued_for: Queued,
-    /// Chain rails: the transfer's transaction, and whether its network fee was charged.
-    tx: u32,
-    fee_charged: bool,
-    /// Chain rails: broadcast, first inclusion and deposit credit times (0 until they happen).
-    broadcast_us: u64,
-    included_us: u64,
-    deposited_us: u64,
     /// A second submission of an order already paid (merchant QR): the platform refunds it.
     duplicate: bool,
-    /// On-ramp withdrawal desk: 0 not seen, 1 limit checked, 2 batched.
-    withdrawal_stage: u8,
+    /// Its chain leg in `Sim::legs` (`NO_LEG` until it needs one).
+    leg: u32,
     /// Why it will end as it does, when that is not the ordinary way (see `EndReason`).
     reason: EndReason,
-    /// The service time drawn for the staffed desk the payment waits at (and which desk).
-    desk_service_us: u64,
-    desk: Desk,
     /// First bank's acceptance.
     accepted_us: MaybeUs,
     /// The longest single hold so far and its kind.
     slowest_us: u64,
     slowest: Hold,
     cost: Costs,
-    /// Chain rails: when the on-ramp bought an asset whose price moves (the start of the exposure), until the
-    /// off-ramp sells it; and how long that was, once sold.
-    bought_us: MaybeUs,
-    exposed_us: MaybeUs,
-    /// What the price move cost the off-ramp when it bears the price risk (USD cents, negative: a gain).
-    ramp_price_move: i64,
     /// The stage the payment is in since `stage_since_us`, and the time spent in each earlier one.
     stage: Stage,
     stage_since_us: u64,
     stages: StageTimes,
-    /// FX settlement exposure: since when it is open (`u64::MAX`: not open), its value in USD cents, and its
-    /// length once closed.
-    fx_since_us: u64,
+    /// FX settlement exposure: open since when, or closed after how long; and its value in USD cents.
+    fx: FxLeg,
     fx_cents: i64,
-    fx_exposure_us: MaybeUs,
+}
+
+/// A payment's FX settlement exposure in one word: never opened, open since a time, or closed after a length
+/// (simulated times and durations stay below 2^50 µs, so the top bit can tell open from closed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct FxLeg(u64);
+
+impl FxLeg {
+    const NEVER: FxLeg = FxLeg(u64::MAX);
+    const OPEN: u64 = 1 << 63;
+    fn open(since_us: u64) -> FxLeg {
+        assert!(
+            since_us < 1 << 62,
+            "a time below 2^62 µs (all ones is never opened)"
+        );
+        FxLeg(since_us | FxLeg::OPEN)
+    }
+    fn closed(length_us: u64) -> FxLeg {
+        assert!(length_us < 1 << 62, "a duration below 2^62 µs");
+        FxLeg(length_us)
+    }
+    /// Since when it is open, if it is.
+    fn since(self) -> Option<u64> {
+        (self != FxLeg::NEVER && self.0 & FxLeg::OPEN != 0).then_some(self.0 & !FxLeg::OPEN)
+    }
+    /// How long it was open, once closed.
+    fn length(self) -> Option<u64> {
+        (self.0 & FxLeg::OPEN == 0).then_some(self.0)
+    }
+}
+
+/// What a payment on a chain rail carries from its on-ramp to its record. It lives in a side arena
+/// (`Sim::legs`), allocated on first use and freed when the payment ends, so that payments that never touch a
+/// chain (and chain payments still on their first mile) do not carry it: the payment arena holds every payment
+/// in flight.
+#[derive(Clone, Debug)]
+struct ChainLeg {
+    /// The transfer's transaction (`u32::MAX`: none), and whether its network fee was charged.
+    tx: u32,
+    fee_charged: bool,
+    /// On-ramp withdrawal desk: 0 not seen, 1 limit checked, 2 batched.
+    withdrawal_stage: u8,
+    /// Broadcast, first inclusion and deposit credit times (0 until they happen).
+    broadcast_us: u64,
+    included_us: u64,
+    deposited_us: u64,
+    /// When the on-ramp bought an asset whose price moves (the start of the exposure), until the off-ramp
+    /// sells it; and how long that was, once sold.
+    bought_us: MaybeUs,
+    exposed_us: MaybeUs,
+    /// What the price move cost the off-ramp when it bears the price risk (USD cents, negative: a gain).
+    ramp_price_move: i64,
+}
+
+/// A payment without a chain leg.
+const NO_LEG: u32 = u32::MAX;
+
+impl ChainLeg {
+    /// The leg of a payment that has not used a chain yet.
+    const NEW: ChainLeg = ChainLeg {
+        tx: u32::MAX,
+        fee_charged: false,
+        withdrawal_stage: 0,
+        broadcast_us: 0,
+        included_us: 0,
+        deposited_us: 0,
+        bought_us: MaybeUs::NONE,
+        exposed_us: MaybeUs::NONE,
+        ramp_price_move: 0,
+    };
 }
 
 /// An optional time or duration in 8 bytes where `Option<u64>` takes 16 (the arena holds every payment in
@@ -178,7 +230,7 @@ impl MaybeUs {
 
 /// The arena holds a `Payment` per payment in flight (~146 k at the scale input's peak): keep it from
 /// silently regrowing (it was 408 bytes with dense stage times and `Option<u64>` times).
-const _: () = assert!(size_of::<Payment>() <= 296);
+const _: () = assert!(size_of::<Payment>() <= 224);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Queued {
@@ -293,6 +345,9 @@ pub struct Sim<'w, S: RecordSink> {
     /// number in flight, without a doubling `Vec`'s slack.
     arena: Slab<Payment>,
     free: Vec<u32>,
+    /// Chain legs of the payments in flight that have one (`Payment::leg`), and the free slots among them.
+    legs: Slab<ChainLeg>,
+    free_legs: Vec<u32>,
     next_id: u64,
     next_demand: u64,
     demand: Vec<Demand>,
@@ -432,6 +487,8 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             acc,
             arena: Slab::new(),
             free: Vec::new(),
+            legs: Slab::new(),
+            free_legs: Vec::new(),
             next_id: 0,
             next_demand: 0,
             demand,
@@ -600,6 +657,42 @@ impl<'w, S: RecordSink> Sim<'w, S> {
         }
     }
 
+    /// The payment's chain leg (`ChainLeg::NEW` while it has none).
+    fn leg(&self, slot: u32) -> &ChainLeg {
+        match self.arena[slot as usize].leg {
+            NO_LEG => &ChainLeg::NEW,
+            l => &self.legs[l as usize],
+        }
+    }
+
+    /// The payment's chain leg, given one if it has none.
+    fn leg_mut(&mut self, slot: u32) -> &mut ChainLeg {
+        let mut l = self.arena[slot as usize].leg;
+        if l == NO_LEG {
+            l = match self.free_legs.pop() {
+                Some(l) => {
+                    self.legs[l as usize] = ChainLeg::NEW;
+                    l
+                }
+                None => {
+                    self.legs.push(ChainLeg::NEW);
+                    self.legs.len() as u32 - 1
+                }
+            };
+            self.arena[slot as usize].leg = l;
+        }
+        &mut self.legs[l as usize]
+    }
+
+    /// A payment that ends gives its chain leg back.
+    fn drop_leg(&mut self, slot: u32) {
+        let p = &mut self.arena[slot as usize];
+        if p.leg != NO_LEG {
+            self.free_legs.push(p.leg);
+            p.leg = NO_LEG;
+        }
+    }
+
     fn on_pay(&mut self, slot: u32) {
         let phase = self.arena[slot as usize].phase;
         let finished_desk = match phase {
@@ -711,6 +804,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
 
     fn record_of(&self, slot: u32, status: Status, ended_us: Option<u64>) -> PaymentRecord {
         let p = &self.arena[slot as usize];
+        let leg = self.leg(slot);
         let corridor = &self.w.corridors[p.corridor.idx()];
         PaymentRecord {
             id: p.id,
@@ -728,14 +822,15 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             cost: p.cost.split(),
             duplicate: p.duplicate,
             reason: p.reason,
-            chain_inclusion_us: (p.included_us > 0).then(|| p.included_us - p.broadcast_us),
-            chain_settlement_us: (p.deposited_us > 0).then(|| p.deposited_us - p.broadcast_us),
+            chain_inclusion_us: (leg.included_us > 0).then(|| leg.included_us - leg.broadcast_us),
+            chain_settlement_us: (leg.deposited_us > 0)
+                .then(|| leg.deposited_us - leg.broadcast_us),
             accepted_us: p.accepted_us.get(),
             slowest: p.slowest,
             slowest_us: p.slowest_us,
-            exposed_us: p.exposed_us.get(),
-            ramp_price_move_cents: p.ramp_price_move,
-            fx_exposure_us: p.fx_exposure_us.get(),
+            exposed_us: leg.exposed_us.get(),
+            ramp_price_move_cents: leg.ramp_price_move,
+            fx_exposure_us: p.fx.length(),
             stages_us: {
                 // The current stage runs to the end (or to now, in flight).
                 let mut st = p.stages.dense();
@@ -752,6 +847,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
         let p = &self.arena[slot as usize];
         let route = p.route;
         self.capital.use_route(route, self.now, -p.amount_usd_cents);
+        self.drop_leg(slot);
         self.free.push(slot);
         // A payment's cost of capital is known once the hour it ended in is closed; records leave in order.
         if self.pending.is_empty() && self.capital.priced_by(self.now) {
@@ -816,11 +912,12 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             }
             let mut rec = self.record_of(slot, Status::InFlight, None);
             let p = &self.arena[slot as usize];
-            if p.fx_since_us != u64::MAX {
-                rec.fx_exposure_us = Some(end_us - p.fx_since_us);
+            if let Some(since) = p.fx.since() {
+                rec.fx_exposure_us = Some(end_us - since);
             }
             let route = p.route;
             self.release(rec, route);
+            self.drop_leg(slot);
             self.free.push(slot);
         }
     }

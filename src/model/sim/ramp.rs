@@ -51,7 +51,7 @@ impl<S: RecordSink> Sim<'_, S> {
     /// price and at today's, and who bears the difference.
     fn sale(&self, slot: u32, to: CurId) -> Option<Sale> {
         let p = &self.arena[slot as usize];
-        let bought_us = p.bought_us.get()?;
+        let bought_us = self.leg(slot).bought_us.get()?;
         let RailKind::Chain { price_risk, .. } = self.w.rails[p.rail.idx()].kind else {
             return None;
         };
@@ -127,19 +127,20 @@ impl<S: RecordSink> Sim<'_, S> {
         let bought =
             self.is_chain_rail(slot) && sale.is_none() && self.holds_moving_asset(slot, to);
         let ramp = self.is_chain_rail(slot);
+        if let Some(s) = sale {
+            let leg = self.leg_mut(slot);
+            leg.bought_us = MaybeUs::NONE;
+            leg.exposed_us = MaybeUs::some(now - s.bought_us);
+            match s.bearer {
+                PriceRisk::Customer => self.arena[slot as usize].cost.add(Part::PriceMove, moved),
+                PriceRisk::Ramp => leg.ramp_price_move += moved,
+            }
+        } else if bought {
+            self.leg_mut(slot).bought_us = MaybeUs::some(now);
+        }
         let p = &mut self.arena[slot as usize];
         p.transit_minor = y;
         p.cur = to;
-        if let Some(s) = sale {
-            p.bought_us = MaybeUs::NONE;
-            p.exposed_us = MaybeUs::some(now - s.bought_us);
-            match s.bearer {
-                PriceRisk::Customer => p.cost.add(Part::PriceMove, moved),
-                PriceRisk::Ramp => p.ramp_price_move += moved,
-            }
-        } else if bought {
-            p.bought_us = MaybeUs::some(now);
-        }
         if ramp {
             p.cost.add(Part::RampSpread, spread);
         } else {
@@ -183,17 +184,17 @@ impl<S: RecordSink> Sim<'_, S> {
     /// The on-ramp's withdrawal desk: amounts over its limit wait for a manual review, then the withdrawal
     /// leaves with the next batch.
     pub(super) fn withdraw(&mut self, slot: u32, c: ChainId) {
-        if self.arena[slot as usize].withdrawal_stage == 0 {
+        if self.leg(slot).withdrawal_stage == 0 {
             self.enter_stage(slot, self.now, Stage::Ramp);
         }
         let b = self.bank_at(slot);
         let bank = self.w.bank(b);
-        let (stage, amount) = {
-            let p = &self.arena[slot as usize];
-            (p.withdrawal_stage, p.amount_usd_cents)
-        };
+        let (stage, amount) = (
+            self.leg(slot).withdrawal_stage,
+            self.arena[slot as usize].amount_usd_cents,
+        );
         if stage == 0 {
-            self.arena[slot as usize].withdrawal_stage = 1;
+            self.leg_mut(slot).withdrawal_stage = 1;
             if bank
                 .withdrawal_limit_usd_cents
                 .is_some_and(|limit| amount > limit)
@@ -206,8 +207,8 @@ impl<S: RecordSink> Sim<'_, S> {
                 return;
             }
         }
-        if self.arena[slot as usize].withdrawal_stage == 1 {
-            self.arena[slot as usize].withdrawal_stage = 2;
+        if self.leg(slot).withdrawal_stage == 1 {
+            self.leg_mut(slot).withdrawal_stage = 2;
             if let Some(every) = bank.withdrawal_batch_us {
                 let at = self.now.div_ceil(every) * every;
                 if at > self.now {
