@@ -211,10 +211,10 @@ impl<S: RecordSink> Sim<'_, S> {
         let ramp = self.is_chain_rail(slot);
         let p = &mut self.arena[slot as usize];
         match role {
-            _ if ramp => p.cost.add(Part::RampFees, cents),
-            "sender" => p.cost.add(Part::SenderFee, cents),
-            "receiver" => p.cost.add(Part::ReceiverFee, cents),
-            _ => p.cost.add(Part::IntermediaryFees, cents),
+            _ if ramp => p.tally.add_cost(Part::RampFees, cents),
+            "sender" => p.tally.add_cost(Part::SenderFee, cents),
+            "receiver" => p.tally.add_cost(Part::ReceiverFee, cents),
+            _ => p.tally.add_cost(Part::IntermediaryFees, cents),
         }
     }
 

@@ -209,7 +209,7 @@ impl<S: RecordSink> Sim<'_, S> {
         leg.included_us = now;
         let p = &mut self.arena[slot as usize];
         p.transit_minor -= in_asset;
-        p.cost.add_saturating(Part::NetworkFee, cents);
+        p.tally.add_cost_saturating(Part::NetworkFee, cents);
         if exceeded {
             p.reason = EndReason::FeesExceedAmount;
         }

@@ -8,8 +8,8 @@ use crate::model::world::{CorridorId, Mode, RouteId, World};
 use crate::rng::{self, Stream};
 use crate::units::US_PER_DAY;
 
-use super::stages::StageTimes;
-use super::{Costs, Ev, FxLeg, MaybeUs, NO_LEG, Payment, Phase, Queued, RecordSink, Sim};
+use super::tally::Tally;
+use super::{Ev, FxLeg, MaybeUs, NO_LEG, Payment, Phase, Queued, RecordSink, Sim};
 
 pub(super) struct Demand {
     pub(super) stream: Stream,
@@ -138,10 +138,9 @@ impl<S: RecordSink> Sim<'_, S> {
             accepted_us: MaybeUs::NONE,
             slowest_us: 0,
             slowest: Hold::None,
-            cost: Costs::default(),
             stage: Stage::Initiation,
             stage_since_us: now,
-            stages: StageTimes::default(),
+            tally: Tally::default(),
             fx: FxLeg::NEVER,
             fx_cents: 0,
         };

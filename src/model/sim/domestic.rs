@@ -31,8 +31,8 @@ impl<S: RecordSink> Sim<'_, S> {
             holder,
         );
         self.arena[slot as usize]
-            .cost
-            .add(Part::DomesticFees, cents);
+            .tally
+            .add_cost(Part::DomesticFees, cents);
     }
 
     /// Submit to a domestic rail: business hours (or batch windows), a FIFO server at the rail's capacity, then

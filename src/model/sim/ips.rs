@@ -101,8 +101,8 @@ impl<S: RecordSink> Sim<'_, S> {
                 holder,
             );
             self.arena[slot as usize]
-                .cost
-                .add(Part::IntermediaryFees, cents);
+                .tally
+                .add_cost(Part::IntermediaryFees, cents);
         }
         let route = self.arena[slot as usize].route;
         let wait = delay.sample(self.rail_stream(route));

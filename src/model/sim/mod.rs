@@ -16,7 +16,6 @@ mod bank;
 pub mod capital;
 mod chain;
 mod correspondent;
-mod costs;
 mod demand;
 mod desk;
 mod domestic;
@@ -27,13 +26,12 @@ mod ledger;
 mod pending;
 mod qr;
 mod ramp;
-mod stages;
+mod tally;
 
 use accounts::Accounts;
 use capital::{Capital, LiquidityOutcome};
 use chain::chain_states;
 use correspondent::NostroState;
-use costs::{Costs, Part};
 use demand::Demand;
 use domestic::DomState;
 pub use exposure::FxExposure;
@@ -41,7 +39,7 @@ use exposure::FxRisk;
 pub use funding::Rebalance;
 pub use ledger::LedgerOutcome;
 use pending::Pending;
-use stages::StageTimes;
+use tally::{Part, Tally};
 
 use std::collections::VecDeque;
 
@@ -131,11 +129,11 @@ struct Payment {
     /// The longest single hold so far and its kind.
     slowest_us: u64,
     slowest: Hold,
-    cost: Costs,
-    /// The stage the payment is in since `stage_since_us`, and the time spent in each earlier one.
+    /// The stage the payment is in since `stage_since_us`.
     stage: Stage,
     stage_since_us: u64,
-    stages: StageTimes,
+    /// Its costs so far and the time spent in each earlier stage.
+    tally: Tally,
     /// FX settlement exposure: open since when, or closed after how long; and its value in USD cents.
     fx: FxLeg,
     fx_cents: i64,
@@ -154,7 +152,7 @@ impl FxLeg {
             since_us < 1 << 62,
             "a time below 2^62 µs (all ones is never opened)"
         );
-        FxLeg(since_us | FxLeg::OPEN)
+        FxLeg(FxLeg::OPEN + since_us)
     }
     fn closed(length_us: u64) -> FxLeg {
         assert!(length_us < 1 << 62, "a duration below 2^62 µs");
@@ -229,8 +227,9 @@ impl MaybeUs {
 }
 
 /// The arena holds a `Payment` per payment in flight (~146 k at the scale input's peak): keep it from
-/// silently regrowing (it was 408 bytes with dense stage times and `Option<u64>` times).
-const _: () = assert!(size_of::<Payment>() <= 224);
+/// silently regrowing (it was 408 bytes with dense stage times and `Option<u64>` times, 296 with a chain
+/// rail's fields in every payment).
+const _: () = assert!(size_of::<Payment>() <= 200);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Queued {
@@ -658,6 +657,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
     }
 
     /// The payment's chain leg (`ChainLeg::NEW` while it has none).
+    #[inline]
     fn leg(&self, slot: u32) -> &ChainLeg {
         match self.arena[slot as usize].leg {
             NO_LEG => &ChainLeg::NEW,
@@ -666,22 +666,29 @@ impl<'w, S: RecordSink> Sim<'w, S> {
     }
 
     /// The payment's chain leg, given one if it has none.
+    #[inline]
     fn leg_mut(&mut self, slot: u32) -> &mut ChainLeg {
         let mut l = self.arena[slot as usize].leg;
         if l == NO_LEG {
-            l = match self.free_legs.pop() {
-                Some(l) => {
-                    self.legs[l as usize] = ChainLeg::NEW;
-                    l
-                }
-                None => {
-                    self.legs.push(ChainLeg::NEW);
-                    self.legs.len() as u32 - 1
-                }
-            };
-            self.arena[slot as usize].leg = l;
+            l = self.new_leg(slot);
         }
         &mut self.legs[l as usize]
+    }
+
+    #[cold]
+    fn new_leg(&mut self, slot: u32) -> u32 {
+        let l = match self.free_legs.pop() {
+            Some(l) => {
+                self.legs[l as usize] = ChainLeg::NEW;
+                l
+            }
+            None => {
+                self.legs.push(ChainLeg::NEW);
+                self.legs.len() as u32 - 1
+            }
+        };
+        self.arena[slot as usize].leg = l;
+        l
     }
 
     /// A payment that ends gives its chain leg back.
@@ -770,7 +777,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
     fn enter_stage(&mut self, slot: u32, at_us: u64, stage: Stage) {
         let p = &mut self.arena[slot as usize];
         let at = at_us.max(p.stage_since_us);
-        p.stages.add(p.stage, at - p.stage_since_us);
+        p.tally.add_stage(p.stage, at - p.stage_since_us);
         p.stage_since_us = at;
         p.stage = stage;
     }
@@ -819,7 +826,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             status,
             delivered_minor: p.transit_minor,
             delivered_currency: p.cur,
-            cost: p.cost.split(),
+            cost: p.tally.costs(),
             duplicate: p.duplicate,
             reason: p.reason,
             chain_inclusion_us: (leg.included_us > 0).then(|| leg.included_us - leg.broadcast_us),
@@ -833,7 +840,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             fx_exposure_us: p.fx.length(),
             stages_us: {
                 // The current stage runs to the end (or to now, in flight).
-                let mut st = p.stages.dense();
+                let mut st = p.tally.stages();
                 let end = ended_us.unwrap_or(self.now).max(p.stage_since_us);
                 st[p.stage.idx()] += end - p.stage_since_us;
                 st
@@ -996,5 +1003,31 @@ fn world_label(w: &World, world: usize) -> String {
     match w.mode {
         Mode::Mirror if world < w.rails.len() => format!("rail:{}", w.rails[world].name),
         _ => "shared".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An exposure never opened, open since a time, or closed after a length reads back as exactly that, at
+    /// both ends of the range of times.
+    #[test]
+    fn fx_leg_tells_never_open_and_closed_apart() {
+        assert_eq!((FxLeg::NEVER.since(), FxLeg::NEVER.length()), (None, None));
+        for t in [0, 1, 7_000_000, (1 << 50) - 1, (1 << 62) - 1] {
+            let (open, closed) = (FxLeg::open(t), FxLeg::closed(t));
+            assert_eq!(
+                (open.since(), open.length()),
+                (Some(t), None),
+                "open since {t}"
+            );
+            assert_eq!(
+                (closed.since(), closed.length()),
+                (None, Some(t)),
+                "closed after {t}"
+            );
+            assert_ne!(open, FxLeg::NEVER);
+        }
     }
 }

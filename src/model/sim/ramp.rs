@@ -132,7 +132,9 @@ impl<S: RecordSink> Sim<'_, S> {
             leg.bought_us = MaybeUs::NONE;
             leg.exposed_us = MaybeUs::some(now - s.bought_us);
             match s.bearer {
-                PriceRisk::Customer => self.arena[slot as usize].cost.add(Part::PriceMove, moved),
+                PriceRisk::Customer => self.arena[slot as usize]
+                    .tally
+                    .add_cost(Part::PriceMove, moved),
                 PriceRisk::Ramp => leg.ramp_price_move += moved,
             }
         } else if bought {
@@ -142,9 +144,9 @@ impl<S: RecordSink> Sim<'_, S> {
         p.transit_minor = y;
         p.cur = to;
         if ramp {
-            p.cost.add(Part::RampSpread, spread);
+            p.tally.add_cost(Part::RampSpread, spread);
         } else {
-            p.cost.add(Part::FxSpread, spread);
+            p.tally.add_cost(Part::FxSpread, spread);
         }
         self.trace_step(
             slot,
