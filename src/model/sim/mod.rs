@@ -598,6 +598,12 @@ impl<'w, S: RecordSink> Sim<'w, S> {
         }
         self.release_pending();
         self.finish_in_flight(end_us);
+        // Every payment has ended or been reported in flight: each gave its chain leg back.
+        assert_eq!(
+            self.free_legs.len(),
+            self.legs.len(),
+            "a chain leg outlived its payment"
+        );
         self.check_conservation()?;
         let stations = self.stations(end_us);
         let ledgers = self.ledger_outcomes(end_us);
