@@ -195,9 +195,9 @@ mod tests {
             let mut t = Tally::default();
             let mut stages = [0_u64; Stage::COUNT];
             if k % 2 == 0 {
-                for s in 0..Stage::COUNT {
+                for (s, held) in stages.iter_mut().enumerate() {
                     t.add_stage(Stage::ALL[s], s as u64 + 1);
-                    stages[s] += s as u64 + 1;
+                    *held += s as u64 + 1;
                 }
             }
             t.add_stage(Stage::Transit, 5);
