@@ -697,13 +697,14 @@ impl<'w, S: RecordSink> Sim<'w, S> {
         l
     }
 
-    /// A payment that ends gives its chain leg back.
-    fn drop_leg(&mut self, slot: u32) {
+    /// A payment that ends gives its slot back, and its chain leg with it.
+    fn free_slot(&mut self, slot: u32) {
         let p = &mut self.arena[slot as usize];
         if p.leg != NO_LEG {
             self.free_legs.push(p.leg);
             p.leg = NO_LEG;
         }
+        self.free.push(slot);
     }
 
     fn on_pay(&mut self, slot: u32) {
@@ -860,8 +861,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
         let p = &self.arena[slot as usize];
         let route = p.route;
         self.capital.use_route(route, self.now, -p.amount_usd_cents);
-        self.drop_leg(slot);
-        self.free.push(slot);
+        self.free_slot(slot);
         // A payment's cost of capital is known once the hour it ended in is closed; records leave in order.
         if self.pending.is_empty() && self.capital.priced_by(self.now) {
             self.release(rec, route);
@@ -930,8 +930,7 @@ impl<'w, S: RecordSink> Sim<'w, S> {
             }
             let route = p.route;
             self.release(rec, route);
-            self.drop_leg(slot);
-            self.free.push(slot);
+            self.free_slot(slot);
         }
     }
 
