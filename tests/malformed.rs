@@ -466,6 +466,31 @@ const CASES: &[Case] = &[
         expected: "base.toml:77:15: propagation applies to nakamoto chains only; pos blocks reach every node when produced here: leave it out (chains[0].propagation)",
     },
     Case {
+        name: "an empty-block interval on a chain that makes empty blocks",
+        replace: ("[[rails]]", BFT_CHAIN),
+        overrides: &["chains[0].empty_block_interval=\"30s\""],
+        expected: "--set chains[0].empty_block_interval=\"30s\": applies only with empty_blocks = false (a chain that \
+                   idles) (chains[0].empty_block_interval)",
+    },
+    Case {
+        name: "a zero empty-block interval",
+        replace: ("[[rails]]", BFT_CHAIN),
+        overrides: &[
+            "chains[0].empty_blocks=false",
+            "chains[0].empty_block_interval=\"0s\"",
+        ],
+        expected: "--set chains[0].empty_block_interval=\"0s\": must be positive (chains[0].empty_block_interval)",
+    },
+    Case {
+        name: "empty blocks on a proof-of-stake chain",
+        replace: ("[[rails]]", BFT_CHAIN),
+        overrides: &[
+            "chains[0].consensus=\"pos\"",
+            "chains[0].empty_blocks=false",
+        ],
+        expected: "--set chains[0].empty_blocks=false: not a parameter of pos consensus (chains[0].empty_blocks)",
+    },
+    Case {
         name: "propagation on a BFT chain",
         replace: ("[[rails]]", POS_CHAIN),
         overrides: &["chains[0].consensus=\"bft\""],
@@ -686,6 +711,11 @@ const CHAIN_RAIL: &str = "[[chains]]\nid = \"p\"\nconsensus = \"pos\"\nblock_int
 const POS_CHAIN: &str = "[[chains]]\nid = \"p\"\nconsensus = \"pos\"\nblock_interval = \"12s\"\nvalidators = 10\n\
                          block_capacity = 1000\ntx_units = 10\nnative = \"P\"\nnative_decimals = 6\n\
                          native_price_usd = 1\npropagation = { fixed = \"30s\" }\n\n[[rails]]";
+
+/// A BFT chain after the fixture's corridor (`chains[0]`, from line 68).
+const BFT_CHAIN: &str = "[[chains]]\nid = \"p\"\nconsensus = \"bft\"\nblock_interval = \"1s\"\nvalidators = 4\n\
+                         block_capacity = 1000\ntx_units = 10\nnative = \"P\"\nnative_decimals = 2\n\
+                         native_price_usd = 1\n\n[[rails]]";
 
 fn check(case: &Case) -> Result<(), String> {
     let (from, to) = case.replace;

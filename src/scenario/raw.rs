@@ -621,6 +621,13 @@ pub struct ChainDef {
     /// BFT: delay of each consensus message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message_delay: Option<DelayDef>,
+    /// BFT: whether heights run with nothing to commit (default true; CometBFT's `create_empty_blocks`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub empty_blocks: Option<bool>,
+    /// BFT with `empty_blocks = false`: an empty block after this long idle (CometBFT's
+    /// `create_empty_blocks_interval`); default none, the chain idles until a transaction arrives.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub empty_block_interval: Option<String>,
     #[serde(default)]
     pub background: BackgroundDef,
     /// Windows during which no block is produced: `{ from = "2d", to = "2d6h" }` (times since start).

@@ -403,6 +403,8 @@ pub fn chain(i: usize, c: &ChainDef, seed: u64) -> R<ChainSpec> {
                     ("missed_slot_rate", c.missed_slot_rate.is_some()),
                     ("round_timeout", c.round_timeout.is_some()),
                     ("message_delay", c.message_delay.is_some()),
+                    ("empty_blocks", c.empty_blocks.is_some()),
+                    ("empty_block_interval", c.empty_block_interval.is_some()),
                 ],
             )?;
             if c.miners.is_empty() || c.miners.len() > 1000 {
@@ -429,6 +431,8 @@ pub fn chain(i: usize, c: &ChainDef, seed: u64) -> R<ChainSpec> {
                     ("miners", !c.miners.is_empty()),
                     ("round_timeout", c.round_timeout.is_some()),
                     ("message_delay", c.message_delay.is_some()),
+                    ("empty_blocks", c.empty_blocks.is_some()),
+                    ("empty_block_interval", c.empty_block_interval.is_some()),
                 ],
             )?;
             let missed = c.missed_slot_rate.unwrap_or(0.0);
@@ -468,12 +472,28 @@ pub fn chain(i: usize, c: &ChainDef, seed: u64) -> R<ChainSpec> {
                 fixed: Some("50ms".into()),
                 ..DelayDef::default()
             });
+            let empty_blocks = c.empty_blocks.unwrap_or(true);
+            let empty_block_interval_us = match &c.empty_block_interval {
+                None => 0,
+                Some(_) if empty_blocks => {
+                    return bad(
+                        format!("{p}.empty_block_interval"),
+                        "applies only with empty_blocks = false (a chain that idles)",
+                    );
+                }
+                Some(d) => match duration(&format!("{p}.empty_block_interval"), d)? {
+                    0 => return bad(format!("{p}.empty_block_interval"), "must be positive"),
+                    us => us,
+                },
+            };
             Consensus::Bft {
                 // O(n²) messages per round are simulated one by one: keep n where that stays fast.
                 validators: validator_count(&p, validators.unwrap_or(4), 200)?,
                 commit_pause_us: interval,
                 round_timeout_us: timeout,
                 message_delay: delay(&format!("{p}.message_delay"), &md)?,
+                empty_blocks,
+                empty_block_interval_us,
             }
         }
         other => {

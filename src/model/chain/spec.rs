@@ -24,6 +24,11 @@ pub enum Consensus {
         commit_pause_us: u64,
         round_timeout_us: u64,
         message_delay: Delay,
+        /// Whether a height starts with nothing to commit (CometBFT's `create_empty_blocks`). When false, a
+        /// height whose commit pause ends with nothing waiting idles until a transaction arrives (a payment's
+        /// transfer or background load) or `empty_block_interval_us` passes (0: no limit), then proposes.
+        empty_blocks: bool,
+        empty_block_interval_us: u64,
     },
 }
 
@@ -213,6 +218,19 @@ impl ChainSpec {
             .any(|o| o.validator == validator && o.from_us <= t && t < o.to_us)
     }
     /// Background arrival rate and fee multiplier at time t (bursts add load and scale fees).
+    /// The first time after `t` at which `load_at` may change (a burst begins or ends); `u64::MAX` if none.
+    pub fn next_load_change(&self, t: u64) -> u64 {
+        let mut next = u64::MAX;
+        for b in &self.bursts {
+            for edge in [b.from_us, b.to_us] {
+                if edge > t {
+                    next = next.min(edge);
+                }
+            }
+        }
+        next
+    }
+
     pub fn load_at(&self, t: u64) -> (f64, f64) {
         let mut rate = self.background_tx_per_s;
         let mut mult: f64 = 1.0;

@@ -101,6 +101,7 @@ impl<S: RecordSink> Sim<'_, S> {
         }
         let tx = self.chains[si].submit(spec, slot, bid, max_fee);
         self.chains[si].relay_payment_tx(spec, tx, self.now);
+        self.chains[si].wake(self.now, &mut self.q);
         let now = self.now;
         let leg = self.leg_mut(slot);
         leg.tx = tx;
