@@ -164,3 +164,28 @@ fn a_ledger_transfer_is_included_at_a_commit_one_height_or_more_after_its_broadc
         mean(&with)
     );
 }
+
+/// A receiver that waits for three confirmations credits exactly two heights (two commit pauses and two
+/// heights of 3 × 50 ms) after the commit that included the transfer: every later block is seen at its
+/// commit, including empty ones while a payment waits on the tip.
+#[test]
+fn three_confirmations_on_the_ledger_take_exactly_two_more_heights() {
+    let (_, records) = run(&[
+        "duration=1d",
+        "limits.drain=1d",
+        "rails[0].member_limit_usd=1e12",
+        "chains[0].message_delay={ fixed = \"50ms\" }",
+        "banks[1].deposit_confirmations=3",
+    ]);
+    let waits: Vec<u64> = records
+        .iter()
+        .filter(|r| r.rail.0 == 0 && r.status == Status::Settled)
+        .map(|r| r.chain_settlement_us.unwrap() - r.chain_inclusion_us.unwrap())
+        .collect();
+    assert!(waits.len() > 1_000, "{} ledger payments", waits.len());
+    assert!(
+        waits.iter().all(|&w| w == 2 * 1_150_000),
+        "{:?}",
+        &waits[..10]
+    );
+}

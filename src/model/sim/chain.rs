@@ -37,7 +37,8 @@ pub(super) fn chain_states(w: &World, worlds: usize, seed: u64, hours: usize) ->
         for (world, rail) in instances {
             let idx = states.len() as u16;
             let label = rail.map_or_else(|| "shared".to_string(), |r| world_label(w, r.idx()));
-            states.push(ChainState::new(spec, idx, &label, seed, hours));
+            states
+                .push(ChainState::new(spec, idx, &label, seed, hours).with_horizon(w.max_time_us));
             meta.push((chain, rail));
             state_of[world * n + c] = Some(idx);
         }
@@ -101,7 +102,7 @@ impl<S: RecordSink> Sim<'_, S> {
         }
         let tx = self.chains[si].submit(spec, slot, bid, max_fee);
         self.chains[si].relay_payment_tx(spec, tx, self.now);
-        self.chains[si].wake(self.now, &mut self.q);
+        self.chains[si].on_submit(self.now, &mut self.q);
         let now = self.now;
         let leg = self.leg_mut(slot);
         leg.tx = tx;
