@@ -172,6 +172,8 @@ pub struct ChainState {
     height_next: u32,
     /// The lowest bid in each of the last blocks when they were nearly full (0 when not).
     recent_floors: VecDeque<u64>,
+    /// How many of `recent_floors` are not zero.
+    nonzero_floors: u8,
     /// Emptied block contents, reused so that building a block does not allocate.
     spare_txs: Vec<Vec<u32>>,
     spare_bg: Vec<Vec<BgTake>>,
@@ -264,6 +266,7 @@ impl ChainState {
             slot: 0,
             height_next: 1,
             recent_floors: VecDeque::with_capacity(FEE_WINDOW),
+            nonzero_floors: 0,
             spare_txs: Vec::new(),
             spare_bg: Vec::new(),
             fresh: Vec::new(),
@@ -817,10 +820,13 @@ impl ChainState {
         used: u64,
         included: u64,
     ) {
-        if self.recent_floors.len() == FEE_WINDOW {
-            self.recent_floors.pop_front();
+        if self.recent_floors.len() == FEE_WINDOW
+            && self.recent_floors.pop_front().is_some_and(|f| f != 0)
+        {
+            self.nonzero_floors -= 1;
         }
         self.recent_floors.push_back(floor);
+        self.nonzero_floors += u8::from(floor != 0);
         if self.metrics.first_block_us == 0 {
             self.metrics.first_block_us = now;
         }
@@ -1286,35 +1292,22 @@ impl ChainState {
     }
 
     /// Whether an empty block's commit changes nothing anyone reads before it is due: no payment waits on the tip
-    /// or on finality, the fee floor a wallet's market bid reads keeps its maximum, and the base fee stays.
+    /// or on finality, the fee floors a wallet's market bid reads are all zero (an empty block adds another
+    /// zero), and the base fee stays.
     fn empty_commit_unseen(&self, spec: &ChainSpec) -> bool {
-        if !self.waits.is_empty() || !self.final_waits.is_empty() {
+        if !self.waits.is_empty()
+            || !self.final_waits.is_empty()
+            || self.nonzero_floors != 0
+            || spec.block_capacity == 0
+        {
             return false;
         }
-        let floor = if spec.block_capacity == 0 {
-            u64::MAX
-        } else {
-            0
-        };
-        let kept =
-            self.recent_floors.len() + 1 - usize::from(self.recent_floors.len() == FEE_WINDOW);
-        let after = self
-            .recent_floors
-            .iter()
-            .rev()
-            .take(kept - 1)
-            .copied()
-            .max()
-            .unwrap_or(0)
-            .max(floor);
-        let before = self.recent_floors.iter().copied().max().unwrap_or(0);
-        let base_stays = match spec.fee_market {
+        match spec.fee_market {
             FeeMarket::FirstPrice => true,
             FeeMarket::Eip1559 { .. } => {
                 next_base_fee(self.base_fee, 0, spec.block_capacity) == self.base_fee
             }
-        };
-        after == before && base_stays
+        }
     }
 
     /// The contents of a block proposed at `t` (`None`: empty).
