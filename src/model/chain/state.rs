@@ -2194,4 +2194,47 @@ mod tests {
             );
         }
     }
+
+    /// Background load only during a burst (0.5 tx/s from 1,000 s to 3,000 s, none outside it): a chain without
+    /// empty blocks sleeps through the quiet, wakes at the burst's first arrival, makes the renewal formula's
+    /// blocks during it, and stops within a height or two of its end. A quiet chain (rate 0 throughout) with a
+    /// burst that starts after a rate change at 500 s (a second burst of 0 tx/s) reaches it as well.
+    #[test]
+    fn an_idle_chain_follows_background_bursts() {
+        let burst = |from_s: u64, to_s: u64, tx_per_s: f64| crate::model::chain::spec::Burst {
+            from_us: from_s * 1_000_000,
+            to_us: to_s * 1_000_000,
+            tx_per_s,
+            fee_multiplier: 1.0,
+        };
+        for bursts in [
+            vec![burst(1_000, 3_000, 0.5)],
+            vec![burst(500, 900, 0.0), burst(1_000, 3_000, 0.5)],
+        ] {
+            let spec = ChainSpec {
+                bursts,
+                ..bft(false, 0, 0.0)
+            };
+            let (c, _) = run_until(&spec, 5_000_000_000, || u64::MAX);
+            let m = &c.metrics;
+            assert!(
+                m.first_block_us > 1_000_000_000,
+                "first block at {}",
+                m.first_block_us
+            );
+            assert!(
+                m.last_block_us < 3_005_000_000,
+                "last block at {}",
+                m.last_block_us
+            );
+            // 0.4395 blocks a second over 2,000 s: 879, with a standard error of about 2.7%.
+            let want = 2_000.0 * 0.4395;
+            let got = m.canonical_blocks as f64;
+            assert!(
+                (got / want - 1.0).abs() < 0.12,
+                "{got} blocks, want about {want}"
+            );
+            assert_eq!(m.background_arrived, m.txs_included);
+        }
+    }
 }
