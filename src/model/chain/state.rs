@@ -1214,7 +1214,7 @@ impl ChainState {
                 if self.idle {
                     // The wait ends: a transaction arrived (a background one is put in now) or the empty-block
                     // interval passed; the height starts. A wake-up delayed by a halt or closed hours finds the
-                    // background arrival in the past, and the arrivals after it are drawn at the commit.
+                    // background arrival in the past, and the arrivals after it are drawn with the proposal.
                     self.idle = false;
                     if self.idle_bg_at <= now {
                         self.arrive_one(spec, self.idle_bg_at);
