@@ -2237,4 +2237,44 @@ mod tests {
             assert_eq!(m.background_arrived, m.txs_included);
         }
     }
+
+    /// `next_arrival` against the integrated rate by hand: 0.2 tx/s up to 10 s, none from 10 s to 20 s, 1 tx/s
+    /// after (the base rate 1 tx/s, a burst of −0.8 before 10 s and one of −1 from 10 s to 20 s). A unit
+    /// exponential E from the chain's own stream lands where the integrated rate reaches it.
+    #[test]
+    fn the_next_background_arrival_is_where_the_integrated_rate_reaches_an_exponential() {
+        let burst = |from_s: u64, to_s: u64, tx_per_s: f64| crate::model::chain::spec::Burst {
+            from_us: from_s * 1_000_000,
+            to_us: to_s * 1_000_000,
+            tx_per_s,
+            fee_multiplier: 1.0,
+        };
+        let spec = ChainSpec {
+            bursts: vec![burst(0, 10, -0.8), burst(10, 20, -1.0)],
+            ..bft(false, 0, 1.0)
+        };
+        let mut c = ChainState::new(&spec, 0, "shared", 7, 1);
+        // Integrated rate from `now` (seconds) to t: the inverse of that at E gives the arrival.
+        let by_hand = |now: f64, e: f64| -> f64 {
+            let before_10 = (10.0 - now).max(0.0) * 0.2;
+            if e < before_10 {
+                return now + e / 0.2;
+            }
+            now.max(20.0) + (e - before_10)
+        };
+        let mut checked = 0;
+        for k in 0..400 {
+            let now_s = (k % 25) as f64;
+            let mut copy = c.stream.clone();
+            let e: f64 = Exp1.sample(&mut copy);
+            let got = c.next_arrival(&spec, (now_s * 1e6) as u64) as f64 / 1e6;
+            let want = by_hand(now_s, e);
+            assert!(
+                (got - want).abs() <= 1.5e-6,
+                "from {now_s} s, E = {e}: {got} s, want {want} s"
+            );
+            checked += usize::from(now_s < 10.0 && e > (10.0 - now_s) * 0.2);
+        }
+        assert!(checked > 50, "{checked} draws crossed both edges");
+    }
 }
