@@ -217,7 +217,6 @@ impl ChainSpec {
             .iter()
             .any(|o| o.validator == validator && o.from_us <= t && t < o.to_us)
     }
-    /// Background arrival rate and fee multiplier at time t (bursts add load and scale fees).
     /// The first time after `t` at which `load_at` may change (a burst begins or ends); `u64::MAX` if none.
     pub fn next_load_change(&self, t: u64) -> u64 {
         let mut next = u64::MAX;
@@ -231,6 +230,7 @@ impl ChainSpec {
         next
     }
 
+    /// Background arrival rate and fee multiplier at time t (bursts add load and scale fees).
     pub fn load_at(&self, t: u64) -> (f64, f64) {
         let mut rate = self.background_tx_per_s;
         let mut mult: f64 = 1.0;

@@ -364,10 +364,9 @@ impl ChainState {
     /// available. An empty block committed ahead of its time records the mempool as it will be then.
     pub fn on_submit(&mut self, now: u64, q: &mut EventQueue<Ev>) {
         if self.early_commit_us > now {
-            let h = ((self.early_commit_us / crate::units::US_PER_HOUR) as usize)
-                .min(self.metrics.hourly.len().saturating_sub(1));
-            if let Some(slot) = self.metrics.hourly.get_mut(h) {
-                slot[2] = self.mempool_units;
+            let units = self.mempool_units;
+            if let Some(slot) = self.hour_of(self.early_commit_us) {
+                slot[2] = units;
             }
         }
         if self.idle && self.tick_at != now {
@@ -565,11 +564,16 @@ impl ChainState {
     /// BFT without empty blocks, at the end of a commit pause: whether nothing waits, after drawing the
     /// background arrivals since the last block.
     fn nothing_waits(&mut self, spec: &ChainSpec, now: u64) -> bool {
-        if !self.mempool.is_empty() || self.bg.total != 0 || self.mempool_units != 0 {
+        if !self.mempool_empty() {
             return false;
         }
         self.fill_background(spec, now);
-        self.bg.total == 0 && self.mempool_units == 0
+        self.mempool_empty()
+    }
+
+    /// No payment transfer and no background transaction waits.
+    fn mempool_empty(&self) -> bool {
+        self.mempool.is_empty() && self.bg.total == 0 && self.mempool_units == 0
     }
 
     /// Evicts background transactions from the lowest bid level up (within a level, the lowest max fee first)
@@ -858,14 +862,20 @@ impl ChainState {
         }
     }
 
-    fn record_hour(&mut self, now: u64, txs: u64) {
-        let h = ((now / crate::units::US_PER_HOUR) as usize)
+    /// The hourly figures of the hour holding `t` (the last hour for a later time).
+    fn hour_of(&mut self, t: u64) -> Option<&mut [u64; 4]> {
+        let h = ((t / crate::units::US_PER_HOUR) as usize)
             .min(self.metrics.hourly.len().saturating_sub(1));
-        if let Some(slot) = self.metrics.hourly.get_mut(h) {
+        self.metrics.hourly.get_mut(h)
+    }
+
+    fn record_hour(&mut self, now: u64, txs: u64) {
+        let (units, base_fee) = (self.mempool_units, self.base_fee);
+        if let Some(slot) = self.hour_of(now) {
             slot[0] += 1;
             slot[1] += txs;
-            slot[2] = self.mempool_units;
-            slot[3] = self.base_fee;
+            slot[2] = units;
+            slot[3] = base_fee;
         }
     }
 
@@ -1336,7 +1346,7 @@ impl ChainState {
     /// block (then, as `draw_arrivals` does, nothing is drawn and only the arrival clock moves). `build` and
     /// `canon_enter` would give the same block and the same figures; `canon_enter_empty` gets there directly.
     fn nothing_to_build(&mut self, spec: &ChainSpec, t: u64) -> bool {
-        if !self.mempool.is_empty() || self.bg.total != 0 || self.mempool_units != 0 {
+        if !self.mempool_empty() {
             return false;
         }
         let dt_s = t.saturating_sub(self.bg_last_us) as f64 / 1e6;
